@@ -1,0 +1,80 @@
+// Package flow names the endpoints and directions of TCP connections: an Endpoint is a
+// netip.AddrPort, a Tuple is one direction (source to destination), a Key is the
+// canonical, direction-free identity of a connection, and Dir says which way a segment
+// went once the client and server are known. It owns no state and imports only the
+// standard library.
+package flow
+
+import "net/netip"
+
+// Endpoint is one side of a connection: an IP address and a TCP port.
+type Endpoint = netip.AddrPort
+
+// Tuple is a directed 4-tuple: the segment went from Src to Dst.
+type Tuple struct {
+	Src, Dst Endpoint
+}
+
+// Key is the canonical form of a 4-tuple: A is the lesser endpoint, B the greater, so both
+// directions of a connection share one Key. It is comparable and used as a map key.
+type Key struct {
+	A, B Endpoint
+}
+
+// Key returns the canonical key of t and whether t runs from B to A (swapped).
+func (t Tuple) Key() (k Key, swapped bool) {
+	if less(t.Dst, t.Src) {
+		return Key{A: t.Dst, B: t.Src}, true
+	}
+	return Key{A: t.Src, B: t.Dst}, false
+}
+
+// Reverse returns the tuple of the opposite direction.
+func (t Tuple) Reverse() Tuple { return Tuple{Src: t.Dst, Dst: t.Src} }
+
+func less(a, b Endpoint) bool {
+	if c := a.Addr().Compare(b.Addr()); c != 0 {
+		return c < 0
+	}
+	return a.Port() < b.Port()
+}
+
+// Hash returns a symmetric hash of the tuple: both directions hash alike. It is used
+// to shard connections between workers; it allocates nothing.
+func (t Tuple) Hash() uint64 {
+	return hashEP(t.Src) ^ hashEP(t.Dst)
+}
+
+func hashEP(e Endpoint) uint64 {
+	a := e.Addr().As16()
+	h := uint64(14695981039346656037)
+	for _, b := range a {
+		h ^= uint64(b)
+		h *= 1099511628211
+	}
+	h ^= uint64(e.Port())
+	h *= 1099511628211
+	return h
+}
+
+// Dir is the direction of a segment within a connection.
+type Dir uint8
+
+const (
+	C2S Dir = 0 // client to server
+	S2C Dir = 1 // server to client
+)
+
+// Other returns the opposite direction.
+func (d Dir) Other() Dir { return d ^ 1 }
+
+// String returns "c2s" or "s2c", the JSON contract's spelling.
+func (d Dir) String() string {
+	if d == S2C {
+		return "s2c"
+	}
+	return "c2s"
+}
+
+// FormatEndpoint writes e as "ip:port", or "[v6]:port" for IPv6.
+func FormatEndpoint(e Endpoint) string { return e.String() }

@@ -1,0 +1,27 @@
+package reassembly
+
+import (
+	"github.com/segscope/segscope/decode"
+	"github.com/segscope/segscope/flow"
+)
+
+// Handler receives what the tracker learns, in capture order. Calls for one connection
+// come in this order: OnOpen, then for each segment OnSegment followed by the OnData and
+// OnGap calls it caused, and finally OnClose. Slices passed in are borrowed until the call
+// returns.
+type Handler interface {
+	// OnOpen is called when a connection is first seen (c.ID is set).
+	OnOpen(c *Conn)
+	// OnSegment is called for every TCP segment, after classification.
+	OnSegment(c *Conn, dir flow.Dir, seg *decode.Segment, info *SegInfo)
+	// OnData delivers in-order stream bytes of one direction: data starts at stream offset
+	// off (0 is the first byte after the SYN). frame is the frame that first carried these
+	// bytes (first-wins); ts is the time of that frame.
+	OnData(c *Conn, dir flow.Dir, off uint64, data []byte, frame uint64, ts int64)
+	// OnGap reports n bytes at offset off that will never be delivered. ts is the packet
+	// time at which the gap was decided.
+	OnGap(c *Conn, dir flow.Dir, off uint64, n uint64, ts int64)
+	// OnClose is called once when the connection ends (FIN both ways, RST, idle timeout,
+	// eviction or the end of the input), after every byte and gap has been delivered.
+	OnClose(c *Conn)
+}
