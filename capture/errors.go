@@ -1,0 +1,93 @@
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+)
+
+// Sentinel errors. Every error this package returns for a file names the file first
+// ("x.pcap: ..."); test for the kind with errors.Is.
+var (
+	// ErrNotCapture: the input starts with neither a pcap nor a pcapng magic number
+	// (after removing gzip compression, if any).
+	ErrNotCapture = errors.New("not a pcap or pcapng file")
+	// ErrEmpty: the input holds no bytes at all.
+	ErrEmpty = errors.New("empty file")
+	// ErrTruncated: the input ends inside a header or record. Returned as *TruncatedError.
+	ErrTruncated = errors.New("file truncated")
+	// ErrCorrupt: a header or record is malformed (absurd length, bad block, unknown
+	// interface). Returned as *CorruptError.
+	ErrCorrupt = errors.New("malformed capture file")
+	// ErrNoInterface: the live interface does not exist.
+	ErrNoInterface = errors.New("no such network interface")
+	// ErrLivePermission: opening a packet socket was refused (needs root or CAP_NET_RAW).
+	ErrLivePermission = errors.New("permission denied opening a packet socket")
+	// ErrLiveUnsupported: live capture is not implemented on this operating system.
+	ErrLiveUnsupported = errors.New("live capture is only supported on Linux")
+)
+
+// TruncatedError reports an input that ends in the middle of a header or record. All
+// complete frames before it have been returned.
+type TruncatedError struct {
+	Name   string // file name as given ("stdin" for standard input)
+	Offset int64  // byte offset (of the uncompressed capture stream) where the data ends
+	Frame  uint64 // number the incomplete frame would have had; 0 when inside the file header
+	Record int64  // byte offset where the incomplete header, record or block starts
+	Block  string // for pcapng, the kind of block cut short when it is not a packet block
+}
+
+func (e *TruncatedError) Error() string {
+	switch {
+	case e.Frame == 0:
+		return fmt.Sprintf("%s: file truncated at byte %d inside the file header", e.Name, e.Offset)
+	case e.Block != "":
+		return fmt.Sprintf("%s: file truncated at byte %d inside %s block after frame %d", e.Name, e.Offset, e.Block, e.Frame-1)
+	}
+	return fmt.Sprintf("%s: file truncated at byte %d inside frame %d", e.Name, e.Offset, e.Frame)
+}
+
+// Is makes errors.Is(err, ErrTruncated) true.
+func (e *TruncatedError) Is(target error) bool { return target == ErrTruncated }
+
+// CorruptError reports a malformed header or record. All complete frames before it have
+// been returned.
+type CorruptError struct {
+	Name   string // file name as given
+	Offset int64  // byte offset of the bad header, record or block
+	Frame  uint64 // number of the frame being read (0 when not inside a packet record)
+	Msg    string // what is wrong, e.g. "record 7 at offset 1234 claims 300000 bytes"
+}
+
+func (e *CorruptError) Error() string { return e.Name + ": " + e.Msg }
+
+// Is makes errors.Is(err, ErrCorrupt) true.
+func (e *CorruptError) Is(target error) bool { return target == ErrCorrupt }
+
+// Hint returns a one-line suggestion for the user about err, or "" when there is none.
+// The CLI prints it as "segscope: hint: ...".
+func Hint(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrNotCapture):
+		return "segscope reads pcap and pcapng files (optionally gzip-compressed); convert other formats with editcap or tshark -F pcapng"
+	case errors.Is(err, ErrEmpty):
+		return "the capture holds no bytes; was the capturing program stopped before it wrote anything?"
+	case errors.Is(err, ErrTruncated):
+		return "the capture was cut short (the capturing program was killed or the disk filled up); every complete frame before the cut was read"
+	case errors.Is(err, ErrCorrupt):
+		return "the capture is damaged at this point; every frame before it was read; `editcap` or `pcapfix` may recover the rest"
+	case errors.Is(err, ErrNoInterface):
+		return "list interfaces with `ip link`"
+	case errors.Is(err, ErrLivePermission):
+		return "run as root or grant CAP_NET_RAW: setcap cap_net_raw+ep $(which segscope)"
+	case errors.Is(err, ErrLiveUnsupported):
+		return "capture with tcpdump -w FILE and read the file with segscope"
+	case errors.Is(err, fs.ErrNotExist):
+		return "check the file name; use - to read a capture from standard input"
+	case errors.Is(err, fs.ErrPermission):
+		return "the file is not readable by this user; check its permissions"
+	}
+	return ""
+}

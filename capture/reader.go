@@ -1,0 +1,440 @@
+package capture
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// MaxCapLen is the largest captured length of one frame this package accepts (Wireshark's
+// limit for ordinary link types). A record claiming more is reported as *CorruptError.
+const MaxCapLen = 256 << 10
+
+const (
+	defaultBufSize = 1 << 20  // bufio buffer; frames are handed out as slices of it
+	maxBlockLen    = 64 << 20 // pcapng blocks claiming more are rejected as corrupt
+)
+
+// InterfaceInfo describes one interface (pcapng IDB, or the single implicit interface of a
+// pcap file) seen by a Reader.
+type InterfaceInfo struct {
+	File     string   // name of the input file
+	Index    int      // index within that file, as in Info.Interface
+	LinkType LinkType // link-layer header type of its frames
+	Snaplen  int      // snapshot length from the header (0: unknown / unlimited)
+	Name     string   // pcapng if_name option, if present
+	Frames   uint64   // frames read from it so far
+}
+
+// Reader reads pcap and pcapng files (each optionally gzip-compressed), one after another,
+// as a single capture. It is what Open, NewReader and OpenFiles return. Frame numbers count
+// every packet record across all files. A Reader is not safe for concurrent use.
+type Reader struct {
+	paths   []string // inputs not yet opened
+	in      *input   // current input, nil between inputs
+	frame   uint64   // last frame number handed out
+	ifaces  []InterfaceInfo
+	bufSize int
+	br      *bufio.Reader // reused across inputs
+	gzbr    *bufio.Reader // reused for gzip-compressed inputs
+	done    int64         // raw bytes read from inputs already finished
+	doneOff int64         // stream bytes consumed by inputs already finished
+	size    int64         // total raw size of all inputs, -1 if unknown
+	err     error         // sticky error
+}
+
+type format uint8
+
+const (
+	formatPcap format = iota + 1
+	formatPcapng
+)
+
+// input is the state of one file being read.
+type input struct {
+	name    string
+	closer  io.Closer // the file; nil for caller-supplied readers
+	gz      *gzip.Reader
+	raw     *countReader
+	br      *bufio.Reader
+	off     int64 // stream offset of the first byte not yet consumed (pending included)
+	pending int   // bytes of the last record still to be discarded
+	format  format
+	order   binary.ByteOrder
+	ifBase  int // index in Reader.ifaces of this file's first interface
+
+	// pcap
+	recHdr  int   // 16, or 24 for the modified (Kuznetzov) format
+	tsScale int64 // 1000 for microsecond files, 1 for nanosecond files
+
+	// pcapng: interfaces of the current section (indices into Reader.ifaces via ngIface.global)
+	section []ngIface
+}
+
+type ngIface struct {
+	link    LinkType
+	snaplen uint32
+	global  int   // index in Reader.ifaces
+	local   int   // index within the file (Info.Interface)
+	pow2    bool  // if_tsresol is a power of 2
+	exp     uint8 // resolution exponent
+	mul     int64 // decimal resolution: ns = ts*mul (exp <= 9) ...
+	div     uint64
+	offset  int64 // if_tsoffset in ns
+}
+
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// Open opens a capture file (pcap or pcapng, optionally gzip-compressed; the format is
+// recognised by its magic number, never by the file name). "-" means standard input.
+// The returned Source is a *Reader.
+func Open(path string) (Source, error) {
+	return OpenFiles([]string{path})
+}
+
+// OpenFiles opens several capture files to be read one after another as a single capture,
+// frame numbers continuing across files. The first file is opened (and its header checked)
+// at once; the others when reading reaches them, but all must exist now. The returned
+// Source is a *Reader.
+func OpenFiles(paths []string) (Source, error) {
+	if len(paths) == 0 {
+		return nil, errors.New("capture: no input files")
+	}
+	r := &Reader{bufSize: defaultBufSize}
+	for _, p := range paths {
+		if p == "-" {
+			r.size = -1
+			continue
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if r.size >= 0 {
+			r.size += st.Size()
+		}
+	}
+	r.paths = append([]string(nil), paths...)
+	if err := r.openNext(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// NewReader reads one capture from r; name is used in error messages. The returned Source
+// is a *Reader; its Close does not close r.
+func NewReader(r io.Reader, name string) (Source, error) {
+	return newReaderSize(r, name, defaultBufSize)
+}
+
+func newReaderSize(r io.Reader, name string, size int) (*Reader, error) {
+	rd := &Reader{bufSize: size, size: -1}
+	if err := rd.start(r, nil, name); err != nil {
+		return nil, err
+	}
+	return rd, nil
+}
+
+func (r *Reader) openNext() error {
+	p := r.paths[0]
+	r.paths = r.paths[1:]
+	if p == "-" {
+		return r.start(os.Stdin, nil, "stdin")
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	if err := r.start(f, f, p); err != nil {
+		f.Close()
+		return err
+	}
+	return nil
+}
+
+// start detects the format of src and reads its file header.
+func (r *Reader) start(src io.Reader, closer io.Closer, name string) error {
+	in := &input{name: name, closer: closer, raw: &countReader{r: src}}
+	if r.br == nil {
+		r.br = bufio.NewReaderSize(in.raw, r.bufSize)
+	} else {
+		r.br.Reset(in.raw)
+	}
+	in.br = r.br
+	magic, _ := in.br.Peek(4)
+	if len(magic) == 0 {
+		if _, err := in.br.Peek(1); err != nil && err != io.EOF {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return fmt.Errorf("%s: %w", name, ErrEmpty)
+	}
+	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		gz, err := gzip.NewReader(in.br)
+		if err != nil {
+			return fmt.Errorf("%s: gzip: %w", name, err)
+		}
+		in.gz = gz
+		if r.gzbr == nil {
+			r.gzbr = bufio.NewReaderSize(gz, r.bufSize)
+		} else {
+			r.gzbr.Reset(gz)
+		}
+		in.br = r.gzbr
+		magic, _ = in.br.Peek(4)
+		if len(magic) == 0 {
+			if _, err := in.br.Peek(1); err != nil && err != io.EOF {
+				return fmt.Errorf("%s: gzip: %w", name, err)
+			}
+			return fmt.Errorf("%s: %w", name, ErrEmpty)
+		}
+	}
+	if len(magic) < 4 {
+		return fmt.Errorf("%s: %w", name, ErrNotCapture)
+	}
+	in.ifBase = len(r.ifaces)
+	var err error
+	switch le := binary.LittleEndian.Uint32(magic); le {
+	case 0x0A0D0D0A:
+		in.format = formatPcapng
+		err = nil // the SHB is read by the first Next
+	case 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1, 0xa1b2cd34, 0x34cdb2a1:
+		in.format = formatPcap
+		err = r.pcapHeader(in, le)
+	default:
+		return fmt.Errorf("%s: %w", name, ErrNotCapture)
+	}
+	if err != nil {
+		return err
+	}
+	r.in = in
+	return nil
+}
+
+// Next returns the next frame. Frame.Data is valid until the next call to Next or Close.
+// It returns io.EOF after the last frame of the last input; any other error ends the input.
+func (r *Reader) Next() (Frame, error) {
+	for {
+		if r.err != nil {
+			return Frame{}, r.err
+		}
+		if r.in == nil {
+			if len(r.paths) == 0 {
+				r.err = io.EOF
+				continue
+			}
+			if err := r.openNext(); err != nil {
+				r.err = err
+				continue
+			}
+		}
+		in := r.in
+		var f Frame
+		var err error
+		if in.format == formatPcap {
+			f, err = r.nextPcap(in)
+		} else {
+			f, err = r.nextPcapng(in)
+		}
+		if err == nil {
+			r.ifaces[f.Interface+in.ifBase].Frames++
+			return f, nil
+		}
+		if err == io.EOF {
+			r.finish()
+			continue
+		}
+		r.err = err
+	}
+}
+
+// finish closes the current input and accounts for its bytes.
+func (r *Reader) finish() {
+	in := r.in
+	if in == nil {
+		return
+	}
+	r.done += in.raw.n
+	r.doneOff += in.off
+	if in.closer != nil {
+		in.closer.Close()
+	}
+	r.in = nil
+}
+
+// Close closes the current file. It does not close a reader passed to NewReader.
+func (r *Reader) Close() error {
+	r.finish()
+	r.paths = nil
+	if r.err == nil {
+		r.err = io.EOF
+	}
+	return nil
+}
+
+// Offset returns the number of bytes of capture data (after gzip decompression) consumed
+// so far, across all inputs: the end of the last frame returned.
+func (r *Reader) Offset() int64 {
+	if r.in != nil {
+		return r.doneOff + r.in.off
+	}
+	return r.doneOff
+}
+
+// Progress returns how many bytes have been read from the input files (compressed bytes
+// for gzip files; includes read-ahead buffering) and their total size, or -1 when the size
+// is unknown (standard input, NewReader). Meant for a progress display.
+func (r *Reader) Progress() (read, size int64) {
+	read = r.done
+	if r.in != nil {
+		read += r.in.raw.n
+	}
+	return read, r.size
+}
+
+// Interfaces lists the interfaces seen so far, in order of appearance across all inputs,
+// with their link types and the number of frames read from each.
+func (r *Reader) Interfaces() []InterfaceInfo {
+	return append([]InterfaceInfo(nil), r.ifaces...)
+}
+
+// LinkTypes returns the distinct link types seen so far, in order of first appearance.
+func (r *Reader) LinkTypes() []LinkType {
+	var out []LinkType
+outer:
+	for _, i := range r.ifaces {
+		for _, l := range out {
+			if l == i.LinkType {
+				continue outer
+			}
+		}
+		out = append(out, i.LinkType)
+	}
+	return out
+}
+
+// Frames returns the number of frames returned so far.
+func (r *Reader) Frames() uint64 { return r.frame }
+
+// peek returns the next n bytes of in without consuming them; on a short read it returns
+// the available bytes and the error from the underlying reader (io.EOF and
+// io.ErrUnexpectedEOF both mean the data ended).
+func (in *input) peek(n int) ([]byte, error) {
+	b, err := in.br.Peek(n)
+	if len(b) == n {
+		return b, nil
+	}
+	if err == nil || err == bufio.ErrBufferFull {
+		err = io.ErrUnexpectedEOF
+	}
+	return b, err
+}
+
+// discard consumes the pending bytes of the previous record.
+func (in *input) discard() error {
+	if in.pending == 0 {
+		return nil
+	}
+	n, err := in.br.Discard(in.pending)
+	in.pending -= n
+	if in.pending != 0 {
+		if err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	return nil
+}
+
+func isEnd(err error) bool { return err == io.EOF || err == io.ErrUnexpectedEOF }
+
+// readErr turns an error from peek into the error to return: a *TruncatedError when the
+// data ended, the I/O error prefixed with the file name otherwise.
+func (in *input) readErr(err error, got int, frame uint64, block string) error {
+	if isEnd(err) {
+		return &TruncatedError{Name: in.name, Offset: in.off + int64(got), Frame: frame, Record: in.off, Block: block}
+	}
+	return fmt.Errorf("%s: %w", in.name, err)
+}
+
+// --- pcap ---
+
+func (r *Reader) pcapHeader(in *input, le uint32) error {
+	h, err := in.peek(24)
+	if err != nil {
+		return in.readErr(err, len(h), 0, "")
+	}
+	in.recHdr = 16
+	in.tsScale = 1000
+	switch le {
+	case 0xa1b2c3d4, 0xa1b2cd34, 0xa1b23c4d:
+		in.order = binary.LittleEndian
+	default:
+		in.order = binary.BigEndian
+	}
+	if le == 0xa1b23c4d || le == 0x4d3cb2a1 {
+		in.tsScale = 1
+	}
+	if le == 0xa1b2cd34 || le == 0x34cdb2a1 {
+		in.recHdr = 24
+	}
+	snaplen := in.order.Uint32(h[16:20])
+	link := LinkType(in.order.Uint32(h[20:24]) & 0xffff)
+	in.pending = 24
+	in.off = 24
+	r.ifaces = append(r.ifaces, InterfaceInfo{File: in.name, LinkType: link, Snaplen: int(min(snaplen, 1<<31-1))})
+	return nil
+}
+
+func (r *Reader) nextPcap(in *input) (Frame, error) {
+	if err := in.discard(); err != nil {
+		// only the 24-byte header can be pending across a short read here
+		return Frame{}, in.readErr(err, 0, r.frame+1, "")
+	}
+	hl := in.recHdr
+	h, err := in.peek(hl)
+	if err != nil {
+		if err == io.EOF && len(h) == 0 {
+			return Frame{}, io.EOF
+		}
+		return Frame{}, in.readErr(err, len(h), r.frame+1, "")
+	}
+	caplen := in.order.Uint32(h[8:12])
+	if caplen > MaxCapLen {
+		return Frame{}, &CorruptError{Name: in.name, Offset: in.off, Frame: r.frame + 1,
+			Msg: fmt.Sprintf("record %d at offset %d claims %d bytes", r.frame+1, in.off, caplen)}
+	}
+	n := hl + int(caplen)
+	rec, err := in.peek(n)
+	if err != nil {
+		return Frame{}, in.readErr(err, len(rec), r.frame+1, "")
+	}
+	in.pending = n
+	in.off += int64(n)
+	r.frame++
+	ifc := &r.ifaces[in.ifBase]
+	sec := int64(in.order.Uint32(rec[0:4]))
+	frac := int64(in.order.Uint32(rec[4:8]))
+	return Frame{
+		Data: rec[hl:n:n],
+		Info: Info{
+			Frame:    r.frame,
+			TS:       sec*1e9 + frac*in.tsScale,
+			CapLen:   int(caplen),
+			OrigLen:  int(in.order.Uint32(rec[12:16])),
+			LinkType: ifc.LinkType,
+		},
+	}, nil
+}
