@@ -1,0 +1,312 @@
+package segscope
+
+import (
+	"github.com/segscope/segscope/capture"
+	"github.com/segscope/segscope/decode"
+	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/http1"
+	"github.com/segscope/segscope/reassembly"
+	"github.com/segscope/segscope/report"
+)
+
+// pipeline is the reassembly.Handler that turns tracker events into records.
+type pipeline struct {
+	cfg  Config
+	sink report.Sink
+	dec  *decode.Decoder
+	trk  *reassembly.Tracker
+	seg  decode.Segment
+	sum  report.Summary
+	err  error
+
+	first    int64
+	firstSet bool
+	lastTS   int64
+
+	wantHTTP bool // parse HTTP (every mode but packets)
+
+	// reused per segment record
+	rseg    report.Segment
+	flags   []string
+	classes []string
+	sack    [][2]uint32
+
+	rconn report.Conn
+	rhttp report.HTTP
+	anoms []string
+
+	free []*connState
+}
+
+// connState is what the pipeline keeps per connection, in reassembly.Conn.User.
+type connState struct {
+	p        *pipeline
+	c        *reassembly.Conn
+	parser   *http1.Parser
+	requests int
+	selected bool
+	eps      [2]string // client and server as "ip:port", made once per connection
+	// marks are stream ranges with a conflict or a truncation, per direction, used to set
+	// an exchange's verdict. Pruned as exchanges complete.
+	marks [2][]mark
+	rec   *recorder // segment log for anatomy and ladder; only for the selected connection
+}
+
+type markKind uint8
+
+const (
+	markConflict markKind = iota
+	markTruncated
+)
+
+type mark struct {
+	kind     markKind
+	off, end uint64
+}
+
+const maxMarks = 64
+
+func newPipeline(sink report.Sink, cfg Config) *pipeline {
+	p := &pipeline{cfg: cfg, sink: sink, wantHTTP: cfg.Mode != ModePackets}
+	p.dec = decode.NewDecoder(cfg.Decode)
+	p.trk = reassembly.NewTracker(cfg.Tracker, p)
+	if cfg.Mode == ModeHTTP || cfg.Mode == ModeConns || cfg.Mode == ModeAnatomy || cfg.Mode == ModeLadder || cfg.Mode == ModeDiagnose {
+		p.cfg.HTTP.DecodeBodies = p.cfg.HTTP.DecodeBodies || cfg.Mode == ModeHTTP
+	}
+	return p
+}
+
+func (p *pipeline) fail(err error) {
+	if p.err == nil && err != nil {
+		p.err = err
+	}
+}
+
+func (p *pipeline) frame(f *capture.Frame) {
+	p.sum.Frames++
+	if !p.firstSet {
+		p.first, p.firstSet = f.TS, true
+	}
+	p.lastTS = f.TS
+	k := p.dec.Decode(f.Data, decode.LinkType(f.LinkType), f.OrigLen, f.TS, f.Frame, &p.seg)
+	if k == decode.KindTCP {
+		p.sum.TCPSegments++
+		p.trk.Add(&p.seg)
+	}
+}
+
+func (p *pipeline) finish() {
+	p.trk.Flush(p.lastTS)
+	st := p.dec.Stats()
+	p.sum.Other = st.OtherByName()
+	p.sum.Truncated = st.Truncated()
+	p.sum.Malformed = st.Malformed()
+	p.sum.BadChecksums = st.BadIPChecksums
+	p.sum.Fragments = st.Fragments()
+	ts := p.trk.Stats()
+	p.sum.Conns = ts.Conns
+	p.sum.Evicted = ts.Evicted
+	p.fail(p.sink.Close())
+}
+
+func (p *pipeline) rel(ts int64) report.Duration { return report.Duration(ts - p.first) }
+
+// OnOpen implements reassembly.Handler.
+func (p *pipeline) OnOpen(c *reassembly.Conn) {
+	var cs *connState
+	if n := len(p.free); n > 0 {
+		cs = p.free[n-1]
+		p.free = p.free[:n-1]
+	} else {
+		cs = &connState{p: p}
+	}
+	cs.c = c
+	cs.requests = 0
+	cs.selected = p.cfg.Conn == 0 || p.cfg.Conn == c.ID
+	cs.marks[0] = cs.marks[0][:0]
+	cs.marks[1] = cs.marks[1][:0]
+	if p.wantHTTP && cs.selected {
+		if cs.parser == nil {
+			cs.parser = http1.NewParser(cs, p.cfg.HTTP)
+		} else {
+			cs.parser.Reset()
+		}
+	}
+	if cs.selected && (p.cfg.Mode == ModeAnatomy || p.cfg.Mode == ModeLadder || p.cfg.Mode == ModeDiagnose) {
+		cs.rec = newRecorder(p.cfg.Mode)
+	}
+	cs.eps[flow.C2S] = c.Client.String()
+	cs.eps[flow.S2C] = c.Server.String()
+	c.User = cs
+	if p.cfg.Mode == ModeFollow && cs.selected && p.cfg.Stream != nil {
+		p.fillConn(cs)
+		p.fail(p.cfg.Stream.StreamOpen(&p.rconn))
+	}
+}
+
+// OnSegment implements reassembly.Handler.
+func (p *pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segment, info *reassembly.SegInfo) {
+	cs := c.User.(*connState)
+	if !cs.selected {
+		return
+	}
+	if info.Class.Has(reassembly.ClassOverlapConflict) {
+		cs.addMark(dir, markConflict, info.Off, seg.PayloadLen)
+	}
+	if seg.Truncated && seg.PayloadLen > len(seg.Payload) {
+		cs.addMark(dir, markTruncated, info.Off+int64(len(seg.Payload)), seg.PayloadLen-len(seg.Payload))
+	}
+	if cs.rec != nil {
+		cs.rec.segment(c, dir, seg, info)
+	}
+	if p.cfg.Mode != ModePackets {
+		return
+	}
+	r := &p.rseg
+	p.fillSegment(r, c, dir, seg, info)
+	p.fail(p.sink.Segment(r))
+}
+
+func (cs *connState) addMark(dir flow.Dir, k markKind, off int64, n int) {
+	if off < 0 || n <= 0 || len(cs.marks[dir]) >= maxMarks {
+		return
+	}
+	cs.marks[dir] = append(cs.marks[dir], mark{kind: k, off: uint64(off), end: uint64(off) + uint64(n)})
+}
+
+// markIn reports the worst mark overlapping [off, end) of dir.
+func (cs *connState) markIn(dir flow.Dir, off, end uint64) (conflict, truncated bool) {
+	for _, m := range cs.marks[dir] {
+		if m.off < end && off < m.end {
+			switch m.kind {
+			case markConflict:
+				conflict = true
+			case markTruncated:
+				truncated = true
+			}
+		}
+	}
+	return
+}
+
+// pruneMarks forgets marks that end before off.
+func (cs *connState) pruneMarks(dir flow.Dir, off uint64) {
+	ms := cs.marks[dir][:0]
+	for _, m := range cs.marks[dir] {
+		if m.end > off {
+			ms = append(ms, m)
+		}
+	}
+	cs.marks[dir] = ms
+}
+
+func (p *pipeline) fillSegment(r *report.Segment, c *reassembly.Conn, dir flow.Dir, seg *decode.Segment, info *reassembly.SegInfo) {
+	r.Frame = seg.Frame
+	r.TS = report.Time(seg.TS)
+	r.Rel = p.rel(seg.TS)
+	r.Conn = c.ID
+	r.Dir = dir.String()
+	cs := c.User.(*connState)
+	r.Src, r.Dst = cs.eps[dir], cs.eps[dir.Other()]
+	p.flags = seg.Flags.Names(p.flags[:0])
+	r.Flags = p.flags
+	if p.cfg.Absolute {
+		r.Seq, r.Ack = uint32(seg.Seq), uint32(seg.Ack)
+	} else {
+		r.Seq, r.Ack = info.RelSeq, info.RelAck
+		if !seg.Flags.Has(decode.ACK) {
+			r.Ack = 0
+		}
+	}
+	r.SeqRaw, r.AckRaw = uint32(seg.Seq), uint32(seg.Ack)
+	r.Len = seg.PayloadLen
+	r.Win = seg.Window
+	r.WinScaled = info.Window
+	ip := &seg.IP
+	r.IP = report.IP{Version: ip.Version, ID: ip.ID, TTL: ip.TTL, TotalLen: ip.TotalLen, HdrLen: ip.HdrLen,
+		DF: ip.DF, MF: ip.MF, FragOff: ip.FragOff, Fragments: ip.Fragments, ChecksumBad: ip.ChecksumBad}
+	r.TCPHdrLen = seg.TCPHdrLen
+	o := &seg.Opts
+	p.sack = p.sack[:0]
+	for i := 0; i < o.NSACK && i < len(o.SACK); i++ {
+		l, rr := uint32(o.SACK[i].Left), uint32(o.SACK[i].Right)
+		if !p.cfg.Absolute {
+			base := uint32(seg.Ack) - info.RelAck
+			l, rr = l-base, rr-base
+		}
+		p.sack = append(p.sack, [2]uint32{l, rr})
+	}
+	r.Options = report.Options{MSS: o.MSS, WScale: int(o.WScale), HasWScale: o.HasWScale, SACKPerm: o.SACKPermitted,
+		SACK: p.sack, TSVal: o.TSVal, TSEcr: o.TSEcr, HasTS: o.HasTS, TFO: o.HasTFO, MPTCP: o.HasMPTCP,
+		Unknown: o.Unknown, Malformed: o.Malformed}
+	p.classes = info.Class.Names(p.classes[:0])
+	r.Class = p.classes
+	r.DupAck = 0
+	if info.Class.Has(reassembly.ClassDupAck) {
+		r.DupAck = info.DupAckCount
+	}
+	r.Truncated = seg.Truncated
+	r.FrameLen = seg.FrameLen
+	r.Payload = seg.Payload
+}
+
+// OnData implements reassembly.Handler.
+func (p *pipeline) OnData(c *reassembly.Conn, dir flow.Dir, off uint64, data []byte, frame uint64, ts int64) {
+	cs := c.User.(*connState)
+	if !cs.selected {
+		return
+	}
+	if cs.rec != nil {
+		cs.rec.data(dir, off, len(data), frame)
+	}
+	if cs.parser != nil {
+		cs.parser.Feed(http1.Dir(dir), data, frame, ts)
+	}
+	if p.cfg.Stream != nil {
+		p.fail(p.cfg.Stream.StreamData(c.ID, dir.String(), off, data))
+	}
+}
+
+// OnGap implements reassembly.Handler.
+func (p *pipeline) OnGap(c *reassembly.Conn, dir flow.Dir, off, n uint64, ts int64) {
+	cs := c.User.(*connState)
+	if !cs.selected {
+		return
+	}
+	if cs.rec != nil {
+		cs.rec.gap(dir, off, n)
+	}
+	if cs.parser != nil {
+		cs.parser.Gap(http1.Dir(dir), n, ts)
+	}
+	if p.cfg.Stream != nil {
+		p.fail(p.cfg.Stream.StreamGap(c.ID, dir.String(), off, n))
+	}
+}
+
+// OnClose implements reassembly.Handler.
+func (p *pipeline) OnClose(c *reassembly.Conn) {
+	cs := c.User.(*connState)
+	if cs.selected {
+		if cs.parser != nil {
+			cs.parser.Finish(c.LastTS)
+		}
+		p.fillConn(cs)
+		switch p.cfg.Mode {
+		case ModeConns:
+			p.fail(p.sink.Conn(&p.rconn))
+		case ModeFollow:
+			if p.cfg.Stream != nil {
+				p.fail(p.cfg.Stream.StreamClose(&p.rconn))
+			}
+		case ModeLadder, ModeDiagnose:
+			if cs.rec != nil {
+				p.emitRecorded(cs)
+			}
+		}
+	}
+	cs.rec = nil
+	cs.c = nil
+	c.User = nil
+	p.free = append(p.free, cs)
+}

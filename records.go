@@ -1,0 +1,154 @@
+package segscope
+
+import (
+	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/http1"
+	"github.com/segscope/segscope/reassembly"
+	"github.com/segscope/segscope/report"
+)
+
+// fillConn builds the conn record of cs into p.rconn.
+func (p *pipeline) fillConn(cs *connState) {
+	c := cs.c
+	r := &p.rconn
+	*r = report.Conn{
+		Conn:       c.ID,
+		Client:     cs.eps[flow.C2S],
+		Server:     cs.eps[flow.S2C],
+		FirstFrame: c.FirstFrame,
+		LastFrame:  c.LastFrame,
+		Start:      report.Time(c.FirstTS),
+		End:        report.Time(c.LastTS),
+		StartRel:   p.rel(c.FirstTS),
+		Duration:   report.Duration(c.LastTS - c.FirstTS),
+		State:      c.StateString(),
+		Requests:   cs.requests,
+		Close:      c.Close.String(),
+		Reused:     c.ReusedTuple,
+	}
+	r.HandshakeRTT = -1
+	if rtt := c.HandshakeRTT(); rtt >= 0 {
+		r.HandshakeRTT = report.Duration(rtt)
+	}
+	for d := range 2 {
+		ds := &c.Dir[d]
+		r.MSS[d] = int(ds.MSS)
+		r.WScale[d] = int(ds.WScale)
+	}
+	r.SACK = c.Dir[0].SACKPerm && c.Dir[1].SACKPerm
+	r.Timestamps = c.Dir[0].Timestamps && c.Dir[1].Timestamps
+	r.Packets = report.PerDir{C2S: c.Dir[0].Packets, S2C: c.Dir[1].Packets}
+	r.Bytes = report.PerDir{C2S: c.Dir[0].Bytes, S2C: c.Dir[1].Bytes}
+	r.Retransmissions = report.PerDir{C2S: c.Dir[0].Retrans, S2C: c.Dir[1].Retrans}
+	r.OutOfOrder = report.PerDir{C2S: c.Dir[0].OutOfOrder, S2C: c.Dir[1].OutOfOrder}
+	r.GapBytes = report.PerDir{C2S: c.Dir[0].GapBytes, S2C: c.Dir[1].GapBytes}
+	r.ConflictBytes = report.PerDir{C2S: c.Dir[0].ConflictBytes, S2C: c.Dir[1].ConflictBytes}
+	if c.Closer >= 0 {
+		if flow.Dir(c.Closer) == flow.C2S {
+			r.Closer = "client"
+		} else {
+			r.Closer = "server"
+		}
+	}
+	r.Protocol = "unknown"
+	if cs.parser != nil {
+		r.Protocol = cs.parser.Protocol().String()
+		r.SNI = cs.parser.SNI()
+	}
+}
+
+// OnExchange implements http1.Handler: one exchange of cs's connection is complete.
+func (cs *connState) OnExchange(x *http1.Exchange) {
+	p := cs.p
+	if x.Req != nil {
+		cs.requests++
+	}
+	r := &p.rhttp
+	p.fillHTTP(cs, x, r)
+	switch p.cfg.Mode {
+	case ModeHTTP:
+		p.fail(p.sink.HTTP(r))
+	case ModeAnatomy:
+		if cs.rec != nil {
+			p.emitAnatomy(cs, x)
+		}
+	}
+	if cs.rec != nil {
+		cs.rec.exchange(x, r)
+	}
+	if x.Req != nil {
+		cs.pruneMarks(flow.C2S, x.Req.EndOff)
+	}
+	if x.Resp != nil {
+		cs.pruneMarks(flow.S2C, x.Resp.EndOff)
+	}
+}
+
+func (p *pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
+	c := cs.c
+	*r = report.HTTP{
+		Conn:           c.ID,
+		Depth:          x.Depth,
+		Client:         cs.eps[flow.C2S],
+		Server:         cs.eps[flow.S2C],
+		Interim:        x.Interim,
+		Verdict:        x.Verdict.String(),
+		Upgrade:        x.Upgrade,
+		RespDecodedLen: -1,
+	}
+	r.Timing = report.Timing{Connect: -1, Send: -1, Wait: -1, Receive: -1}
+	conflict, truncated := false, false
+	var firstTS int64
+	if q := x.Req; q != nil {
+		r.Method, r.URI, r.Host, r.Version = q.Method, q.URI, q.Host, q.Version
+		r.ReqBodyLen = q.BodyLen
+		r.ReqFrames = report.FrameRange{q.FirstFrame, q.LastFrame}
+		r.Timing.Send = report.Duration(q.LastTS - q.FirstTS)
+		firstTS = q.FirstTS
+		cf, tr := cs.markIn(flow.C2S, q.StartOff, q.EndOff)
+		conflict, truncated = conflict || cf, truncated || tr
+		if x.Depth == 1 {
+			if rtt := c.HandshakeRTT(); rtt >= 0 {
+				r.Timing.Connect = report.Duration(rtt)
+			}
+		}
+	}
+	if s := x.Resp; s != nil {
+		if r.Version == "" {
+			r.Version = s.Version
+		}
+		r.Status, r.Reason = s.Status, s.Reason
+		r.RespBodyLen = s.BodyLen
+		r.RespDecodedLen = s.DecodedLen
+		r.ContentType, r.ContentEnc = s.ContentType, s.ContentEncoding
+		r.RespFrames = report.FrameRange{s.FirstFrame, s.LastFrame}
+		r.Timing.Receive = report.Duration(s.LastTS - s.FirstTS)
+		if x.Req != nil {
+			r.Timing.Wait = report.Duration(s.FirstTS - x.Req.LastTS)
+		} else {
+			firstTS = s.FirstTS
+		}
+		cf, tr := cs.markIn(flow.S2C, s.StartOff, s.EndOff)
+		conflict, truncated = conflict || cf, truncated || tr
+	}
+	r.TS = report.Time(firstTS)
+	r.Rel = p.rel(firstTS)
+	// A conflict outranks a gap: the bytes we show may not be the ones the peer used.
+	switch {
+	case conflict:
+		r.Verdict = http1.VerdictConflict.String()
+	case truncated && (x.Verdict == http1.VerdictGap || x.Verdict == http1.VerdictComplete):
+		r.Verdict = http1.VerdictTruncated.String()
+	}
+	p.anoms = p.anoms[:0]
+	for _, a := range x.Anomalies {
+		p.anoms = append(p.anoms, a.String())
+	}
+	r.Anomalies = p.anoms
+	if r.Interim == nil {
+		r.Interim = []int{}
+	}
+}
+
+var _ reassembly.Handler = (*pipeline)(nil)
+var _ http1.Handler = (*connState)(nil)

@@ -1,0 +1,464 @@
+// Package text renders report records for people: one tcpdump-style line per segment,
+// aligned tables of connections and exchanges, and the anatomy and ladder diagrams. It
+// formats only; every figure it prints was computed before it got the record.
+package text
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/segscope/segscope/report"
+)
+
+// Sink writes text. Tables are streamed with fixed column widths; a header is printed
+// before the first row of each kind.
+type Sink struct {
+	w        *bufio.Writer
+	buf      []byte
+	header   [8]bool
+	MaxRows  int // ladder: collapse long runs of data segments (0: never)
+	lastConn uint64
+}
+
+// New returns a Sink writing to w.
+func New(w io.Writer) *Sink {
+	return &Sink{w: bufio.NewWriterSize(w, 256<<10), buf: make([]byte, 0, 512)}
+}
+
+// Close flushes buffered output.
+func (s *Sink) Close() error { return s.w.Flush() }
+
+func (s *Sink) line(b []byte) error {
+	b = append(b, '\n')
+	s.buf = b[:0]
+	_, err := s.w.Write(b)
+	return err
+}
+
+// Segment writes one line in the style of tcpdump -n, preceded by Wireshark's frame
+// number, the time since the first packet, and the connection and direction:
+//
+//	4  0.000351 c1 c2s 10.77.0.2:40126 > 10.77.0.1:80: Flags [P.], seq 1:79, ack 1, win 502, length 78: GET / HTTP/1.1
+func (s *Sink) Segment(r *report.Segment) error {
+	b := s.buf[:0]
+	b = padLeft(b, strconv.AppendUint(nil, r.Frame, 10), 6)
+	b = append(b, ' ')
+	b = appendSecs(b, r.Rel, 6)
+	b = append(b, " c"...)
+	b = strconv.AppendUint(b, r.Conn, 10)
+	b = append(b, ' ')
+	b = append(b, r.Dir...)
+	b = append(b, ' ')
+	b = append(b, r.Src...)
+	b = append(b, " > "...)
+	b = append(b, r.Dst...)
+	b = append(b, ": Flags ["...)
+	b = appendShortFlags(b, r.Flags)
+	b = append(b, "], "...)
+	if r.Len > 0 || hasFlag(r.Flags, "SYN") || hasFlag(r.Flags, "FIN") || !hasFlag(r.Flags, "ACK") {
+		b = append(b, "seq "...)
+		b = strconv.AppendUint(b, uint64(r.Seq), 10)
+		if r.Len > 0 {
+			b = append(b, ':')
+			b = strconv.AppendUint(b, uint64(r.Seq+uint32(r.Len)), 10)
+		}
+		b = append(b, ", "...)
+	}
+	if hasFlag(r.Flags, "ACK") {
+		b = append(b, "ack "...)
+		b = strconv.AppendUint(b, uint64(r.Ack), 10)
+		b = append(b, ", "...)
+	}
+	b = append(b, "win "...)
+	b = strconv.AppendUint(b, uint64(r.Win), 10)
+	b = appendOptions(b, &r.Options)
+	b = append(b, ", length "...)
+	b = strconv.AppendInt(b, int64(r.Len), 10)
+	if line := startLine(r.Payload); len(line) > 0 {
+		b = append(b, ": "...)
+		b = appendPrintable(b, line)
+	}
+	if r.Truncated {
+		b = append(b, " [|tcp]"...)
+	}
+	if len(r.Class) > 0 {
+		b = append(b, " ["...)
+		for i, c := range r.Class {
+			if i > 0 {
+				b = append(b, ' ')
+			}
+			b = append(b, c...)
+			if c == "dup_ack" && r.DupAck > 0 {
+				b = append(b, '#')
+				b = strconv.AppendInt(b, int64(r.DupAck), 10)
+			}
+		}
+		b = append(b, ']')
+	}
+	if r.IP.ChecksumBad {
+		b = append(b, " [bad ip checksum]"...)
+	}
+	if r.IP.Fragments > 1 {
+		b = append(b, " [reassembled from "...)
+		b = strconv.AppendInt(b, int64(r.IP.Fragments), 10)
+		b = append(b, " IP fragments]"...)
+	}
+	return s.line(b)
+}
+
+func hasFlag(flags []string, f string) bool {
+	for _, x := range flags {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+func appendShortFlags(b []byte, flags []string) []byte {
+	n := len(b)
+	for _, c := range [...]struct {
+		name string
+		c    byte
+	}{{"SYN", 'S'}, {"FIN", 'F'}, {"PSH", 'P'}, {"RST", 'R'}, {"URG", 'U'}, {"ECE", 'E'}, {"CWR", 'W'}} {
+		if hasFlag(flags, c.name) {
+			b = append(b, c.c)
+		}
+	}
+	if hasFlag(flags, "ACK") {
+		b = append(b, '.')
+	}
+	if len(b) == n {
+		b = append(b, "none"...)
+	}
+	return b
+}
+
+func appendOptions(b []byte, o *report.Options) []byte {
+	n := len(b)
+	sep := func() {
+		if len(b) == n {
+			b = append(b, ", options ["...)
+		} else {
+			b = append(b, ',')
+		}
+	}
+	if o.MSS != 0 {
+		sep()
+		b = append(b, "mss "...)
+		b = strconv.AppendUint(b, uint64(o.MSS), 10)
+	}
+	if o.SACKPerm {
+		sep()
+		b = append(b, "sackOK"...)
+	}
+	if o.HasTS {
+		sep()
+		b = append(b, "TS val "...)
+		b = strconv.AppendUint(b, uint64(o.TSVal), 10)
+		b = append(b, " ecr "...)
+		b = strconv.AppendUint(b, uint64(o.TSEcr), 10)
+	}
+	if o.HasWScale {
+		sep()
+		b = append(b, "wscale "...)
+		b = strconv.AppendInt(b, int64(o.WScale), 10)
+	}
+	if len(o.SACK) > 0 {
+		sep()
+		b = append(b, "sack "...)
+		b = strconv.AppendInt(b, int64(len(o.SACK)), 10)
+		for _, blk := range o.SACK {
+			b = append(b, " {"...)
+			b = strconv.AppendUint(b, uint64(blk[0]), 10)
+			b = append(b, ':')
+			b = strconv.AppendUint(b, uint64(blk[1]), 10)
+			b = append(b, '}')
+		}
+	}
+	if o.TFO {
+		sep()
+		b = append(b, "tfo"...)
+	}
+	if o.MPTCP {
+		sep()
+		b = append(b, "mptcp"...)
+	}
+	if o.Unknown > 0 {
+		sep()
+		b = append(b, "unknown-"...)
+		b = strconv.AppendInt(b, int64(o.Unknown), 10)
+	}
+	if o.Malformed {
+		sep()
+		b = append(b, "malformed"...)
+	}
+	if len(b) > n {
+		b = append(b, ']')
+	}
+	return b
+}
+
+// startLine returns the HTTP request or status line at the start of p, if p starts with
+// one, without the line end.
+func startLine(p []byte) []byte {
+	if len(p) < 8 {
+		return nil
+	}
+	end := len(p)
+	for i, c := range p {
+		if c == '\r' || c == '\n' {
+			end = i
+			break
+		}
+		if i >= 200 {
+			return nil
+		}
+	}
+	line := p[:end]
+	if len(line) >= 12 && string(line[:7]) == "HTTP/1." {
+		return line
+	}
+	sp := -1
+	for i, c := range line {
+		if c == ' ' {
+			sp = i
+			break
+		}
+		if c < 'A' || c > 'Z' {
+			return nil
+		}
+	}
+	if sp < 3 || len(line) < sp+10 || string(line[len(line)-8:len(line)-1]) != "HTTP/1." {
+		return nil
+	}
+	return line
+}
+
+func appendPrintable(b []byte, p []byte) []byte {
+	for _, c := range p {
+		if c < 0x20 || c >= 0x7f {
+			b = append(b, '.')
+		} else {
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+func padLeft(b, v []byte, w int) []byte {
+	for i := len(v); i < w; i++ {
+		b = append(b, ' ')
+	}
+	return append(b, v...)
+}
+
+func padRight(b []byte, v string, w int) []byte {
+	b = append(b, v...)
+	for i := len(v); i < w; i++ {
+		b = append(b, ' ')
+	}
+	return b
+}
+
+// appendSecs writes d in seconds with prec decimals (rounded down).
+func appendSecs(b []byte, d report.Duration, prec int) []byte {
+	if d < 0 {
+		return append(b, '-')
+	}
+	b = strconv.AppendInt(b, int64(d)/1e9, 10)
+	if prec == 0 {
+		return b
+	}
+	frac := int64(d) % 1e9
+	var digits [9]byte
+	for i := 8; i >= 0; i-- {
+		digits[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	b = append(b, '.')
+	return append(b, digits[:prec]...)
+}
+
+// FormatDuration writes a duration for people: 850ns, 12.3µs, 4.21ms, 1.502s; "-" when
+// not measurable.
+func FormatDuration(d report.Duration) string {
+	switch {
+	case d < 0:
+		return "-"
+	case d < 1000:
+		return strconv.FormatInt(int64(d), 10) + "ns"
+	case d < 1e6:
+		return strconv.FormatFloat(float64(d)/1e3, 'f', 1, 64) + "µs"
+	case d < 1e9:
+		return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) + "ms"
+	default:
+		return strconv.FormatFloat(float64(d)/1e9, 'f', 3, 64) + "s"
+	}
+}
+
+// FormatBytes writes a byte count with thousands separators: 14,480.
+func FormatBytes(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var out []byte
+	for i := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	if neg {
+		return "-" + string(out)
+	}
+	return string(out)
+}
+
+const connHeader = "CONN  CLIENT                 SERVER                 FRAMES         START      DURATION  RTT       PACKETS c>s/s>c  BYTES c>s/s>c        RETX  OOO  GAP  REQ  PROTO    CLOSE    CLOSER  STATE"
+
+// Conn writes one row of the connections table.
+func (s *Sink) Conn(r *report.Conn) error {
+	if !s.header[1] {
+		s.header[1] = true
+		if err := s.line(append(s.buf[:0], connHeader...)); err != nil {
+			return err
+		}
+	}
+	b := s.buf[:0]
+	b = padRight(b, strconv.FormatUint(r.Conn, 10), 5)
+	b = append(b, ' ')
+	b = padRight(b, r.Client, 22)
+	b = append(b, ' ')
+	b = padRight(b, r.Server, 22)
+	b = append(b, ' ')
+	b = padRight(b, fmt.Sprintf("%d-%d", r.FirstFrame, r.LastFrame), 14)
+	b = append(b, ' ')
+	b = padRight(b, string(appendSecs(nil, r.StartRel, 6)), 10)
+	b = append(b, ' ')
+	b = padRight(b, FormatDuration(r.Duration), 9)
+	b = append(b, ' ')
+	b = padRight(b, FormatDuration(r.HandshakeRTT), 9)
+	b = append(b, ' ')
+	b = padRight(b, fmt.Sprintf("%d/%d", r.Packets.C2S, r.Packets.S2C), 16)
+	b = append(b, ' ')
+	b = padRight(b, fmt.Sprintf("%d/%d", r.Bytes.C2S, r.Bytes.S2C), 20)
+	b = append(b, ' ')
+	b = padRight(b, strconv.FormatUint(r.Retransmissions.C2S+r.Retransmissions.S2C, 10), 5)
+	b = append(b, ' ')
+	b = padRight(b, strconv.FormatUint(r.OutOfOrder.C2S+r.OutOfOrder.S2C, 10), 4)
+	b = append(b, ' ')
+	b = padRight(b, strconv.FormatUint(r.GapBytes.C2S+r.GapBytes.S2C, 10), 4)
+	b = append(b, ' ')
+	b = padRight(b, strconv.Itoa(r.Requests), 4)
+	b = append(b, ' ')
+	proto := r.Protocol
+	if r.SNI != "" {
+		proto += "(" + r.SNI + ")"
+	}
+	b = padRight(b, proto, 8)
+	b = append(b, ' ')
+	b = padRight(b, r.Close, 8)
+	b = append(b, ' ')
+	closer := r.Closer
+	if closer == "" {
+		closer = "-"
+	}
+	b = padRight(b, closer, 7)
+	b = append(b, ' ')
+	b = append(b, r.State...)
+	return s.line(b)
+}
+
+const httpHeader = "CONN  #   METHOD   HOST+URI                                          STATUS  REQ-BODY   RESP-BODY  WAIT       FRAMES            VERDICT"
+
+// HTTP writes one row of the exchanges table.
+func (s *Sink) HTTP(r *report.HTTP) error {
+	if !s.header[2] {
+		s.header[2] = true
+		if err := s.line(append(s.buf[:0], httpHeader...)); err != nil {
+			return err
+		}
+	}
+	b := s.buf[:0]
+	b = padRight(b, strconv.FormatUint(r.Conn, 10), 5)
+	b = append(b, ' ')
+	b = padRight(b, strconv.Itoa(r.Depth), 3)
+	b = append(b, ' ')
+	m := r.Method
+	if m == "" {
+		m = "-"
+	}
+	b = padRight(b, m, 8)
+	b = append(b, ' ')
+	target := r.Host + r.URI
+	if r.Host != "" && strings.HasPrefix(r.URI, "http") {
+		target = r.URI
+	}
+	if target == "" {
+		target = "-"
+	}
+	if len(target) > 49 {
+		target = target[:48] + "…"
+	}
+	b = padRight(b, string(appendPrintable(nil, []byte(target))), 49)
+	b = append(b, ' ')
+	st := "-"
+	if r.Status != 0 {
+		st = strconv.Itoa(r.Status)
+		for _, i := range r.Interim {
+			st = strconv.Itoa(i) + "," + st
+		}
+	}
+	b = padRight(b, st, 7)
+	b = append(b, ' ')
+	b = padRight(b, FormatBytes(r.ReqBodyLen), 10)
+	b = append(b, ' ')
+	rb := FormatBytes(r.RespBodyLen)
+	if r.RespDecodedLen >= 0 && r.RespDecodedLen != r.RespBodyLen {
+		rb += "(" + FormatBytes(r.RespDecodedLen) + ")"
+	}
+	b = padRight(b, rb, 10)
+	b = append(b, ' ')
+	b = padRight(b, FormatDuration(r.Timing.Wait), 10)
+	b = append(b, ' ')
+	fr := fmt.Sprintf("%d-%d", r.ReqFrames[0], r.RespFrames[1])
+	if r.RespFrames[1] == 0 {
+		fr = fmt.Sprintf("%d-%d", r.ReqFrames[0], r.ReqFrames[1])
+	}
+	if r.ReqFrames[0] == 0 {
+		fr = fmt.Sprintf("%d-%d", r.RespFrames[0], r.RespFrames[1])
+	}
+	b = padRight(b, fr, 17)
+	b = append(b, ' ')
+	b = append(b, r.Verdict...)
+	if len(r.Anomalies) > 0 {
+		b = append(b, " ["...)
+		b = append(b, strings.Join(r.Anomalies, " ")...)
+		b = append(b, ']')
+	}
+	return s.line(b)
+}
+
+// Finding writes one finding of `segscope diagnose`.
+func (s *Sink) Finding(r *report.Finding) error {
+	b := s.buf[:0]
+	b = append(b, "conn "...)
+	b = strconv.AppendUint(b, r.Conn, 10)
+	if r.Frame > 0 {
+		b = append(b, " frame "...)
+		b = strconv.AppendUint(b, r.Frame, 10)
+	}
+	b = append(b, " ["...)
+	b = append(b, r.Severity...)
+	b = append(b, "] "...)
+	b = append(b, r.Kind...)
+	b = append(b, ": "...)
+	b = append(b, r.Text...)
+	return s.line(b)
+}

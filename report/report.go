@@ -1,0 +1,269 @@
+// Package report is segscope's output data model: the records of the JSON Lines contract
+// (DESIGN.md), with their JSON field names as struct tags, and the Sink interface that
+// renderers implement. It computes nothing; records are filled by the pipeline and by
+// package analysis and formatted by the packages under render/.
+//
+// Records passed to a Sink are borrowed: the caller may reuse them, and their slices, as
+// soon as the call returns.
+package report
+
+// Time is a packet timestamp in nanoseconds since the Unix epoch. Renderers print it as
+// RFC 3339 with nanoseconds, in UTC.
+type Time int64
+
+// Duration is a time span in nanoseconds. Renderers print it as seconds.
+type Duration int64
+
+// Segment is the "segment" record: one TCP segment.
+type Segment struct {
+	Frame     uint64   `json:"frame"`
+	TS        Time     `json:"ts"`
+	Rel       Duration `json:"rel"`
+	Conn      uint64   `json:"conn"`
+	Dir       string   `json:"dir"`
+	Src       string   `json:"src"`
+	Dst       string   `json:"dst"`
+	Flags     []string `json:"flags"`
+	Seq       uint32   `json:"seq"`
+	Ack       uint32   `json:"ack"`
+	SeqRaw    uint32   `json:"seq_raw"`
+	AckRaw    uint32   `json:"ack_raw"`
+	Len       int      `json:"len"`
+	Win       uint16   `json:"win"`
+	WinScaled uint32   `json:"win_scaled"`
+	IP        IP       `json:"ip"`
+	TCPHdrLen int      `json:"tcp_hdr_len"`
+	Options   Options  `json:"options"`
+	Class     []string `json:"class"`
+	DupAck    int      `json:"dup_ack,omitempty"`
+	Truncated bool     `json:"truncated,omitempty"`
+	FrameLen  int      `json:"frame_len"`
+	// Payload is the captured payload (borrowed). Text output shows the HTTP start line
+	// found at its beginning; it is not part of the JSON record.
+	Payload []byte `json:"-"`
+}
+
+// IP describes the IP packet that carried a segment.
+type IP struct {
+	Version     uint8  `json:"version"`
+	ID          uint32 `json:"id"`
+	TTL         uint8  `json:"ttl"`
+	TotalLen    int    `json:"total_len"`
+	HdrLen      int    `json:"hdr_len"`
+	DF          bool   `json:"df"`
+	MF          bool   `json:"mf"`
+	FragOff     uint16 `json:"frag_off"`
+	Fragments   int    `json:"fragments,omitempty"`
+	ChecksumBad bool   `json:"checksum_bad,omitempty"`
+}
+
+// Options are the TCP options of a segment; absent options are omitted.
+type Options struct {
+	MSS       uint16      `json:"mss,omitempty"`
+	WScale    int         `json:"wscale,omitempty"` // shift count; written whenever HasWScale, 0 included
+	HasWScale bool        `json:"-"`
+	SACKPerm  bool        `json:"sack_perm,omitempty"`
+	SACK      [][2]uint32 `json:"sack,omitempty"` // relative to the peer's ISN, like tcpdump
+	TSVal     uint32      `json:"ts_val,omitempty"`
+	TSEcr     uint32      `json:"ts_ecr,omitempty"`
+	HasTS     bool        `json:"-"`
+	TFO       bool        `json:"tfo,omitempty"`
+	MPTCP     bool        `json:"mptcp,omitempty"`
+	Unknown   int         `json:"unknown,omitempty"`
+	Malformed bool        `json:"malformed,omitempty"`
+}
+
+// PerDir holds a per-direction count, client to server first.
+type PerDir struct {
+	C2S uint64 `json:"c2s"`
+	S2C uint64 `json:"s2c"`
+}
+
+// Conn is the "conn" record: one TCP connection.
+type Conn struct {
+	Conn            uint64   `json:"conn"`
+	Client          string   `json:"client"`
+	Server          string   `json:"server"`
+	FirstFrame      uint64   `json:"first_frame"`
+	LastFrame       uint64   `json:"last_frame"`
+	Start           Time     `json:"start"`
+	End             Time     `json:"end"`
+	StartRel        Duration `json:"rel"`
+	Duration        Duration `json:"duration"`
+	State           string   `json:"state"`
+	HandshakeRTT    Duration `json:"handshake_rtt"` // -1 when the handshake was not seen whole
+	MSS             [2]int   `json:"mss"`           // announced by client, server; 0 when absent
+	WScale          [2]int   `json:"wscale"`        // -1 when absent
+	SACK            bool     `json:"sack"`
+	Timestamps      bool     `json:"timestamps"`
+	Packets         PerDir   `json:"packets"`
+	Bytes           PerDir   `json:"bytes"`
+	Retransmissions PerDir   `json:"retransmissions"`
+	OutOfOrder      PerDir   `json:"out_of_order"`
+	GapBytes        PerDir   `json:"gap_bytes"`
+	ConflictBytes   PerDir   `json:"conflict_bytes"`
+	Requests        int      `json:"requests"`
+	Protocol        string   `json:"protocol"`
+	SNI             string   `json:"sni,omitempty"`
+	Close           string   `json:"close"`
+	Closer          string   `json:"closer,omitempty"`
+	Reused          bool     `json:"reused_tuple,omitempty"`
+}
+
+// FrameRange is the first and last frame of a message; zero when absent.
+type FrameRange [2]uint64
+
+// Timing splits an exchange's time, in the spirit of HAR: connect is the TCP handshake
+// (first exchange of a connection only), send the request from first to last byte, wait
+// from the last request byte to the first response byte, receive the response from first
+// to last byte. -1 when not measurable.
+type Timing struct {
+	Connect Duration `json:"connect"`
+	Send    Duration `json:"send"`
+	Wait    Duration `json:"wait"`
+	Receive Duration `json:"receive"`
+}
+
+// HTTP is the "http" record: one request and its response.
+type HTTP struct {
+	Conn           uint64     `json:"conn"`
+	Depth          int        `json:"depth"`
+	TS             Time       `json:"ts"`
+	Rel            Duration   `json:"rel"`
+	Client         string     `json:"client"`
+	Server         string     `json:"server"`
+	Method         string     `json:"method"`
+	URI            string     `json:"uri"`
+	Host           string     `json:"host"`
+	Version        string     `json:"version"`
+	Status         int        `json:"status"`
+	Reason         string     `json:"reason"`
+	ReqBodyLen     int64      `json:"req_body_len"`
+	RespBodyLen    int64      `json:"resp_body_len"`
+	RespDecodedLen int64      `json:"resp_decoded_len"` // -1 when not decodable
+	ContentType    string     `json:"content_type,omitempty"`
+	ContentEnc     string     `json:"content_encoding,omitempty"`
+	Interim        []int      `json:"interim"`
+	ReqFrames      FrameRange `json:"req_frames"`
+	RespFrames     FrameRange `json:"resp_frames"`
+	Timing         Timing     `json:"timing"`
+	Verdict        string     `json:"verdict"`
+	Anomalies      []string   `json:"anomalies"`
+	Upgrade        string     `json:"upgrade,omitempty"`
+}
+
+// AnatomySegment is one TCP segment that carried bytes of a message.
+type AnatomySegment struct {
+	Frame      uint64   `json:"frame"`
+	Rel        Duration `json:"rel"` // time since the message's first byte
+	Seq        uint32   `json:"seq"`
+	Off        int64    `json:"off"` // stream offset of the segment's first payload byte
+	Len        int      `json:"len"`
+	MsgBytes   int      `json:"msg_bytes"`
+	Flags      []string `json:"flags"`
+	IPHdrLen   int      `json:"ip_hdr_len"`
+	TCPHdrLen  int      `json:"tcp_hdr_len"`
+	IPTotalLen int      `json:"ip_total_len"`
+	IPID       uint32   `json:"ip_id"`
+	DF         bool     `json:"df"`
+	Fragments  int      `json:"fragments,omitempty"`
+	FrameLen   int      `json:"frame_len"`
+	TCPOptions string   `json:"tcp_options,omitempty"`
+	Class      []string `json:"class"`
+}
+
+// Part is one region of a message laid out by stream offset.
+type Part struct {
+	Kind string `json:"kind"` // "start_line", "headers", "body", "chunk_header", "chunk_data", "trailer", "gap"
+	Off  int64  `json:"off"`  // relative to the message's first byte
+	Len  int64  `json:"len"`
+}
+
+// Anatomy is the "anatomy" record: how one HTTP message was segmented.
+type Anatomy struct {
+	Conn      uint64           `json:"conn"`
+	Depth     int              `json:"depth"`
+	Dir       string           `json:"dir"`
+	Title     string           `json:"title"` // "GET /x" or "200 OK"
+	MsgOff    int64            `json:"msg_off"`
+	MsgLen    int64            `json:"msg_len"`
+	HeaderLen int64            `json:"header_len"`
+	BodyLen   int64            `json:"body_len"`
+	GapBytes  int64            `json:"gap_bytes"`
+	Parts     []Part           `json:"parts"`
+	Segments  []AnatomySegment `json:"segments"`
+	Summary   AnatomySummary   `json:"summary"`
+}
+
+// AnatomySummary is the one-line story of a message's segmentation.
+type AnatomySummary struct {
+	Segments        int      `json:"segments"`
+	IPPackets       int      `json:"ip_packets"`
+	Overhead        int64    `json:"overhead"` // IP + TCP header bytes of the segments carrying the message
+	MSS             int      `json:"mss"`
+	Retransmissions int      `json:"retransmissions"`
+	FirstRetransGap Duration `json:"first_retrans_delay"`
+	Span            Duration `json:"span"` // first to last byte
+}
+
+// Event is the "ladder" record: one arrow or note of a connection's sequence diagram.
+type Event struct {
+	Conn  uint64   `json:"conn"`
+	Frame uint64   `json:"frame"`
+	Rel   Duration `json:"rel"` // since the connection's first packet
+	Dir   string   `json:"dir"`
+	Flags []string `json:"flags"`
+	Seq   uint32   `json:"seq"`
+	Ack   uint32   `json:"ack"`
+	Len   int      `json:"len"`
+	Win   uint32   `json:"win"`
+	Class []string `json:"class"`
+	Notes []string `json:"notes"`
+	// Collapsed is set on a row that stands for several data segments (--max-rows).
+	Collapsed      int   `json:"collapsed,omitempty"`
+	CollapsedBytes int64 `json:"collapsed_bytes,omitempty"`
+}
+
+// Finding is the "finding" record of `segscope diagnose`.
+type Finding struct {
+	Conn     uint64 `json:"conn"`
+	Frame    uint64 `json:"frame"`
+	Kind     string `json:"kind"`
+	Severity string `json:"severity"` // "info", "warn"
+	Text     string `json:"text"`
+}
+
+// Summary is the "summary" record, written last: what was read.
+type Summary struct {
+	Frames       uint64            `json:"frames"`
+	TCPSegments  uint64            `json:"tcp_segments"`
+	Other        map[string]uint64 `json:"other"`
+	Truncated    uint64            `json:"truncated"`
+	Malformed    uint64            `json:"malformed"`
+	BadChecksums uint64            `json:"bad_ip_checksums"`
+	Fragments    uint64            `json:"ip_fragments"`
+	Conns        uint64            `json:"conns"`
+	Exchanges    uint64            `json:"exchanges"`
+	Evicted      uint64            `json:"evicted,omitempty"`
+}
+
+// Sink receives records in output order. Implementations write them out at once
+// (streaming), except where a format needs the whole picture (HAR, HTML).
+type Sink interface {
+	Segment(*Segment) error
+	Conn(*Conn) error
+	HTTP(*HTTP) error
+	Anatomy(*Anatomy) error
+	Event(*Event) error
+	Finding(*Finding) error
+	Close() error
+}
+
+// Stream receives the reassembled bytes of connections (`segscope follow`). Data is
+// borrowed until the call returns. Dir is "c2s" or "s2c".
+type Stream interface {
+	StreamOpen(c *Conn) error
+	StreamData(conn uint64, dir string, off uint64, data []byte) error
+	StreamGap(conn uint64, dir string, off, n uint64) error
+	StreamClose(c *Conn) error
+}

@@ -1,0 +1,105 @@
+// Package segscope is the library behind the segscope command: it wires a capture
+// Source through decode, reassembly and http1 into report records, and hands them to a
+// report.Sink. One Pipeline processes one input, in capture order, on one goroutine;
+// everything it remembers is proportional to the open connections and their
+// out-of-order bytes, never to the size of the input.
+package segscope
+
+import (
+	"errors"
+	"io"
+	"sync/atomic"
+
+	"github.com/segscope/segscope/capture"
+	"github.com/segscope/segscope/decode"
+	"github.com/segscope/segscope/http1"
+	"github.com/segscope/segscope/reassembly"
+	"github.com/segscope/segscope/report"
+)
+
+// Mode says what a run computes and reports.
+type Mode uint8
+
+const (
+	ModePackets  Mode = iota // one record per TCP segment
+	ModeConns                // one record per connection
+	ModeHTTP                 // one record per HTTP exchange
+	ModeFollow               // the reassembled bytes of connections
+	ModeAnatomy              // how each HTTP message of a connection was segmented
+	ModeLadder               // a connection as a sequence diagram
+	ModeDiagnose             // connection-management findings
+)
+
+var modeNames = [...]string{"packets", "conns", "http", "follow", "anatomy", "ladder", "diagnose"}
+
+// String returns the command name of the mode.
+func (m Mode) String() string {
+	if int(m) < len(modeNames) {
+		return modeNames[m]
+	}
+	return "mode?"
+}
+
+// Config configures a run.
+type Config struct {
+	Mode     Mode
+	Conn     uint64 // report only this connection (0: all)
+	Count    uint64 // stop after this many frames (0: all)
+	Absolute bool   // raw sequence numbers in segment records instead of relative ones
+	MaxRows  int    // ladder: collapse runs of data segments beyond this many rows (0: never)
+	Msg      int    // anatomy: only this exchange depth (0: all)
+	MsgDir   string // anatomy: "req", "resp" or "" for both
+
+	Decode  decode.Config
+	Tracker reassembly.Config
+	HTTP    http1.Limits
+
+	// Stream receives reassembled bytes in ModeFollow.
+	Stream report.Stream
+
+	// Stop, when set to non-zero by another goroutine (a signal handler), ends the run
+	// after the current frame; everything read so far is flushed.
+	Stop *atomic.Bool
+	// Progress, if set, is called every few thousand frames with the frame count.
+	Progress func(frames uint64)
+}
+
+// ErrStopped is returned by Run when Config.Stop ended it early. Output is complete up
+// to that point.
+var ErrStopped = errors.New("stopped")
+
+// Run reads src to the end (or Count frames, or until Stop), writes records to sink and
+// returns the summary. An error from src ends the run after everything read before it
+// has been processed and flushed; Run then returns that error with the summary.
+func Run(src capture.Source, sink report.Sink, cfg Config) (*report.Summary, error) {
+	p := newPipeline(sink, cfg)
+	var srcErr error
+	for {
+		if cfg.Stop != nil && cfg.Stop.Load() {
+			srcErr = ErrStopped
+			break
+		}
+		if cfg.Count > 0 && p.sum.Frames >= cfg.Count {
+			break
+		}
+		f, err := src.Next()
+		if err != nil {
+			if err != io.EOF {
+				srcErr = err
+			}
+			break
+		}
+		p.frame(&f)
+		if p.err != nil {
+			break
+		}
+		if cfg.Progress != nil && p.sum.Frames&0x3fff == 0 {
+			cfg.Progress(p.sum.Frames)
+		}
+	}
+	p.finish()
+	if p.err != nil {
+		return &p.sum, p.err
+	}
+	return &p.sum, srcErr
+}
