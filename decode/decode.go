@@ -448,7 +448,10 @@ func (d *Decoder) nflog(data []byte) Kind {
 			}
 		}
 	}
-	for len(rest) >= 4 {
+	for len(rest) > 0 {
+		if len(rest) < 4 {
+			return d.short()
+		}
 		n := int(order.Uint16(rest))
 		typ := order.Uint16(rest[2:]) & 0x7fff
 		if n < 4 {
@@ -458,9 +461,9 @@ func (d *Decoder) nflog(data []byte) Kind {
 			p := rest[4:]
 			if n-4 <= len(p) {
 				p = p[:n-4]
-			} else if d.cut == 0 {
-				return KindMalformed
 			}
+			// A payload TLV longer than the data is judged by the IP layer, like an IP
+			// total length beyond the frame.
 			switch family {
 			case 2:
 				return d.ipv4(p)
@@ -469,11 +472,10 @@ func (d *Decoder) nflog(data []byte) Kind {
 			}
 			return d.ipAny(p)
 		}
-		n = (n + 3) &^ 3
 		if n > len(rest) {
-			break
+			return d.short()
 		}
-		rest = rest[n:]
+		rest = rest[min((n+3)&^3, len(rest)):]
 	}
 	if d.cut > 0 {
 		return KindTruncated
