@@ -14,6 +14,14 @@ const (
 	blockOPB = 0x00000002 // obsolete Packet Block
 	blockSPB = 0x00000003
 	blockEPB = 0x00000006
+
+	// Blocks that are not packets but that Wireshark shows as frames.
+	blockSystemdJournal     = 0x00000009
+	blockCustom             = 0x00000BAD
+	blockCustomNoCopy       = 0x40000BAD
+	blockSysdigEvent        = 0x00000204
+	blockSysdigEventV2      = 0x00000216
+	blockSysdigEventV2Large = 0x00000217
 )
 
 func blockName(t uint32) string {
@@ -28,6 +36,8 @@ func blockName(t uint32) string {
 		return "an interface statistics"
 	case 0x0A:
 		return "a decryption secrets"
+	case blockCustom, blockCustomNoCopy:
+		return "a custom"
 	}
 	return fmt.Sprintf("a type 0x%08x", t)
 }
@@ -113,6 +123,7 @@ func (r *Reader) nextPcapng(in *input) (Frame, error) {
 			}
 			in.order = order
 			in.section = in.section[:0]
+			in.sections++
 		case blockIDB:
 			if err := r.readIDB(in, b, start); err != nil {
 				return Frame{}, err
@@ -123,6 +134,9 @@ func (r *Reader) nextPcapng(in *input) (Frame, error) {
 		case blockSPB:
 			f, err := r.simplePacket(in, b, start)
 			return f, err
+		case blockCustom, blockCustomNoCopy, blockSystemdJournal, blockSysdigEvent, blockSysdigEventV2, blockSysdigEventV2Large:
+			// Not a packet, but Wireshark lists it as a frame: keep the numbering equal.
+			r.frame++
 		}
 	}
 }
@@ -138,9 +152,9 @@ func (r *Reader) readIDB(in *input, b []byte, start int64) error {
 		exp:     6,
 		mul:     1000,
 		global:  len(r.ifaces),
-		local:   len(r.ifaces) - in.ifBase,
+		local:   len(in.section),
 	}
-	info := InterfaceInfo{File: in.name, Index: ifc.local, LinkType: ifc.link, Snaplen: int(min(ifc.snaplen, 1<<31-1))}
+	info := InterfaceInfo{File: in.name, Section: in.sections - 1, Index: ifc.local, LinkType: ifc.link, Snaplen: int(min(ifc.snaplen, 1<<31-1))}
 	opts := b[16:]
 	for len(opts) >= 4 {
 		code := o.Uint16(opts[0:2])
@@ -246,6 +260,7 @@ func (r *Reader) packet(in *input, b []byte, btype uint32, start int64) (Frame, 
 	}
 	end := 28 + int(caplen)
 	r.frame++
+	r.ifaces[ifc.global].Frames++
 	return Frame{
 		Data: b[28:end:end],
 		Info: Info{
@@ -288,6 +303,7 @@ func (r *Reader) simplePacket(in *input, b []byte, start int64) (Frame, error) {
 	}
 	end := 12 + int(caplen)
 	r.frame++
+	r.ifaces[ifc.global].Frames++
 	return Frame{
 		Data: b[12:end:end],
 		Info: Info{

@@ -23,7 +23,8 @@ const (
 // pcap file) seen by a Reader.
 type InterfaceInfo struct {
 	File     string   // name of the input file
-	Index    int      // index within that file, as in Info.Interface
+	Section  int      // pcapng section within that file (0 for pcap)
+	Index    int      // interface ID within that section, as in Info.Interface
 	LinkType LinkType // link-layer header type of its frames
 	Snaplen  int      // snapshot length from the header (0: unknown / unlimited)
 	Name     string   // pcapng if_name option, if present
@@ -72,7 +73,8 @@ type input struct {
 	tsScale int64 // 1000 for microsecond files, 1 for nanosecond files
 
 	// pcapng: interfaces of the current section (indices into Reader.ifaces via ngIface.global)
-	section []ngIface
+	section  []ngIface
+	sections int // number of section headers read
 }
 
 type ngIface struct {
@@ -249,7 +251,6 @@ func (r *Reader) Next() (Frame, error) {
 			f, err = r.nextPcapng(in)
 		}
 		if err == nil {
-			r.ifaces[f.Interface+in.ifBase].Frames++
 			return f, nil
 		}
 		if err == io.EOF {
@@ -425,6 +426,7 @@ func (r *Reader) nextPcap(in *input) (Frame, error) {
 	in.off += int64(n)
 	r.frame++
 	ifc := &r.ifaces[in.ifBase]
+	ifc.Frames++
 	sec := int64(in.order.Uint32(rec[0:4]))
 	frac := int64(in.order.Uint32(rec[4:8]))
 	return Frame{
