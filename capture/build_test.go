@@ -80,7 +80,9 @@ type ngSection struct {
 	blocks []ngBlock
 }
 
-type ngBlock interface{ body(o byteOrder) (uint32, []byte) }
+type ngBlock interface {
+	body(o byteOrder) (uint32, []byte)
+}
 
 type idb struct {
 	link     uint16

@@ -90,9 +90,9 @@ func syntheticCases() []struct {
 			file: pcapngBytes(ngSection{big: big, blocks: []ngBlock{
 				idb{link: 1, snaplen: 0, tsresol: -1, name: "eth0"},
 				epb{ts: t0*1e6 + 1, data: d(1, 60)},
-				rawBlock{typ: 4, data: []byte{0, 0, 0, 0}},           // NRB
-				rawBlock{typ: 5, data: make([]byte, 12)},             // ISB
-				rawBlock{typ: 0xBAD, data: []byte("custom")},         // custom block
+				rawBlock{typ: 4, data: []byte{0, 0, 0, 0}},   // NRB
+				rawBlock{typ: 5, data: make([]byte, 12)},     // ISB
+				rawBlock{typ: 0xBAD, data: []byte("custom")}, // custom block
 				epb{ts: t0*1e6 + 2, data: d(2, 61), orig: 1000},
 			}}),
 			want: []wantFrame{

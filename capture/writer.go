@@ -143,9 +143,10 @@ func (wr *Writer) WritePacket(info Info, data []byte) error {
 	le.PutUint32(h[24:], uint32(orig))
 	wr.w.Write(h[:28])
 	wr.w.Write(data)
-	var tail [8]byte
+	tail := wr.hdr[:pad+4]
+	clear(tail)
 	le.PutUint32(tail[pad:], uint32(blen))
-	_, wr.err = wr.w.Write(tail[:pad+4])
+	_, wr.err = wr.w.Write(tail)
 	return wr.err
 }
 
