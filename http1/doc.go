@@ -1,0 +1,73 @@
+// Package http1 parses the HTTP/1.x messages carried by the two byte streams
+// of one TCP connection and pairs requests with responses.
+//
+// It owns: start lines and header blocks (RFC 9112), the body-length rule
+// (one pure function, BodyFraming), chunked framing with trailers, FIFO
+// pairing of pipelined requests and responses (1xx interim responses do not
+// shift the pairing; the request method decides HEAD and CONNECT response
+// framing), keep-alive bookkeeping, resynchronisation after a gap or a
+// mid-stream start at the next plausible start line, content decoding
+// (gzip, x-gzip, deflate as zlib or raw, br) with a size cap, and protocol
+// detection on the first client bytes (TLS with SNI, the HTTP/2 preface).
+// It does not own TCP reassembly, timing analysis or output: the caller pushes
+// in-order bytes, gaps and closes, and receives Exchange values.
+//
+// The Parser is a push state machine: Feed, Gap, Close and Finish may be called
+// with any split of the streams and give the same exchanges. It starts no
+// goroutine and reads no clock; times are the ts values passed in. Data passed
+// to Feed is borrowed for the call; the parser copies only partial lines, held
+// client bytes after CONNECT/Upgrade, and bodies when Limits.KeepBodies or
+// Limits.DecodeBodies asks for them. Body bytes of a Content-Length or chunked
+// body are otherwise only counted. Header fields allocate one string per line.
+//
+// # Verdicts
+//
+// complete: both messages seen whole. gap: bytes of a message were missing
+// (a gap inside a body of known length is skipped; a gap elsewhere ends the
+// message and the stream is resynchronised). truncated: a message ended early
+// (close or end of capture inside it, or unusable framing). no_response: the
+// request got no response. conflict is never set here; the caller sets it when
+// retransmitted bytes disagreed.
+//
+// # Anomalies
+//
+// Protocol oddities are named, attached to the message (and to its exchange),
+// and survived:
+//
+//	content_length_and_chunked  Content-Length with Transfer-Encoding chunked; chunked wins
+//	duplicate_content_length    repeated identical Content-Length values; accepted
+//	conflicting_content_length  differing Content-Length values; framing invalid, resync
+//	invalid_content_length      Content-Length not 1*DIGIT; framing invalid, resync
+//	bad_transfer_encoding       request Transfer-Encoding not ending in chunked, chunked twice or not last
+//	transfer_encoding_http10    Transfer-Encoding in HTTP/1.0; ignored (as net/http)
+//	bad_chunk_size              chunk-size not hex, over 15 digits, or line too long; resync
+//	bad_chunk_terminator        chunk data not followed by CRLF; resync
+//	chunk_extension             chunk-size line with extensions
+//	obs_fold                    obsolete line folding; joined with one space
+//	bare_lf                     line ended by LF alone
+//	header_without_colon        header line without a colon (or empty name); skipped
+//	space_before_colon          whitespace between field name and colon; name trimmed
+//	invalid_header_name         field name with non-tchar bytes
+//	invalid_header_value        field value with control characters
+//	line_too_long               header or trailer line over Limits.MaxLine; skipped
+//	headers_too_large           header block over Limits.MaxHeaderBytes; later fields dropped
+//	too_many_headers            over Limits.MaxHeaders fields; later fields dropped
+//	bad_request_line            a line where a request line was due is malformed; skipped (resync)
+//	bad_status_line             a line where a status line was due is malformed; skipped (resync)
+//	unknown_method              request method not a registered one
+//	unknown_version             HTTP/1.x with x not 0 or 1
+//	missing_host                HTTP/1.1 request without Host
+//	duplicate_host              several Host fields
+//	response_without_request    a response with no pending request (Req is nil)
+//	request_after_close         a request after a message that announced the close
+//	data_after_close            bytes after the direction's Close
+//	resync                      bytes were skipped before this message to find a start line
+//	pipeline_overflow           more than Limits.MaxPipeline pending; oldest emitted early
+//	body_not_allowed            204 response announcing a body
+//	decoded_too_large           content decoding over Limits.MaxDecoded
+//	bad_content_encoding        corrupt content-coded body
+//
+// Malformed start lines are not reported as messages: a line that is not a
+// start line is skipped, and the skipped bytes are counted (Parser.Skipped)
+// and flagged resync on the next message.
+package http1

@@ -1,0 +1,1233 @@
+package http1
+
+import "bytes"
+
+// Handler receives exchanges as they complete, in depth order.
+type Handler interface {
+	// OnExchange is called once per exchange. x and everything it points to
+	// (messages, header slices, bodies) are valid only during the call; the
+	// parser reuses them afterwards. Strings may be kept.
+	OnExchange(x *Exchange)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(x *Exchange)
+
+// OnExchange calls f(x).
+func (f HandlerFunc) OnExchange(x *Exchange) { f(x) }
+
+type state uint8
+
+const (
+	stIdle      state = iota // between messages: expecting a start line
+	stHead                   // start line (nlines == 0) or header lines
+	stResync                 // looking for a plausible start line
+	stBody                   // Content-Length body, remain bytes left
+	stChunkSize              // chunk-size line
+	stChunkData              // chunk data, remain bytes left
+	stChunkCRLF              // CRLF after chunk data
+	stTrailer                // trailer fields after the last chunk
+	stClose                  // close-delimited response body
+	stHold                   // client bytes after CONNECT/Upgrade, held until the response decides
+	stDead                   // not HTTP (any more): bytes ignored
+)
+
+// unknownLimit is how many unrecognisable client bytes make a connection ProtoOther.
+const unknownLimit = 64 << 10
+
+// half is the parsing state of one direction.
+type half struct {
+	dir Dir
+	st  state
+	off uint64 // stream offset of the next byte
+
+	line      []byte // partial line carried between Feed calls
+	lineFrame uint64 // frame and time of the first byte in line
+	lineTS    int64
+	skipLine  bool // discarding the rest of an overlong header line
+
+	nlines    int   // lines of the current head (start line included)
+	headBytes int   // bytes of the current head
+	remain    int64 // body or chunk bytes left
+	crlf      uint8 // stChunkCRLF: 1 after CR
+
+	msg *Message  // message being parsed, nil between messages
+	ex  *Exchange // its exchange
+
+	closed, afterClose bool
+	skipped            uint64 // resync bytes skipped since the last message start
+	skippedTotal       uint64
+	pend               []Anomaly // anomalies for the next message of this direction
+
+	hold       []byte // stHold: held client bytes
+	holdN      uint64 // bytes held, dropped included
+	holdOff    uint64
+	holdFrame  uint64
+	holdTS     int64
+	holdEx     *Exchange
+	holdBroken bool
+
+	enc     []byte // encoded body kept for decoding
+	encOver bool
+	decode  bool
+
+	started  bool
+	sniffing bool
+	sniff    []byte
+	sniffFr  uint64
+	sniffTS  int64
+}
+
+// Parser parses both directions of one TCP connection. It is not safe for
+// concurrent use; it starts no goroutines.
+type Parser struct {
+	hnd   Handler
+	lim   Limits
+	half  [2]half
+	proto Proto
+	sni   string
+
+	queue   []*Exchange // pending exchanges, depth order
+	respIdx int         // queue index of the next exchange awaiting a response
+	depth   int
+	free    []*Exchange
+	noMore  bool // a message announced the connection closes
+	conn    []Anomaly
+
+	frame uint64
+	ts    int64
+
+	dec decoder
+}
+
+// NewParser returns a parser that reports exchanges to h.
+func NewParser(h Handler, lim Limits) *Parser {
+	p := &Parser{hnd: h, lim: lim.withDefaults()}
+	p.Reset()
+	return p
+}
+
+// Reset makes the parser ready for a new connection, keeping its buffers.
+// Pending exchanges are dropped without being reported.
+func (p *Parser) Reset() {
+	for _, ex := range p.queue {
+		p.release(ex)
+	}
+	p.queue = p.queue[:0]
+	p.respIdx, p.depth = 0, 0
+	p.proto, p.sni = ProtoUnknown, ""
+	p.noMore = false
+	p.conn = p.conn[:0]
+	for d := range p.half {
+		h := &p.half[d]
+		*h = half{
+			dir:   Dir(d),
+			line:  h.line[:0],
+			pend:  h.pend[:0],
+			hold:  h.hold[:0],
+			enc:   h.enc[:0],
+			sniff: h.sniff[:0],
+		}
+	}
+}
+
+// Protocol reports what the connection carries, as far as decided.
+func (p *Parser) Protocol() Proto { return p.proto }
+
+// SNI returns the server name of the TLS ClientHello when Protocol is ProtoTLS.
+func (p *Parser) SNI() string { return p.sni }
+
+// Skipped returns how many bytes of a direction were skipped while looking
+// for a start line.
+func (p *Parser) Skipped(dir Dir) uint64 { return p.half[dir&1].skippedTotal }
+
+// ConnAnomalies returns anomalies that belong to no exchange (for example
+// bytes skipped at the end of a stream). Valid until the next call on p.
+func (p *Parser) ConnAnomalies() []Anomaly { return p.conn }
+
+func (p *Parser) connFlag(a Anomaly) {
+	for _, x := range p.conn {
+		if x == a {
+			return
+		}
+	}
+	p.conn = append(p.conn, a)
+}
+
+func (h *half) pendFlag(a Anomaly) {
+	for _, x := range h.pend {
+		if x == a {
+			return
+		}
+	}
+	h.pend = append(h.pend, a)
+}
+
+// Feed pushes in-order bytes of one direction. data is borrowed for the
+// duration of the call only. frame and ts identify the packet that carried
+// data (ts in nanoseconds).
+func (p *Parser) Feed(dir Dir, data []byte, frame uint64, ts int64) {
+	if len(data) == 0 {
+		return
+	}
+	h := &p.half[dir&1]
+	p.frame, p.ts = frame, ts
+	if h.closed && !h.afterClose {
+		h.afterClose = true
+		h.pendFlag(AnomDataAfterClose)
+		if h.msg != nil {
+			h.msg.flag(AnomDataAfterClose)
+		}
+	}
+	if !h.started {
+		h.started = true
+		if h.dir == C2S && p.proto == ProtoUnknown && h.off == 0 && (data[0] == 0x16 || data[0] == 'P') {
+			h.sniffing = true
+			h.sniffFr, h.sniffTS = frame, ts
+		}
+	}
+	if h.sniffing {
+		data = p.sniffFeed(h, data)
+		if data == nil {
+			return
+		}
+	}
+	p.run(h, data)
+}
+
+func (p *Parser) run(h *half, data []byte) {
+	for len(data) > 0 {
+		var n int
+		switch h.st {
+		case stDead:
+			h.off += uint64(len(data))
+			return
+		case stIdle:
+			n = p.idle(h, data)
+		case stHead:
+			n = p.head(h, data)
+		case stResync:
+			n = p.resync(h, data)
+		case stBody, stChunkData:
+			n = p.bodyBytes(h, data)
+		case stChunkSize:
+			n = p.chunkSize(h, data)
+		case stChunkCRLF:
+			n = p.chunkCRLF(h, data)
+		case stTrailer:
+			n = p.trailer(h, data)
+		case stClose:
+			n = len(data)
+			p.body(h, data)
+			p.consume(h, n)
+		case stHold:
+			n = p.holdBytes(h, data)
+		}
+		data = data[n:]
+	}
+}
+
+// consume advances the stream offset over n bytes of the current message.
+func (p *Parser) consume(h *half, n int) {
+	h.off += uint64(n)
+	if m := h.msg; m != nil && n > 0 {
+		m.LastFrame, m.LastTS = p.frame, p.ts
+	}
+}
+
+func (p *Parser) idle(h *half, data []byte) int {
+	i := 0
+	for i < len(data) && (data[i] == '\r' || data[i] == '\n') {
+		i++
+	}
+	if i > 0 {
+		h.off += uint64(i)
+		return i
+	}
+	h.st = stHead
+	h.nlines, h.headBytes = 0, 0
+	h.line = h.line[:0]
+	h.skipLine = false
+	return 0
+}
+
+// takeLine returns the next complete line (LF included) starting at data and
+// the number of bytes of data it used; a partial line is buffered and nil
+// returned. The returned line may alias data or h.line.
+func (p *Parser) takeLine(h *half, data []byte) (line []byte, n int) {
+	i := bytes.IndexByte(data, '\n')
+	if i < 0 {
+		if len(h.line) == 0 {
+			h.lineFrame, h.lineTS = p.frame, p.ts
+		}
+		h.line = append(h.line, data...)
+		return nil, len(data)
+	}
+	if len(h.line) == 0 {
+		h.lineFrame, h.lineTS = p.frame, p.ts
+		return data[:i+1], i + 1
+	}
+	h.line = append(h.line, data[:i+1]...)
+	return h.line, i + 1
+}
+
+// chomp removes the line ending and reports whether it was a bare LF.
+func chomp(line []byte) ([]byte, bool) {
+	line = line[:len(line)-1]
+	if len(line) > 0 && line[len(line)-1] == '\r' {
+		return line[:len(line)-1], false
+	}
+	return line, true
+}
+
+func (p *Parser) head(h *half, data []byte) int {
+	if h.skipLine {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			p.consume(h, len(data))
+			return len(data)
+		}
+		h.skipLine = false
+		h.nlines++
+		p.consume(h, i+1)
+		return i + 1
+	}
+	if h.nlines == 0 {
+		// Start line: too long or malformed sends the bytes to resync,
+		// which looks at the same line again.
+		i := bytes.IndexByte(data, '\n')
+		if (i < 0 && len(h.line)+len(data) > p.lim.MaxLine) || (i >= 0 && len(h.line)+i+1 > p.lim.MaxLine+1) {
+			h.st = stResync
+			return 0
+		}
+		line, n := p.takeLine(h, data)
+		if line == nil {
+			h.off += uint64(n)
+			return n
+		}
+		lineOff := h.off + uint64(n) - uint64(len(line))
+		if !p.startLine(h, line, lineOff, h.lineFrame, h.lineTS, false) {
+			if p.proto == ProtoHTTP1 {
+				if h.dir == C2S {
+					h.pendFlag(AnomBadRequestLine)
+				} else {
+					h.pendFlag(AnomBadStatusLine)
+				}
+			}
+			// Give resync the whole line again.
+			if len(h.line) > 0 {
+				h.line = h.line[:len(h.line)-n]
+			}
+			h.st = stResync
+			return 0
+		}
+		h.line = h.line[:0]
+		p.consume(h, n)
+		return n
+	}
+	i := bytes.IndexByte(data, '\n')
+	if (i < 0 && len(h.line)+len(data) > p.lim.MaxLine) || (i >= 0 && len(h.line)+i+1 > p.lim.MaxLine+1) {
+		h.msg.flag(AnomLineTooLong)
+		h.line = h.line[:0]
+		h.skipLine = true
+		return 0
+	}
+	line, n := p.takeLine(h, data)
+	p.consume(h, n)
+	if line == nil {
+		return n
+	}
+	h.line = h.line[:0]
+	h.headBytes += len(line)
+	content, bare := chomp(line)
+	if bare {
+		h.msg.flag(AnomBareLF)
+	}
+	if len(content) == 0 {
+		p.headDone(h)
+		return n
+	}
+	h.nlines++
+	p.fieldLine(h, content, &h.msg.Headers)
+	return n
+}
+
+// fieldLine parses one header or trailer line (without its line ending).
+func (p *Parser) fieldLine(h *half, content []byte, dst *[]Header) {
+	m := h.msg
+	if content[0] == ' ' || content[0] == '\t' {
+		m.flag(AnomObsFold)
+		hs := *dst
+		if len(hs) == 0 {
+			return
+		}
+		prev := &hs[len(hs)-1]
+		v := prev.Value + " " + trimOWS(string(content))
+		prev.Value = trimOWS(v)
+		return
+	}
+	colon := bytes.IndexByte(content, ':')
+	if colon <= 0 {
+		m.flag(AnomHeaderWithoutColon)
+		return
+	}
+	ne := colon
+	for ne > 0 && (content[ne-1] == ' ' || content[ne-1] == '\t') {
+		ne--
+	}
+	if ne != colon {
+		m.flag(AnomSpaceBeforeColon)
+		if ne == 0 {
+			m.flag(AnomHeaderWithoutColon)
+			return
+		}
+	}
+	if !isToken(content[:ne]) {
+		m.flag(AnomInvalidHeaderName)
+	}
+	vs, ve := colon+1, len(content)
+	for vs < ve && (content[vs] == ' ' || content[vs] == '\t') {
+		vs++
+	}
+	for ve > vs && (content[ve-1] == ' ' || content[ve-1] == '\t') {
+		ve--
+	}
+	for _, c := range content[vs:ve] {
+		if (c < 0x20 && c != '\t') || c == 0x7f {
+			m.flag(AnomInvalidHeaderValue)
+			break
+		}
+	}
+	if h.headBytes > p.lim.MaxHeaderBytes {
+		m.flag(AnomHeadersTooLarge)
+		return
+	}
+	if len(*dst) >= p.lim.MaxHeaders {
+		m.flag(AnomTooManyHeaders)
+		return
+	}
+	s := string(content)
+	*dst = append(*dst, Header{Name: s[:ne], Value: s[vs:ve]})
+}
+
+// resync scans for a plausible start line, line by line, looking at the last
+// MaxLine bytes of each line.
+func (p *Parser) resync(h *half, data []byte) int {
+	max := p.lim.MaxLine + 1
+	i := bytes.IndexByte(data, '\n')
+	if i < 0 {
+		if len(data) >= max {
+			h.skip(p, uint64(len(h.line)+len(data)-max))
+			h.line = append(h.line[:0], data[len(data)-max:]...)
+			h.lineFrame, h.lineTS = p.frame, p.ts
+		} else {
+			if len(h.line) == 0 {
+				h.lineFrame, h.lineTS = p.frame, p.ts
+			}
+			h.line = append(h.line, data...)
+			if d := len(h.line) - max; d > 0 {
+				h.skip(p, uint64(d))
+				copy(h.line, h.line[d:])
+				h.line = h.line[:max]
+			}
+		}
+		h.off += uint64(len(data))
+		return len(data)
+	}
+	n := i + 1
+	buffered := len(h.line)
+	var line []byte
+	if buffered == 0 {
+		line = data[:n]
+		h.lineFrame, h.lineTS = p.frame, p.ts
+	} else {
+		h.line = append(h.line, data[:n]...)
+		line = h.line
+	}
+	lineOff := h.off + uint64(n) - uint64(len(line))
+	if d := len(line) - max; d > 0 {
+		h.skip(p, uint64(d))
+		line = line[d:]
+		lineOff += uint64(d)
+		buffered -= d
+	}
+	content, _ := chomp(line)
+	if idx := findStart(h.dir, content); idx >= 0 {
+		h.skip(p, uint64(idx))
+		fr, ts := h.lineFrame, h.lineTS
+		if idx >= buffered {
+			fr, ts = p.frame, p.ts
+		}
+		if p.startLine(h, line[idx:], lineOff+uint64(idx), fr, ts, true) {
+			h.line = h.line[:0]
+			h.st = stHead
+			h.nlines = 1
+			h.headBytes = len(line) - idx
+			h.skipLine = false
+			p.consume(h, n)
+			return n
+		}
+		h.skip(p, uint64(len(line)-idx))
+	} else {
+		h.skip(p, uint64(len(line)))
+	}
+	h.line = h.line[:0]
+	h.off += uint64(n)
+	if p.proto == ProtoUnknown && h.dir == C2S && h.skippedTotal > unknownLimit {
+		p.proto = ProtoOther
+		p.kill()
+	}
+	return n
+}
+
+func (h *half) skip(p *Parser, n uint64) {
+	if n == 0 {
+		return
+	}
+	h.skipped += n
+	h.skippedTotal += n
+}
+
+// kill stops HTTP parsing on both directions.
+func (p *Parser) kill() {
+	for d := range p.half {
+		h := &p.half[d]
+		if h.msg != nil {
+			p.msgDone(h, false)
+		}
+		h.st = stDead
+		h.line = h.line[:0]
+		h.hold = h.hold[:0]
+		h.holdEx = nil
+	}
+}
+
+// startLine parses a start line (with its line ending) and, when valid,
+// begins a message. strict is set when resynchronising.
+func (p *Parser) startLine(h *half, line []byte, off uint64, frame uint64, ts int64, strict bool) bool {
+	content, bare := chomp(line)
+	var m *Message
+	if h.dir == C2S {
+		method, uri, version, ok := parseRequestLine(content)
+		if !ok {
+			return false
+		}
+		known := isKnownMethod(method)
+		if strict && !known {
+			return false
+		}
+		ex := p.newExchange()
+		ex.Req = &ex.reqMsg
+		m = ex.Req
+		h.ex = ex
+		m.Method, m.URI, m.Version = string(method), string(uri), string(version)
+		if !known {
+			m.flag(AnomUnknownMethod)
+		}
+	} else {
+		version, status, reason, ok := parseStatusLine(content)
+		if !ok {
+			return false
+		}
+		ex := p.pairResponse()
+		ex.Resp = &ex.respMsg
+		m = ex.Resp
+		h.ex = ex
+		m.Version, m.Status, m.Reason = string(version), status, string(reason)
+	}
+	if m.Version != "HTTP/1.1" && m.Version != "HTTP/1.0" {
+		m.flag(AnomUnknownVersion)
+	}
+	if bare {
+		m.flag(AnomBareLF)
+	}
+	for _, a := range h.pend {
+		m.flag(a)
+	}
+	h.pend = h.pend[:0]
+	if h.skipped > 0 {
+		m.flag(AnomResync)
+		h.skipped = 0
+	}
+	m.StartOff = off
+	m.FirstFrame, m.FirstTS = frame, ts
+	m.LastFrame, m.LastTS = p.frame, p.ts
+	m.DecodedLen = -1
+	h.msg = m
+	h.nlines = 1
+	h.headBytes = len(line)
+	if p.proto == ProtoUnknown {
+		p.proto = ProtoHTTP1
+	}
+	return true
+}
+
+func (p *Parser) newExchange() *Exchange {
+	if len(p.queue) >= p.lim.MaxPipeline {
+		old := p.queue[0]
+		if old != p.half[0].ex && old != p.half[1].ex {
+			old.flag(AnomPipelineOverflow)
+			p.popFront()
+		}
+	}
+	var ex *Exchange
+	if n := len(p.free); n > 0 {
+		ex = p.free[n-1]
+		p.free = p.free[:n-1]
+	} else {
+		ex = new(Exchange)
+	}
+	p.depth++
+	ex.Depth = p.depth
+	p.queue = append(p.queue, ex)
+	return ex
+}
+
+func (p *Parser) pairResponse() *Exchange {
+	if p.respIdx < len(p.queue) {
+		ex := p.queue[p.respIdx]
+		p.respIdx++
+		return ex
+	}
+	ex := p.newExchange()
+	ex.flag(AnomResponseWithoutRequest)
+	p.respIdx = len(p.queue)
+	return ex
+}
+
+func (p *Parser) release(ex *Exchange) {
+	ex.reqMsg.reset()
+	ex.respMsg.reset()
+	*ex = Exchange{
+		Interim:   ex.Interim[:0],
+		Anomalies: ex.Anomalies[:0],
+		reqMsg:    ex.reqMsg,
+		respMsg:   ex.respMsg,
+		anom:      ex.anom[:0],
+	}
+	p.free = append(p.free, ex)
+}
+
+// headDone runs when the blank line ending a header block has been consumed.
+func (p *Parser) headDone(h *half) {
+	m, ex := h.msg, h.ex
+	m.HeaderEnd = h.off
+	m.HeadEndTS = p.ts
+	http10 := m.Version == "HTTP/1.0"
+	var conn string
+	nHost := 0
+	for i := range m.Headers {
+		f := &m.Headers[i]
+		switch {
+		case equalFold(f.Name, "Host"):
+			if nHost == 0 {
+				m.Host = f.Value
+			}
+			nHost++
+		case equalFold(f.Name, "Content-Encoding"):
+			if m.ContentEncoding == "" {
+				m.ContentEncoding = f.Value
+			} else if f.Value != "" {
+				m.ContentEncoding += ", " + f.Value
+			}
+		case equalFold(f.Name, "Content-Type"):
+			if m.ContentType == "" {
+				m.ContentType = f.Value
+			}
+		case equalFold(f.Name, "Connection"):
+			if conn == "" {
+				conn = f.Value
+			} else {
+				conn += "," + f.Value
+			}
+		}
+	}
+	if http10 {
+		m.KeepAlive = hasToken(conn, "keep-alive")
+	} else {
+		m.KeepAlive = !hasToken(conn, "close")
+	}
+	if h.dir == C2S {
+		if nHost == 0 && !http10 {
+			m.flag(AnomMissingHost)
+		}
+		if nHost > 1 {
+			m.flag(AnomDuplicateHost)
+		}
+		if p.noMore {
+			m.flag(AnomRequestAfterClose)
+		}
+		if !m.KeepAlive {
+			p.noMore = true
+		}
+		f, cl, an := BodyFraming(false, m.Method, 0, http10, m.Headers)
+		p.startBody(h, f, cl, an)
+		return
+	}
+	if m.Status >= 100 && m.Status < 200 && m.Status != 101 {
+		// Interim response: recorded, and the exchange waits for the final one.
+		ex.Interim = append(ex.Interim, m.Status)
+		for _, a := range m.Anomalies {
+			ex.flag(a)
+		}
+		m.reset()
+		ex.Resp = nil
+		p.respIdx--
+		h.msg, h.ex = nil, nil
+		h.st = stIdle
+		return
+	}
+	method := ""
+	if ex.Req != nil {
+		method = ex.Req.Method
+	}
+	f, cl, an := BodyFraming(true, method, m.Status, http10, m.Headers)
+	if f == FramingCloseDelimited {
+		m.KeepAlive = false
+	}
+	if !m.KeepAlive {
+		p.noMore = true
+	}
+	if f == FramingTunnel && m.Status == 101 {
+		up, _ := m.Get("Upgrade")
+		if up == "" && ex.Req != nil {
+			up, _ = ex.Req.Get("Upgrade")
+		}
+		ex.Upgrade = lowerASCII(up)
+	}
+	p.startBody(h, f, cl, an)
+}
+
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if c := b[j]; 'A' <= c && c <= 'Z' {
+					b[j] = c + 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+func (p *Parser) startBody(h *half, f Framing, cl int64, an []Anomaly) {
+	m := h.msg
+	m.Framing = f
+	for _, a := range an {
+		m.flag(a)
+	}
+	m.Chunked = f == FramingChunked
+	h.decode = false
+	h.enc = h.enc[:0]
+	h.encOver = false
+	if p.lim.DecodeBodies && m.ContentEncoding != "" && !isIdentity(m.ContentEncoding) {
+		h.decode = true
+	}
+	switch f {
+	case FramingNone, FramingTunnel:
+		p.msgDone(h, true)
+	case FramingContentLength:
+		if cl == 0 {
+			p.msgDone(h, true)
+			return
+		}
+		h.remain = cl
+		h.st = stBody
+	case FramingChunked:
+		h.st = stChunkSize
+		h.nlines = 0
+	case FramingCloseDelimited:
+		h.st = stClose
+	case FramingInvalid:
+		p.msgDone(h, false)
+		if h.st != stDead {
+			h.st = stResync
+		}
+	}
+}
+
+// body accounts for body bytes (chunk framing removed).
+func (p *Parser) body(h *half, b []byte) {
+	m := h.msg
+	m.BodyLen += int64(len(b))
+	if p.lim.KeepBodies {
+		if room := p.lim.MaxBody - int64(len(m.Body)); room > 0 {
+			if int64(len(b)) > room {
+				m.Body = append(m.Body, b[:room]...)
+			} else {
+				m.Body = append(m.Body, b...)
+			}
+		}
+	}
+	if h.decode && !h.encOver {
+		if int64(len(h.enc)+len(b)) > p.lim.MaxDecoded {
+			h.encOver = true
+		} else {
+			h.enc = append(h.enc, b...)
+		}
+	}
+}
+
+func (p *Parser) bodyBytes(h *half, data []byte) int {
+	n := len(data)
+	if int64(n) > h.remain {
+		n = int(h.remain)
+	}
+	p.body(h, data[:n])
+	p.consume(h, n)
+	h.remain -= int64(n)
+	if h.remain == 0 {
+		if h.st == stBody {
+			p.msgDone(h, true)
+		} else {
+			h.st = stChunkCRLF
+			h.crlf = 0
+		}
+	}
+	return n
+}
+
+func (p *Parser) chunkSize(h *half, data []byte) int {
+	i := bytes.IndexByte(data, '\n')
+	if (i < 0 && len(h.line)+len(data) > p.lim.MaxLine) || (i >= 0 && len(h.line)+i+1 > p.lim.MaxLine+1) {
+		h.line = h.line[:0]
+		p.abort(h, AnomBadChunkSize)
+		return 0
+	}
+	line, n := p.takeLine(h, data)
+	p.consume(h, n)
+	if line == nil {
+		return n
+	}
+	lineOff := h.off - uint64(len(line))
+	h.line = h.line[:0]
+	content, bare := chomp(line)
+	m := h.msg
+	if bare {
+		m.flag(AnomBareLF)
+	}
+	size, ext, ok := parseChunkSize(content)
+	if !ok {
+		p.abort(h, AnomBadChunkSize)
+		return n
+	}
+	if ext {
+		m.flag(AnomChunkExtension)
+	}
+	if len(m.Chunks) < p.lim.MaxChunkMarks {
+		m.Chunks = append(m.Chunks, ChunkMark{Off: lineOff, Size: size})
+	}
+	if size == 0 {
+		h.st = stTrailer
+		return n
+	}
+	h.remain = size
+	h.st = stChunkData
+	return n
+}
+
+// parseChunkSize parses chunk-size [BWS] [; chunk-ext].
+func parseChunkSize(b []byte) (size int64, ext, ok bool) {
+	i := 0
+	for ; i < len(b); i++ {
+		c := b[i]
+		var v byte
+		switch {
+		case '0' <= c && c <= '9':
+			v = c - '0'
+		case 'a' <= c && c <= 'f':
+			v = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			v = c - 'A' + 10
+		default:
+			goto done
+		}
+		if i >= 15 {
+			return 0, false, false
+		}
+		size = size<<4 | int64(v)
+	}
+done:
+	if i == 0 {
+		return 0, false, false
+	}
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+		i++
+	}
+	if i == len(b) {
+		return size, false, true
+	}
+	if b[i] != ';' {
+		return 0, false, false
+	}
+	return size, true, true
+}
+
+func (p *Parser) chunkCRLF(h *half, data []byte) int {
+	for i, c := range data {
+		if h.crlf == 0 && c == '\r' {
+			h.crlf = 1
+			continue
+		}
+		if c == '\n' {
+			if h.crlf == 0 {
+				h.msg.flag(AnomBareLF)
+			}
+			h.crlf = 0
+			p.consume(h, i+1)
+			h.st = stChunkSize
+			return i + 1
+		}
+		p.consume(h, i)
+		p.abort(h, AnomBadChunkTerminator)
+		return i
+	}
+	p.consume(h, len(data))
+	return len(data)
+}
+
+func (p *Parser) trailer(h *half, data []byte) int {
+	if h.skipLine {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			p.consume(h, len(data))
+			return len(data)
+		}
+		h.skipLine = false
+		p.consume(h, i+1)
+		return i + 1
+	}
+	i := bytes.IndexByte(data, '\n')
+	if (i < 0 && len(h.line)+len(data) > p.lim.MaxLine) || (i >= 0 && len(h.line)+i+1 > p.lim.MaxLine+1) {
+		h.msg.flag(AnomLineTooLong)
+		h.line = h.line[:0]
+		h.skipLine = true
+		return 0
+	}
+	line, n := p.takeLine(h, data)
+	p.consume(h, n)
+	if line == nil {
+		return n
+	}
+	h.line = h.line[:0]
+	content, bare := chomp(line)
+	if bare {
+		h.msg.flag(AnomBareLF)
+	}
+	if len(content) == 0 {
+		p.msgDone(h, true)
+		return n
+	}
+	h.headBytes += len(line)
+	p.fieldLine(h, content, &h.msg.Trailers)
+	return n
+}
+
+// abort ends the current message as malformed and resynchronises.
+func (p *Parser) abort(h *half, a Anomaly) {
+	if h.msg != nil {
+		h.msg.flag(a)
+		p.msgDone(h, false)
+	}
+	if h.st != stDead {
+		h.st = stResync
+		h.line = h.line[:0]
+	}
+}
+
+func (p *Parser) holdBytes(h *half, data []byte) int {
+	if h.holdN == 0 {
+		h.holdFrame, h.holdTS = p.frame, p.ts
+	}
+	h.holdN += uint64(len(data))
+	if h.holdBroken || len(h.hold)+len(data) > p.lim.MaxHeaderBytes {
+		h.holdBroken = true
+		h.hold = h.hold[:0]
+	} else {
+		h.hold = append(h.hold, data...)
+	}
+	return len(data)
+}
+
+// msgDone ends the current message of h and picks the next state.
+func (p *Parser) msgDone(h *half, complete bool) {
+	m, ex := h.msg, h.ex
+	if m == nil {
+		return
+	}
+	m.EndOff = h.off
+	if m.HeaderEnd == 0 && m.HeadEndTS == 0 {
+		m.HeaderEnd = h.off
+	}
+	m.Complete = complete
+	if m.ContentEncoding == "" || isIdentity(m.ContentEncoding) {
+		m.DecodedLen = m.BodyLen
+	} else if h.decode {
+		switch {
+		case !complete || m.GapBytes > 0:
+		case h.encOver:
+			m.flag(AnomDecodedTooLarge)
+		default:
+			n, a := p.dec.decodedLen(m.ContentEncoding, h.enc, p.lim.MaxDecoded)
+			m.DecodedLen = n
+			if a != AnomNone {
+				m.flag(a)
+			}
+		}
+		h.decode = false
+		h.enc = h.enc[:0]
+	}
+	h.msg, h.ex = nil, nil
+	h.st = stIdle
+	if h.dir == C2S {
+		ex.reqDone = true
+		if complete && (m.Method == "CONNECT" || isUpgradeRequest(m)) && ex.respDone == false {
+			h.st = stHold
+			h.hold = h.hold[:0]
+			h.holdN = 0
+			h.holdBroken = false
+			h.holdOff = h.off
+			h.holdEx = ex
+		}
+	} else {
+		ex.respDone = true
+		if m.Framing == FramingTunnel && complete {
+			p.proto = ProtoTunnel
+			p.flush(false)
+			p.kill()
+			return
+		}
+		if c := &p.half[C2S]; c.st == stHold && c.holdEx == ex {
+			p.releaseHold(c)
+		}
+	}
+	p.flush(false)
+}
+
+func isUpgradeRequest(m *Message) bool {
+	up, ok := m.Get("Upgrade")
+	if !ok || up == "" {
+		return false
+	}
+	for i := range m.Headers {
+		if equalFold(m.Headers[i].Name, "Connection") && hasToken(m.Headers[i].Value, "upgrade") {
+			return true
+		}
+	}
+	return false
+}
+
+// releaseHold replays client bytes held after a CONNECT or Upgrade request
+// that was answered without switching protocols.
+func (p *Parser) releaseHold(c *half) {
+	c.holdEx = nil
+	if c.holdBroken {
+		c.holdBroken = false
+		c.off = c.holdOff + c.holdN
+		c.st = stResync
+		c.hold = c.hold[:0]
+		return
+	}
+	c.st = stIdle
+	c.off = c.holdOff
+	if len(c.hold) == 0 {
+		return
+	}
+	data := append([]byte(nil), c.hold...)
+	c.hold = c.hold[:0]
+	fr, ts := p.frame, p.ts
+	p.frame, p.ts = c.holdFrame, c.holdTS
+	p.run(c, data)
+	p.frame, p.ts = fr, ts
+}
+
+// flush emits exchanges from the front of the queue: ready ones, or all.
+func (p *Parser) flush(all bool) {
+	for len(p.queue) > 0 {
+		ex := p.queue[0]
+		if !all && !(ex.respDone && (ex.Req == nil || ex.reqDone)) {
+			return
+		}
+		p.popFront()
+	}
+}
+
+func (p *Parser) popFront() {
+	ex := p.queue[0]
+	copy(p.queue, p.queue[1:])
+	p.queue[len(p.queue)-1] = nil
+	p.queue = p.queue[:len(p.queue)-1]
+	if p.respIdx > 0 {
+		p.respIdx--
+	}
+	p.emit(ex)
+	p.release(ex)
+}
+
+func (p *Parser) emit(ex *Exchange) {
+	gap, trunc := false, false
+	ex.Anomalies = ex.Anomalies[:0]
+	add := func(a Anomaly) {
+		for _, x := range ex.Anomalies {
+			if x == a {
+				return
+			}
+		}
+		ex.Anomalies = append(ex.Anomalies, a)
+	}
+	for _, m := range [2]*Message{ex.Req, ex.Resp} {
+		if m == nil {
+			continue
+		}
+		if m.GapBytes > 0 {
+			gap = true
+		}
+		if !m.Complete {
+			trunc = true
+		}
+		for _, a := range m.Anomalies {
+			add(a)
+		}
+	}
+	for _, a := range ex.anom {
+		add(a)
+	}
+	switch {
+	case gap:
+		ex.Verdict = VerdictGap
+	case trunc:
+		ex.Verdict = VerdictTruncated
+	case ex.Resp == nil:
+		ex.Verdict = VerdictNoResponse
+	default:
+		ex.Verdict = VerdictComplete
+	}
+	if p.hnd != nil {
+		p.hnd.OnExchange(ex)
+	}
+}
+
+// Gap reports n bytes of a direction missing from the capture.
+func (p *Parser) Gap(dir Dir, n uint64, ts int64) {
+	if n == 0 {
+		return
+	}
+	h := &p.half[dir&1]
+	p.ts = ts
+	h.started = true
+	if h.sniffing {
+		h.sniffing = false
+		if len(h.sniff) > 0 {
+			data := h.sniff
+			h.sniff = nil
+			p.run(h, data)
+		}
+	}
+	switch h.st {
+	case stDead:
+	case stBody, stChunkData:
+		m := h.msg
+		if n <= uint64(h.remain) {
+			m.GapBytes += n
+			h.remain -= int64(n)
+			h.off += n
+			if h.remain == 0 {
+				if h.st == stBody {
+					p.msgDone(h, true)
+				} else {
+					h.st = stChunkCRLF
+					h.crlf = 0
+				}
+			}
+			return
+		}
+		m.GapBytes += n
+		h.off += n
+		m.LastTS = ts
+		p.msgDone(h, false)
+		h.st = stResync
+	case stClose:
+		h.msg.GapBytes += n
+		h.off += n
+		return
+	case stHold:
+		h.holdN += n
+		h.holdBroken = true
+		h.hold = h.hold[:0]
+		return
+	default:
+		if h.msg != nil {
+			h.msg.GapBytes += n
+			p.msgDone(h, false)
+		}
+		h.off += n
+		if h.st != stDead {
+			h.st = stResync
+		}
+	}
+	h.line = h.line[:0]
+	h.skipLine = false
+	if h.st != stDead {
+		h.st = stResync
+	}
+}
+
+// Close reports the end of a direction (FIN, RST or end of capture).
+func (p *Parser) Close(dir Dir, ts int64) {
+	h := &p.half[dir&1]
+	if h.closed {
+		return
+	}
+	h.closed = true
+	p.ts = ts
+	p.endHalf(h)
+}
+
+func (p *Parser) endHalf(h *half) {
+	if h.sniffing {
+		h.sniffing = false
+		if len(h.sniff) > 0 {
+			data := h.sniff
+			h.sniff = nil
+			p.run(h, data)
+		}
+	}
+	switch h.st {
+	case stClose:
+		p.msgDone(h, true)
+	case stHead, stBody, stChunkSize, stChunkData, stChunkCRLF, stTrailer:
+		if h.msg != nil {
+			p.msgDone(h, false)
+		}
+		h.st = stIdle
+	}
+	h.line = h.line[:0]
+}
+
+// Finish ends the connection: partial messages are ended as truncated (or gap)
+// and every pending exchange is emitted, in depth order.
+func (p *Parser) Finish(ts int64) {
+	p.ts = ts
+	for d := range p.half {
+		p.endHalf(&p.half[d])
+	}
+	for d := range p.half {
+		h := &p.half[d]
+		if h.skipped > 0 {
+			p.connFlag(AnomResync)
+			h.skipped = 0
+		}
+		for _, a := range h.pend {
+			p.connFlag(a)
+		}
+		h.pend = h.pend[:0]
+		h.holdEx = nil
+	}
+	p.flush(true)
+	if p.proto == ProtoUnknown && (p.half[0].off > 0 || p.half[1].off > 0) {
+		p.proto = ProtoOther
+	}
+}

@@ -1,0 +1,142 @@
+package http1
+
+import "bytes"
+
+// knownMethods are the methods accepted when resynchronising (RFC 9110,
+// WebDAV, PATCH, PURGE). Longest first where one is a suffix of another.
+var knownMethods = [...]string{
+	"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+	"PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "UNLOCK", "LOCK", "REPORT",
+	"SEARCH", "MKCALENDAR", "MKACTIVITY", "CHECKOUT", "MERGE", "PURGE", "LINK", "UNLINK",
+}
+
+func isKnownMethod(m []byte) bool {
+	for _, k := range knownMethods {
+		if string(m) == k {
+			return true
+		}
+	}
+	return false
+}
+
+// parseVersion accepts "HTTP/1." DIGIT.
+func parseVersion(v []byte) bool {
+	return len(v) == 8 && string(v[:7]) == "HTTP/1." && v[7] >= '0' && v[7] <= '9'
+}
+
+// parseRequestLine parses method SP request-target SP HTTP-version (line
+// ending removed). The target may hold any byte but SP and controls.
+func parseRequestLine(b []byte) (method, uri, version []byte, ok bool) {
+	sp1 := bytes.IndexByte(b, ' ')
+	if sp1 <= 0 {
+		return nil, nil, nil, false
+	}
+	method = b[:sp1]
+	if !isToken(method) {
+		return nil, nil, nil, false
+	}
+	rest := b[sp1+1:]
+	sp2 := bytes.IndexByte(rest, ' ')
+	if sp2 <= 0 {
+		return nil, nil, nil, false
+	}
+	uri, version = rest[:sp2], rest[sp2+1:]
+	for _, c := range uri {
+		if c < 0x21 || c == 0x7f {
+			return nil, nil, nil, false
+		}
+	}
+	if !parseVersion(version) {
+		return nil, nil, nil, false
+	}
+	return method, uri, version, true
+}
+
+// parseStatusLine parses HTTP-version SP 3DIGIT [SP reason] (line ending
+// removed). Like net/http it tolerates extra spaces before the status code.
+func parseStatusLine(b []byte) (version []byte, status int, reason []byte, ok bool) {
+	if len(b) < 12 || !parseVersion(b[:8]) || b[8] != ' ' {
+		return nil, 0, nil, false
+	}
+	version = b[:8]
+	rest := b[9:]
+	for len(rest) > 0 && rest[0] == ' ' {
+		rest = rest[1:]
+	}
+	if len(rest) < 3 {
+		return nil, 0, nil, false
+	}
+	for i := 0; i < 3; i++ {
+		c := rest[i]
+		if c < '0' || c > '9' {
+			return nil, 0, nil, false
+		}
+		status = status*10 + int(c-'0')
+	}
+	rest = rest[3:]
+	switch {
+	case len(rest) == 0:
+	case rest[0] == ' ':
+		reason = rest[1:]
+	default:
+		return nil, 0, nil, false
+	}
+	for _, c := range reason {
+		if (c < 0x20 && c != '\t') || c == 0x7f {
+			return nil, 0, nil, false
+		}
+	}
+	return version, status, reason, true
+}
+
+// findStart returns the index in line (line ending removed) where a plausible
+// start line begins, or -1. For requests the method must be a known one and
+// the line must end with the HTTP version; for responses "HTTP/1.x NNN".
+func findStart(dir Dir, line []byte) int {
+	if dir == S2C {
+		off := 0
+		for {
+			i := bytes.Index(line[off:], []byte("HTTP/1."))
+			if i < 0 {
+				return -1
+			}
+			if _, _, _, ok := parseStatusLine(line[off+i:]); ok {
+				return off + i
+			}
+			off += i + 1
+		}
+	}
+	if len(line) < 14 || !parseVersion(line[len(line)-8:]) || line[len(line)-9] != ' ' {
+		return -1
+	}
+	sp2 := len(line) - 9
+	sp1 := bytes.LastIndexByte(line[:sp2], ' ')
+	if sp1 <= 0 || sp1+1 == sp2 {
+		return -1
+	}
+	best := -1
+	for _, k := range knownMethods {
+		if sp1 >= len(k) && string(line[sp1-len(k):sp1]) == k {
+			if s := sp1 - len(k); best < 0 || s < best {
+				best = s
+			}
+		}
+	}
+	if best < 0 {
+		return -1
+	}
+	if _, _, _, ok := parseRequestLine(line[best:]); !ok {
+		return -1
+	}
+	return best
+}
+
+func isIdentity(ce string) bool {
+	id := true
+	forEachListItem(ce, func(item string) {
+		if !equalFold(item, "identity") {
+			id = false
+		}
+	})
+	return id
+}
