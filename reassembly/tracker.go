@@ -1,0 +1,848 @@
+package reassembly
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/segscope/segscope/decode"
+	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/tcpseq"
+)
+
+// Config holds the tracker's limits. A zero field takes its default.
+type Config struct {
+	MaxConns           int   // connections in the table, tombstones included (default 65536)
+	MaxBufferedPerConn int   // out-of-order bytes held per direction (default 4 MiB)
+	MaxBufferedTotal   int   // out-of-order bytes held in all (default 64 MiB)
+	IdleTimeout        int64 // ns of packet time without a segment before OnClose (default 10 min)
+	CloseWait          int64 // ns after both FINs were reached, without the last ACK, before OnClose (default 1 s)
+	ClosedLinger       int64 // ns a closed connection keeps receiving late packets (default 60 s, like Linux TIME_WAIT)
+	RecentPerDir       int   // delivered bytes kept per direction for conflict checks (default 16 KiB; negative: none)
+	RecentTotal        int   // budget for those rings in all (default 32 MiB)
+}
+
+// Defaults.
+const (
+	DefaultMaxConns           = 65536
+	DefaultMaxBufferedPerConn = 4 << 20
+	DefaultMaxBufferedTotal   = 64 << 20
+	DefaultIdleTimeout        = int64(10 * 60 * 1e9)
+	DefaultCloseWait          = int64(1e9)
+	DefaultClosedLinger       = int64(60 * 1e9)
+	DefaultRecentPerDir       = 16 << 10
+	DefaultRecentTotal        = 32 << 20
+)
+
+func (c Config) withDefaults() Config {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def64 := func(v *int64, d int64) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.MaxConns, DefaultMaxConns)
+	def(&c.MaxBufferedPerConn, DefaultMaxBufferedPerConn)
+	def(&c.MaxBufferedTotal, DefaultMaxBufferedTotal)
+	def64(&c.IdleTimeout, DefaultIdleTimeout)
+	def64(&c.CloseWait, DefaultCloseWait)
+	def64(&c.ClosedLinger, DefaultClosedLinger)
+	if c.RecentPerDir == 0 {
+		c.RecentPerDir = DefaultRecentPerDir
+	}
+	def(&c.RecentTotal, DefaultRecentTotal)
+	return c
+}
+
+// Stats counts what the tracker did.
+type Stats struct {
+	Segments          uint64 // segments added
+	Conns             uint64 // connections created
+	Active            int    // connections open now (not yet closed)
+	Tombstones        int    // closed connections still held for late packets
+	PeakConns         int    // most connections held at once, tombstones included
+	Reused            uint64 // connections that reused the 4-tuple of an earlier one
+	Closed            uint64 // OnClose calls
+	Timeouts          uint64 // closed by IdleTimeout
+	Evictions         uint64 // open connections evicted to make room (MaxConns)
+	TombEvictions     uint64 // tombstones dropped early to make room
+	PerConnLimitHits  uint64 // holes given up because of MaxBufferedPerConn (or the chunk limit)
+	TotalLimitHits    uint64 // holes given up because of MaxBufferedTotal
+	Buffered          int    // out-of-order bytes held now
+	BufferedPeak      int    // most out-of-order bytes held at once
+	Gaps              uint64 // OnGap calls
+	GapBytes          uint64 // bytes reported by OnGap
+	ConflictBytes     uint64 // overlapping bytes that differed from the first copy
+	RSTOutOfWindow    uint64 // RSTs ignored because out of window
+	RecentUnavailable uint64 // directions without a conflict ring (RecentTotal exhausted)
+}
+
+type evKind uint8
+
+const (
+	evData evKind = iota
+	evGap
+	evClose
+)
+
+// event is a handler call planned while a segment is processed and made after OnSegment.
+type event struct {
+	kind  evKind
+	dir   flow.Dir
+	c     *Conn
+	off   int64
+	data  []byte
+	n     int64
+	frame uint64
+	ts    int64
+}
+
+// Tracker follows TCP connections and reassembles their streams. It is not safe for
+// concurrent use; shard by flow.Tuple.Hash to use several.
+type Tracker struct {
+	cfg   Config
+	h     Handler
+	conns map[flow.Key]*Conn
+
+	open    connList // open connections, least recently active first
+	closing connList // both FINs reached, waiting for the last ACK
+	tombs   connList // closed, kept for late packets
+
+	nextID  uint64
+	now     int64
+	info    SegInfo
+	pending []event
+	stats   Stats
+
+	recentUsed int
+	freeRings  []*ring
+}
+
+// NewTracker returns a tracker that reports to h.
+func NewTracker(cfg Config, h Handler) *Tracker {
+	cfg = cfg.withDefaults()
+	return &Tracker{
+		cfg:     cfg,
+		h:       h,
+		conns:   make(map[flow.Key]*Conn),
+		pending: make([]event, 0, 16),
+	}
+}
+
+// Stats returns the counters.
+func (t *Tracker) Stats() Stats {
+	s := t.stats
+	s.Tombstones = t.tombs.n
+	return s
+}
+
+// Len returns the number of connections in the table, tombstones included.
+func (t *Tracker) Len() int { return len(t.conns) }
+
+// Add processes one segment. Segments must come in capture order. seg and seg.Payload
+// are not retained after Add returns; only out-of-order bytes are copied.
+func (t *Tracker) Add(seg *decode.Segment) {
+	t.stats.Segments++
+	if seg.TS > t.now {
+		t.now = seg.TS
+	}
+	t.expire()
+	key, _ := flow.Tuple{Src: seg.Src, Dst: seg.Dst}.Key()
+	c := t.conns[key]
+	if c != nil && t.startsNew(c, seg) {
+		index := c.Index + 1
+		t.closeConn(c, endReason(c, CloseOpen))
+		t.drop(c)
+		t.drain()
+		c = t.newConn(key, seg)
+		c.Index = index
+		c.ReusedTuple = true
+		t.stats.Reused++
+	} else if c == nil {
+		c = t.newConn(key, seg)
+	}
+	t.process(c, seg)
+}
+
+// Flush ends the input: every connection still open is flushed, in order of connection
+// ID (held out-of-order bytes delivered after OnGap for the holes, then OnClose), and the
+// table is emptied. ts is the time of the end of the input.
+func (t *Tracker) Flush(ts int64) {
+	if ts > t.now {
+		t.now = ts
+	}
+	all := make([]*Conn, 0, len(t.conns))
+	for _, c := range t.conns {
+		all = append(all, c)
+	}
+	slices.SortFunc(all, func(a, b *Conn) int { return cmp.Compare(a.ID, b.ID) })
+	for _, c := range all {
+		if !c.closed {
+			t.closeConn(c, endReason(c, CloseOpen))
+			t.drain()
+		}
+		t.drop(c)
+	}
+}
+
+// endReason is the reason for closing c without a FIN/RST event: CloseFIN if both sides
+// sent FIN, else dflt.
+func endReason(c *Conn, dflt CloseReason) CloseReason {
+	if c.Dir[0].st.finSet && c.Dir[1].st.finSet {
+		return CloseFIN
+	}
+	return dflt
+}
+
+// expire closes idle connections and drops old tombstones. Each list is ordered by last
+// activity and has one timeout, so only list heads are looked at.
+func (t *Tracker) expire() {
+	now := t.now
+	for c := t.open.head; c != nil && now-c.lastSeen > t.cfg.IdleTimeout; c = t.open.head {
+		t.stats.Timeouts++
+		t.closeConn(c, endReason(c, CloseTimeout))
+		t.drop(c)
+	}
+	for c := t.closing.head; c != nil && now-c.lastSeen > t.cfg.CloseWait; c = t.closing.head {
+		t.closeConn(c, CloseFIN)
+	}
+	for c := t.tombs.head; c != nil && now-c.lastSeen > t.cfg.ClosedLinger; c = t.tombs.head {
+		t.drop(c)
+	}
+	t.drain()
+}
+
+// makeRoom frees a table slot when MaxConns is reached: the oldest tombstone, else the
+// oldest closing connection, else the least recently active open one.
+func (t *Tracker) makeRoom() {
+	for len(t.conns) >= t.cfg.MaxConns {
+		switch {
+		case t.tombs.head != nil:
+			t.stats.TombEvictions++
+			t.drop(t.tombs.head)
+		case t.closing.head != nil:
+			c := t.closing.head
+			t.closeConn(c, CloseFIN)
+			t.drop(c)
+		case t.open.head != nil:
+			c := t.open.head
+			t.stats.Evictions++
+			t.closeConn(c, CloseEvicted)
+			t.drop(c)
+		default:
+			return
+		}
+	}
+	t.drain()
+}
+
+func (t *Tracker) newConn(key flow.Key, seg *decode.Segment) *Conn {
+	t.makeRoom()
+	t.nextID++
+	c := &Conn{
+		ID:         t.nextID,
+		Key:        key,
+		FirstFrame: seg.Frame,
+		FirstTS:    seg.TS,
+		Closer:     -1,
+	}
+	c.Dir[0].WScale = -1
+	c.Dir[1].WScale = -1
+	if senderIsClient(seg) {
+		c.Client, c.Server = seg.Src, seg.Dst
+	} else {
+		c.Client, c.Server = seg.Dst, seg.Src
+	}
+	c.lastSeen = t.now
+	t.conns[key] = c
+	c.moveTo(&t.open)
+	t.stats.Conns++
+	t.stats.Active++
+	t.stats.PeakConns = max(t.stats.PeakConns, len(t.conns))
+	t.h.OnOpen(c)
+	return c
+}
+
+// startsNew reports whether seg, a segment of the 4-tuple of c, starts a new connection:
+// a SYN (without ACK) with a new ISN after c closed, or on an open c whose side already
+// sent a different SYN or that already carried data.
+func (t *Tracker) startsNew(c *Conn, seg *decode.Segment) bool {
+	if !seg.Flags.Has(decode.SYN) || seg.Flags.Has(decode.ACK) || seg.Flags.Has(decode.RST) {
+		return false
+	}
+	ds := &c.Dir[c.DirOf(seg.Src)]
+	if ds.SawSYN {
+		return seg.Seq != ds.ISN
+	}
+	if c.closed {
+		return true
+	}
+	for i := range c.Dir {
+		st := &c.Dir[i].st
+		if st.nxt > 0 || st.high > 0 || st.finSet || c.Dir[i].State == StateReset {
+			return true
+		}
+	}
+	return false
+}
+
+// closeConn flushes both directions of c, emits OnClose and makes c a tombstone.
+func (t *Tracker) closeConn(c *Conn, reason CloseReason) {
+	if c.closed {
+		return
+	}
+	t.flushDir(c, flow.C2S)
+	t.flushDir(c, flow.S2C)
+	c.Close = reason
+	c.closed = true
+	t.pending = append(t.pending, event{kind: evClose, c: c, ts: t.now})
+	for i := range c.Dir {
+		st := &c.Dir[i].st
+		if st.ring != nil {
+			t.recentUsed -= len(st.ring.buf)
+			if len(t.freeRings) < 64 {
+				t.freeRings = append(t.freeRings, st.ring)
+			}
+			st.ring = nil
+		}
+		st.chunks, st.head = nil, 0
+	}
+	t.stats.Active--
+	t.stats.Closed++
+	c.lastSeen = t.now
+	c.moveTo(&t.tombs)
+}
+
+// drop removes c from the table.
+func (t *Tracker) drop(c *Conn) {
+	if c.list != nil {
+		c.list.remove(c)
+	}
+	if t.conns[c.Key] == c {
+		delete(t.conns, c.Key)
+	}
+}
+
+// drain makes the planned handler calls.
+func (t *Tracker) drain() {
+	for i := range t.pending {
+		e := &t.pending[i]
+		switch e.kind {
+		case evData:
+			t.h.OnData(e.c, e.dir, uint64(e.off), e.data, e.frame, e.ts)
+		case evGap:
+			t.h.OnGap(e.c, e.dir, uint64(e.off), uint64(e.n), e.ts)
+		case evClose:
+			t.h.OnClose(e.c)
+		}
+		*e = event{}
+	}
+	t.pending = t.pending[:0]
+}
+
+func (d *DirState) setISN(isn tcpseq.Seq) {
+	d.ISN = isn
+	d.st.isnSet = true
+	d.st.base = isn.Add(1)
+}
+
+// process classifies seg, updates c and plans the deliveries it causes.
+func (t *Tracker) process(c *Conn, seg *decode.Segment) {
+	d := c.DirOf(seg.Src)
+	ds, ps := &c.Dir[d], &c.Dir[d.Other()]
+	flags := seg.Flags
+	syn, ack, fin, rst := flags.Has(decode.SYN), flags.Has(decode.ACK), flags.Has(decode.FIN), flags.Has(decode.RST)
+	n := max(seg.PayloadLen, len(seg.Payload))
+	data := seg.Payload
+	if len(data) > n {
+		data = data[:n]
+	}
+
+	c.LastFrame = seg.Frame
+	c.LastTS = max(c.LastTS, seg.TS)
+	c.lastSeen = t.now
+	switch c.list {
+	case &t.open:
+		c.moveTo(&t.open)
+	case &t.closing:
+		c.moveTo(&t.closing)
+	case &t.tombs:
+		c.moveTo(&t.tombs)
+	}
+	ds.Packets++
+	ds.Bytes += uint64(n)
+
+	if syn {
+		if !ds.SawSYN {
+			ds.SawSYN = true
+			ds.SYNFrame = seg.Frame
+			if seg.Opts.HasMSS {
+				ds.MSS = seg.Opts.MSS
+			}
+			if seg.Opts.HasWScale {
+				ds.WScale = int8(min(seg.Opts.WScale, 14))
+			}
+			ds.SACKPerm = seg.Opts.SACKPermitted
+			ds.Timestamps = seg.Opts.HasTS
+			if !ds.st.isnSet || (ds.st.nxt == 0 && ds.st.high == 0 && len(ds.st.live()) == 0) {
+				ds.setISN(seg.Seq)
+			}
+			if ds.State == StateNone {
+				ds.State = StateSYNSent
+			}
+		}
+		if ack {
+			if c.SYNACKTime == 0 {
+				c.SYNACKTime = seg.TS
+			}
+		} else if c.SYNTime == 0 {
+			c.SYNTime = seg.TS
+		}
+		c.wsOK = c.Dir[0].SawSYN && c.Dir[1].SawSYN && c.Dir[0].WScale >= 0 && c.Dir[1].WScale >= 0
+	} else if !ds.st.isnSet {
+		ds.setISN(seg.Seq.Add(^uint32(0)))
+	}
+	if ack && !ps.st.isnSet {
+		ps.setISN(seg.Ack.Add(^uint32(0)))
+	}
+	if !syn && ack && c.ACKTime == 0 && c.SYNACKTime != 0 && d == flow.C2S && ps.SawSYN && seg.Ack == ps.ISN.Add(1) {
+		c.ACKTime = seg.TS
+	}
+	if !syn && !rst && (ds.State == StateNone || ds.State == StateSYNSent) {
+		ds.State = StateEstablished
+	}
+
+	info := &t.info
+	*info = SegInfo{}
+	t.analyze(c, d, seg, uint32(n))
+	info.RelSeq = uint32(seg.Seq.Diff(ds.ISN))
+	if ack {
+		info.RelAck = uint32(seg.Ack.Diff(ps.ISN))
+	}
+	info.Window = uint32(seg.Window)
+	if c.wsOK && !syn {
+		info.Window <<= uint(ds.WScale)
+	}
+	info.Off = ds.st.off(seg.Seq)
+	if syn {
+		info.Off++
+	}
+
+	if !c.closed {
+		resetNow := false
+		if rst {
+			if t.rstAcceptable(c, d, seg) {
+				resetNow = true
+			} else {
+				info.Class |= ClassRSTOutOfWindow
+				t.stats.RSTOutOfWindow++
+			}
+		}
+		if n > 0 && !rst && info.Class&ClassKeepAlive == 0 {
+			t.reassemble(c, d, info.Off, data, int64(n), seg.Frame, seg.TS)
+			if info.NewBytes > 0 && ps.st.finSet {
+				c.HalfClosed = true
+			}
+		}
+		if fin && !rst && !ds.st.finSet && info.Off+int64(n) >= 0 {
+			ds.st.finSet = true
+			ds.st.finOff = info.Off + int64(n)
+			ds.FINFrame = seg.Frame
+			ds.State = StateFINSent
+			if c.Closer < 0 {
+				c.Closer = int8(d)
+			}
+		}
+		if ack && ps.st.isnSet {
+			t.peerAck(c, d.Other(), ps.st.off(seg.Ack))
+		}
+		t.checkFin(c, d)
+		t.checkFin(c, d.Other())
+		if resetNow {
+			ds.State = StateReset
+			ds.RSTFrame = seg.Frame
+			if c.Closer < 0 {
+				c.Closer = int8(d)
+			}
+			t.closeConn(c, CloseRST)
+		} else if c.Dir[0].st.finDone && c.Dir[1].st.finDone {
+			if c.Dir[0].st.finAcked && c.Dir[1].st.finAcked {
+				t.closeConn(c, CloseFIN)
+			} else if c.list == &t.open {
+				c.moveTo(&t.closing)
+			}
+		}
+	}
+	t.h.OnSegment(c, d, seg, info)
+	t.drain()
+}
+
+// peerAck handles an acknowledgement of direction d up to offset a: a FIN acknowledged,
+// or a hole the receiver acknowledged, so the bytes were sent but not captured.
+func (t *Tracker) peerAck(c *Conn, d flow.Dir, a int64) {
+	ds := &c.Dir[d]
+	st := &ds.st
+	if a <= st.nxt || a-st.nxt > maxAckJump {
+		return
+	}
+	if st.finSet {
+		if a > st.finOff {
+			if !st.finAcked {
+				st.finAcked = true
+				if ds.State == StateFINSent {
+					ds.State = StateClosed
+				}
+			}
+			a = st.finOff
+		}
+	}
+	st.acked = max(st.acked, a)
+	if len(st.live()) > 0 || st.finSet {
+		t.skipTo(c, d, a)
+	}
+}
+
+// checkFin marks the stream of d finished when it reached its FIN.
+func (t *Tracker) checkFin(c *Conn, d flow.Dir) {
+	st := &c.Dir[d].st
+	if st.finSet && !st.finDone && st.nxt >= st.finOff {
+		st.finDone = true
+	}
+}
+
+// rstAcceptable applies RFC 5961 §3.2 from the observer's point of view: the RST's
+// sequence number must lie in the receiver's window, from what it acknowledged (or what
+// was delivered) to the highest sequence number sent plus the advertised window.
+func (t *Tracker) rstAcceptable(c *Conn, d flow.Dir, seg *decode.Segment) bool {
+	ds, ps := &c.Dir[d], &c.Dir[d.Other()]
+	st := &ds.st
+	off := st.off(seg.Seq)
+	exp := max(st.nxt, st.high)
+	if st.finSet {
+		exp = max(exp, st.finOff+1)
+	}
+	lo := min(st.nxt, exp)
+	if ps.an.lastAckSet {
+		lo = min(lo, st.off(ps.an.lastAck))
+	}
+	wnd := int64(1)
+	if ps.an.windowSet {
+		w := int64(ps.an.window)
+		if c.wsOK {
+			w <<= uint(ps.WScale)
+		}
+		wnd = max(wnd, w)
+	}
+	return off >= lo && off <= exp+wnd
+}
+
+// deliver plans OnData for bytes at the delivery point.
+func (t *Tracker) deliver(c *Conn, d flow.Dir, off int64, data []byte, frame uint64, ts int64) {
+	if len(data) == 0 {
+		return
+	}
+	ds := &c.Dir[d]
+	st := &ds.st
+	st.nxt = off + int64(len(data))
+	ds.UniqueBytes += uint64(len(data))
+	t.pending = append(t.pending, event{kind: evData, c: c, dir: d, off: off, data: data, frame: frame, ts: ts})
+	if st.ring == nil && !st.ringTried && t.cfg.RecentPerDir > 0 {
+		st.ringTried = true
+		if t.recentUsed+t.cfg.RecentPerDir <= t.cfg.RecentTotal {
+			var r *ring
+			if k := len(t.freeRings); k > 0 {
+				r = t.freeRings[k-1]
+				t.freeRings = t.freeRings[:k-1]
+			} else {
+				r = &ring{buf: make([]byte, t.cfg.RecentPerDir)}
+			}
+			r.reset(off)
+			st.ring = r
+			t.recentUsed += len(r.buf)
+		} else {
+			t.stats.RecentUnavailable++
+		}
+	}
+	if st.ring != nil {
+		st.ring.write(off, data, frame)
+	}
+}
+
+// gap plans OnGap for n bytes at the delivery point.
+func (t *Tracker) gap(c *Conn, d flow.Dir, off, n int64) {
+	if n <= 0 {
+		return
+	}
+	ds := &c.Dir[d]
+	ds.st.nxt = off + n
+	ds.GapBytes += uint64(n)
+	t.stats.Gaps++
+	t.stats.GapBytes += uint64(n)
+	t.pending = append(t.pending, event{kind: evGap, c: c, dir: d, off: off, n: n, ts: t.now})
+	if ds.st.ring != nil {
+		ds.st.ring.reset(ds.st.nxt)
+	}
+}
+
+// deliverFront delivers the first held chunk from the delivery point on.
+func (t *Tracker) deliverFront(c *Conn, d flow.Dir) {
+	st := &c.Dir[d].st
+	ch := st.popFront()
+	t.stats.Buffered -= len(ch.data)
+	data := ch.data
+	if ch.off < st.nxt {
+		skip := st.nxt - ch.off
+		if skip >= int64(len(data)) {
+			return
+		}
+		data = data[skip:]
+		ch.off = st.nxt
+	}
+	t.deliver(c, d, ch.off, data, ch.frame, ch.ts)
+}
+
+// deliverReady delivers held chunks that became contiguous.
+func (t *Tracker) deliverReady(c *Conn, d flow.Dir) {
+	st := &c.Dir[d].st
+	for len(st.live()) > 0 && st.chunks[st.head].off <= st.nxt {
+		t.deliverFront(c, d)
+	}
+}
+
+// skipTo moves the stream of d to offset a at least, reporting holes as gaps and
+// delivering held chunks on the way.
+func (t *Tracker) skipTo(c *Conn, d flow.Dir, a int64) {
+	st := &c.Dir[d].st
+	for st.nxt < a {
+		if len(st.live()) > 0 && st.chunks[st.head].off <= st.nxt {
+			t.deliverFront(c, d)
+			continue
+		}
+		end := a
+		if len(st.live()) > 0 {
+			end = min(end, st.chunks[st.head].off)
+		}
+		t.gap(c, d, st.nxt, end-st.nxt)
+	}
+	t.deliverReady(c, d)
+}
+
+// giveUpHole reports the first hole as a gap and delivers what follows it.
+func (t *Tracker) giveUpHole(c *Conn, d flow.Dir) {
+	st := &c.Dir[d].st
+	if len(st.live()) == 0 {
+		return
+	}
+	t.skipTo(c, d, st.chunks[st.head].off)
+}
+
+// flushDir delivers everything held for d, with gaps for the holes, up to the FIN or the
+// highest acknowledged offset when known.
+func (t *Tracker) flushDir(c *Conn, d flow.Dir) {
+	st := &c.Dir[d].st
+	for len(st.live()) > 0 {
+		t.giveUpHole(c, d)
+	}
+	end := st.acked
+	if st.finSet {
+		end = max(end, st.finOff)
+	}
+	if end > st.nxt && end-st.nxt <= maxAckJump {
+		t.skipTo(c, d, end)
+	}
+	t.checkFin(c, d)
+}
+
+// conflict records n differing bytes in an overlap with bytes first carried by frame.
+func (t *Tracker) conflict(c *Conn, d flow.Dir, n int, frame uint64) {
+	if n == 0 {
+		return
+	}
+	c.Dir[d].ConflictBytes += uint64(n)
+	t.stats.ConflictBytes += uint64(n)
+	t.info.Class |= ClassOverlapConflict
+	if t.info.ConflictFrame == 0 {
+		t.info.ConflictFrame = frame
+	}
+}
+
+// reassemble places the payload of one segment: sequence space [s, s+n), of which
+// data holds the captured first bytes (fewer when the capture truncated the segment).
+func (t *Tracker) reassemble(c *Conn, d flow.Dir, s int64, data []byte, n int64, frame uint64, ts int64) {
+	st := &c.Dir[d].st
+	if s < 0 { // bytes before the ISN: cannot be placed
+		cut := -s
+		if cut >= n {
+			return
+		}
+		n -= cut
+		data = data[min(cut, int64(len(data))):]
+		s = 0
+	}
+	e := s + n
+	ce := s + int64(len(data))
+	st.high = max(st.high, e)
+
+	// Bytes already delivered: compare with what was delivered, when still held.
+	if s < st.nxt && st.ring != nil {
+		k := min(st.nxt, ce) - s
+		if k > 0 {
+			diff, f := st.ring.compare(s, data[:k])
+			t.conflict(c, d, diff, f)
+		}
+	}
+	if e <= st.nxt {
+		return
+	}
+	if s > st.nxt {
+		t.insert(c, d, s, data, frame, ts)
+		t.enforceLimits(c, d)
+		return
+	}
+	pos := st.nxt
+	for pos < e {
+		if len(st.live()) > 0 && st.chunks[st.head].off <= pos {
+			ch := &st.chunks[st.head]
+			lo, hi := max(ch.off, s), min(ch.end(), ce)
+			if lo < hi {
+				t.conflict(c, d, countDiff(data[lo-s:hi-s], ch.data[lo-ch.off:hi-ch.off]), ch.frame)
+			}
+			t.deliverFront(c, d)
+			pos = st.nxt
+			continue
+		}
+		next := e
+		if len(st.live()) > 0 {
+			next = min(next, st.chunks[st.head].off)
+		}
+		if pos < ce {
+			de := min(next, ce)
+			t.deliver(c, d, pos, data[pos-s:de-s], frame, ts)
+			t.info.NewBytes += int(de - pos)
+			pos = de
+		}
+		if pos < next { // bytes the capture truncated
+			t.gap(c, d, pos, next-pos)
+			pos = next
+		}
+	}
+	t.deliverReady(c, d)
+}
+
+// insert copies the captured bytes of an out-of-order segment into the held chunks.
+// Bytes already held win; differing ones are reported as a conflict.
+func (t *Tracker) insert(c *Conn, d flow.Dir, s int64, data []byte, frame uint64, ts int64) {
+	st := &c.Dir[d].st
+	e := s + int64(len(data))
+	i := st.search(s)
+	pos := s
+	for pos < e {
+		live := st.live()
+		if i < len(live) && live[i].off <= pos {
+			ch := &live[i]
+			hi := min(ch.end(), e)
+			t.conflict(c, d, countDiff(data[pos-s:hi-s], ch.data[pos-ch.off:hi-ch.off]), ch.frame)
+			pos = hi
+			i++
+			continue
+		}
+		next := e
+		if i < len(live) && live[i].off < next {
+			next = live[i].off
+		}
+		buf := make([]byte, next-pos)
+		copy(buf, data[pos-s:next-s])
+		st.chunks = slices.Insert(st.chunks, st.head+i, chunk{off: pos, data: buf, frame: frame, ts: ts})
+		st.buffered += len(buf)
+		t.stats.Buffered += len(buf)
+		t.stats.BufferedPeak = max(t.stats.BufferedPeak, t.stats.Buffered)
+		t.info.NewBytes += len(buf)
+		i++
+		pos = next
+	}
+}
+
+// enforceLimits gives up holes until the held bytes are within the limits.
+func (t *Tracker) enforceLimits(c *Conn, d flow.Dir) {
+	st := &c.Dir[d].st
+	for len(st.live()) > 0 && (st.buffered > t.cfg.MaxBufferedPerConn || len(st.live()) > maxChunksPerDir) {
+		t.stats.PerConnLimitHits++
+		t.giveUpHole(c, d)
+	}
+	for t.stats.Buffered > t.cfg.MaxBufferedTotal {
+		t.stats.TotalLimitHits++
+		if len(st.live()) > 0 {
+			t.giveUpHole(c, d)
+			continue
+		}
+		// Another connection holds the bytes: give up the least recently active one's.
+		var victim *Conn
+		var vd flow.Dir
+		for _, l := range []*connList{&t.open, &t.closing} {
+			for x := l.head; x != nil && victim == nil; x = x.lnext {
+				for i := range x.Dir {
+					if x.Dir[i].st.buffered > 0 {
+						victim, vd = x, flow.Dir(i)
+						break
+					}
+				}
+			}
+		}
+		if victim == nil {
+			return
+		}
+		t.giveUpHole(victim, vd)
+	}
+}
+
+// senderIsClient decides, from the first segment of a connection, whether its sender is
+// the client: the SYN sender is the client, the SYN-ACK sender the server; then an HTTP
+// request line or status line at the start of the payload; then ports.
+func senderIsClient(seg *decode.Segment) bool {
+	f := seg.Flags
+	if f.Has(decode.SYN) {
+		return !f.Has(decode.ACK)
+	}
+	if p := seg.Payload; len(p) > 0 {
+		if isRequestLine(p) {
+			return true
+		}
+		if len(p) >= 7 && string(p[:7]) == "HTTP/1." {
+			return false
+		}
+	}
+	sp, dp := seg.Src.Port(), seg.Dst.Port()
+	ss, ds := isServerPort(sp), isServerPort(dp)
+	switch {
+	case ss && !ds:
+		return false
+	case ds && !ss:
+		return true
+	case sp < dp:
+		return false
+	default:
+		return true
+	}
+}
+
+// isServerPort reports whether p is a well-known port or a common HTTP/proxy port.
+func isServerPort(p uint16) bool {
+	switch p {
+	case 8080, 8000, 8443, 3128, 8008, 8888:
+		return true
+	}
+	return p < 1024
+}
+
+// isRequestLine reports whether p starts like an HTTP request line: a method token of
+// upper-case letters, a space and a request target.
+func isRequestLine(p []byte) bool {
+	i := 0
+	for i < len(p) && i <= 20 && (p[i] >= 'A' && p[i] <= 'Z' || p[i] == '-' || p[i] == '_') {
+		i++
+	}
+	return i >= 3 && i <= 20 && i+1 < len(p) && p[i] == ' ' && p[i+1] > ' ' && p[i+1] < 0x7f
+}
