@@ -68,15 +68,17 @@ func (d *Decoder) ipv4(data []byte) Kind {
 		ip.TSOZeroLen = true
 		total = wire
 	}
+	ip.TotalLen = total
+	if total > wire {
+		// The length claims bytes the frame never had on the wire: believe the frame
+		// (as Wireshark does) and count the anomaly.
+		d.st.BadLength++
+		total = wire
+	}
 	if total < hl {
 		return KindMalformed
 	}
-	ip.TotalLen = total
-	if total <= len(data) {
-		data = data[:total]
-	} else if total > wire {
-		d.st.BadLength++
-	}
+	data = data[:min(total, len(data))]
 	payload := data[hl:]
 	plen := total - hl
 
@@ -122,11 +124,11 @@ func (d *Decoder) ipv6(data []byte) Kind {
 		total = wire
 	}
 	ip.TotalLen = total
-	if total <= len(data) {
-		data = data[:total]
-	} else if total > wire {
-		d.st.BadLength++
+	if total > wire {
+		d.st.BadLength++ // believe the frame, as for IPv4
+		total = wire
 	}
+	data = data[:min(total, len(data))]
 	return d.ip6walk(nh, src, dst, data[40:], total-40, 40, false)
 }
 
