@@ -1,0 +1,544 @@
+package analysis
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/segscope/segscope/report"
+)
+
+// Finding kinds of Diagnose.
+const (
+	KindHandshake      = "handshake"
+	KindKeepAlive      = "keepalive_reuse"
+	KindNoKeepAlive    = "no_keepalive"
+	KindPipelining     = "pipelining"
+	KindParallel       = "parallel_conns"
+	KindSlowStart      = "slow_start"
+	KindNagle          = "nagle_delay"
+	KindDelayedAck     = "delayed_ack"
+	KindRetransmission = "retransmission"
+	KindZeroWindow     = "zero_window"
+	KindGap            = "gap"
+	KindHalfClose      = "half_close"
+	KindReset          = "reset"
+	KindTimeWait       = "time_wait"
+)
+
+// Severities of findings.
+const (
+	SevInfo = "info"
+	SevWarn = "warn"
+)
+
+// maxDetailed bounds the findings of one repeated kind (retransmissions, zero windows);
+// the rest are counted in one more finding.
+const maxDetailed = 3
+
+// Diagnose returns findings about how connection ci was managed, in plain words, in a
+// fixed order: handshake, keep-alive use, pipelining, parallel connections, slow start,
+// Nagle and delayed ACK stalls, retransmissions, zero windows, capture gaps, half-close,
+// reset, and who holds TIME_WAIT. Inferences (delayed ACK, Nagle, slow start) are worded
+// as such: a capture shows packets, not socket options.
+func Diagnose(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo) []report.Finding {
+	f := findFacts(ci, segs, xs)
+	d := &diag{ci: ci, segs: segs, xs: xs, f: f}
+	d.handshake()
+	d.keepAlive()
+	d.pipelining()
+	if ci.ParallelConns > 1 {
+		d.add(0, KindParallel, SevInfo, strconv.Itoa(ci.ParallelConns)+" connections to the same server overlapped in time (this one included): the client opened parallel connections to fetch in parallel, each paying its own handshake and slow start")
+	}
+	d.slowStart()
+	d.nagle()
+	d.delayedAck()
+	d.retransmissions()
+	d.zeroWindow()
+	d.gaps()
+	d.halfClose()
+	d.reset()
+	d.timeWait()
+	return d.out
+}
+
+type diag struct {
+	ci   *ConnInfo
+	segs []SegRecord
+	xs   []ExchangeInfo
+	f    *connFacts
+	out  []report.Finding
+}
+
+func (d *diag) add(frame uint64, kind, sev, text string) {
+	d.out = append(d.out, report.Finding{Conn: d.ci.ID, Frame: frame, Kind: kind, Severity: sev, Text: text})
+}
+
+func (d *diag) frame(i int) uint64 {
+	if i < 0 || i >= len(d.segs) {
+		return 0
+	}
+	return d.segs[i].Frame
+}
+
+func (d *diag) handshake() {
+	f, segs := d.f, d.segs
+	if f.synIdx < 0 {
+		if len(segs) > 0 {
+			d.add(d.frame(0), KindHandshake, SevInfo, "the handshake was not captured (the connection was already open when the capture started): the round-trip time and the options negotiated are unknown")
+		}
+		return
+	}
+	syns := 0
+	for i := range segs {
+		if segs[i].has(flagSYN) && !segs[i].has(flagACK) {
+			syns++
+		}
+	}
+	if syns > 1 {
+		t := "the SYN was sent " + strconv.Itoa(syns) + " times"
+		if f.synAck >= 0 {
+			t += "; the SYN-ACK came " + fmtDur(segs[f.synAck].TS-segs[f.synIdx].TS) + " after the first SYN"
+		}
+		d.add(d.frame(f.synIdx), KindHandshake, SevWarn, t+": a lost SYN costs the initial retransmission timeout (1 s on Linux) before the connection can even start")
+	}
+	if f.synAck < 0 || f.hsAck < 0 {
+		d.add(d.frame(f.synIdx), KindHandshake, SevInfo, "the three-way handshake was not seen whole (no SYN-ACK or no final ACK)")
+		return
+	}
+	t := "TCP handshake (SYN, SYN-ACK, ACK) took " + fmtDur(f.rtt) + " from SYN to ACK: about one round trip between client and server, paid before the first request could be sent"
+	var opts []string
+	if d.ci.MSS[0] > 0 || d.ci.MSS[1] > 0 {
+		opts = append(opts, "MSS "+strconv.Itoa(d.ci.MSS[0])+" (client) / "+strconv.Itoa(d.ci.MSS[1])+" (server)")
+	}
+	if d.ci.WScale[0] >= 0 && d.ci.WScale[1] >= 0 && (d.ci.WScale[0] > 0 || d.ci.WScale[1] > 0) {
+		opts = append(opts, "window scale "+strconv.Itoa(d.ci.WScale[0])+" / "+strconv.Itoa(d.ci.WScale[1]))
+	}
+	if len(opts) > 0 {
+		t += "; " + strings.Join(opts, ", ")
+	}
+	d.add(d.frame(f.synIdx), KindHandshake, SevInfo, t)
+}
+
+func (d *diag) keepAlive() {
+	xs := d.xs
+	reqs := 0
+	for k := range xs {
+		if xs[k].HasReq {
+			reqs++
+		}
+	}
+	closed := d.ci.Close == "fin" || d.ci.Close == "rst"
+	switch {
+	case reqs > 1:
+		fr := uint64(0)
+		if len(d.f.req) > 1 {
+			fr = d.frame(d.f.req[1].start)
+		}
+		d.add(fr, KindKeepAlive, SevInfo, strconv.Itoa(reqs)+" requests on one connection (keep-alive): one handshake served "+strconv.Itoa(reqs)+" exchanges, saving "+plural(reqs-1, "connection setup", "connection setups")+" (a round trip each, and a fresh slow start)")
+	case reqs == 1 && closed:
+		x := &xs[0]
+		var why string
+		switch {
+		case !x.KeepAlive && x.HTTP.Version == "HTTP/1.0":
+			why = "HTTP/1.0 without keep-alive"
+		case !x.KeepAlive && x.HasResp:
+			why = "the response did not allow the connection to persist (Connection: close)"
+		default:
+			why = "keep-alive was allowed, but the " + d.closerName() + " closed it"
+		}
+		d.add(d.frame(d.f.req[0].start), KindNoKeepAlive, SevInfo, "the connection carried one exchange and was then closed ("+why+"): a next request to this server needs a new connection and handshake")
+	}
+}
+
+func (d *diag) closerName() string {
+	if c := d.f.closer(); c >= 0 {
+		return sideName(uint8(c))
+	}
+	switch d.ci.Closer {
+	case 0:
+		return "client"
+	case 1:
+		return "server"
+	}
+	return "peer"
+}
+
+// pipelining finds the deepest point where requests were sent while earlier responses
+// were incomplete, in capture order.
+func (d *diag) pipelining() {
+	f := d.f
+	best, bestK := 1, -1
+	for j := range f.req {
+		rs := f.req[j].start
+		if rs < 0 {
+			continue
+		}
+		depth := 1
+		for i := 0; i < j; i++ {
+			if e := f.resp[i].end; e >= 0 && e > rs {
+				depth++
+			}
+		}
+		if depth > best {
+			best, bestK = depth, j
+		}
+	}
+	if bestK < 0 {
+		return
+	}
+	t := "requests were pipelined, depth " + strconv.Itoa(best) + ": request " + strconv.Itoa(bestK+1) + " was sent while "
+	if best == 2 {
+		t += "1 earlier response was"
+	} else {
+		t += strconv.Itoa(best-1) + " earlier responses were"
+	}
+	t += " still incomplete; responses come back in request order, so a slow response holds up the ones behind it (head-of-line blocking)"
+	d.add(d.frame(f.req[bestK].start), KindPipelining, SevInfo, t)
+}
+
+// slowStart looks at responses longer than 10 segments and groups their data segments
+// into flights: runs separated by an idle time of at least half the handshake RTT.
+func (d *diag) slowStart() {
+	rtt := d.f.rtt
+	for k := range d.xs {
+		x := &d.xs[k]
+		if !x.HasResp || d.f.resp[k].start < 0 {
+			continue
+		}
+		var idx []int
+		for i := range d.segs {
+			s := &d.segs[i]
+			if s.Dir == dirS2C && s.Len > 0 && !s.isRetrans() && s.Off < int64(x.RespEnd) && s.end() > int64(x.RespStart) {
+				idx = append(idx, i)
+			}
+		}
+		if len(idx) <= 10 {
+			continue
+		}
+		n := strconv.Itoa(x.HTTP.Depth)
+		if x.HTTP.Depth == 0 {
+			n = strconv.Itoa(k + 1)
+		}
+		if rtt < 1e6 {
+			if rtt > 0 {
+				d.add(d.frame(idx[0]), KindSlowStart, SevInfo, "response "+n+" took "+strconv.Itoa(len(idx))+" segments; with a round trip of "+fmtDur(rtt)+" the sender's flights cannot be told apart in time (slow start is invisible on such a short path)")
+			}
+			continue
+		}
+		var flights []int
+		cur := 1
+		for a := 1; a < len(idx); a++ {
+			if d.segs[idx[a]].TS-d.segs[idx[a-1]].TS >= rtt/2 {
+				flights = append(flights, cur)
+				cur = 0
+			}
+			cur++
+		}
+		flights = append(flights, cur)
+		shown := flights
+		if len(shown) > 6 {
+			shown = shown[:6]
+		}
+		parts := make([]string, len(shown))
+		for i, v := range shown {
+			parts[i] = strconv.Itoa(v)
+		}
+		t := "response " + n + ": " + strconv.Itoa(len(idx)) + " data segments in " + plural(len(flights), "flight", "flights") + " (bursts separated by at least half a round trip)"
+		if len(flights) > 1 {
+			t += ": " + strings.Join(parts, ", ")
+			if len(flights) > len(shown) {
+				t += ", …"
+			}
+			t += " segments"
+		}
+		// Complete flights are all but the last (cut short by the end of the response).
+		full := flights[:len(flights)-1]
+		doubling := len(full) >= 2
+		for i := 1; i < len(full); i++ {
+			if float64(full[i]) < 1.5*float64(full[i-1]) {
+				doubling = false
+			}
+		}
+		switch {
+		case doubling:
+			t += "; growing about twice per round trip suggests slow start (initial window about " + strconv.Itoa(full[0]) + " segments): a fresh connection cannot use the path's full bandwidth at once"
+		case len(flights) == 1:
+			t += "; all sent in one burst: the congestion window was already large enough (or the capture is on the sender with segmentation offload)"
+		default:
+			t += "; not a clean doubling: the window was limited by the receiver, the application, or losses"
+		}
+		d.add(d.frame(idx[0]), KindSlowStart, SevInfo, t)
+	}
+}
+
+// nagle finds small data segments sent right after (< 1 ms) a pure ACK that acknowledged
+// the previous small segment of the same sender, which had waited more than 30 ms: the
+// pattern of Nagle's algorithm holding a small write back until the outstanding small
+// segment is acknowledged (seen best in a capture taken on the sender).
+func (d *diag) nagle() {
+	segs := d.segs
+	var prev [2]int = [2]int{-1, -1} // last original data segment per direction
+	var newAck [2]int = [2]int{-1, -1}
+	var ackVal, ackBefore [2]int64
+	var ackSet [2]bool
+	var maxEnd [2]int64
+	mss := [2]int{senderMSS(d.ci, 0, segs), senderMSS(d.ci, 1, segs)}
+	count, first, firstText := 0, uint64(0), ""
+	for i := range segs {
+		s := &segs[i]
+		dr, peer := s.Dir&1, (s.Dir&1)^1
+		if s.Len > 0 && !s.isRetrans() && !s.has(flagSYN) {
+			if p := prev[dr]; p >= 0 && s.Len < mss[dr] && segs[p].Len < mss[dr] && s.Off == segs[p].end() {
+				if a := newAck[peer]; a > p && segs[a].isPureAck() && ackVal[peer] >= segs[p].end() && ackBefore[peer] < segs[p].end() &&
+					s.TS-segs[a].TS < 1e6 && s.TS-segs[p].TS > 30e6 {
+					count++
+					if count == 1 {
+						first = s.Frame
+						firstText = "frame " + strconv.FormatUint(s.Frame, 10) + " (" + fmtBytes(int64(s.Len)) + " bytes) was sent " +
+							fmtDur(s.TS-segs[a].TS) + " after the ACK (frame " + strconv.FormatUint(segs[a].Frame, 10) +
+							") of the previous small segment (frame " + strconv.FormatUint(segs[p].Frame, 10) + "), " +
+							fmtDur(s.TS-segs[p].TS) + " after that segment"
+					}
+				}
+			}
+			prev[dr] = i
+			maxEnd[dr] = max(maxEnd[dr], s.end())
+		}
+		if s.has(flagACK) && !s.has(flagSYN) {
+			ao := ackOff(s.Ack, maxEnd[peer])
+			if !ackSet[dr] || ao > ackVal[dr] {
+				ackBefore[dr] = ackVal[dr]
+				if !ackSet[dr] {
+					ackBefore[dr] = -1 << 62
+				}
+				ackVal[dr], ackSet[dr], newAck[dr] = ao, true, i
+			}
+		}
+	}
+	if count == 0 {
+		return
+	}
+	t := firstText + ": this suggests Nagle's algorithm held the small write until the outstanding small segment was acknowledged; with delayed ACK on the peer each such write waits tens of milliseconds (TCP_NODELAY on the sender avoids it)"
+	if count > 1 {
+		t += "; " + strconv.Itoa(count) + " such stalls in this connection"
+	}
+	d.add(first, KindNagle, SevWarn, t)
+}
+
+func (d *diag) delayedAck() {
+	st := newAckState()
+	var delays [2][]int64
+	var first [2]int
+	first[0], first[1] = -1, -1
+	for i := range d.segs {
+		if delay, ok := st.delayedAck(d.ci, d.f, d.segs, i); ok {
+			dr := d.segs[i].Dir & 1
+			if first[dr] < 0 {
+				first[dr] = i
+			}
+			delays[dr] = append(delays[dr], delay)
+		}
+		st.update(d.segs, i)
+	}
+	for dr := range uint8(2) {
+		ds := delays[dr]
+		if len(ds) == 0 {
+			continue
+		}
+		slices.Sort(ds)
+		t := plural(len(ds), "ACK-only segment", "ACK-only segments") + " from the " + sideName(dr) + " came " +
+			fmtDur(ds[0])
+		if len(ds) > 1 {
+			t += " to " + fmtDur(ds[len(ds)-1]) + " (median " + fmtDur(ds[len(ds)/2]) + ")"
+		}
+		t += " after the single segment they acknowledged (first: frame " + strconv.FormatUint(d.segs[first[dr]].Frame, 10) +
+			"): this suggests delayed ACK (the receiver waits, 40 ms at least on Linux and up to 200 ms on Windows, hoping to piggyback the ACK on data)"
+		d.add(d.segs[first[dr]].Frame, KindDelayedAck, SevInfo, t)
+	}
+}
+
+func (d *diag) retransmissions() {
+	segs := d.segs
+	n := 0
+	var bytes int64
+	for i := range segs {
+		s := &segs[i]
+		if !s.isRetrans() || s.Len == 0 {
+			continue
+		}
+		n++
+		bytes += int64(s.Len)
+		if n > maxDetailed {
+			continue
+		}
+		t := "frame " + strconv.FormatUint(s.Frame, 10) + ": the " + sideName(s.Dir) + " retransmitted " + fmtBytes(int64(s.Len)) + " bytes (seq " + strconv.FormatUint(uint64(s.Seq), 10) + ")"
+		o := originalOf(segs, i)
+		if o < 0 {
+			t += "; the original was not captured"
+		} else {
+			delay := s.TS - segs[o].TS
+			dups := dupAcksBetween(segs, o, i)
+			t += " first sent in frame " + strconv.FormatUint(segs[o].Frame, 10) + ", " + fmtDur(delay) + " later"
+			switch {
+			case s.hasClass("spurious_retransmission"):
+				t += ": spurious, the data had already been acknowledged"
+			case s.hasClass("fast_retransmission") || dups >= 3:
+				t += " after " + plural(dups, "duplicate ACK", "duplicate ACKs") + ": a fast retransmit (the receiver signalled the loss)"
+			case delay >= 200e6:
+				t += " with no duplicate ACKs in between: a retransmission timeout (RTO; at least 200 ms on Linux)"
+			default:
+				t += " (loss recovery: " + plural(dups, "duplicate ACK", "duplicate ACKs") + " in between)"
+			}
+		}
+		d.add(s.Frame, KindRetransmission, SevWarn, t)
+	}
+	if n > maxDetailed {
+		d.add(0, KindRetransmission, SevWarn, strconv.Itoa(n)+" retransmissions in all ("+fmtBytes(bytes)+" bytes sent again)")
+	}
+}
+
+func (d *diag) zeroWindow() {
+	segs := d.segs
+	n := 0
+	for i := range segs {
+		s := &segs[i]
+		if !s.hasClass("zero_window") {
+			continue
+		}
+		// Only the first of consecutive zero-window segments of one sender.
+		if p := prevOfDir(segs, i); p >= 0 && segs[p].hasClass("zero_window") {
+			continue
+		}
+		n++
+		if n > maxDetailed {
+			continue
+		}
+		t := "frame " + strconv.FormatUint(s.Frame, 10) + ": the " + sideName(s.Dir) + " advertised a zero window: its receive buffer was full (the application was not reading fast enough), so the " + sideName(s.Dir^1) + " had to stop sending"
+		for j := i + 1; j < len(segs); j++ {
+			if o := &segs[j]; o.Dir == s.Dir && o.Win > 0 && !o.has(flagRST) {
+				t += " until frame " + strconv.FormatUint(o.Frame, 10) + " reopened it " + fmtDur(o.TS-s.TS) + " later"
+				break
+			}
+		}
+		d.add(s.Frame, KindZeroWindow, SevWarn, t)
+	}
+	if n > maxDetailed {
+		d.add(0, KindZeroWindow, SevWarn, strconv.Itoa(n)+" zero-window episodes in all")
+	}
+}
+
+func prevOfDir(segs []SegRecord, i int) int {
+	for j := i - 1; j >= 0; j-- {
+		if segs[j].Dir == segs[i].Dir {
+			return j
+		}
+	}
+	return -1
+}
+
+func (d *diag) gaps() {
+	var notCaptured, ackedUnseen int
+	first := uint64(0)
+	for i := range d.segs {
+		s := &d.segs[i]
+		if s.hasClass("previous_segment_not_captured") {
+			notCaptured++
+			if first == 0 {
+				first = s.Frame
+			}
+		}
+		if s.hasClass("acked_unseen_segment") {
+			ackedUnseen++
+		}
+	}
+	var ks []string
+	for k := range d.xs {
+		if d.xs[k].HTTP.Verdict == "gap" {
+			ks = append(ks, strconv.Itoa(d.xs[k].HTTP.Depth))
+		}
+	}
+	if notCaptured == 0 && ackedUnseen == 0 && len(ks) == 0 {
+		return
+	}
+	var t string
+	if len(ks) > 0 {
+		t = "bytes of exchange " + strings.Join(ks, ", ") + " are missing from the capture"
+	} else {
+		t = "bytes are missing from the capture"
+	}
+	if notCaptured > 0 {
+		t += "; " + plural(notCaptured, "segment follows", "segments follow") + " a hole in the sequence space"
+	}
+	if ackedUnseen > 0 {
+		t += "; " + plural(ackedUnseen, "ACK acknowledges", "ACKs acknowledge") + " data the capture never saw, so the receiver did get it: the capture dropped packets, not the network"
+	}
+	d.add(first, KindGap, SevWarn, t)
+}
+
+func (d *diag) halfClose() {
+	for dr := range uint8(2) {
+		fi := d.f.firstFIN[dr]
+		if fi < 0 {
+			continue
+		}
+		var n int64
+		first := -1
+		for j := fi + 1; j < len(d.segs); j++ {
+			if s := &d.segs[j]; s.Dir == dr^1 && s.Len > 0 && !s.isRetrans() {
+				n += int64(s.Len)
+				if first < 0 {
+					first = j
+				}
+			}
+		}
+		if n > 0 {
+			d.add(d.frame(first), KindHalfClose, SevInfo, "half-close: after the "+sideName(dr)+"'s FIN (frame "+strconv.FormatUint(d.segs[fi].Frame, 10)+
+				") the "+sideName(dr^1)+" still sent "+fmtBytes(n)+" bytes; a FIN only ends one direction, the "+sideName(dr)+" kept receiving")
+		}
+	}
+}
+
+func (d *diag) reset() {
+	i := d.f.rst
+	if i < 0 {
+		return
+	}
+	s := &d.segs[i]
+	who := sideName(s.Dir)
+	switch {
+	case d.f.synAck < 0 && d.f.synIdx >= 0 && s.Dir == dirS2C:
+		d.add(s.Frame, KindReset, SevWarn, "the server answered the SYN with RST: connection refused (nothing listening on the port, or a firewall)")
+	case d.f.firstFIN[0] >= 0 && d.f.firstFIN[1] >= 0:
+		d.add(s.Frame, KindReset, SevInfo, "the "+who+" sent RST after the FIN exchange: the connection ends without TIME_WAIT on that side (some stacks and load balancers close this way)")
+	default:
+		d.add(s.Frame, KindReset, SevWarn, "the "+who+" reset the connection (RST): an abortive close; data not yet delivered is discarded and no TIME_WAIT follows (often unread data at close, a crash, a timeout in a proxy, or SO_LINGER 0)")
+	}
+}
+
+func (d *diag) timeWait() {
+	c := d.f.closer()
+	if c < 0 {
+		if d.ci.Close == "open" || d.ci.Close == "timeout" || d.ci.Close == "evicted" || d.ci.Close == "" {
+			if len(d.segs) > 0 && d.f.rst < 0 {
+				d.add(0, KindTimeWait, SevInfo, "no FIN was seen: the connection was still open at the end of the capture (or went idle)")
+			}
+		}
+		return
+	}
+	fi := d.f.firstFIN[c]
+	peer := uint8(c) ^ 1
+	t := "the " + sideName(uint8(c)) + " sent the first FIN (frame " + strconv.FormatUint(d.segs[fi].Frame, 10) + "): an active close, so the " +
+		sideName(uint8(c)) + " holds the connection in TIME_WAIT for 2*MSL (60 s on Linux) after the last ACK, and this 4-tuple cannot be reused meanwhile; the " +
+		sideName(peer) + " closed passively"
+	if pf := d.f.firstFIN[peer]; pf < 0 {
+		t += " (its FIN was not seen)"
+	}
+	if d.f.rst > fi {
+		t += "; an RST followed (see the reset finding), so TIME_WAIT may have been cut short or skipped"
+	}
+	if c == 1 {
+		t += "; servers that close first accumulate TIME_WAIT sockets under load"
+	}
+	d.add(d.segs[fi].Frame, KindTimeWait, SevInfo, t)
+}
