@@ -453,7 +453,7 @@ func (d *Decoder) nflog(data []byte) Kind {
 			return d.short()
 		}
 		n := int(order.Uint16(rest))
-		typ := order.Uint16(rest[2:]) & 0x7fff
+		typ := order.Uint16(rest[2:]) & 0x3fff // without NLA_F_NESTED and NLA_F_NET_BYTEORDER
 		if n < 4 {
 			return KindMalformed
 		}

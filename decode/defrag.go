@@ -14,6 +14,10 @@ type fragKey struct {
 	v6       bool
 }
 
+// maxFragPieces bounds the fragments of one datagram (and so the work per fragment):
+// 65535 bytes in 576-byte packets is about 120.
+const maxFragPieces = 1024
+
 // fragMeta is what the first fragment (offset 0) tells about the datagram.
 type fragMeta struct {
 	ip IPInfo
@@ -95,6 +99,11 @@ func (f *defrag) add(st *Stats, k fragKey, ts int64, off int, more bool, data []
 		return nil, 0, m, false
 	}
 	e := f.m[k]
+	if e != nil && len(e.pieces) >= maxFragPieces {
+		f.drop(st, k, e)
+		st.FragDropped++
+		return nil, 0, m, false
+	}
 	if e == nil {
 		for len(f.m) >= f.maxDgrams && f.evictOldest(st, nil) {
 		}
