@@ -18,6 +18,7 @@ type conn struct {
 	ts    int64
 	frame uint64
 	next  [2]int64 // next stream offset per direction
+	fin   [2]int64 // 1 once the direction sent FIN (it takes a sequence number)
 	ipid  uint32
 }
 
@@ -61,7 +62,7 @@ func (c *conn) add(dt int64, dir uint8, bits uint16, n int, class ...string) *Se
 		FrameLen: 14 + 20 + 32 + n, TCPOptions: "TS",
 	}
 	if bits&flagACK != 0 {
-		s.Ack = uint32(c.next[peer] + 1)
+		s.Ack = uint32(c.next[peer] + 1 + c.fin[peer])
 	}
 	if bits&flagSYN != 0 {
 		s.Seq, s.Off, s.TCPHdrLen, s.TCPOptions = 0, -1, 40, "mss 1460,sackOK,TS,wscale 7"
@@ -71,6 +72,9 @@ func (c *conn) add(dt int64, dir uint8, bits uint16, n int, class ...string) *Se
 		} else {
 			c.ci.SYNACKTime = c.ts
 		}
+	}
+	if bits&flagFIN != 0 {
+		c.fin[dir] = 1
 	}
 	if n > 0 {
 		c.dels = append(c.dels, Delivery{Dir: dir, Off: uint64(c.next[dir]), Len: n, Frame: c.frame})
