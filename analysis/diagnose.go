@@ -143,7 +143,7 @@ func (d *diag) keepAlive() {
 		case !x.KeepAlive && x.HTTP.Version == "HTTP/1.0":
 			why = "HTTP/1.0 without keep-alive"
 		case !x.KeepAlive && x.HasResp:
-			why = "the response did not allow the connection to persist (Connection: close)"
+			why = "the response did not allow the connection to persist, e.g. Connection: close"
 		default:
 			why = "keep-alive was allowed, but the " + d.closerName() + " closed it"
 		}
@@ -352,7 +352,12 @@ func (d *diag) delayedAck() {
 		if len(ds) > 1 {
 			t += " to " + fmtDur(ds[len(ds)-1]) + " (median " + fmtDur(ds[len(ds)/2]) + ")"
 		}
-		t += " after the single segment they acknowledged (first: frame " + strconv.FormatUint(d.segs[first[dr]].Frame, 10) +
+		if len(ds) == 1 {
+			t += " after the single data segment it acknowledged (frame "
+		} else {
+			t += " after the single data segment each acknowledged (first: frame "
+		}
+		t += strconv.FormatUint(d.segs[first[dr]].Frame, 10) +
 			"): this suggests delayed ACK (the receiver waits, 40 ms at least on Linux and up to 200 ms on Windows, hoping to piggyback the ACK on data)"
 		d.add(d.segs[first[dr]].Frame, KindDelayedAck, SevInfo, t)
 	}
@@ -379,16 +384,16 @@ func (d *diag) retransmissions() {
 		} else {
 			delay := s.TS - segs[o].TS
 			dups := dupAcksBetween(segs, o, i)
-			t += " first sent in frame " + strconv.FormatUint(segs[o].Frame, 10) + ", " + fmtDur(delay) + " later"
+			t += ", " + fmtDur(delay) + " after frame " + strconv.FormatUint(segs[o].Frame, 10) + " first sent them"
 			switch {
 			case s.hasClass("spurious_retransmission"):
 				t += ": spurious, the data had already been acknowledged"
 			case s.hasClass("fast_retransmission") || dups >= 3:
-				t += " after " + plural(dups, "duplicate ACK", "duplicate ACKs") + ": a fast retransmit (the receiver signalled the loss)"
+				t += "; it followed " + plural(dups, "duplicate ACK", "duplicate ACKs") + ": a fast retransmit (the receiver signalled the loss)"
 			case delay >= 200e6:
-				t += " with no duplicate ACKs in between: a retransmission timeout (RTO; at least 200 ms on Linux)"
+				t += "; no duplicate ACK came in between: a retransmission timeout (RTO; at least 200 ms on Linux)"
 			default:
-				t += " (loss recovery: " + plural(dups, "duplicate ACK", "duplicate ACKs") + " in between)"
+				t += " (loss recovery; " + plural(dups, "duplicate ACK", "duplicate ACKs") + " in between)"
 			}
 		}
 		d.add(s.Frame, KindRetransmission, SevWarn, t)
