@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 )
 
 // DefaultSnaplen is the snapshot length used when a writer or live capture is given 0.
@@ -100,9 +101,9 @@ func (wr *Writer) WritePacket(info Info, data []byte) error {
 	if len(data) > wr.snaplen {
 		data = data[:wr.snaplen]
 	}
-	orig := max(info.OrigLen, len(data))
-	if orig > 1<<32-1 {
-		orig = 1<<32 - 1
+	orig := uint64(max(info.OrigLen, len(data)))
+	if orig > math.MaxUint32 {
+		orig = math.MaxUint32
 	}
 	sec, nsec := info.TS/1e9, info.TS%1e9
 	if nsec < 0 {

@@ -1,0 +1,342 @@
+//go:build linux && !386
+
+package capture
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// Linux AF_PACKET constants not exported by package syscall.
+const (
+	ethPAll             = 0x0003
+	solPacket           = 263
+	packetAddMembership = 1
+	packetStatistics    = 6
+	packetMrPromisc     = 1
+	packetOutgoing      = 4
+	arphrdEther         = 1
+	arphrdLoopback      = 772
+	sllHeaderLen        = 16
+)
+
+// LinkTypeLinuxSLL is the link type of frames from devices without Ethernet framing (and
+// of the "any" pseudo-device): a 16-byte Linux cooked-capture header precedes the packet.
+const LinkTypeLinuxSLL LinkType = 113
+
+// Live captures frames from a network interface through an AF_PACKET socket (pure Go, no
+// libpcap). Ethernet and loopback devices give LinkType 1 (on lo the MAC addresses are
+// zero); other devices, and the pseudo-device "any", give LinkTypeLinuxSLL. Timestamps
+// come from the kernel. As with tcpdump, each packet on a loopback device is delivered
+// once: the kernel's outgoing copy is skipped.
+//
+// Next may be called from one goroutine while Close or Stop is called from another.
+type Live struct {
+	name     string
+	link     LinkType
+	cooked   bool
+	snaplen  int
+	loop     []int32 // ifindexes of loopback devices
+	file     *os.File
+	rc       syscall.RawConn
+	readFn   func(fd uintptr) bool
+	frame    uint64
+	closed   atomic.Bool
+	stopping atomic.Bool
+
+	// recvmsg state, reused for every frame
+	msg   syscall.Msghdr
+	iov   syscall.Iovec
+	sa    syscall.RawSockaddrLinklayer
+	oob   [8]uint64 // control messages (aligned)
+	buf   []byte
+	n     int
+	errno syscall.Errno
+
+	mu       sync.Mutex
+	received uint64
+	dropped  uint64
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// OpenLive opens interface iface ("any" for all interfaces) for capture.
+func OpenLive(iface string, cfg LiveConfig) (*Live, error) {
+	snaplen := cfg.Snaplen
+	if snaplen <= 0 || snaplen > MaxCapLen {
+		snaplen = DefaultSnaplen
+	}
+	l := &Live{name: iface, snaplen: snaplen, link: 1}
+	ifindex := 0
+	if iface == "any" {
+		l.cooked = true
+	} else {
+		ifi, err := net.InterfaceByName(iface)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", iface, ErrNoInterface)
+		}
+		ifindex = ifi.Index
+		switch hatype(ifi) {
+		case arphrdEther, arphrdLoopback:
+		default:
+			l.cooked = true
+		}
+	}
+	if ifs, err := net.Interfaces(); err == nil {
+		for _, i := range ifs {
+			if i.Flags&net.FlagLoopback != 0 {
+				l.loop = append(l.loop, int32(i.Index))
+			}
+		}
+	}
+	typ := syscall.SOCK_RAW
+	if l.cooked {
+		typ = syscall.SOCK_DGRAM
+		l.link = LinkTypeLinuxSLL
+	}
+	// Protocol 0: receive nothing until bound to the interface.
+	fd, err := syscall.Socket(syscall.AF_PACKET, typ|syscall.SOCK_CLOEXEC|syscall.SOCK_NONBLOCK, 0)
+	if err != nil {
+		return nil, liveErr(iface, "socket", err)
+	}
+	fail := func(op string, err error) (*Live, error) {
+		syscall.Close(fd)
+		return nil, liveErr(iface, op, err)
+	}
+	if err := syscall.Bind(fd, &syscall.SockaddrLinklayer{Protocol: htons(ethPAll), Ifindex: ifindex}); err != nil {
+		return fail("bind", err)
+	}
+	if cfg.Promisc && ifindex != 0 {
+		mreq := struct {
+			ifindex int32
+			typ     uint16
+			alen    uint16
+			addr    [8]byte
+		}{ifindex: int32(ifindex), typ: packetMrPromisc}
+		if _, _, e := syscall.Syscall6(syscall.SYS_SETSOCKOPT, uintptr(fd), solPacket, packetAddMembership,
+			uintptr(unsafe.Pointer(&mreq)), unsafe.Sizeof(mreq), 0); e != 0 {
+			return fail("promiscuous mode", e)
+		}
+	}
+	if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1); err != nil {
+		return fail("timestamps", err)
+	}
+	// A large receive buffer absorbs bursts; SO_RCVBUFFORCE needs CAP_NET_ADMIN.
+	if syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, 8<<20) != nil {
+		syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, 8<<20)
+	}
+	l.file = os.NewFile(uintptr(fd), "packet socket on "+iface)
+	if l.rc, err = l.file.SyscallConn(); err != nil {
+		l.file.Close()
+		return nil, liveErr(iface, "socket", err)
+	}
+	off := 0
+	if l.cooked {
+		off = sllHeaderLen
+	}
+	l.buf = make([]byte, off+snaplen)
+	l.iov.Base = &l.buf[off]
+	l.iov.SetLen(snaplen)
+	l.msg.Name = (*byte)(unsafe.Pointer(&l.sa))
+	l.msg.Iov = &l.iov
+	l.msg.Iovlen = 1
+	l.msg.Control = (*byte)(unsafe.Pointer(&l.oob[0]))
+	l.readFn = l.recvmsg
+	return l, nil
+}
+
+// hatype returns the ARPHRD_ type of an interface.
+func hatype(ifi *net.Interface) int {
+	if b, err := os.ReadFile("/sys/class/net/" + ifi.Name + "/type"); err == nil {
+		if v, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			return v
+		}
+	}
+	switch {
+	case ifi.Flags&net.FlagLoopback != 0:
+		return arphrdLoopback
+	case len(ifi.HardwareAddr) == 6:
+		return arphrdEther
+	}
+	return -1
+}
+
+func liveErr(iface, op string, err error) error {
+	if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
+		return fmt.Errorf("%s: %w", iface, ErrLivePermission)
+	}
+	if errors.Is(err, syscall.ENODEV) || errors.Is(err, syscall.ENXIO) {
+		return fmt.Errorf("%s: %w", iface, ErrNoInterface)
+	}
+	return fmt.Errorf("%s: %s: %w", iface, op, err)
+}
+
+// recvmsg reads one packet; it reports false when none is waiting.
+func (l *Live) recvmsg(fd uintptr) bool {
+	for {
+		l.msg.Namelen = uint32(unsafe.Sizeof(l.sa))
+		l.msg.SetControllen(int(unsafe.Sizeof(l.oob)))
+		n, _, e := syscall.Syscall(syscall.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&l.msg)), syscall.MSG_TRUNC)
+		switch e {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		}
+		l.n, l.errno = int(n), e
+		return true
+	}
+}
+
+func (l *Live) isLoopback(ifindex int32) bool {
+	for _, i := range l.loop {
+		if i == ifindex {
+			return true
+		}
+	}
+	return false
+}
+
+// timestamp returns the kernel's receive time from the control messages, or now.
+func (l *Live) timestamp() int64 {
+	oob := unsafe.Slice((*byte)(unsafe.Pointer(&l.oob[0])), int(unsafe.Sizeof(l.oob)))
+	oob = oob[:min(int(l.msg.Controllen), len(oob))]
+	hdr := syscall.CmsgLen(0)
+	for len(oob) >= hdr {
+		h := (*syscall.Cmsghdr)(unsafe.Pointer(&oob[0]))
+		if int(h.Len) < hdr || int(h.Len) > len(oob) {
+			break
+		}
+		if h.Level == syscall.SOL_SOCKET && h.Type == syscall.SCM_TIMESTAMPNS && int(h.Len) >= syscall.CmsgLen(int(unsafe.Sizeof(syscall.Timespec{}))) {
+			ts := (*syscall.Timespec)(unsafe.Pointer(&oob[hdr]))
+			return ts.Nano()
+		}
+		next := syscall.CmsgSpace(int(h.Len) - hdr)
+		if next > len(oob) {
+			break
+		}
+		oob = oob[next:]
+	}
+	return time.Now().UnixNano()
+}
+
+// Next returns the next frame; Frame.Data is valid until the next call. It blocks until a
+// frame arrives, and returns io.EOF once Close has been called, or once Stop has been
+// called and the frames already queued in the kernel have been read.
+func (l *Live) Next() (Frame, error) {
+	for {
+		if l.closed.Load() {
+			return Frame{}, io.EOF
+		}
+		if err := l.rc.Read(l.readFn); err != nil {
+			if l.closed.Load() || errors.Is(err, os.ErrClosed) {
+				return Frame{}, io.EOF
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				if l.stopping.Load() {
+					return Frame{}, io.EOF
+				}
+				continue
+			}
+			return Frame{}, fmt.Errorf("%s: %w", l.name, err)
+		}
+		if l.errno != 0 {
+			if l.errno == syscall.ENETDOWN {
+				return Frame{}, fmt.Errorf("%s: the interface went down", l.name)
+			}
+			return Frame{}, fmt.Errorf("%s: recvmsg: %w", l.name, l.errno)
+		}
+		if l.sa.Pkttype == packetOutgoing && l.isLoopback(l.sa.Ifindex) {
+			continue // lo delivers each packet twice, outgoing and incoming; keep one, like tcpdump
+		}
+		orig := l.n
+		caplen := min(orig, l.snaplen)
+		data := l.buf[:caplen]
+		if l.cooked {
+			h := l.buf[:sllHeaderLen]
+			binary.BigEndian.PutUint16(h[0:], uint16(l.sa.Pkttype))
+			binary.BigEndian.PutUint16(h[2:], l.sa.Hatype)
+			alen := min(int(l.sa.Halen), 8)
+			binary.BigEndian.PutUint16(h[4:], uint16(l.sa.Halen))
+			copy(h[6:14], l.sa.Addr[:alen])
+			clear(h[6+alen : 14])
+			binary.NativeEndian.PutUint16(h[14:], l.sa.Protocol) // already in network order
+			orig += sllHeaderLen
+			caplen += sllHeaderLen
+			data = l.buf[:caplen]
+		}
+		l.frame++
+		return Frame{
+			Data: data,
+			Info: Info{
+				Frame:    l.frame,
+				TS:       l.timestamp(),
+				CapLen:   caplen,
+				OrigLen:  orig,
+				LinkType: l.link,
+			},
+		}, nil
+	}
+}
+
+// LinkType returns the link type of the frames.
+func (l *Live) LinkType() LinkType { return l.link }
+
+// Snaplen returns the snapshot length in effect.
+func (l *Live) Snaplen() int { return l.snaplen }
+
+// Stop makes Next return io.EOF once the frames already queued in the kernel have been
+// read (for a clean stop on Ctrl-C without losing them). Close must still be called.
+func (l *Live) Stop() {
+	l.stopping.Store(true)
+	l.file.SetReadDeadline(time.Now())
+}
+
+// Stats returns the kernel's counts since the capture was opened: packets received by the
+// socket (including, on a loopback device, the outgoing copies that Next skips, and the
+// dropped ones, as libpcap's ps_recv) and packets dropped because the socket buffer was full.
+func (l *Live) Stats() (received, dropped uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.closed.Load() {
+		l.fetchStats()
+	}
+	return l.received, l.dropped
+}
+
+// fetchStats adds the kernel counters (which reset when read) to the totals; l.mu held.
+func (l *Live) fetchStats() {
+	var st struct{ packets, drops uint32 }
+	size := uint32(unsafe.Sizeof(st))
+	l.rc.Control(func(fd uintptr) {
+		_, _, e := syscall.Syscall6(syscall.SYS_GETSOCKOPT, fd, solPacket, packetStatistics,
+			uintptr(unsafe.Pointer(&st)), uintptr(unsafe.Pointer(&size)), 0)
+		if e != 0 {
+			st.packets, st.drops = 0, 0
+		}
+	})
+	l.received += uint64(st.packets)
+	l.dropped += uint64(st.drops)
+}
+
+// Close releases the socket; a Next blocked in another goroutine returns io.EOF.
+func (l *Live) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed.Swap(true) {
+		return nil
+	}
+	l.fetchStats()
+	return l.file.Close()
+}
