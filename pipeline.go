@@ -98,14 +98,14 @@ func (p *pipeline) frame(f *capture.Frame) {
 func (p *pipeline) finish() {
 	p.trk.Flush(p.lastTS)
 	st := p.dec.Stats()
-	p.sum.Other = st.OtherByName()
-	p.sum.Truncated = st.Truncated()
-	p.sum.Malformed = st.Malformed()
-	p.sum.BadChecksums = st.BadIPChecksums
-	p.sum.Fragments = st.Fragments()
+	p.sum.Other = st.Other
+	p.sum.Truncated = st.Truncated + st.TruncatedTCP
+	p.sum.Malformed = st.Malformed + st.BadLength
+	p.sum.BadChecksums = st.BadIPv4Checksum
+	p.sum.Fragments = st.Count(decode.KindFragment)
 	ts := p.trk.Stats()
 	p.sum.Conns = ts.Conns
-	p.sum.Evicted = ts.Evicted
+	p.sum.Evicted = ts.Evictions
 	p.fail(p.sink.Close())
 }
 
@@ -122,7 +122,14 @@ func (p *pipeline) OnOpen(c *reassembly.Conn) {
 	}
 	cs.c = c
 	cs.requests = 0
-	cs.selected = p.cfg.Conn == 0 || p.cfg.Conn == c.ID
+	switch {
+	case p.cfg.ConnKey != nil:
+		cs.selected = *p.cfg.ConnKey == c.Key
+	case p.cfg.Conn != 0:
+		cs.selected = p.cfg.Conn == c.ID
+	default:
+		cs.selected = true
+	}
 	cs.marks[0] = cs.marks[0][:0]
 	cs.marks[1] = cs.marks[1][:0]
 	if p.wantHTTP && cs.selected {

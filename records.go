@@ -21,13 +21,14 @@ func (p *pipeline) fillConn(cs *connState) {
 		End:        report.Time(c.LastTS),
 		StartRel:   p.rel(c.FirstTS),
 		Duration:   report.Duration(c.LastTS - c.FirstTS),
-		State:      c.StateString(),
+		State:      c.Dir[flow.C2S].State.String() + "/" + c.Dir[flow.S2C].State.String(),
 		Requests:   cs.requests,
 		Close:      c.Close.String(),
 		Reused:     c.ReusedTuple,
+		TupleIndex: c.Index,
 	}
 	r.HandshakeRTT = -1
-	if rtt := c.HandshakeRTT(); rtt >= 0 {
+	if rtt := c.HandshakeRTT(); rtt > 0 {
 		r.HandshakeRTT = report.Duration(rtt)
 	}
 	for d := range 2 {
@@ -108,7 +109,7 @@ func (p *pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 		cf, tr := cs.markIn(flow.C2S, q.StartOff, q.EndOff)
 		conflict, truncated = conflict || cf, truncated || tr
 		if x.Depth == 1 {
-			if rtt := c.HandshakeRTT(); rtt >= 0 {
+			if rtt := c.HandshakeRTT(); rtt > 0 {
 				r.Timing.Connect = report.Duration(rtt)
 			}
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/segscope/segscope/capture"
 	"github.com/segscope/segscope/decode"
+	"github.com/segscope/segscope/flow"
 	"github.com/segscope/segscope/http1"
 	"github.com/segscope/segscope/reassembly"
 	"github.com/segscope/segscope/report"
@@ -43,12 +44,13 @@ func (m Mode) String() string {
 // Config configures a run.
 type Config struct {
 	Mode     Mode
-	Conn     uint64 // report only this connection (0: all)
-	Count    uint64 // stop after this many frames (0: all)
-	Absolute bool   // raw sequence numbers in segment records instead of relative ones
-	MaxRows  int    // ladder: collapse runs of data segments beyond this many rows (0: never)
-	Msg      int    // anatomy: only this exchange depth (0: all)
-	MsgDir   string // anatomy: "req", "resp" or "" for both
+	Conn     uint64    // report only this connection (0: all)
+	ConnKey  *flow.Key // report only connections between these endpoints (nil: all)
+	Count    uint64    // stop after this many frames (0: all)
+	Absolute bool      // raw sequence numbers in segment records instead of relative ones
+	MaxRows  int       // ladder: collapse runs of data segments beyond this many rows (0: never)
+	Msg      int       // anatomy: only this exchange depth (0: all)
+	MsgDir   string    // anatomy: "req", "resp" or "" for both
 
 	Decode  decode.Config
 	Tracker reassembly.Config

@@ -108,6 +108,7 @@ type Conn struct {
 	Close           string   `json:"close"`
 	Closer          string   `json:"closer,omitempty"`
 	Reused          bool     `json:"reused_tuple,omitempty"`
+	TupleIndex      int      `json:"tuple_index,omitempty"` // 0 for the first connection on a 4-tuple, 1 for the next, ...
 }
 
 // FrameRange is the first and last frame of a message; zero when absent.

@@ -164,6 +164,7 @@ func (s *Sink) Conn(r *report.Conn) error {
 	}
 	if r.Reused {
 		b = appendBool(b, "reused_tuple", true)
+		b = appendInt(b, "tuple_index", int64(r.TupleIndex))
 	}
 	return s.emit(b)
 }

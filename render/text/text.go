@@ -9,6 +9,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/segscope/segscope/report"
 )
@@ -258,7 +259,7 @@ func padLeft(b, v []byte, w int) []byte {
 
 func padRight(b []byte, v string, w int) []byte {
 	b = append(b, v...)
-	for i := len(v); i < w; i++ {
+	for i := utf8.RuneCountInString(v); i < w; i++ {
 		b = append(b, ' ')
 	}
 	return b

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/segscope/segscope/capture"
+)
+
+// runCapture writes frames from a live interface to a pcapng (or pcap) file until -c
+// frames, SIGINT or SIGTERM, then reports the kernel's counters.
+func runCapture(o *options, stderr io.Writer) error {
+	if o.iface == "" {
+		return &usageError{msg: "capture needs -i IFACE", hint: "e.g. segscope capture -i lo -w out.pcapng"}
+	}
+	if o.write == "" {
+		return &usageError{msg: "capture needs -w FILE", hint: "e.g. segscope capture -i lo -w out.pcapng (- for stdout is not supported)"}
+	}
+	if len(o.files) > 0 {
+		return &usageError{msg: "capture reads only a live interface", hint: "to convert a file, use editcap"}
+	}
+	live, err := capture.OpenLive(o.iface, capture.LiveConfig{Snaplen: o.snaplen, Promisc: true})
+	if err != nil {
+		return err
+	}
+	defer live.Close()
+	f, err := os.Create(o.write)
+	if err != nil {
+		return &hinted{err: err, hint: "check that the directory exists and is writable"}
+	}
+	var w *capture.Writer
+	if o.pcap {
+		w, err = capture.NewPcapWriter(f, capture.LinkType(1), o.snaplen)
+	} else {
+		w, err = capture.NewPcapngWriter(f, capture.LinkType(1), o.snaplen)
+	}
+	if err != nil {
+		f.Close()
+		return err
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		if _, ok := <-sigs; ok {
+			live.Close()
+		}
+	}()
+	var n uint64
+	var runErr error
+	for o.count == 0 || n < o.count {
+		fr, err := live.Next()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				runErr = err
+			}
+			break
+		}
+		if err := w.WritePacket(fr.Info, fr.Data); err != nil {
+			runErr = err
+			break
+		}
+		n++
+	}
+	if err := w.Flush(); err != nil && runErr == nil {
+		runErr = err
+	}
+	if err := f.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	recv, drop := live.Stats()
+	if !o.quiet {
+		fmt.Fprintf(stderr, "segscope: %d frames written to %s; kernel: %d received, %d dropped\n", n, o.write, recv, drop)
+	}
+	return runErr
+}

@@ -1,0 +1,399 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"github.com/segscope/segscope"
+	"github.com/segscope/segscope/capture"
+	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/render/flowfiles"
+	"github.com/segscope/segscope/render/jsonl"
+	"github.com/segscope/segscope/render/text"
+	"github.com/segscope/segscope/report"
+)
+
+const version = "0.1.0"
+
+// usageError is a mistake on the command line: exit status 2.
+type usageError struct{ msg, hint string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// hinted is an error with a hint for the user.
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (e *hinted) Error() string { return e.err.Error() }
+func (e *hinted) Unwrap() error { return e.err }
+
+var commands = map[string]segscope.Mode{
+	"packets": segscope.ModePackets, "conns": segscope.ModeConns, "http": segscope.ModeHTTP,
+	"follow": segscope.ModeFollow, "anatomy": segscope.ModeAnatomy, "ladder": segscope.ModeLadder,
+	"diagnose": segscope.ModeDiagnose,
+}
+
+type options struct {
+	files     []string
+	iface     string
+	count     uint64
+	output    string
+	format    string
+	conn      string
+	absolute  bool
+	quiet     bool
+	hex, raw  bool
+	dir       string
+	fillGaps  bool
+	writeDir  string
+	msg       int
+	part      string
+	maxRows   int
+	write     string
+	pcap      bool
+	snaplen   int
+	maxConns  int
+	maxBuffer int
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	err := runErr(args, stdout, stderr)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(stderr, "segscope: error: %v\n", err)
+	var ue *usageError
+	if errors.As(err, &ue) {
+		if ue.hint != "" {
+			fmt.Fprintf(stderr, "segscope: hint: %s\n", ue.hint)
+		}
+		return 2
+	}
+	if h := hintFor(err); h != "" {
+		fmt.Fprintf(stderr, "segscope: hint: %s\n", h)
+	}
+	return 1
+}
+
+func hintFor(err error) string {
+	var h *hinted
+	if errors.As(err, &h) {
+		return h.hint
+	}
+	return capture.Hint(err)
+}
+
+func runErr(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		io.WriteString(stderr, usage)
+		return &usageError{msg: "no command given", hint: "try `segscope packets FILE`; `segscope help` lists the commands"}
+	}
+	cmd := args[0]
+	switch cmd {
+	case "help", "-h", "--help":
+		io.WriteString(stdout, usage)
+		return nil
+	case "version", "--version":
+		fmt.Fprintf(stdout, "segscope %s\n", version)
+		return nil
+	}
+	mode, isAnalysis := commands[cmd]
+	if !isAnalysis && cmd != "capture" {
+		return &usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands: packets, conns, http, follow, anatomy, ladder, diagnose, capture; `segscope help` for more"}
+	}
+	var o options
+	fs := pflag.NewFlagSet(cmd, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
+	fs.StringArrayVarP(&o.files, "read", "r", nil, "")
+	fs.StringVarP(&o.iface, "interface", "i", "", "")
+	fs.Uint64VarP(&o.count, "count", "c", 0, "")
+	fs.StringVarP(&o.output, "output", "o", "", "")
+	fs.StringVar(&o.format, "format", "text", "")
+	fs.StringVar(&o.conn, "conn", "", "")
+	fs.BoolVarP(&o.absolute, "absolute", "S", false, "")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "")
+	fs.BoolVar(&o.hex, "hex", false, "")
+	fs.BoolVar(&o.raw, "raw", false, "")
+	fs.StringVar(&o.dir, "dir", "", "")
+	fs.BoolVar(&o.fillGaps, "fill-gaps", false, "")
+	fs.StringVar(&o.writeDir, "write-dir", "", "")
+	fs.IntVar(&o.msg, "msg", 0, "")
+	fs.StringVar(&o.part, "part", "", "")
+	fs.IntVar(&o.maxRows, "max-rows", 0, "")
+	fs.StringVarP(&o.write, "write", "w", "", "")
+	fs.BoolVar(&o.pcap, "pcap", false, "")
+	fs.IntVarP(&o.snaplen, "snaplen", "s", capture.DefaultSnaplen, "")
+	fs.IntVar(&o.maxConns, "max-conns", 0, "")
+	fs.IntVar(&o.maxBuffer, "max-buffer", 0, "")
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			io.WriteString(stdout, usage)
+			return nil
+		}
+		return &usageError{msg: err.Error(), hint: "`segscope help` lists the flags"}
+	}
+	o.files = append(o.files, fs.Args()...)
+	if cmd == "capture" {
+		return runCapture(&o, stderr)
+	}
+	return runAnalysis(mode, &o, stdout, stderr)
+}
+
+func (o *options) validate(mode segscope.Mode) error {
+	if o.iface != "" && len(o.files) > 0 {
+		return &usageError{msg: "both -i and capture files given", hint: "read files or capture live, not both"}
+	}
+	if o.iface == "" && len(o.files) == 0 {
+		return &usageError{msg: "no input", hint: "name a capture file (or - for stdin), or -i IFACE for live capture"}
+	}
+	if o.format != "text" && o.format != "json" {
+		return &usageError{msg: fmt.Sprintf("unknown --format %q", o.format), hint: "--format text or --format json"}
+	}
+	if o.write != "" {
+		return &usageError{msg: "-w is for `segscope capture`", hint: "use -o FILE to write this command's output to a file"}
+	}
+	needConn := mode == segscope.ModeAnatomy || mode == segscope.ModeLadder || (mode == segscope.ModeFollow && o.writeDir == "")
+	if needConn && o.conn == "" {
+		return &usageError{msg: fmt.Sprintf("%s needs --conn", mode), hint: "find the connection with `segscope conns FILE`, then add --conn N"}
+	}
+	if mode == segscope.ModeFollow {
+		n := 0
+		for _, b := range []bool{o.hex, o.raw, o.writeDir != ""} {
+			if b {
+				n++
+			}
+		}
+		if n > 1 {
+			return &usageError{msg: "--hex, --raw and --write-dir exclude each other"}
+		}
+		if o.raw && o.dir != "c2s" && o.dir != "s2c" {
+			return &usageError{msg: "--raw needs --dir c2s or --dir s2c", hint: "raw output is the bytes of one direction"}
+		}
+		if o.format == "json" {
+			return &usageError{msg: "follow has no JSON output", hint: "use --raw, --hex or --write-dir for bytes"}
+		}
+	}
+	if o.part != "" && o.part != "req" && o.part != "resp" {
+		return &usageError{msg: fmt.Sprintf("unknown --part %q", o.part), hint: "--part req or --part resp"}
+	}
+	return nil
+}
+
+// parseConn accepts a connection id or two endpoints "ip:port-ip:port".
+func parseConn(s string) (uint64, *flow.Key, error) {
+	if s == "" {
+		return 0, nil, nil
+	}
+	if n, err := strconv.ParseUint(s, 10, 64); err == nil && n > 0 {
+		return n, nil, nil
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] != '-' && s[i] != ',' && s[i] != ' ' {
+			continue
+		}
+		a, err1 := netip.ParseAddrPort(strings.TrimSpace(s[:i]))
+		b, err2 := netip.ParseAddrPort(strings.TrimSpace(s[i+1:]))
+		if err1 == nil && err2 == nil {
+			k, _ := flow.Tuple{Src: a, Dst: b}.Key()
+			return 0, &k, nil
+		}
+	}
+	return 0, nil, &usageError{msg: fmt.Sprintf("bad --conn %q", s), hint: "--conn takes a connection number from `segscope conns`, or ip:port-ip:port ([v6]:port for IPv6)"}
+}
+
+func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err error) {
+	if err := o.validate(mode); err != nil {
+		return err
+	}
+	connID, connKey, err := parseConn(o.conn)
+	if err != nil {
+		return err
+	}
+	if o.writeDir != "" {
+		if st, err := os.Stat(o.writeDir); err != nil || !st.IsDir() {
+			return &hinted{err: fmt.Errorf("--write-dir %s: not a directory", o.writeDir), hint: "create it first: mkdir -p " + o.writeDir}
+		}
+	}
+
+	src, live, err := openSource(o)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+
+	out, commit, err := openOutput(o.output, stdout)
+	if err != nil {
+		return err
+	}
+
+	cfg := segscope.Config{Mode: mode, Conn: connID, ConnKey: connKey, Count: o.count, Absolute: o.absolute,
+		MaxRows: o.maxRows, Msg: o.msg, MsgDir: o.part}
+	cfg.Tracker.MaxConns = o.maxConns
+	cfg.Tracker.MaxBufferedPerConn = o.maxBuffer
+	var stop atomic.Bool
+	cfg.Stop = &stop
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		if _, ok := <-sigs; ok {
+			stop.Store(true)
+			if live != nil {
+				live.Close()
+			}
+		}
+	}()
+
+	var sink report.Sink
+	var follow *text.Follow
+	var files *flowfiles.Writer
+	switch {
+	case o.format == "json":
+		sink = jsonl.New(out)
+	default:
+		ts := text.New(out)
+		ts.MaxRows = o.maxRows
+		sink = ts
+	}
+	if mode == segscope.ModeFollow {
+		switch {
+		case o.writeDir != "":
+			files = flowfiles.New(o.writeDir)
+			cfg.Stream = files
+		default:
+			fm := text.FollowText
+			if o.hex {
+				fm = text.FollowHex
+			} else if o.raw {
+				fm = text.FollowRaw
+			}
+			follow = text.NewFollow(out, fm)
+			follow.Dir, follow.FillGaps = o.dir, o.fillGaps
+			cfg.Stream = follow
+		}
+	}
+
+	sum, runErr := segscope.Run(src, sink, cfg)
+	if follow != nil {
+		if err := follow.Flush(); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	if files != nil {
+		if err := files.Close(); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	if errors.Is(runErr, segscope.ErrStopped) {
+		runErr = nil
+	}
+	if errors.Is(runErr, text.ErrGapInRaw) {
+		runErr = &hinted{err: runErr, hint: "add --fill-gaps to write zero bytes for missing data, or use text mode, which marks the gap"}
+	}
+	// The output is kept when the input was cut short: it is correct for every frame read.
+	keep := runErr == nil || sum.Frames > 0
+	if cerr := commit(keep); cerr != nil && runErr == nil {
+		runErr = cerr
+	}
+	if !o.quiet {
+		printSummary(stderr, sum, live)
+	}
+	if mode == segscope.ModeFollow && connID != 0 && sum.Conns < connID && runErr == nil {
+		return &hinted{err: fmt.Errorf("no connection %d: the capture has %d", connID, sum.Conns), hint: "list them with `segscope conns FILE`"}
+	}
+	return runErr
+}
+
+func openSource(o *options) (capture.Source, *capture.Live, error) {
+	if o.iface != "" {
+		l, err := capture.OpenLive(o.iface, capture.LiveConfig{Snaplen: o.snaplen, Promisc: true})
+		if err != nil {
+			return nil, nil, err
+		}
+		return l, l, nil
+	}
+	src, err := capture.OpenFiles(o.files)
+	return src, nil, err
+}
+
+// openOutput returns the writer for results and a function that finishes it: with -o the
+// output goes to a temporary file renamed into place by commit(true) and removed by
+// commit(false), so a failed run leaves no partial file.
+func openOutput(path string, stdout io.Writer) (io.Writer, func(keep bool) error, error) {
+	if path == "" || path == "-" {
+		return stdout, func(bool) error { return nil }, nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return nil, nil, &hinted{err: err, hint: "check that the directory of -o exists and is writable"}
+	}
+	return tmp, func(keep bool) error {
+		cerr := tmp.Close()
+		if !keep {
+			os.Remove(tmp.Name())
+			return nil
+		}
+		if cerr != nil {
+			os.Remove(tmp.Name())
+			return cerr
+		}
+		return os.Rename(tmp.Name(), path)
+	}, nil
+}
+
+func printSummary(w io.Writer, s *report.Summary, live *capture.Live) {
+	if s == nil {
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "segscope: %d frames, %d TCP segments", s.Frames, s.TCPSegments)
+	if len(s.Other) > 0 {
+		keys := make([]string, 0, len(s.Other))
+		var total uint64
+		for k, v := range s.Other {
+			keys = append(keys, k)
+			total += v
+		}
+		slices.Sort(keys)
+		fmt.Fprintf(&b, ", %d other (", total)
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%s %d", k, s.Other[k])
+		}
+		b.WriteString(")")
+	}
+	fmt.Fprintf(&b, ", %d truncated, %d malformed, %d bad IP checksums", s.Truncated, s.Malformed, s.BadChecksums)
+	if s.Fragments > 0 {
+		fmt.Fprintf(&b, ", %d IP fragments", s.Fragments)
+	}
+	fmt.Fprintf(&b, "; %d connections", s.Conns)
+	if s.Exchanges > 0 {
+		fmt.Fprintf(&b, ", %d HTTP exchanges", s.Exchanges)
+	}
+	if s.Evicted > 0 {
+		fmt.Fprintf(&b, ", %d evicted at the connection limit", s.Evicted)
+	}
+	if live != nil {
+		recv, drop := live.Stats()
+		fmt.Fprintf(&b, "; kernel: %d received, %d dropped", recv, drop)
+	}
+	b.WriteByte('\n')
+	io.WriteString(w, b.String())
+}
