@@ -1,6 +1,9 @@
 package http1
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+)
 
 // Handler receives exchanges as they complete, in depth order.
 type Handler interface {
@@ -362,8 +365,13 @@ func (p *Parser) fieldLine(h *half, content []byte, dst *[]Header) {
 			return
 		}
 		prev := &hs[len(hs)-1]
+		// As textproto does: one space, then the trimmed continuation; the
+		// value is trimmed on the left only.
 		v := prev.Value + " " + trimOWS(string(content))
-		prev.Value = trimOWS(v)
+		for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
+			v = v[1:]
+		}
+		prev.Value = v
 		return
 	}
 	colon := bytes.IndexByte(content, ':')
@@ -648,6 +656,23 @@ func (p *Parser) headDone(h *half) {
 		m.KeepAlive = !hasToken(conn, "close")
 	}
 	if h.dir == C2S {
+		// As net/http: the authority of a CONNECT or absolute-form target
+		// wins over the Host field.
+		a := ""
+		if m.Method == "CONNECT" && !strings.HasPrefix(m.URI, "/") {
+			a = m.URI
+		} else if i := strings.Index(m.URI, "://"); i > 0 && !strings.HasPrefix(m.URI, "/") {
+			a = m.URI[i+3:]
+		}
+		if j := strings.IndexAny(a, "/?#"); j >= 0 {
+			a = a[:j]
+		}
+		if j := strings.LastIndexByte(a, '@'); j >= 0 {
+			a = a[j+1:]
+		}
+		if a != "" {
+			m.Host = a
+		}
 		if nHost == 0 && !http10 {
 			m.flag(AnomMissingHost)
 		}

@@ -81,11 +81,6 @@ func parseStatusLine(b []byte) (version []byte, status int, reason []byte, ok bo
 	default:
 		return nil, 0, nil, false
 	}
-	for _, c := range reason {
-		if (c < 0x20 && c != '\t') || c == 0x7f {
-			return nil, 0, nil, false
-		}
-	}
 	return version, status, reason, true
 }
 
