@@ -102,7 +102,7 @@ type Stats struct {
 	Truncated       uint64 // frames cut by the snaplen before the end of the TCP header (KindTruncated)
 	TruncatedTCP    uint64 // TCP segments whose payload the snaplen cut (KindTCP, Truncated set)
 	Malformed       uint64 // frames with an impossible header (KindMalformed)
-	BadLength       uint64 // IP lengths exceed the frame although the capture cut nothing (caplen == origLen)
+	BadLength       uint64 // IP lengths exceed the frame's length on the wire: the frame is believed, the segment still decoded
 	BadIPv4Checksum uint64 // IPv4 headers whose checksum did not verify (decoded all the same)
 	Defragmented    uint64 // IP datagrams reassembled from fragments
 	FragDropped     uint64 // fragments discarded: timeout, byte or datagram cap, inconsistent or truncated fragment

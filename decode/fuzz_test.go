@@ -98,6 +98,19 @@ func FuzzDecode(f *testing.F) {
 				}
 			}
 		}
+		// A snaplen cut inside the payload changes nothing but the captured payload.
+		if k := NewDecoder(Config{}).Decode(data, LinkType(link), len(data), 5, 1, &s); k == KindTCP && s.IP.Fragments == 0 && len(s.Payload) > 1 {
+			full := s
+			off := int(uintptr(unsafe.Pointer(unsafe.SliceData(s.Payload))) - uintptr(unsafe.Pointer(unsafe.SliceData(data))))
+			n := off + len(s.Payload)/2
+			var c Segment
+			k2 := NewDecoder(Config{}).Decode(data[:n], LinkType(link), len(data), 5, 1, &c)
+			if k2 != KindTCP || c.Src != full.Src || c.Dst != full.Dst || c.Seq != full.Seq || c.Ack != full.Ack ||
+				c.Flags != full.Flags || c.PayloadLen != full.PayloadLen || c.IP.HdrLen != full.IP.HdrLen ||
+				c.TCPHdrLen != full.TCPHdrLen || !c.Truncated || len(c.Payload) != len(full.Payload)/2 {
+				t.Fatalf("cut at %d: %v %+v, whole %+v", n, k2, c, full)
+			}
+		}
 		if !bytes.Equal(orig, data) {
 			t.Fatalf("Decode modified its input")
 		}

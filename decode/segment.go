@@ -102,7 +102,7 @@ type IPInfo struct {
 	Version     uint8  // 4 or 6
 	ID          uint32 // IPv4 identification; IPv6 fragment id when fragmented, else 0
 	TTL         uint8  // TTL or hop limit
-	TotalLen    int    // IPv4 total length; IPv6 40 + payload length (after defragmentation: the reassembled datagram)
+	TotalLen    int    // IPv4 total length; IPv6 40 + payload length (after defragmentation: the reassembled datagram); as declared, even beyond the frame (see Stats.BadLength)
 	HdrLen      int    // IPv4 header with options; IPv6 fixed header plus extension headers
 	DF, MF      bool
 	FragOff     uint16 // in bytes
