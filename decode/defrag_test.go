@@ -217,3 +217,40 @@ func equalKinds(a, b []Kind) bool {
 	}
 	return true
 }
+
+// TestDefragIPv6ExtHeaders: hop-by-hop before the fragment header (unfragmentable part),
+// destination options after it (fragmentable part, so only in the first fragment).
+func TestDefragIPv6ExtHeaders(t *testing.T) {
+	p := bigPkt(true, 2000)
+	dgram := p.ip(t)
+	upper := append([]byte{6, 0, 1, 4, 0, 0, 0, 0}, dgram[40:]...) // dst opts -> TCP
+	mk := func(off, end int, more bool) []byte {
+		f := append([]byte{}, dgram[:40]...)
+		f[6] = 0                               // hop-by-hop
+		f = append(f, 44, 0, 1, 4, 0, 0, 0, 0) // hop-by-hop -> fragment
+		fo := uint16(off)
+		if more {
+			fo |= 1
+		}
+		f = append(f, 60, 0, byte(fo>>8), byte(fo), 0, 0, 0x12, 0x34) // fragment -> dst opts
+		f = append(f, upper[off:end]...)
+		f[4], f[5] = byte((len(f)-40)>>8), byte(len(f)-40)
+		return f
+	}
+	frags := [][]byte{mk(0, 1200, true), mk(1200, len(upper), false)}
+	for _, order := range [][]int{{0, 1}, {1, 0}} {
+		d := NewDecoder(Config{})
+		var s Segment
+		kinds := runFrags(t, d, LinkRaw, seq(frags, order...), &s)
+		if !equalKinds(kinds, []Kind{KindFragment, KindTCP}) {
+			t.Fatalf("order %v: kinds = %v", order, kinds)
+		}
+		// HdrLen: 40 + hop-by-hop 8 + destination options 8 (the fragment header is gone).
+		if s.IP.HdrLen != 56 || s.IP.TotalLen != 48+len(upper) || s.IP.ID != 0x1234 || s.IP.Fragments != 2 {
+			t.Errorf("order %v: IP %+v", order, s.IP)
+		}
+		if !bytes.Equal(s.Payload, p.payload) || s.PayloadLen != 2000 {
+			t.Errorf("order %v: payload differs", order)
+		}
+	}
+}
