@@ -61,6 +61,7 @@ func (p *pipeline) fillConn(cs *connState) {
 // OnExchange implements http1.Handler: one exchange of cs's connection is complete.
 func (cs *connState) OnExchange(x *http1.Exchange) {
 	p := cs.p
+	p.sum.Exchanges++
 	if x.Req != nil {
 		cs.requests++
 	}
