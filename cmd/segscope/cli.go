@@ -288,7 +288,18 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		}
 	}
 
+	progress := isTerminal(stderr) && !o.quiet && live == nil
+	if progress {
+		cfg.Progress = func(frames uint64) {
+			if frames%(1<<18) == 0 {
+				fmt.Fprintf(stderr, "\rsegscope: %d frames read...", frames)
+			}
+		}
+	}
 	sum, runErr := segscope.Run(src, sink, cfg)
+	if progress && sum != nil && sum.Frames >= 1<<18 {
+		fmt.Fprint(stderr, "\r\033[K")
+	}
 	if follow != nil {
 		if err := follow.Flush(); err != nil && runErr == nil {
 			runErr = err
@@ -396,4 +407,14 @@ func printSummary(w io.Writer, s *report.Summary, live *capture.Live) {
 	}
 	b.WriteByte('\n')
 	io.WriteString(w, b.String())
+}
+
+// isTerminal reports whether w is a character device (a terminal), for the progress line.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
