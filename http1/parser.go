@@ -75,6 +75,7 @@ type half struct {
 	decode  bool
 
 	started  bool
+	seen     bool // a start line was parsed in this direction
 	sniffing bool
 	sniff    []byte
 	sniffFr  uint64
@@ -310,7 +311,7 @@ func (p *Parser) head(h *half, data []byte) int {
 		}
 		lineOff := h.off + uint64(n) - uint64(len(line))
 		if !p.startLine(h, line, lineOff, h.lineFrame, h.lineTS, false) {
-			if p.proto == ProtoHTTP1 {
+			if h.seen {
 				if h.dir == C2S {
 					h.pendFlag(AnomBadRequestLine)
 				} else {
@@ -562,6 +563,7 @@ func (p *Parser) startLine(h *half, line []byte, off uint64, frame uint64, ts in
 	m.LastFrame, m.LastTS = p.frame, p.ts
 	m.DecodedLen = -1
 	h.msg = m
+	h.seen = true
 	h.nlines = 1
 	h.headBytes = len(line)
 	if p.proto == ProtoUnknown {
@@ -621,58 +623,10 @@ func (p *Parser) headDone(h *half) {
 	m, ex := h.msg, h.ex
 	m.HeaderEnd = h.off
 	m.HeadEndTS = p.ts
+	m.headSeen = true
 	http10 := m.Version == "HTTP/1.0"
-	var conn string
-	nHost := 0
-	for i := range m.Headers {
-		f := &m.Headers[i]
-		switch {
-		case equalFold(f.Name, "Host"):
-			if nHost == 0 {
-				m.Host = f.Value
-			}
-			nHost++
-		case equalFold(f.Name, "Content-Encoding"):
-			if m.ContentEncoding == "" {
-				m.ContentEncoding = f.Value
-			} else if f.Value != "" {
-				m.ContentEncoding += ", " + f.Value
-			}
-		case equalFold(f.Name, "Content-Type"):
-			if m.ContentType == "" {
-				m.ContentType = f.Value
-			}
-		case equalFold(f.Name, "Connection"):
-			if conn == "" {
-				conn = f.Value
-			} else {
-				conn += "," + f.Value
-			}
-		}
-	}
-	if http10 {
-		m.KeepAlive = hasToken(conn, "keep-alive")
-	} else {
-		m.KeepAlive = !hasToken(conn, "close")
-	}
+	nHost := summarise(m)
 	if h.dir == C2S {
-		// As net/http: the authority of a CONNECT or absolute-form target
-		// wins over the Host field.
-		a := ""
-		if m.Method == "CONNECT" && !strings.HasPrefix(m.URI, "/") {
-			a = m.URI
-		} else if i := strings.Index(m.URI, "://"); i > 0 && !strings.HasPrefix(m.URI, "/") {
-			a = m.URI[i+3:]
-		}
-		if j := strings.IndexAny(a, "/?#"); j >= 0 {
-			a = a[:j]
-		}
-		if j := strings.LastIndexByte(a, '@'); j >= 0 {
-			a = a[j+1:]
-		}
-		if a != "" {
-			m.Host = a
-		}
 		if nHost == 0 && !http10 {
 			m.flag(AnomMissingHost)
 		}
@@ -984,8 +938,9 @@ func (p *Parser) msgDone(h *half, complete bool) {
 		return
 	}
 	m.EndOff = h.off
-	if m.HeaderEnd == 0 && m.HeadEndTS == 0 {
+	if !m.headSeen {
 		m.HeaderEnd = h.off
+		summarise(m)
 	}
 	m.Complete = complete
 	if m.ContentEncoding == "" || isIdentity(m.ContentEncoding) {
@@ -1255,4 +1210,64 @@ func (p *Parser) Finish(ts int64) {
 	if p.proto == ProtoUnknown && (p.half[0].off > 0 || p.half[1].off > 0) {
 		p.proto = ProtoOther
 	}
+}
+
+// summarise fills the fields derived from header fields: Host (the authority
+// of a CONNECT or absolute-form target wins, as in net/http), Content-Encoding,
+// Content-Type and KeepAlive. It returns the number of Host fields.
+func summarise(m *Message) int {
+	http10 := m.Version == "HTTP/1.0"
+	var conn string
+	nHost := 0
+	for i := range m.Headers {
+		f := &m.Headers[i]
+		switch {
+		case equalFold(f.Name, "Host"):
+			if nHost == 0 {
+				m.Host = f.Value
+			}
+			nHost++
+		case equalFold(f.Name, "Content-Encoding"):
+			if m.ContentEncoding == "" {
+				m.ContentEncoding = f.Value
+			} else if f.Value != "" {
+				m.ContentEncoding += ", " + f.Value
+			}
+		case equalFold(f.Name, "Content-Type"):
+			if m.ContentType == "" {
+				m.ContentType = f.Value
+			}
+		case equalFold(f.Name, "Connection"):
+			if conn == "" {
+				conn = f.Value
+			} else {
+				conn += "," + f.Value
+			}
+		}
+	}
+	if http10 {
+		m.KeepAlive = hasToken(conn, "keep-alive")
+	} else {
+		m.KeepAlive = !hasToken(conn, "close")
+	}
+	if m.Method != "" {
+		// As net/http: the authority of a CONNECT or absolute-form target
+		// wins over the Host field.
+		a := ""
+		if m.Method == "CONNECT" && !strings.HasPrefix(m.URI, "/") {
+			a = m.URI
+		} else if i := strings.Index(m.URI, "://"); i > 0 && !strings.HasPrefix(m.URI, "/") {
+			a = m.URI[i+3:]
+		}
+		if j := strings.IndexAny(a, "/?#"); j >= 0 {
+			a = a[:j]
+		}
+		if j := strings.LastIndexByte(a, '@'); j >= 0 {
+			a = a[j+1:]
+		}
+		if a != "" {
+			m.Host = a
+		}
+	}
+	return nHost
 }

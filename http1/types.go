@@ -156,6 +156,8 @@ type Message struct {
 
 	Body      []byte // when Limits.KeepBodies: body without chunk framing, at most MaxBody bytes
 	Anomalies []Anomaly
+
+	headSeen bool // the header block was complete
 }
 
 // HeaderLen is the size of the start line and header block.
