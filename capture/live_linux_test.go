@@ -50,9 +50,25 @@ func TestOpenLivePermission(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
+	// the build directory is private to root: copy the test binary where nobody can run it
+	dir, err := os.MkdirTemp("", "capture-perm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o755)
+	bin, err := os.ReadFile(exe)
+	if err != nil {
+		t.Skip(err)
+	}
+	exe = filepath.Join(dir, "capture.test")
+	if err := os.WriteFile(exe, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(exe, "-test.run=^TestOpenLivePermission$")
 	cmd.Env = append(os.Environ(), "CAPTURE_TEST_PERM_CHILD=1")
 	cmd.SysProcAttr = childAsNobody()
+	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	if err != nil && !strings.Contains(string(out), "RESULT") {
 		t.Skipf("cannot run the test binary as nobody: %v %s", err, out)
