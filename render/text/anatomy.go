@@ -13,7 +13,7 @@ const viewWidth = 100
 // barWidth is the number of columns the message bar spans between its outer '|'.
 const barWidth = 80
 
-// writeAnatomy writes the diagram of how one HTTP message rode on TCP segments and IP packets:
+// Anatomy writes the diagram of how one HTTP message rode on TCP segments and IP packets:
 //
 //	response 1 (conn 1): 200 OK — 3,041 bytes: headers 41, body 3,000
 //	  message  |start-line|headers|body===========================================...|
@@ -28,7 +28,7 @@ const barWidth = 80
 //
 // The bars share one scale: each part gets at least one column, so small parts (the start
 // line of a large response) stay visible, and segment boundaries line up with them.
-func (s *Sink) writeAnatomy(r *report.Anatomy) error {
+func (s *Sink) Anatomy(r *report.Anatomy) error {
 	var w strings.Builder
 	kind := "response"
 	if r.Dir == "c2s" {

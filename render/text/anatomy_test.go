@@ -118,7 +118,7 @@ func TestAnatomyGolden(t *testing.T) {
 			var out bytes.Buffer
 			s := New(&out)
 			for i := range recs {
-				if err := s.writeAnatomy(&recs[i]); err != nil {
+				if err := s.Anatomy(&recs[i]); err != nil {
 					t.Fatal(err)
 				}
 			}

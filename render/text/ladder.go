@@ -21,7 +21,7 @@ const (
 // ladIdle is a continuation row: both lifelines, no arrow.
 var ladIdle = strings.Repeat(" ", ladLeft) + "│" + strings.Repeat(" ", ladLaneW) + "│  "
 
-// writeEvent writes one row of a connection's sequence diagram (segscope ladder): time
+// Event writes one row of a connection's sequence diagram (segscope ladder): time
 // since the connection's first packet, the client on the left and the server on the right,
 // an arrow for the segment labelled "[S.] seq 0 ack 1 win 65160 len 0", and the notes to
 // the right, wrapped onto continuation rows:
@@ -35,7 +35,7 @@ var ladIdle = strings.Repeat(" ", ladLeft) + "│" + strings.Repeat(" ", ladLane
 // A header is written before the first event of each connection. When the first note of
 // that event names the endpoints ("client A, server B", as analysis.Ladder writes it), the
 // header shows them instead of the note.
-func (s *Sink) writeEvent(r *report.Event) error {
+func (s *Sink) Event(r *report.Event) error {
 	var w strings.Builder
 	notes := r.Notes
 	if r.Conn != s.lastConn || !s.header[5] {
@@ -69,7 +69,10 @@ func (s *Sink) writeEvent(r *report.Event) error {
 	b = append(b, "  │"...)
 	c2s := r.Dir == "c2s"
 	if r.Collapsed > 0 {
-		label := "… " + count(r.Collapsed, "data segment", "data segments") + ", " + FormatBytes(r.CollapsedBytes) + " bytes …"
+		label := "… " + strconv.Itoa(r.Collapsed) + " more data segments, " + FormatBytes(r.CollapsedBytes) + " bytes …"
+		if runeLen(label) > ladLaneW-3 {
+			label = "… " + strconv.Itoa(r.Collapsed) + " more, " + FormatBytes(r.CollapsedBytes) + " bytes …"
+		}
 		b = append(b, arrow(label, c2s, '·')...)
 	} else {
 		b = append(b, arrow(eventLabel(r), c2s, '─')...)
