@@ -1,6 +1,30 @@
 // Package capture reads frames from capture files (pcap, pcapng, either gzip-compressed,
 // or stdin) and from live interfaces, and writes pcap/pcapng files. It hands out raw frames
 // with their metadata; it decodes nothing above the file format.
+//
+// Files: Open, OpenFiles and NewReader recognise the format by its magic number, never by
+// the file name: pcap (microsecond and nanosecond, both byte orders, also the "modified"
+// variant), pcapng (any number of sections and interfaces, each with its own link type,
+// if_tsresol and if_tsoffset; EPB, SPB and the obsolete PB), and gzip of either. A pcap
+// record longer than the file's snaplen is read as it is; only records claiming more than
+// MaxCapLen bytes are rejected. Frame numbers count every record exactly as Wireshark
+// numbers them: pcapng custom, systemd-journal and sysdig-event blocks are not returned
+// but do use up a number, so frame numbers can have gaps.
+//
+// Memory: frames are slices of a reused 1 MiB read buffer, valid until the next call to
+// Next; reading does not allocate per frame and never allocates by a length claimed in
+// the file.
+//
+// Errors name the file first (no "segscope:" prefix; the CLI adds it): ErrNotCapture,
+// ErrEmpty, *TruncatedError (errors.Is ErrTruncated) after every complete frame was
+// returned, *CorruptError (errors.Is ErrCorrupt), os errors as they are. Hint gives the
+// user a suggestion for each.
+//
+// Live capture (Linux, pure Go, AF_PACKET): OpenLive. On a loopback device the kernel
+// hands a packet socket every packet twice (outgoing and incoming); like tcpdump, Live
+// keeps one. Loopback and veth frames can be up to 64 KiB (GSO), far above the MTU.
+//
+// Writing: NewPcapngWriter and NewPcapWriter (nanosecond timestamps).
 package capture
 
 // LinkType is a LINKTYPE_ value as found in pcap and pcapng headers
@@ -14,7 +38,7 @@ type Info struct {
 	CapLen    int    // bytes captured (len(Frame.Data))
 	OrigLen   int    // bytes on the wire
 	LinkType  LinkType
-	Interface int // pcapng interface index (0 for pcap and live)
+	Interface int // pcapng interface ID within its section, as Wireshark's frame.interface_id (0 for pcap and live)
 }
 
 // Frame is one captured frame. Data is borrowed: it is valid only until the next call to

@@ -145,6 +145,9 @@ func (r *Reader) readIDB(in *input, b []byte, start int64) error {
 	if len(b) < 16 {
 		return &CorruptError{Name: in.name, Offset: start, Msg: fmt.Sprintf("interface description at offset %d is too short", start)}
 	}
+	if len(r.ifaces)-in.ifBase >= maxInterfaces {
+		return &CorruptError{Name: in.name, Offset: start, Msg: fmt.Sprintf("interface description at offset %d: more than %d interfaces", start, maxInterfaces)}
+	}
 	o := in.order
 	ifc := ngIface{
 		link:    LinkType(o.Uint16(b[8:10])),

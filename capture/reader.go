@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 )
 
@@ -17,6 +18,7 @@ const MaxCapLen = 256 << 10
 const (
 	defaultBufSize = 1 << 20  // bufio buffer; frames are handed out as slices of it
 	maxBlockLen    = 64 << 20 // pcapng blocks claiming more are rejected as corrupt
+	maxInterfaces  = 1 << 16  // pcapng interfaces per file; more are rejected as corrupt
 )
 
 // InterfaceInfo describes one interface (pcapng IDB, or the single implicit interface of a
@@ -125,7 +127,10 @@ func OpenFiles(paths []string) (Source, error) {
 		if err != nil {
 			return nil, err
 		}
-		if r.size >= 0 {
+		switch {
+		case !st.Mode().IsRegular():
+			r.size = -1 // a pipe or device: size unknown
+		case r.size >= 0:
 			r.size += st.Size()
 		}
 	}
@@ -179,6 +184,10 @@ func (r *Reader) start(src io.Reader, closer io.Closer, name string) error {
 	magic, _ := in.br.Peek(4)
 	if len(magic) == 0 {
 		if _, err := in.br.Peek(1); err != nil && err != io.EOF {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				return err // already names the file, e.g. "read x: is a directory"
+			}
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		return fmt.Errorf("%s: %w", name, ErrEmpty)
@@ -279,9 +288,7 @@ func (r *Reader) finish() {
 func (r *Reader) Close() error {
 	r.finish()
 	r.paths = nil
-	if r.err == nil {
-		r.err = io.EOF
-	}
+	r.err = io.EOF
 	return nil
 }
 

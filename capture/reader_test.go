@@ -223,6 +223,7 @@ func TestSyntheticMatchesTshark(t *testing.T) {
 	dir := t.TempDir()
 	for i, c := range syntheticCases() {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			p := filepath.Join(dir, fmt.Sprintf("c%d", i))
 			if err := os.WriteFile(p, c.file, 0o644); err != nil {
 				t.Fatal(err)
@@ -480,4 +481,32 @@ func recordBoundaries(file []byte) map[int]bool {
 		b[off] = true
 	}
 	return b
+}
+
+func TestStdinAndDirectory(t *testing.T) {
+	file := pcapFile{snaplen: 65535, link: 1, recs: []pcapRec{{sec: t0, data: frameData(1, 10)}}}.bytes()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { pw.Write(gzipBytes(file)); pw.Close() }()
+	saved := os.Stdin
+	os.Stdin = pr
+	defer func() { os.Stdin = saved }()
+	src, err := Open("-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := readAll(t, src)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("reading stdin: %d frames, %v", len(got), err)
+	}
+	if _, size := src.(*Reader).Progress(); size != -1 {
+		t.Errorf("Progress size for stdin = %d, want -1", size)
+	}
+
+	_, err = Open(t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "is a directory") || strings.Count(err.Error(), "capture") > 2 {
+		t.Errorf("Open(directory) = %v", err)
+	}
 }

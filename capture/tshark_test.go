@@ -151,6 +151,7 @@ func sharedPcaps(t testing.TB) []string {
 func TestSharedCorpusMatchesTshark(t *testing.T) {
 	for _, p := range sharedPcaps(t) {
 		t.Run(strings.TrimPrefix(p, filepath.Join("..", "..", "shared", "pcaps")+"/"), func(t *testing.T) {
+			t.Parallel()
 			src, err := Open(p)
 			if err != nil {
 				t.Fatal(err)
