@@ -608,13 +608,11 @@ func (p *Parser) pairResponse() *Exchange {
 func (p *Parser) release(ex *Exchange) {
 	ex.reqMsg.reset()
 	ex.respMsg.reset()
-	*ex = Exchange{
-		Interim:   ex.Interim[:0],
-		Anomalies: ex.Anomalies[:0],
-		reqMsg:    ex.reqMsg,
-		respMsg:   ex.respMsg,
-		anom:      ex.anom[:0],
-	}
+	ex.Depth, ex.Req, ex.Resp, ex.Verdict, ex.Upgrade = 0, nil, nil, VerdictComplete, ""
+	ex.Interim = ex.Interim[:0]
+	ex.Anomalies = ex.Anomalies[:0]
+	ex.anom = ex.anom[:0]
+	ex.reqDone, ex.respDone = false, false
 	p.free = append(p.free, ex)
 }
 
