@@ -273,9 +273,11 @@ func (d *diag) slowStart() {
 }
 
 // nagle finds small data segments sent right after (< 1 ms) a pure ACK that acknowledged
-// the previous small segment of the same sender, which had waited more than 30 ms: the
-// pattern of Nagle's algorithm holding a small write back until the outstanding small
-// segment is acknowledged (seen best in a capture taken on the sender).
+// the previous small segment of the same sender, which had waited more than 30 ms beyond
+// the round trip: the pattern of Nagle's algorithm holding a small write back until the
+// outstanding small segment is acknowledged (seen best in a capture taken on the sender).
+// Excluded, because the sender was then waiting for its peer rather than for Nagle: a
+// segment that starts a new message, and one sent after the peer sent data.
 func (d *diag) nagle() {
 	segs := d.segs
 	var prev [2]int = [2]int{-1, -1} // last original data segment per direction
@@ -284,6 +286,19 @@ func (d *diag) nagle() {
 	var ackSet [2]bool
 	var maxEnd [2]int64
 	mss := [2]int{senderMSS(d.ci, 0, segs), senderMSS(d.ci, 1, segs)}
+	// Offsets where a message starts: a small segment there waited for the application
+	// (a new request after a response), not for Nagle.
+	starts := [2]map[int64]bool{{}, {}}
+	for k := range d.xs {
+		x := &d.xs[k]
+		if x.HasReq {
+			starts[dirC2S][int64(x.ReqStart)] = true
+		}
+		if x.HasResp {
+			starts[dirS2C][int64(x.RespStart)] = true
+		}
+	}
+	peerData := [2]int{-1, -1} // index of the last data segment sent by each direction
 	count, first, firstText := 0, uint64(0), ""
 	for i := range segs {
 		s := &segs[i]
@@ -291,7 +306,8 @@ func (d *diag) nagle() {
 		if s.Len > 0 && !s.isRetrans() && !s.has(flagSYN) {
 			if p := prev[dr]; p >= 0 && s.Len < mss[dr] && segs[p].Len < mss[dr] && s.Off == segs[p].end() {
 				if a := newAck[peer]; a > p && segs[a].isPureAck() && ackVal[peer] >= segs[p].end() && ackBefore[peer] < segs[p].end() &&
-					s.TS-segs[a].TS < 1e6 && s.TS-segs[p].TS > 30e6 {
+					s.TS-segs[a].TS < 1e6 && s.TS-segs[p].TS > 30e6 && s.TS-segs[p].TS-d.f.rtt >= 30e6 &&
+					peerData[peer] < p && !starts[dr][s.Off] {
 					count++
 					if count == 1 {
 						first = s.Frame
@@ -304,6 +320,9 @@ func (d *diag) nagle() {
 			}
 			prev[dr] = i
 			maxEnd[dr] = max(maxEnd[dr], s.end())
+		}
+		if s.Len > 0 {
+			peerData[dr] = i
 		}
 		if s.has(flagACK) && !s.has(flagSYN) {
 			ao := ackOff(s.Ack, maxEnd[peer])

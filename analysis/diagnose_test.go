@@ -71,6 +71,24 @@ func TestDiagnose(t *testing.T) {
 			},
 		},
 		{
+			name: "a request sent right after the response is not Nagle",
+			build: func() *conn {
+				c := newConn()
+				c.handshake(60 * ms)
+				c.add(ms, dirC2S, flagACK|flagPSH, 200)    // 4 request 1
+				c.add(60*ms, dirS2C, flagACK, 0)           // 5 ACK after one RTT
+				c.add(ms/2, dirS2C, flagACK|flagPSH, 300)  // 6 response 1
+				c.add(ms/50, dirC2S, flagACK, 0)           // 7
+				c.add(ms/10, dirC2S, flagACK|flagPSH, 150) // 8 request 2
+				c.exchange(1, "GET", "/a", 200, 0, 200, 0, 300)
+				c.exchange(2, "GET", "/b", 200, 200, 350, 300, 300)
+				c.ci.Close = "open"
+				return c
+			},
+			want: map[string]string{KindKeepAlive: "2 requests"},
+			not:  []string{KindNagle, KindDelayedAck},
+		},
+		{
 			name: "retransmission timeout and fast retransmit",
 			build: func() *conn {
 				c := newConn()
