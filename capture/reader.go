@@ -358,6 +358,8 @@ func (in *input) discard() error {
 	n, err := in.br.Discard(in.pending)
 	in.pending -= n
 	if in.pending != 0 {
+		in.off -= int64(in.pending) // in.off counted the whole record
+		in.pending = 0
 		if err == nil {
 			err = io.ErrUnexpectedEOF
 		}

@@ -510,3 +510,30 @@ func TestStdinAndDirectory(t *testing.T) {
 		t.Errorf("Open(directory) = %v", err)
 	}
 }
+
+// TestBlockLargerThanBuffer: a pcapng block longer than the read buffer is skipped, and a
+// file cut inside it is reported at the right offset.
+func TestBlockLargerThanBuffer(t *testing.T) {
+	big := make([]byte, defaultBufSize+defaultBufSize/2)
+	file := pcapngBytes(ngSection{blocks: []ngBlock{
+		idb{link: 1, tsresol: -1},
+		epb{ts: 1, data: frameData(1, 10)},
+		rawBlock{typ: 4, data: big},
+		epb{ts: 2, data: frameData(2, 10)},
+	}})
+	src, err := NewReader(bytes.NewReader(file), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := readAll(t, src)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("%d frames, %v", len(got), err)
+	}
+	cut := defaultBufSize + 1000
+	src, _ = NewReader(bytes.NewReader(file[:cut]), "x")
+	got, err = readAll(t, src)
+	var te *TruncatedError
+	if len(got) != 1 || !errors.As(err, &te) || te.Offset != int64(cut) {
+		t.Fatalf("cut at %d: %d frames, %v", cut, len(got), err)
+	}
+}
