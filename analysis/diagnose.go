@@ -197,10 +197,12 @@ func (d *diag) pipelining() {
 	d.add(d.frame(f.req[bestK].start), KindPipelining, SevInfo, t)
 }
 
-// slowStart looks at responses longer than 10 segments and groups their data segments
-// into flights: runs separated by an idle time of at least half the handshake RTT.
+// slowStart looks at the first response longer than 10 segments (slow start concerns a
+// connection's fresh congestion window) and groups its data segments into flights: runs
+// separated by an idle time of at least half the handshake RTT.
 func (d *diag) slowStart() {
 	rtt := d.f.rtt
+	reported := false
 	for k := range d.xs {
 		x := &d.xs[k]
 		if !x.HasResp || d.f.resp[k].start < 0 {
@@ -216,6 +218,10 @@ func (d *diag) slowStart() {
 		if len(idx) <= 10 {
 			continue
 		}
+		if reported {
+			break // slow start concerns a fresh window: only the first large response
+		}
+		reported = true
 		n := strconv.Itoa(x.HTTP.Depth)
 		if x.HTTP.Depth == 0 {
 			n = strconv.Itoa(k + 1)
@@ -366,18 +372,15 @@ func (d *diag) delayedAck() {
 			continue
 		}
 		slices.Sort(ds)
-		t := plural(len(ds), "ACK-only segment", "ACK-only segments") + " from the " + sideName(dr) + " came " +
-			fmtDur(ds[0])
-		if len(ds) > 1 {
-			t += " to " + fmtDur(ds[len(ds)-1]) + " (median " + fmtDur(ds[len(ds)/2]) + ")"
-		}
+		fr := strconv.FormatUint(d.segs[first[dr]].Frame, 10)
+		var t string
 		if len(ds) == 1 {
-			t += " after the single data segment it acknowledged (frame "
+			t = "1 ACK-only segment from the " + sideName(dr) + " (frame " + fr + ") came " + fmtDur(ds[0]) + " after the single data segment it acknowledged"
 		} else {
-			t += " after the single data segment each acknowledged (first: frame "
+			t = strconv.Itoa(len(ds)) + " ACK-only segments from the " + sideName(dr) + " (first: frame " + fr + ") came " + fmtDur(ds[0]) +
+				" to " + fmtDur(ds[len(ds)-1]) + " (median " + fmtDur(ds[len(ds)/2]) + ") after the single data segment each acknowledged"
 		}
-		t += strconv.FormatUint(d.segs[first[dr]].Frame, 10) +
-			"): this suggests delayed ACK (the receiver waits, 40 ms at least on Linux and up to 200 ms on Windows, hoping to piggyback the ACK on data)"
+		t += ": this suggests delayed ACK (the receiver waits, 40 ms at least on Linux and up to 200 ms on Windows, hoping to piggyback the ACK on data)"
 		d.add(d.segs[first[dr]].Frame, KindDelayedAck, SevInfo, t)
 	}
 }
@@ -412,7 +415,7 @@ func (d *diag) retransmissions() {
 			case delay >= 200e6:
 				t += "; no duplicate ACK came in between: a retransmission timeout (RTO; at least 200 ms on Linux)"
 			default:
-				t += " (loss recovery; " + plural(dups, "duplicate ACK", "duplicate ACKs") + " in between)"
+				t += "; neither a timeout (under 200 ms) nor a fast retransmit (" + plural(dups, "duplicate ACK", "duplicate ACKs") + " before it): perhaps a tail loss probe, an early retransmit, or a duplicated packet"
 			}
 		}
 		d.add(s.Frame, KindRetransmission, SevWarn, t)

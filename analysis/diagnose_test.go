@@ -28,7 +28,7 @@ func TestDiagnose(t *testing.T) {
 			want: map[string]string{
 				KindHandshake:   "took 1.05 ms from SYN to ACK",
 				KindNoKeepAlive: "Connection: close",
-				KindDelayedAck:  "1 ACK-only segment from the server came 41.0 ms after",
+				KindDelayedAck:  "1 ACK-only segment from the server (frame 5) came 41.0 ms after",
 				KindTimeWait:    "the client sent the first FIN (frame 10): an active close",
 			},
 			not: []string{KindKeepAlive, KindPipelining, KindRetransmission, KindReset, KindHalfClose, KindNagle},
