@@ -209,12 +209,12 @@ func (d *diag) slowStart() {
 			continue
 		}
 		var idx []int
-		for i := range d.segs {
-			s := &d.segs[i]
-			if s.Dir == dirS2C && s.Len > 0 && !s.isRetrans() && s.Off < int64(x.RespEnd) && s.end() > int64(x.RespStart) {
+		d.f.idx.overlapping(dirS2C, int64(x.RespStart), int64(x.RespEnd), func(i int) {
+			if !d.segs[i].isRetrans() {
 				idx = append(idx, i)
 			}
-		}
+		})
+		slices.Sort(idx) // capture order
 		if len(idx) <= 10 {
 			continue
 		}
@@ -400,7 +400,7 @@ func (d *diag) retransmissions() {
 			continue
 		}
 		t := "frame " + strconv.FormatUint(s.Frame, 10) + ": the " + sideName(s.Dir) + " retransmitted " + fmtBytes(int64(s.Len)) + " bytes (seq " + strconv.FormatUint(uint64(s.Seq), 10) + ")"
-		o := originalOf(segs, i)
+		o := d.f.idx.original(i)
 		if o < 0 {
 			t += "; the original was not captured"
 		} else {

@@ -22,6 +22,7 @@ type msgMark struct {
 
 // connFacts are per-segment facts shared by Ladder and Diagnose, from one pass.
 type connFacts struct {
+	idx      *offIndex
 	rtt      int64
 	req      []msgMark // per exchange
 	resp     []msgMark
@@ -32,30 +33,18 @@ type connFacts struct {
 	hsAck    int // the client's ACK that completes the handshake, -1 none
 }
 
-// segIndexAt returns the index of the first segment (capture order) of dir whose payload
-// holds stream offset off, or -1.
-func segIndexAt(segs []SegRecord, dir uint8, off uint64) int {
-	for i := range segs {
-		s := &segs[i]
-		if s.Dir == dir && s.Len > 0 && s.Off <= int64(off) && int64(off) < s.end() {
-			return i
-		}
-	}
-	return -1
-}
-
 func findFacts(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo) *connFacts {
-	f := &connFacts{rtt: ci.handshakeRTT(), firstFIN: [2]int{-1, -1}, rst: -1, synIdx: -1, synAck: -1, hsAck: -1}
+	f := &connFacts{idx: newOffIndex(segs), rtt: ci.handshakeRTT(), firstFIN: [2]int{-1, -1}, rst: -1, synIdx: -1, synAck: -1, hsAck: -1}
 	f.req = make([]msgMark, len(xs))
 	f.resp = make([]msgMark, len(xs))
 	for k := range xs {
 		x := &xs[k]
 		f.req[k], f.resp[k] = msgMark{-1, -1}, msgMark{-1, -1}
 		if x.HasReq && x.ReqEnd > x.ReqStart {
-			f.req[k] = msgMark{segIndexAt(segs, dirC2S, x.ReqStart), segIndexAt(segs, dirC2S, x.ReqEnd-1)}
+			f.req[k] = msgMark{f.idx.at(dirC2S, int64(x.ReqStart)), f.idx.at(dirC2S, int64(x.ReqEnd-1))}
 		}
 		if x.HasResp && x.RespEnd > x.RespStart {
-			f.resp[k] = msgMark{segIndexAt(segs, dirS2C, x.RespStart), segIndexAt(segs, dirS2C, x.RespEnd-1)}
+			f.resp[k] = msgMark{f.idx.at(dirS2C, int64(x.RespStart)), f.idx.at(dirS2C, int64(x.RespEnd-1))}
 		}
 	}
 	for i := range segs {
@@ -261,7 +250,7 @@ func Ladder(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo, maxRows int) []re
 			case s.hasClass("spurious_retransmission"):
 				ns = append(ns, "spurious retransmission (data already acknowledged)")
 			case s.isRetrans():
-				ns = append(ns, retransNote(segs, i))
+				ns = append(ns, retransNote(segs, f.idx, i))
 			case s.hasClass("out_of_order"):
 				ns = append(ns, "out of order")
 			}
@@ -349,9 +338,9 @@ func Ladder(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo, maxRows int) []re
 }
 
 // retransNote describes retransmission segs[i]: what it repeats and after how long.
-func retransNote(segs []SegRecord, i int) string {
+func retransNote(segs []SegRecord, idx *offIndex, i int) string {
 	s := &segs[i]
-	o := originalOf(segs, i)
+	o := idx.original(i)
 	kind := "retransmission"
 	if s.hasClass("fast_retransmission") {
 		kind = "fast retransmission"

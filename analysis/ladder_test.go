@@ -148,3 +148,37 @@ func TestAckOffWraps(t *testing.T) {
 		t.Errorf("ackOff = %d, want %d", got, ref+500)
 	}
 }
+
+// TestOffIndex compares the index lookups with a scan of the whole log, on a log with
+// retransmissions, overlaps and out-of-order segments.
+func TestOffIndex(t *testing.T) {
+	c := newConn()
+	c.handshake(ms)
+	for range 50 {
+		c.add(ms, dirS2C, flagACK, 100)
+	}
+	c.retrans(ms, dirS2C, 150, 300)  // overlaps three segments
+	c.retrans(ms, dirS2C, 4000, 100) // an exact copy
+	c.retrans(ms, dirS2C, 9000, 50)  // beyond the end: no original
+	idx := newOffIndex(c.segs)
+	for i := range c.segs {
+		if c.segs[i].Len == 0 {
+			continue
+		}
+		if got, want := idx.original(i), originalOf(c.segs, i); got != want {
+			t.Errorf("original(%d) = %d, want %d", i, got, want)
+		}
+	}
+	for off := int64(-1); off < 5100; off += 7 {
+		want := -1
+		for i := range c.segs {
+			if s := &c.segs[i]; s.Dir == dirS2C && s.Len > 0 && s.Off <= off && off < s.end() {
+				want = i
+				break
+			}
+		}
+		if got := idx.at(dirS2C, off); got != want {
+			t.Errorf("at(%d) = %d, want %d", off, got, want)
+		}
+	}
+}

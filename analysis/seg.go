@@ -1,6 +1,9 @@
 package analysis
 
 import (
+	"cmp"
+	"slices"
+
 	"github.com/segscope/segscope/tcpseq"
 )
 
@@ -94,4 +97,73 @@ func (ci *ConnInfo) handshakeRTT() int64 {
 		return 0
 	}
 	return ci.ACKTime - ci.SYNTime
+}
+
+// offIndex lists, per direction, the data segments of a connection sorted by stream
+// offset (then capture order), so that offset lookups do not scan the whole log.
+type offIndex struct {
+	segs  []SegRecord
+	byOff [2][]int
+}
+
+// lookBack bounds how far a lookup walks back over segments that start before an offset
+// to find one that still covers it (only overlapping retransmissions need it).
+const lookBack = 256
+
+func newOffIndex(segs []SegRecord) *offIndex {
+	x := &offIndex{segs: segs}
+	for i := range segs {
+		if segs[i].Len > 0 {
+			d := segs[i].Dir & 1
+			x.byOff[d] = append(x.byOff[d], i)
+		}
+	}
+	for d := range x.byOff {
+		slices.SortStableFunc(x.byOff[d], func(a, b int) int { return cmp.Compare(segs[a].Off, segs[b].Off) })
+	}
+	return x
+}
+
+// overlapping calls fn, in stream order, for every data segment of dir whose payload
+// intersects [lo, hi).
+func (x *offIndex) overlapping(dir uint8, lo, hi int64, fn func(i int)) {
+	list := x.byOff[dir&1]
+	p, _ := slices.BinarySearchFunc(list, lo, func(i int, off int64) int { return cmp.Compare(x.segs[i].Off, off) })
+	start := p
+	for k := p - 1; k >= 0 && k >= p-lookBack; k-- {
+		if x.segs[list[k]].end() > lo {
+			start = k
+		}
+	}
+	for k := start; k < len(list) && x.segs[list[k]].Off < hi; k++ {
+		if i := list[k]; x.segs[i].end() > lo {
+			fn(i)
+		}
+	}
+}
+
+// at returns the index of the first segment (capture order) of dir whose payload holds
+// stream offset off, or -1.
+func (x *offIndex) at(dir uint8, off int64) int {
+	best := -1
+	x.overlapping(dir, off, off+1, func(i int) {
+		if best < 0 || i < best {
+			best = i
+		}
+	})
+	return best
+}
+
+// original returns the index of the first segment sent before segs[i] in the same
+// direction whose payload overlaps segs[i]'s: the copy segs[i] retransmits; -1 when the
+// original was not captured (or was pruned).
+func (x *offIndex) original(i int) int {
+	r := &x.segs[i]
+	best := -1
+	x.overlapping(r.Dir, r.Off, r.end(), func(j int) {
+		if j < i && (best < 0 || j < best) {
+			best = j
+		}
+	})
+	return best
 }
