@@ -1,0 +1,487 @@
+package segscope_test
+
+// Benchmarks per pipeline stage on a real capture, and allocation tests per packet on
+// synthetic traffic.
+//
+// The benchmarks read the small benchmark capture of ../shared/bench/make-corpus.sh
+// (/tmp/bench/bench-small-mtu1500.pcap; SEGSCOPE_BENCH_FILE names another file) into
+// memory once, so disk I/O does not enter the numbers, and each iteration runs one stage
+// more than the one before:
+//
+//	BenchmarkRead         capture.NewReader + Next to io.EOF
+//	BenchmarkDecode       + decode.Decoder.Decode
+//	BenchmarkTrack        + reassembly.Tracker.Add with a handler that does nothing
+//	BenchmarkConns        segscope.Run ModeConns (HTTP parsed, no bodies decoded) to JSON
+//	BenchmarkHTTP         segscope.Run ModeHTTP with a sink that discards
+//	BenchmarkHTTPJSON     segscope.Run ModeHTTP rendered by render/jsonl to io.Discard
+//	BenchmarkPacketsJSON  segscope.Run ModePackets rendered by render/jsonl to io.Discard
+//
+// Each reports MB/s of capture file (b.SetBytes), allocations, and packets/s.
+//
+//	go test -run '^$' -bench . -benchtime 20x .
+//
+// Test packets are built from field structs (benchPkt) by hand, not with gopacket:
+// gopacket is imported only by capture and decode (DESIGN.md), tests included.
+// All identifiers here start with bench (or Bench/TestAllocs) to stay clear of the other
+// test files of package segscope_test.
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net/netip"
+	"os"
+	"runtime/debug"
+	"sync"
+	"testing"
+
+	"github.com/segscope/segscope"
+	"github.com/segscope/segscope/capture"
+	"github.com/segscope/segscope/decode"
+	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/reassembly"
+	"github.com/segscope/segscope/render/jsonl"
+	"github.com/segscope/segscope/report"
+)
+
+const benchDefaultFile = "/tmp/bench/bench-small-mtu1500.pcap"
+
+type benchInput struct {
+	data    []byte
+	frames  int
+	err     error
+	skipped string
+}
+
+var (
+	benchOnce sync.Once
+	benchIn   benchInput
+)
+
+// benchLoad returns the benchmark capture, read once into memory, and its frame count.
+func benchLoad(b *testing.B) ([]byte, int) {
+	benchOnce.Do(func() {
+		path := os.Getenv("SEGSCOPE_BENCH_FILE")
+		if path == "" {
+			path = benchDefaultFile
+		}
+		data, err := os.ReadFile(path)
+		if errors.Is(err, os.ErrNotExist) {
+			benchIn.skipped = path + " not found; make it with ../shared/bench/make-corpus.sh -m veth -z small (root), or set SEGSCOPE_BENCH_FILE"
+			return
+		}
+		if err != nil {
+			benchIn.err = err
+			return
+		}
+		benchIn.data = data
+		src, err := capture.NewReader(bytes.NewReader(data), path)
+		if err != nil {
+			benchIn.err = err
+			return
+		}
+		for {
+			if _, err := src.Next(); err != nil {
+				if err != io.EOF {
+					benchIn.err = err
+				}
+				break
+			}
+			benchIn.frames++
+		}
+	})
+	if benchIn.skipped != "" {
+		b.Skip(benchIn.skipped)
+	}
+	if benchIn.err != nil {
+		b.Fatal(benchIn.err)
+	}
+	return benchIn.data, benchIn.frames
+}
+
+// benchLoop runs body once per iteration with a fresh Source over the capture, and
+// reports bytes, allocations and packets per second.
+func benchLoop(b *testing.B, body func(src capture.Source)) {
+	data, frames := benchLoad(b)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		src, err := capture.NewReader(bytes.NewReader(data), "bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		body(src)
+		src.Close()
+		n++
+	}
+	if s := b.Elapsed().Seconds(); s > 0 {
+		b.ReportMetric(float64(frames)*float64(n)/s, "packets/s")
+	}
+}
+
+func BenchmarkRead(b *testing.B) {
+	benchLoop(b, func(src capture.Source) {
+		for {
+			if _, err := src.Next(); err != nil {
+				if err != io.EOF {
+					b.Fatal(err)
+				}
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkDecode(b *testing.B) {
+	var seg decode.Segment
+	benchLoop(b, func(src capture.Source) {
+		dec := decode.NewDecoder(decode.Config{})
+		for {
+			f, err := src.Next()
+			if err != nil {
+				if err != io.EOF {
+					b.Fatal(err)
+				}
+				return
+			}
+			dec.Decode(f.Data, decode.LinkType(f.LinkType), f.OrigLen, f.TS, f.Frame, &seg)
+		}
+	})
+}
+
+func BenchmarkTrack(b *testing.B) {
+	var seg decode.Segment
+	benchLoop(b, func(src capture.Source) {
+		dec := decode.NewDecoder(decode.Config{})
+		trk := reassembly.NewTracker(reassembly.Config{}, benchNopHandler{})
+		var last int64
+		for {
+			f, err := src.Next()
+			if err != nil {
+				if err != io.EOF {
+					b.Fatal(err)
+				}
+				break
+			}
+			last = f.TS
+			if dec.Decode(f.Data, decode.LinkType(f.LinkType), f.OrigLen, f.TS, f.Frame, &seg) == decode.KindTCP {
+				trk.Add(&seg)
+			}
+		}
+		trk.Flush(last)
+	})
+}
+
+func benchRun(b *testing.B, mode segscope.Mode, json bool) {
+	benchLoop(b, func(src capture.Source) {
+		var sink report.Sink = benchDiscard{}
+		if json {
+			sink = jsonl.New(io.Discard)
+		}
+		if _, err := segscope.Run(src, sink, segscope.Config{Mode: mode}); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+func BenchmarkConns(b *testing.B)       { benchRun(b, segscope.ModeConns, true) }
+func BenchmarkHTTP(b *testing.B)        { benchRun(b, segscope.ModeHTTP, false) }
+func BenchmarkHTTPJSON(b *testing.B)    { benchRun(b, segscope.ModeHTTP, true) }
+func BenchmarkPacketsJSON(b *testing.B) { benchRun(b, segscope.ModePackets, true) }
+
+// benchNopHandler is a reassembly.Handler that does nothing.
+type benchNopHandler struct{}
+
+func (benchNopHandler) OnOpen(*reassembly.Conn) {}
+func (benchNopHandler) OnSegment(*reassembly.Conn, flow.Dir, *decode.Segment, *reassembly.SegInfo) {
+}
+func (benchNopHandler) OnData(*reassembly.Conn, flow.Dir, uint64, []byte, uint64, int64) {}
+func (benchNopHandler) OnGap(*reassembly.Conn, flow.Dir, uint64, uint64, int64)          {}
+func (benchNopHandler) OnClose(*reassembly.Conn)                                         {}
+
+// benchDiscard is a report.Sink that drops every record.
+type benchDiscard struct{}
+
+func (benchDiscard) Segment(*report.Segment) error { return nil }
+func (benchDiscard) Conn(*report.Conn) error       { return nil }
+func (benchDiscard) HTTP(*report.HTTP) error       { return nil }
+func (benchDiscard) Anatomy(*report.Anatomy) error { return nil }
+func (benchDiscard) Event(*report.Event) error     { return nil }
+func (benchDiscard) Finding(*report.Finding) error { return nil }
+func (benchDiscard) Close() error                  { return nil }
+
+// ---- synthetic packets -------------------------------------------------------------------
+
+// TCP flag bits as on the wire.
+const (
+	benchFIN = 0x01
+	benchSYN = 0x02
+	benchRST = 0x04
+	benchPSH = 0x08
+	benchACK = 0x10
+)
+
+// benchPkt describes an Ethernet/IPv4/TCP frame by its fields.
+type benchPkt struct {
+	Src, Dst netip.AddrPort // IPv4
+	Seq, Ack uint32
+	Flags    uint8
+	Win      uint16
+	ID       uint16 // IP identification
+	MSS      uint16 // when non-zero, an MSS option (SYN segments)
+	Payload  []byte
+}
+
+// appendFrame appends the frame to b. The IPv4 header checksum is computed; the TCP
+// checksum is left 0 (segscope does not verify it).
+//
+//	0x0000:  0200 0000 0002 0200 0000 0001 0800 4500  Ethernet, IPv4 (IHL 5)
+//	0x0010:  LLLL IIII 4000 4006 CCCC SSSS SSSS DDDD  len, id, DF, TTL 64, TCP, checksum
+//	0x0020:  DDDD sport dport seq.. .... ack. ....    TCP header (20 bytes, or 24 with MSS)
+func (p *benchPkt) appendFrame(b []byte) []byte {
+	thl := 20
+	if p.MSS != 0 {
+		thl = 24
+	}
+	total := 20 + thl + len(p.Payload)
+	b = append(b, 0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00) // dst MAC, src MAC, IPv4
+	ip := len(b)
+	b = append(b, 0x45, 0, byte(total>>8), byte(total), byte(p.ID>>8), byte(p.ID), 0x40, 0, 64, 6, 0, 0)
+	s, d := p.Src.Addr().As4(), p.Dst.Addr().As4()
+	b = append(b, s[:]...)
+	b = append(b, d[:]...)
+	binary.BigEndian.PutUint16(b[ip+10:], benchIPSum(b[ip:ip+20]))
+	b = binary.BigEndian.AppendUint16(b, p.Src.Port())
+	b = binary.BigEndian.AppendUint16(b, p.Dst.Port())
+	b = binary.BigEndian.AppendUint32(b, p.Seq)
+	b = binary.BigEndian.AppendUint32(b, p.Ack)
+	b = append(b, byte(thl/4)<<4, p.Flags)
+	b = binary.BigEndian.AppendUint16(b, p.Win)
+	b = append(b, 0, 0, 0, 0) // checksum, urgent pointer
+	if p.MSS != 0 {
+		b = append(b, 2, 4, byte(p.MSS>>8), byte(p.MSS))
+	}
+	return append(b, p.Payload...)
+}
+
+func benchIPSum(h []byte) uint16 {
+	var sum uint32
+	for i := 0; i+1 < len(h); i += 2 {
+		sum += uint32(h[i])<<8 | uint32(h[i+1])
+	}
+	for sum > 0xffff {
+		sum = sum&0xffff + sum>>16
+	}
+	return ^uint16(sum)
+}
+
+// benchFrames is a capture.Source over frames produced by a function, one at a time, in a
+// reused buffer: next appends frame number n (1-based) to b[:0] and returns it with its
+// time, or ok=false at the end.
+type benchFrames struct {
+	next  func(b []byte, n uint64) (frame []byte, ts int64, ok bool)
+	buf   []byte
+	n     uint64
+	bytes int64
+}
+
+func (s *benchFrames) Next() (capture.Frame, error) {
+	s.n++
+	b, ts, ok := s.next(s.buf[:0], s.n)
+	if !ok {
+		s.n--
+		return capture.Frame{}, io.EOF
+	}
+	s.buf = b
+	s.bytes += int64(len(b))
+	return capture.Frame{Data: b, Info: capture.Info{Frame: s.n, TS: ts, CapLen: len(b), OrigLen: len(b), LinkType: 1}}, nil
+}
+
+func (s *benchFrames) Close() error { return nil }
+
+// benchConn generates one established connection: the handshake, a request, then an
+// endless response body of fixed-size segments, each acknowledged by the client.
+type benchConn struct {
+	cli, srv netip.AddrPort
+	cseq     uint32 // next client sequence number
+	sseq     uint32 // next server sequence number
+	step     int
+	ts       int64
+	mss      int
+	body     []byte
+}
+
+func newBenchConn(mss int) *benchConn {
+	return &benchConn{
+		cli:  netip.MustParseAddrPort("10.1.0.2:40000"),
+		srv:  netip.MustParseAddrPort("10.1.0.1:80"),
+		cseq: 0xffffffe0, // both directions wrap around early in the run
+		sseq: 0xffff0000,
+		ts:   1_700_000_000e9,
+		mss:  mss,
+		body: bytes.Repeat([]byte("0123456789abcdef"), (mss+15)/16)[:mss],
+	}
+}
+
+var (
+	benchReq  = []byte("GET /big HTTP/1.1\r\nHost: bench\r\n\r\n")
+	benchResp = []byte("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000000000000\r\n\r\n")
+)
+
+// frame appends the connection's next frame to b. Steps 0..4 are the handshake, the
+// request and the response head; after that even steps are server data, odd steps
+// client ACKs.
+func (c *benchConn) frame(b []byte) []byte {
+	c.ts += 10_000 // 10 µs
+	p := benchPkt{Win: 502}
+	c2s := func() { p.Src, p.Dst, p.Seq, p.Ack = c.cli, c.srv, c.cseq, c.sseq }
+	s2c := func() { p.Src, p.Dst, p.Seq, p.Ack = c.srv, c.cli, c.sseq, c.cseq }
+	switch st := c.step; {
+	case st == 0:
+		c2s()
+		p.Ack, p.Flags, p.MSS = 0, benchSYN, 1460
+		c.cseq++
+	case st == 1:
+		s2c()
+		p.Flags, p.MSS = benchSYN|benchACK, 1460
+		c.sseq++
+	case st == 2:
+		c2s()
+		p.Flags, p.Payload = benchACK|benchPSH, benchReq
+		c.cseq += uint32(len(benchReq))
+	case st == 3:
+		s2c()
+		p.Flags, p.Payload = benchACK|benchPSH, benchResp
+		c.sseq += uint32(len(benchResp))
+	case st%2 == 0:
+		s2c()
+		p.Flags, p.Payload = benchACK, c.body
+		c.sseq += uint32(len(c.body))
+	default:
+		c2s()
+		p.Flags = benchACK
+	}
+	p.ID = uint16(c.step)
+	c.step++
+	return p.appendFrame(b)
+}
+
+// source returns a Source of the connection's first n frames.
+func (c *benchConn) source(n uint64) *benchFrames {
+	return &benchFrames{buf: make([]byte, 0, 2048), next: func(b []byte, i uint64) ([]byte, int64, bool) {
+		if i > n {
+			return nil, 0, false
+		}
+		b = c.frame(b)
+		return b, c.ts, true
+	}}
+}
+
+// TestAllocsPerPacket proves that an established, in-order connection costs no
+// allocation per packet in decode, in reassembly (with a handler that does nothing), in
+// `segscope packets --format json` and, for the bytes of a response body, in
+// `segscope http`. The first two are measured per frame with testing.AllocsPerRun; the
+// runs through segscope.Run are measured as the difference between a long and a short
+// run of the same connection, so set-up costs cancel.
+func TestAllocsPerPacket(t *testing.T) {
+	if testing.CoverMode() != "" || benchRaceEnabled {
+		t.Skip("allocation counts are not meaningful with -cover or -race")
+	}
+	t.Run("decode", func(t *testing.T) {
+		c := newBenchConn(1448)
+		dec := decode.NewDecoder(decode.Config{})
+		var seg decode.Segment
+		buf := make([]byte, 0, 2048)
+		var n uint64
+		step := func() {
+			buf = c.frame(buf[:0])
+			n++
+			if k := dec.Decode(buf, decode.LinkType(1), len(buf), c.ts, n, &seg); k != decode.KindTCP {
+				t.Fatalf("frame %d decoded as %v", n, k)
+			}
+		}
+		for range 100 {
+			step()
+		}
+		if a := testing.AllocsPerRun(2000, step); a != 0 {
+			t.Errorf("decode.Decoder.Decode: %v allocations per frame, want 0", a)
+		}
+	})
+	t.Run("decode+track", func(t *testing.T) {
+		c := newBenchConn(1448)
+		dec := decode.NewDecoder(decode.Config{})
+		h := &benchCountHandler{}
+		trk := reassembly.NewTracker(reassembly.Config{}, h)
+		var seg decode.Segment
+		buf := make([]byte, 0, 2048)
+		var n uint64
+		step := func() {
+			buf = c.frame(buf[:0])
+			n++
+			if dec.Decode(buf, decode.LinkType(1), len(buf), c.ts, n, &seg) == decode.KindTCP {
+				trk.Add(&seg)
+			}
+		}
+		for range 100 {
+			step()
+		}
+		before := h.bytes
+		if a := testing.AllocsPerRun(2000, step); a != 0 {
+			t.Errorf("decode + reassembly.Tracker.Add: %v allocations per frame, want 0", a)
+		}
+		if h.bytes == before || h.gaps != 0 {
+			t.Errorf("the handler got %d bytes and %d gaps during the measurement; want in-order data only", h.bytes-before, h.gaps)
+		}
+	})
+	// Run: (allocations of a run of long frames - those of short frames) / (long - short).
+	perFrame := func(t *testing.T, cfg segscope.Config, sink func() report.Sink) float64 {
+		const short, long = 2_000, 22_000
+		allocs := func(n uint64) float64 {
+			return testing.AllocsPerRun(3, func() {
+				if _, err := segscope.Run(newBenchConn(1448).source(n), sink(), cfg); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+		a1, a2 := allocs(short), allocs(long)
+		t.Logf("allocations per run: %v for %d frames, %v for %d frames", a1, short, a2, long)
+		return (a2 - a1) / (long - short)
+	}
+	t.Run("packets JSON", func(t *testing.T) {
+		cfg := segscope.Config{Mode: segscope.ModePackets}
+		if a := perFrame(t, cfg, func() report.Sink { return jsonl.New(io.Discard) }); a > 0 {
+			t.Errorf("segscope.Run(ModePackets, jsonl): %.4f allocations per frame, want 0", a)
+		}
+	})
+	t.Run("http body", func(t *testing.T) {
+		cfg := segscope.Config{Mode: segscope.ModeHTTP}
+		if a := perFrame(t, cfg, func() report.Sink { return benchDiscard{} }); a > 0 {
+			t.Errorf("segscope.Run(ModeHTTP) streaming a response body: %.4f allocations per frame, want 0", a)
+		}
+	})
+}
+
+// benchCountHandler counts what it is handed.
+type benchCountHandler struct {
+	benchNopHandler
+	bytes, gaps uint64
+}
+
+func (h *benchCountHandler) OnData(_ *reassembly.Conn, _ flow.Dir, _ uint64, data []byte, _ uint64, _ int64) {
+	h.bytes += uint64(len(data))
+}
+func (h *benchCountHandler) OnGap(*reassembly.Conn, flow.Dir, uint64, uint64, int64) { h.gaps++ }
+
+// benchRaceEnabled reports a -race build (the race runtime changes allocation counts).
+var benchRaceEnabled = func() bool {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "-race" {
+				return s.Value == "true"
+			}
+		}
+	}
+	return false
+}()
