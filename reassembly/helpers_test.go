@@ -89,19 +89,24 @@ type recorder struct {
 	data   map[uint64]*[2][]byte
 	closed map[uint64]int
 	next   map[uint64]*[2]uint64
+	conns  map[uint64]*Conn
+	infos  map[uint64]SegInfo // by frame
 }
 
 func newRecorder(t testing.TB) *recorder {
-	return &recorder{t: t, data: map[uint64]*[2][]byte{}, closed: map[uint64]int{}, next: map[uint64]*[2]uint64{}}
+	return &recorder{t: t, data: map[uint64]*[2][]byte{}, closed: map[uint64]int{}, next: map[uint64]*[2]uint64{},
+		conns: map[uint64]*Conn{}, infos: map[uint64]SegInfo{}}
 }
 
 func (r *recorder) OnOpen(c *Conn) {
 	r.lines = append(r.lines, fmt.Sprintf("open %d %s>%s", c.ID, c.Client, c.Server))
 	r.data[c.ID] = &[2][]byte{}
+	r.conns[c.ID] = c
 	r.next[c.ID] = &[2]uint64{}
 }
 
 func (r *recorder) OnSegment(c *Conn, d flow.Dir, seg *decode.Segment, info *SegInfo) {
+	r.infos[seg.Frame] = *info
 	if r.segs || info.Class != 0 {
 		l := fmt.Sprintf("seg %d #%d %s", c.ID, seg.Frame, d)
 		if info.Class != 0 {

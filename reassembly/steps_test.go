@@ -13,6 +13,7 @@ type stepCase struct {
 	segs  func(v *conv) []*decode.Segment
 	flush bool
 	want  []string
+	check func(t *testing.T, tr *Tracker, r *recorder)
 }
 
 var stepCases = []stepCase{
@@ -434,7 +435,7 @@ var stepCases = []stepCase{
 }
 
 func TestSteps(t *testing.T) {
-	for _, tc := range stepCases {
+	for _, tc := range append(stepCases, moreCases...) {
 		t.Run(tc.name, func(t *testing.T) {
 			v := newConv()
 			segs := tc.segs(v)
@@ -446,6 +447,9 @@ func TestSteps(t *testing.T) {
 			want := strings.Join(tc.want, "\n")
 			if got != want {
 				t.Errorf("events:\n%s\nwant:\n%s", got, want)
+			}
+			if tc.check != nil {
+				tc.check(t, tr, r)
 			}
 		})
 	}

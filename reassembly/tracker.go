@@ -500,7 +500,10 @@ func (t *Tracker) peerAck(c *Conn, d flow.Dir, a int64) {
 		}
 	}
 	st.acked = max(st.acked, a)
-	if len(st.live()) > 0 || st.finSet {
+	// Only when the stream is stuck: bytes held beyond a hole, a FIN waiting, or bytes
+	// seen but not captured (truncation). Otherwise the missing bytes may still come (a
+	// capture can show an ACK before the data it acknowledges).
+	if len(st.live()) > 0 || st.finSet || st.high > st.nxt {
 		t.skipTo(c, d, a)
 	}
 }
