@@ -162,10 +162,27 @@ func newScale(ps []report.Part, msgLen int64) *scale {
 		}
 	}
 	sc := &scale{}
-	if len(layout) == 0 || len(layout) > barWidth/3 {
+	if len(layout) == 0 {
 		sc.offs = []int64{0, msgLen}
 		sc.cols = []int{0, barWidth}
 		return sc
+	}
+	if len(layout) > barWidth/4 {
+		// Many chunks: keep the head parts' minimum widths and scale the rest of the
+		// message as one piece.
+		var head []report.Part
+		var rest int64 = -1
+		for _, p := range layout {
+			if (p.Kind == "start_line" || p.Kind == "headers") && rest < 0 {
+				head = append(head, p)
+			} else if rest < 0 {
+				rest = p.Off
+			}
+		}
+		if rest >= 0 {
+			head = append(head, report.Part{Kind: "body", Off: rest, Len: msgLen - rest})
+		}
+		layout = head
 	}
 	widths := make([]int, len(layout))
 	total := 0
@@ -236,8 +253,8 @@ var partLabels = map[string][]string{
 	"start_line":   {"start-line", "start", "SL", "S"},
 	"headers":      {"headers", "hdrs", "h"},
 	"body":         {"body", "b"},
-	"chunk_header": {"size", "c"},
-	"chunk_data":   {"chunk", "d"},
+	"chunk_header": {"size"},
+	"chunk_data":   {"chunk"},
 	"trailer":      {"trailer", "t"},
 	"gap":          {"gap", "?"},
 }
@@ -248,37 +265,62 @@ var partFill = map[string]rune{
 
 func partsBar(ps []report.Part, sc *scale) []rune {
 	bar := []rune(strings.Repeat(" ", barWidth))
-	draw := func(p report.Part, boundary bool) {
+	span := func(p report.Part) (int, int) {
 		c0, c1 := sc.col(p.Off), sc.col(p.Off+p.Len)
-		if c1 <= c0 {
-			c1 = min(c0+1, barWidth)
-		}
-		if c0 >= barWidth {
-			return
-		}
-		for c := c0; c < c1; c++ {
-			bar[c] = partFill[p.Kind]
-		}
-		start := c0
-		if boundary && c0 > 0 {
-			bar[c0] = '|'
-			start++
-		}
-		for _, l := range partLabels[p.Kind] {
-			if len(l) <= c1-start {
-				copy(bar[start:], []rune(l))
-				break
+		c0 = min(c0, barWidth-1)
+		return c0, max(c1, c0+1)
+	}
+	// Fills, then boundaries (a part's first column; chunk data continues its size
+	// line), then labels where they fit between boundaries, then gaps over everything.
+	for _, p := range ps {
+		if p.Kind != "gap" {
+			c0, c1 := span(p)
+			for c := c0; c < c1; c++ {
+				bar[c] = partFill[p.Kind]
 			}
 		}
 	}
 	for _, p := range ps {
-		if p.Kind != "gap" {
-			draw(p, true)
+		if p.Kind != "gap" && p.Kind != "chunk_data" {
+			if c0, _ := span(p); c0 > 0 {
+				bar[c0] = '|'
+			}
+		}
+	}
+	label := func(p report.Part, start, c1 int) {
+		for _, l := range partLabels[p.Kind] {
+			if len(l) > c1-start {
+				continue
+			}
+			free := true
+			for c := start; c < start+len(l); c++ {
+				if bar[c] == '|' {
+					free = false
+				}
+			}
+			if free {
+				copy(bar[start:], []rune(l))
+				return
+			}
 		}
 	}
 	for _, p := range ps {
 		if p.Kind == "gap" {
-			draw(p, false)
+			continue
+		}
+		c0, c1 := span(p)
+		if p.Kind != "chunk_data" && c0 > 0 {
+			c0++
+		}
+		label(p, c0, c1)
+	}
+	for _, p := range ps {
+		if p.Kind == "gap" {
+			c0, c1 := span(p)
+			for c := c0; c < c1; c++ {
+				bar[c] = '?'
+			}
+			label(p, c0, c1)
 		}
 	}
 	return bar
