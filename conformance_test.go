@@ -1,0 +1,849 @@
+package segscope_test
+
+// Conformance tests: segscope's HTTP exchanges and reassembled streams against the
+// expected outputs other projects ship with their captures (../shared/pcaps, see its
+// README) and against the ground truth of segscope's own captures (testdata/pcaps/
+// *.expect.tsv, written from the servers' logs) and of the benchmark corpus (nginx's
+// access log). Scores are kept as baselines in testdata/conformance; a test fails when a
+// score drops below its baseline, and `go test -run Conformance -update` rewrites them.
+//
+// The peer-tool differential tests (tshark, tcpdump, tcpflow) are in differential_test.go;
+// the helpers shared by both files are at the end of this one.
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/segscope/segscope"
+	"github.com/segscope/segscope/capture"
+	"github.com/segscope/segscope/render/flowfiles"
+	"github.com/segscope/segscope/render/jsonl"
+	"github.com/segscope/segscope/report"
+)
+
+var update = flag.Bool("update", false, "rewrite the baselines in testdata/conformance")
+
+// ---------------------------------------------------------------------------------------
+// Shared helpers
+
+// sharedDir is the public corpus, next to the repository.
+var sharedDir = filepath.Join("..", "shared", "pcaps")
+
+// ownDir holds the project's own captures.
+var ownDir = filepath.Join("testdata", "pcaps")
+
+const baselineDir = "testdata/conformance"
+
+// sharedCaptures lists the captures of ../shared/pcaps; it skips the test when the corpus
+// is absent.
+func sharedCaptures(t *testing.T) []string {
+	t.Helper()
+	if _, err := os.Stat(sharedDir); err != nil {
+		t.Skipf("%s absent: %v", sharedDir, err)
+	}
+	return globCaptures(filepath.Join(sharedDir, "*"))
+}
+
+// ownCaptures lists testdata/pcaps/*.pcap and *.pcapng as they are at test time.
+func ownCaptures() []string { return globCaptures(ownDir) }
+
+func globCaptures(dir string) []string {
+	var out []string
+	for _, pat := range []string{"*.pcap", "*.pcapng", "*.pcap.gz", "*.pcapng.gz"} {
+		m, _ := filepath.Glob(filepath.Join(dir, pat))
+		out = append(out, m...)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// allCaptures is the shared corpus followed by the project's own captures.
+func allCaptures(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	if _, err := os.Stat(sharedDir); err == nil {
+		out = append(out, globCaptures(filepath.Join(sharedDir, "*"))...)
+	}
+	out = append(out, ownCaptures()...)
+	if len(out) == 0 {
+		t.Skip("no captures in ../shared/pcaps or testdata/pcaps")
+	}
+	return out
+}
+
+// capName names a capture in tables: "zeek/get.pcap", "own/get-simple.pcap".
+func capName(path string) string {
+	dir := filepath.Base(filepath.Dir(path))
+	if filepath.Clean(filepath.Dir(path)) == filepath.Clean(ownDir) {
+		dir = "own"
+	}
+	return dir + "/" + filepath.Base(path)
+}
+
+// recorder is a report.Sink that keeps copies of every record.
+type recorder struct {
+	segs   []report.Segment
+	conns  []report.Conn
+	https  []report.HTTP
+	closed bool
+	// crashedAt is the first frame not processed because segscope panicked (0: no
+	// panic); comparisons ignore frames from there on, the panic is reported once.
+	crashedAt uint64
+	lastFrame uint64
+	vanished  bool // the capture disappeared (being regenerated): skip it
+}
+
+func (r *recorder) Segment(s *report.Segment) error {
+	c := *s
+	c.Flags = append([]string(nil), s.Flags...)
+	c.Class = append([]string(nil), s.Class...)
+	c.Options.SACK = append([][2]uint32(nil), s.Options.SACK...)
+	c.Payload = nil
+	r.segs = append(r.segs, c)
+	r.lastFrame = s.Frame
+	return nil
+}
+
+func (r *recorder) Conn(c *report.Conn) error { r.conns = append(r.conns, *c); return nil }
+
+func (r *recorder) HTTP(h *report.HTTP) error {
+	c := *h
+	c.Interim = append([]int(nil), h.Interim...)
+	c.Anomalies = append([]string(nil), h.Anomalies...)
+	r.https = append(r.https, c)
+	return nil
+}
+
+func (r *recorder) Anatomy(*report.Anatomy) error { return nil }
+func (r *recorder) Event(*report.Event) error     { return nil }
+func (r *recorder) Finding(*report.Finding) error { return nil }
+func (r *recorder) Close() error                  { r.closed = true; return nil }
+
+// run runs the pipeline on a capture in the given mode and returns what it reported.
+// A capture cut short is not an error here: records up to the cut are kept.
+func run(t testing.TB, path string, cfg segscope.Config) (*recorder, *report.Summary) {
+	t.Helper()
+	rec := &recorder{}
+	sum, err := runSink(t, path, rec, cfg)
+	if errors.Is(err, errVanished) {
+		rec.vanished = true
+		return rec, &report.Summary{}
+	}
+	if err != nil {
+		t.Logf("%s: %v", capName(path), err)
+		if strings.HasPrefix(err.Error(), "panic") {
+			rec.crashedAt = rec.lastFrame + 1
+			if rec.crashedAt == 1 {
+				rec.crashedAt = 1 << 62
+			}
+		}
+	}
+	return rec, sum
+}
+
+func runSink(t testing.TB, path string, sink report.Sink, cfg segscope.Config) (sum *report.Summary, err error) {
+	t.Helper()
+	// A panic is a bug on any input (STYLE.md); report it against the capture and go on
+	// with the others, so one crash does not hide every other result.
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("%s: segscope panicked in %s mode: %v", capName(path), cfg.Mode, r)
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	src, err := capture.Open(path)
+	if err != nil {
+		// testdata/pcaps may be regenerated while tests run: a capture that vanished
+		// is skipped, not failed.
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, errVanished
+		}
+		t.Errorf("open %s: %v", path, err)
+		return nil, err
+	}
+	defer func() {
+		if c, ok := src.(io.Closer); ok {
+			c.Close()
+		}
+	}()
+	return segscope.Run(src, sink, cfg)
+}
+
+var errVanished = errors.New("capture vanished")
+
+// readBaseline reads "key<TAB>value" lines (# comments ignored).
+func readBaseline(t *testing.T, name string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	b, err := os.ReadFile(filepath.Join(baselineDir, name))
+	if errors.Is(err, os.ErrNotExist) {
+		return m
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "\t")
+		if ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+func writeBaseline(t *testing.T, name, content string) {
+	t.Helper()
+	if err := os.MkdirAll(baselineDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(baselineDir, name), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// score is matched/expected.
+type score struct{ got, want int }
+
+func (s score) String() string { return fmt.Sprintf("%d/%d", s.got, s.want) }
+
+func (s score) ratio() float64 {
+	if s.want == 0 {
+		return 1
+	}
+	return float64(s.got) / float64(s.want)
+}
+
+func parseScore(v string) (score, bool) {
+	a, b, ok := strings.Cut(strings.Fields(v + " ")[0], "/")
+	if !ok {
+		return score{}, false
+	}
+	g, err1 := strconv.Atoi(a)
+	w, err2 := strconv.Atoi(b)
+	return score{g, w}, err1 == nil && err2 == nil
+}
+
+// ---------------------------------------------------------------------------------------
+// HTTP conformance
+
+// httpCheck is one expected exchange with the fields an oracle states; nil/"" fields
+// are not stated.
+type httpCheck struct {
+	src    string // where the expectation comes from, for messages
+	conn   uint64 // segscope connection id, 0 when matched by 4-tuple or not stated
+	client string // "ip:port" of the originator when known
+	server string
+	depth  int
+	fields map[string]string // method, host, uri, status, req_body_len, resp_body_len, resp_decoded_len
+	anyOf  bool              // match any exchange of the capture (no connection/depth stated)
+}
+
+// fieldOf returns the value of a named field of a segscope exchange, as text.
+func fieldOf(h *report.HTTP, name string) string {
+	switch name {
+	case "method":
+		return h.Method
+	case "host":
+		return h.Host
+	case "uri":
+		return h.URI
+	case "status":
+		return strconv.Itoa(h.Status)
+	case "req_body_len":
+		return strconv.FormatInt(h.ReqBodyLen, 10)
+	case "resp_body_len":
+		return strconv.FormatInt(h.RespBodyLen, 10)
+	case "resp_decoded_len":
+		// Zeek and Suricata count bytes after undoing content-coding.
+		if h.ContentEnc != "" && h.RespDecodedLen >= 0 {
+			return strconv.FormatInt(h.RespDecodedLen, 10)
+		}
+		return strconv.FormatInt(h.RespBodyLen, 10)
+	case "version":
+		return h.Version
+	case "interim":
+		var s []string
+		for _, v := range h.Interim {
+			s = append(s, strconv.Itoa(v))
+		}
+		return strings.Join(s, ",")
+	}
+	return "?"
+}
+
+// sameEndpoint compares "ip:port" strings, tolerating brackets and zero-padding styles.
+func sameEndpoint(a, b string) bool {
+	return strings.Trim(a, "[]") == strings.Trim(b, "[]") || a == b
+}
+
+// scoreHTTP matches every expectation against segscope's exchanges and returns
+// matched/expected fields and a list of mismatch descriptions.
+func scoreHTTP(got []report.HTTP, checks []httpCheck) (score, []string) {
+	var s score
+	var bad []string
+	used := map[int]bool{}
+	for _, c := range checks {
+		s.want += len(c.fields)
+		// candidates: same connection (by id or endpoints) and depth
+		best, bestN := -1, -1
+		for i := range got {
+			h := &got[i]
+			if !c.anyOf {
+				if c.conn != 0 && h.Conn != c.conn {
+					continue
+				}
+				if c.client != "" && !(sameEndpoint(h.Client, c.client) && sameEndpoint(h.Server, c.server)) {
+					continue
+				}
+				if c.depth != 0 && h.Depth != c.depth {
+					continue
+				}
+			}
+			n := 0
+			for k, v := range c.fields {
+				if fieldOf(h, k) == v {
+					n++
+				}
+			}
+			if used[i] {
+				n-- // prefer exchanges not yet matched (anyOf checks)
+			}
+			if n > bestN {
+				best, bestN = i, n
+			}
+		}
+		if best < 0 {
+			bad = append(bad, fmt.Sprintf("%s: no exchange conn=%d %s depth=%d, want %v", c.src, c.conn, c.client, c.depth, c.fields))
+			continue
+		}
+		used[best] = true
+		h := &got[best]
+		for _, k := range sortedKeys(c.fields) {
+			v := c.fields[k]
+			if g := fieldOf(h, k); g == v {
+				s.got++
+			} else {
+				bad = append(bad, fmt.Sprintf("%s: conn %d depth %d (frames %v/%v) %s = %q, want %q", c.src, h.Conn, h.Depth, h.ReqFrames, h.RespFrames, k, g, v))
+			}
+		}
+	}
+	return s, bad
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// zeekTable parses a Zeek ASCII log (#fields header) or a zeek-cut -m projection (banner
+// line, then the column names, then rows). Rows are maps column -> value.
+func zeekTable(path string) ([]map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var cols []string
+	var rows []map[string]string
+	cut := strings.HasSuffix(path, ".cut")
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	for i, line := range lines {
+		switch {
+		case strings.HasPrefix(line, "#fields\t"):
+			cols = strings.Split(line, "\t")[1:]
+			continue
+		case strings.HasPrefix(line, "#"):
+			continue
+		case cut && cols == nil:
+			if i == 0 && !strings.Contains(line, "\t") {
+				continue // btest banner
+			}
+			cols = strings.Split(line, "\t")
+			continue
+		}
+		if cols == nil {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		r := map[string]string{}
+		for j, c := range cols {
+			if j < len(f) {
+				r[c] = f[j]
+			}
+		}
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
+// zeekChecks turns a Zeek http.log (or its cut) into expectations.
+func zeekChecks(path string) ([]httpCheck, error) {
+	rows, err := zeekTable(path)
+	if err != nil {
+		return nil, err
+	}
+	fieldMap := map[string]string{
+		"method": "method", "host": "host", "uri": "uri", "status_code": "status",
+		"request_body_len": "req_body_len", "response_body_len": "resp_decoded_len",
+	}
+	var out []httpCheck
+	for i, r := range rows {
+		c := httpCheck{src: fmt.Sprintf("%s row %d", filepath.Base(path), i+1), fields: map[string]string{}}
+		if r["id.orig_h"] != "" {
+			c.client = joinHostPort(r["id.orig_h"], r["id.orig_p"])
+			c.server = joinHostPort(r["id.resp_h"], r["id.resp_p"])
+		}
+		if d, err := strconv.Atoi(r["trans_depth"]); err == nil {
+			c.depth = d
+		}
+		if c.client == "" && c.depth == 0 {
+			c.anyOf = true
+		}
+		for zk, sk := range fieldMap {
+			v, ok := r[zk]
+			if !ok {
+				continue
+			}
+			switch {
+			case v == "-" && zk == "status_code":
+				v = "0"
+			case v == "-" && zk == "method":
+				continue // a response without request: Zeek logs no method; segscope ""
+			case v == "-":
+				continue // unset: nothing stated
+			case v == "(empty)":
+				v = ""
+			}
+			c.fields[sk] = v
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func joinHostPort(h, p string) string {
+	if strings.Contains(h, ":") {
+		return "[" + h + "]:" + p
+	}
+	return h + ":" + p
+}
+
+// suricataChecks extracts the http events of a suricata-verify test.yaml with a line
+// scanner: every "- filter:" block whose match has "event_type: http" and count >= 1
+// gives one expectation per counted event (matched anywhere in the capture, as the
+// filter does; tx_id gives the depth).
+func suricataChecks(path string) ([]httpCheck, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	type block struct {
+		count int
+		kv    map[string]string
+	}
+	var blocks []*block
+	var cur *block
+	var inMatch bool
+	var prefix []string // nested keys inside match (e.g. "http")
+	var indents []int
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := sc.Text()
+		trim := strings.TrimSpace(line)
+		if trim == "" || strings.HasPrefix(trim, "#") {
+			continue
+		}
+		ind := len(line) - len(strings.TrimLeft(line, " "))
+		if strings.HasPrefix(trim, "- filter:") {
+			cur = &block{count: -1, kv: map[string]string{}}
+			blocks = append(blocks, cur)
+			inMatch = false
+			continue
+		}
+		if cur == nil {
+			continue
+		}
+		if strings.HasPrefix(trim, "- ") && !strings.HasPrefix(trim, "- filter") {
+			cur = nil // another kind of check (stats, shell, ...)
+			continue
+		}
+		k, v, _ := strings.Cut(trim, ":")
+		v = strings.TrimSpace(v)
+		v = strings.Trim(v, `"'`)
+		switch {
+		case k == "count" && !inMatch:
+			cur.count, _ = strconv.Atoi(v)
+		case k == "match":
+			inMatch = true
+			prefix, indents = nil, nil
+		case inMatch:
+			for len(indents) > 0 && ind <= indents[len(indents)-1] {
+				prefix, indents = prefix[:len(prefix)-1], indents[:len(indents)-1]
+			}
+			if v == "" {
+				prefix, indents = append(prefix, k), append(indents, ind)
+				continue
+			}
+			cur.kv[strings.Join(append(append([]string(nil), prefix...), k), ".")] = v
+		}
+	}
+	fieldMap := map[string]string{
+		"http.http_method": "method", "http.hostname": "host", "http.url": "uri",
+		"http.status": "status", "http.length": "resp_decoded_len",
+	}
+	var out []httpCheck
+	for bi, bl := range blocks {
+		if bl.kv["event_type"] != "http" || bl.count < 1 {
+			continue
+		}
+		fields := map[string]string{}
+		for sk, k := range fieldMap {
+			if v, ok := bl.kv[sk]; ok {
+				fields[k] = v
+			}
+		}
+		if len(fields) == 0 {
+			continue
+		}
+		depth := 0
+		if v, ok := bl.kv["tx_id"]; ok {
+			if n, err := strconv.Atoi(v); err == nil {
+				depth = n + 1
+			}
+		}
+		for i := 0; i < bl.count; i++ {
+			c := httpCheck{src: fmt.Sprintf("%s filter %d", filepath.Base(path), bi+1), depth: depth, fields: fields}
+			c.anyOf = depth == 0
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// expectChecks reads testdata/pcaps/NAME.expect.tsv (conn_index depth method uri status
+// resp_body_len req_body_len [note]; "-" = not known).
+func expectChecks(path string) ([]httpCheck, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []httpCheck
+	var cols []string
+	for i, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if cols == nil && f[0] == "conn_index" {
+			cols = f
+			continue
+		}
+		if cols == nil {
+			cols = []string{"conn_index", "depth", "method", "uri", "status", "resp_body_len", "req_body_len", "note"}
+		}
+		r := map[string]string{}
+		for j, c := range cols {
+			if j < len(f) {
+				r[c] = f[j]
+			}
+		}
+		c := httpCheck{src: fmt.Sprintf("%s line %d", filepath.Base(path), i+1), fields: map[string]string{}}
+		c.conn, _ = strconv.ParseUint(r["conn_index"], 10, 64)
+		c.depth, _ = strconv.Atoi(r["depth"])
+		for _, k := range []string{"method", "uri", "status", "resp_body_len", "req_body_len"} {
+			if v, ok := r[k]; ok && v != "-" && v != "" {
+				c.fields[k] = v
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// httpOracles returns, for a capture, every expectation its oracles state.
+func httpOracles(path string) ([]httpCheck, []string) {
+	stem := strings.TrimSuffix(strings.TrimSuffix(path, filepath.Ext(path)), ".pcap")
+	var checks []httpCheck
+	var srcs []string
+	add := func(p string, f func(string) ([]httpCheck, error)) {
+		if _, err := os.Stat(p); err != nil {
+			return
+		}
+		cs, err := f(p)
+		if err != nil {
+			return
+		}
+		checks = append(checks, cs...)
+		srcs = append(srcs, filepath.Base(p))
+	}
+	add(stem+".http.log", zeekChecks)
+	add(stem+".http.log.cut", zeekChecks)
+	add(stem+".test.yaml", suricataChecks)
+	add(stem+".expect.tsv", expectChecks)
+	return checks, srcs
+}
+
+// TestConformanceHTTP scores segscope's http records against every HTTP oracle: Zeek's
+// http.log and zeek-cut projections (method, host, uri, status, trans_depth, request and
+// decoded response body lengths), Suricata's test.yaml http checks, and the
+// testdata/pcaps/*.expect.tsv ground truth. The table goes to t.Log and to
+// testdata/conformance/http-scores.txt; a capture scoring below its baseline fails.
+func TestConformanceHTTP(t *testing.T) {
+	files := allCaptures(t)
+	base := readBaseline(t, "http-scores.txt")
+	var tbl strings.Builder
+	var total score
+	fmt.Fprintf(&tbl, "# segscope HTTP conformance: matched/expected fields per capture (oracle files in brackets).\n")
+	fmt.Fprintf(&tbl, "# Regenerate with: go test -run TestConformanceHTTP -update\n")
+	for _, path := range files {
+		checks, srcs := httpOracles(path)
+		if len(checks) == 0 {
+			continue
+		}
+		rec, _ := run(t, path, segscope.Config{Mode: segscope.ModeHTTP})
+		s, bad := scoreHTTP(rec.https, checks)
+		total.got += s.got
+		total.want += s.want
+		name := capName(path)
+		fmt.Fprintf(&tbl, "%s\t%s\t%.1f%%\t[%s]\n", name, s, 100*s.ratio(), strings.Join(srcs, " "))
+		for _, b := range bad {
+			t.Logf("  %s: %s", name, b)
+		}
+		if old, ok := base[name]; ok && !*update {
+			if bs, ok := parseScore(old); ok && s.got < bs.got {
+				t.Errorf("%s: HTTP conformance dropped to %s from baseline %s", name, s, bs)
+			}
+		}
+	}
+	fmt.Fprintf(&tbl, "TOTAL\t%s\t%.1f%%\n", total, 100*total.ratio())
+	t.Logf("HTTP conformance:\n%s", tbl.String())
+	if *update || len(base) == 0 {
+		writeBaseline(t, "http-scores.txt", tbl.String())
+	}
+}
+
+// TestConformanceBench checks every transaction of the benchmark corpus's nginx access
+// log: method, URI, status and body length (body_bytes_sent is the compressed size for
+// gzip, i.e. resp_body_len) equal. SEGSCOPE_BENCH_DIR overrides /tmp/bench.
+func TestConformanceBench(t *testing.T) {
+	dir := os.Getenv("SEGSCOPE_BENCH_DIR")
+	if dir == "" {
+		dir = "/tmp/bench"
+	}
+	pcap := filepath.Join(dir, "bench-small-mtu1500.pcap")
+	truth := filepath.Join(dir, "bench-small-mtu1500.truth.tsv")
+	if _, err := os.Stat(pcap); err != nil {
+		t.Skipf("no bench capture: %v", err)
+	}
+	tb, err := os.ReadFile(truth)
+	if err != nil {
+		t.Skipf("no bench truth: %v", err)
+	}
+	rec, _ := run(t, pcap, segscope.Config{Mode: segscope.ModeHTTP})
+	// Index segscope's exchanges by client port and depth; a port reused by several
+	// connections holds a list, consumed in order.
+	type key struct {
+		port  string
+		depth int
+	}
+	have := map[key][]*report.HTTP{}
+	for i := range rec.https {
+		h := &rec.https[i]
+		_, port, _ := strings.Cut(h.Client[strings.LastIndex(h.Client, ":"):], ":")
+		k := key{port, h.Depth}
+		have[k] = append(have[k], h)
+	}
+	var n, found, exact int
+	var bad []string
+	for _, line := range strings.Split(strings.TrimRight(string(tb), "\n"), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) < 8 || f[0] == "client_port" {
+			continue
+		}
+		n++
+		depth, _ := strconv.Atoi(f[2])
+		k := key{f[0], depth}
+		want := [4]string{f[3], f[4], f[6], f[7]}
+		cands := have[k]
+		if len(cands) == 0 {
+			bad = append(bad, fmt.Sprintf("missing: port %s request %d %s %s", f[0], depth, f[3], f[4]))
+			continue
+		}
+		found++
+		j := 0
+		for i, h := range cands {
+			if h.Method == f[3] && h.URI == f[4] {
+				j = i
+				break
+			}
+		}
+		h := cands[j]
+		have[k] = append(cands[:j:j], cands[j+1:]...)
+		got := [4]string{h.Method, h.URI, strconv.Itoa(h.Status), strconv.FormatInt(h.RespBodyLen, 10)}
+		if got == want {
+			exact++
+		} else {
+			bad = append(bad, fmt.Sprintf("conn %d depth %d frames %v/%v: got %v want %v (method uri status body)", h.Conn, h.Depth, h.ReqFrames, h.RespFrames, got, want))
+		}
+	}
+	t.Logf("bench-small-mtu1500: %d transactions in truth, %d found, %d exact; segscope reported %d exchanges", n, found, exact, len(rec.https))
+	for i, b := range bad {
+		if i == 20 {
+			t.Logf("... %d more", len(bad)-20)
+			break
+		}
+		t.Log(b)
+	}
+	if exact != n {
+		t.Errorf("bench: %d of %d transactions not reproduced exactly", n-exact, n)
+	}
+}
+
+// ---------------------------------------------------------------------------------------
+// Streams against stated digests
+
+// streamDigests runs segscope's follow mode with the tcpflow-style file writer into a
+// temporary directory and returns file name -> contents.
+func streamFiles(t *testing.T, path string) map[string][]byte {
+	t.Helper()
+	dir := t.TempDir()
+	w := flowfiles.New(dir)
+	_, err := runSink(t, path, &recorder{}, segscope.Config{Mode: segscope.ModeFollow, Stream: w})
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Logf("%s: %v", capName(path), err)
+	}
+	out := map[string][]byte{}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = b
+	}
+	return out
+}
+
+func md5hex(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) }
+
+// TestConformanceStreamDigests compares segscope's reassembled streams with the md5 and
+// length lists in ../shared/pcaps/tcpflow: test1.tcpflow-md5.txt (tcpflow's own test,
+// file names included) and test5-lines*.streams.txt (derived ground truth per direction).
+func TestConformanceStreamDigests(t *testing.T) {
+	sharedCaptures(t)
+	dir := filepath.Join(sharedDir, "tcpflow")
+	lists, _ := filepath.Glob(filepath.Join(dir, "*.tcpflow-md5.txt"))
+	for _, l := range lists {
+		pcap := strings.TrimSuffix(l, ".tcpflow-md5.txt") + ".pcap"
+		files := streamFiles(t, pcap)
+		b, _ := os.ReadFile(l)
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) != 3 || strings.HasPrefix(line, "#") {
+				continue
+			}
+			got, ok := files[f[2]]
+			switch {
+			case !ok:
+				t.Errorf("%s: no file %s (have %v)", filepath.Base(pcap), f[2], sortedKeys(files))
+			case md5hex(got) != f[0] || (f[1] != "-" && strconv.Itoa(len(got)) != f[1]):
+				t.Errorf("%s: %s: md5 %s len %d, want %s len %s", filepath.Base(pcap), f[2], md5hex(got), len(got), f[0], f[1])
+			default:
+				t.Logf("%s: %s ok (%d bytes)", filepath.Base(pcap), f[2], len(got))
+			}
+		}
+	}
+	lists, _ = filepath.Glob(filepath.Join(dir, "*.streams.txt"))
+	for _, l := range lists {
+		stem := strings.TrimSuffix(l, ".streams.txt")
+		pcap := stem + ".pcap"
+		if _, err := os.Stat(pcap); err != nil {
+			pcap = stem + ".pcapng"
+		}
+		files := streamFiles(t, pcap)
+		rec, _ := run(t, pcap, segscope.Config{Mode: segscope.ModeConns})
+		if len(rec.conns) != 1 {
+			t.Errorf("%s: %d connections, want 1", filepath.Base(pcap), len(rec.conns))
+			continue
+		}
+		c := rec.conns[0]
+		cli, srv := mustAP(t, c.Client), mustAP(t, c.Server)
+		names := map[string]string{
+			"client->server": flowfiles.Name(cli, srv, 0),
+			"server->client": flowfiles.Name(srv, cli, 0),
+		}
+		b, _ := os.ReadFile(l)
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) != 3 || names[f[0]] == "" {
+				continue
+			}
+			got := files[names[f[0]]]
+			if md5hex(got) != f[2] || strconv.Itoa(len(got)) != f[1] {
+				t.Errorf("%s: %s: md5 %s len %d, want %s len %s", filepath.Base(pcap), f[0], md5hex(got), len(got), f[2], f[1])
+			} else {
+				t.Logf("%s: %s ok (%d bytes)", filepath.Base(pcap), f[0], len(got))
+			}
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------------------
+// Determinism
+
+// TestDeterminism runs every capture twice in every record-producing mode and requires
+// byte-identical JSON Lines output.
+func TestDeterminism(t *testing.T) {
+	files := allCaptures(t)
+	modes := []segscope.Mode{segscope.ModePackets, segscope.ModeConns, segscope.ModeHTTP, segscope.ModeAnatomy, segscope.ModeLadder, segscope.ModeDiagnose}
+	for _, path := range files {
+		for _, m := range modes {
+			var out [2]bytes.Buffer
+			for i := range out {
+				if _, err := runSink(t, path, jsonl.New(&out[i]), segscope.Config{Mode: m}); err != nil && i == 0 {
+					t.Logf("%s %s: %v", capName(path), m, err)
+				}
+			}
+			if !bytes.Equal(out[0].Bytes(), out[1].Bytes()) {
+				a, b := out[0].String(), out[1].String()
+				i := 0
+				for i < len(a) && i < len(b) && a[i] == b[i] {
+					i++
+				}
+				t.Errorf("%s %s: two runs differ at byte %d: %q vs %q", capName(path), m, i, snippet(a, i), snippet(b, i))
+			}
+		}
+	}
+}
+
+func snippet(s string, i int) string {
+	lo, hi := i-40, i+80
+	if lo < 0 {
+		lo = 0
+	}
+	if hi > len(s) {
+		hi = len(s)
+	}
+	return s[lo:hi]
+}
