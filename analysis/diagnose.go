@@ -8,28 +8,38 @@ import (
 	"github.com/segscope/segscope/report"
 )
 
+// Kind names what a finding of Diagnose is about; it is report.Finding.Kind.
+type Kind string
+
+func (k Kind) String() string { return string(k) }
+
 // Finding kinds of Diagnose.
 const (
-	KindHandshake      = "handshake"
-	KindKeepAlive      = "keepalive_reuse"
-	KindNoKeepAlive    = "no_keepalive"
-	KindPipelining     = "pipelining"
-	KindParallel       = "parallel_conns"
-	KindSlowStart      = "slow_start"
-	KindNagle          = "nagle_delay"
-	KindDelayedAck     = "delayed_ack"
-	KindRetransmission = "retransmission"
-	KindZeroWindow     = "zero_window"
-	KindGap            = "gap"
-	KindHalfClose      = "half_close"
-	KindReset          = "reset"
-	KindTimeWait       = "time_wait"
+	KindHandshake      Kind = "handshake"
+	KindKeepAlive           = "keepalive_reuse"
+	KindNoKeepAlive         = "no_keepalive"
+	KindPipelining          = "pipelining"
+	KindParallel            = "parallel_conns"
+	KindSlowStart           = "slow_start"
+	KindNagle               = "nagle_delay"
+	KindDelayedAck          = "delayed_ack"
+	KindRetransmission      = "retransmission"
+	KindZeroWindow          = "zero_window"
+	KindGap                 = "gap"
+	KindHalfClose           = "half_close"
+	KindReset               = "reset"
+	KindTimeWait            = "time_wait"
 )
+
+// Severity is report.Finding.Severity.
+type Severity string
+
+func (s Severity) String() string { return string(s) }
 
 // Severities of findings.
 const (
-	SevInfo = "info"
-	SevWarn = "warn"
+	SevInfo Severity = "info" // worth knowing
+	SevWarn Severity = "warn" // costs time or data
 )
 
 // maxDetailed bounds the findings of one repeated kind (retransmissions, zero windows);
@@ -70,8 +80,8 @@ type diag struct {
 	out  []report.Finding
 }
 
-func (d *diag) add(frame uint64, kind, sev, text string) {
-	d.out = append(d.out, report.Finding{Conn: d.ci.ID, Frame: frame, Kind: kind, Severity: sev, Text: text})
+func (d *diag) add(frame uint64, kind Kind, sev Severity, text string) {
+	d.out = append(d.out, report.Finding{Conn: d.ci.ID, Frame: frame, Kind: string(kind), Severity: string(sev), Text: text})
 }
 
 func (d *diag) frame(i int) uint64 {

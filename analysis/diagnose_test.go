@@ -19,19 +19,19 @@ func TestDiagnose(t *testing.T) {
 	tests := []struct {
 		name  string
 		build func() *conn
-		want  map[string]string // kind -> substring of its text ("" any)
-		not   []string          // kinds that must not appear
+		want  map[Kind]string // kind -> substring of its text
+		not   []Kind          // kinds that must not appear
 	}{
 		{
 			name:  "one exchange, client closes",
 			build: func() *conn { c := simpleConn(); c.xs[0].KeepAlive = false; return c },
-			want: map[string]string{
+			want: map[Kind]string{
 				KindHandshake:   "took 1.05 ms from SYN to ACK",
 				KindNoKeepAlive: "Connection: close",
 				KindDelayedAck:  "1 ACK-only segment from the server (frame 5) came 41.0 ms after",
 				KindTimeWait:    "the client sent the first FIN (frame 10): an active close",
 			},
-			not: []string{KindKeepAlive, KindPipelining, KindRetransmission, KindReset, KindHalfClose, KindNagle},
+			not: []Kind{KindKeepAlive, KindPipelining, KindRetransmission, KindReset, KindHalfClose, KindNagle},
 		},
 		{
 			name: "keep-alive with pipelining",
@@ -47,12 +47,12 @@ func TestDiagnose(t *testing.T) {
 				c.ci.Close = "open"
 				return c
 			},
-			want: map[string]string{
+			want: map[Kind]string{
 				KindKeepAlive:  "2 requests on one connection",
 				KindPipelining: "depth 2: request 2 was sent while 1 earlier response was still incomplete",
 				KindTimeWait:   "still open",
 			},
-			not: []string{KindNoKeepAlive},
+			not: []Kind{KindNoKeepAlive},
 		},
 		{
 			name: "Nagle and delayed ACK",
@@ -65,7 +65,7 @@ func TestDiagnose(t *testing.T) {
 				c.ci.Close = "open"
 				return c
 			},
-			want: map[string]string{
+			want: map[Kind]string{
 				KindNagle:      "frame 6 (100 bytes) was sent 0.05 ms after the ACK (frame 5) of the previous small segment (frame 4), 40.0 ms after that segment: this suggests Nagle",
 				KindDelayedAck: "suggests delayed ACK",
 			},
@@ -85,8 +85,8 @@ func TestDiagnose(t *testing.T) {
 				c.ci.Close = "open"
 				return c
 			},
-			want: map[string]string{KindKeepAlive: "2 requests"},
-			not:  []string{KindNagle, KindDelayedAck},
+			want: map[Kind]string{KindKeepAlive: "2 requests"},
+			not:  []Kind{KindNagle, KindDelayedAck},
 		},
 		{
 			name: "retransmission timeout and fast retransmit",
@@ -104,8 +104,31 @@ func TestDiagnose(t *testing.T) {
 				c.ci.Close = "open"
 				return c
 			},
-			want: map[string]string{
+			want: map[Kind]string{
 				KindRetransmission: "a fast retransmit",
+			},
+		},
+		{
+			name: "zero window and capture gap",
+			build: func() *conn {
+				c := newConn()
+				c.handshake(ms)
+				c.add(ms, dirC2S, flagACK|flagPSH, 38)
+				c.add(ms, dirS2C, flagACK, 1448)
+				zw := c.add(ms, dirC2S, flagACK, 0, "zero_window")
+				zw.Win = 0
+				c.add(35*ms, dirC2S, flagACK, 0, "window_update")
+				c.skip(dirS2C, 1448)
+				c.add(ms, dirS2C, flagACK, 1448, "previous_segment_not_captured")
+				c.add(ms, dirC2S, flagACK, 0, "acked_unseen_segment")
+				c.exchange(1, "GET", "/", 200, 0, 38, 0, 4344)
+				c.xs[0].HTTP.Verdict = "gap"
+				c.ci.Close = "open"
+				return c
+			},
+			want: map[Kind]string{
+				KindZeroWindow: "frame 6: the client advertised a zero window: its receive buffer was full (the application was not reading fast enough), so the server had to stop sending until frame 7 reopened it 35.0 ms later",
+				KindGap:        "bytes of exchange 1 are missing from the capture; 1 segment follows a hole",
 			},
 		},
 		{
@@ -118,8 +141,8 @@ func TestDiagnose(t *testing.T) {
 				c.ci.Close = "rst"
 				return c
 			},
-			want: map[string]string{KindReset: "the server reset the connection (RST): an abortive close"},
-			not:  []string{KindTimeWait},
+			want: map[Kind]string{KindReset: "the server reset the connection (RST): an abortive close"},
+			not:  []Kind{KindTimeWait},
 		},
 		{
 			name: "half-close",
@@ -133,7 +156,7 @@ func TestDiagnose(t *testing.T) {
 				c.add(ms, dirC2S, flagACK, 0)
 				return c
 			},
-			want: map[string]string{
+			want: map[Kind]string{
 				KindHalfClose: "after the client's FIN (frame 5) the server still sent 500 bytes",
 				KindTimeWait:  "the client sent the first FIN",
 			},
@@ -159,7 +182,7 @@ func TestDiagnose(t *testing.T) {
 				c.ci.Close = "open"
 				return c
 			},
-			want: map[string]string{
+			want: map[Kind]string{
 				KindSlowStart: "75 data segments in 4 flights (bursts separated by at least half a round trip): 10, 20, 40, 5 segments; growing about twice per round trip suggests slow start (initial window about 10 segments)",
 			},
 		},
@@ -171,7 +194,7 @@ func TestDiagnose(t *testing.T) {
 				c.ci.Close = "open"
 				return c
 			},
-			want: map[string]string{KindHandshake: "not captured"},
+			want: map[Kind]string{KindHandshake: "not captured"},
 		},
 	}
 	for _, tt := range tests {
@@ -183,7 +206,7 @@ func TestDiagnose(t *testing.T) {
 			for kind, sub := range tt.want {
 				found := false
 				for _, f := range fs {
-					if f.Kind == kind && strings.Contains(f.Text, sub) {
+					if f.Kind == string(kind) && strings.Contains(f.Text, sub) {
 						found = true
 					}
 				}
@@ -193,13 +216,13 @@ func TestDiagnose(t *testing.T) {
 			}
 			for _, kind := range tt.not {
 				for _, f := range fs {
-					if f.Kind == kind {
+					if f.Kind == string(kind) {
 						t.Errorf("unexpected finding %s: %s", kind, f.Text)
 					}
 				}
 			}
 			for _, f := range fs {
-				if f.Conn != 1 || (f.Severity != SevInfo && f.Severity != SevWarn) {
+				if f.Conn != 1 || (f.Severity != string(SevInfo) && f.Severity != string(SevWarn)) {
 					t.Errorf("finding %+v", f)
 				}
 			}

@@ -182,3 +182,31 @@ func TestOffIndex(t *testing.T) {
 		}
 	}
 }
+
+func TestLadderWindowAndPipelining(t *testing.T) {
+	c := newConn()
+	c.handshake(ms)
+	c.add(ms, dirC2S, flagACK|flagPSH, 38)    // 4 request 1
+	c.add(ms/10, dirC2S, flagACK|flagPSH, 38) // 5 request 2, pipelined
+	c.add(ms, dirS2C, flagACK, 1448)          // 6 response 1 starts
+	zw := c.add(ms, dirC2S, flagACK, 0, "zero_window")
+	zw.Win = 0                                        // 7
+	c.add(35*ms, dirC2S, flagACK, 0, "window_update") // 8
+	c.add(ms, dirS2C, flagACK|flagPSH, 552)           // 9 end of response 1
+	c.add(ms, dirS2C, flagACK|flagPSH, 100)           // 10 response 2
+	c.exchange(1, "GET", "/a", 200, 0, 38, 0, 2000)
+	c.exchange(2, "GET", "/b", 200, 38, 76, 2000, 2100)
+	evs := Ladder(&c.ci, c.segs, c.xs, 0)
+	for frame, sub := range map[uint64]string{
+		5:  "GET /b (request 2): sent before response 1 was complete (pipelined)",
+		6:  "200 OK (response 1, 2,000 bytes)",
+		7:  "zero window: the client's receive buffer is full",
+		8:  "window update",
+		9:  "end of response 1",
+		10: "200 OK (response 2, 100 bytes)",
+	} {
+		if got := notesOf(evs, frame); !strings.Contains(got, sub) {
+			t.Errorf("frame %d notes = %q, want %q in them", frame, got, sub)
+		}
+	}
+}
