@@ -112,6 +112,7 @@ func FuzzSplit(f *testing.F) {
 //   - net/http trims CR and other ASCII space at the end of header values; we
 //     keep control bytes and flag invalid_header_value;
 //   - trailers are not compared;
+//   - net/http accepts a signed status code ("+00"); we want 3DIGIT;
 //   - net/http keeps one of several identical Content-Length fields; we keep all;
 //   - an empty request-target (net/http takes 'CONNECT  HTTP/1.1') is not a request line;
 //   - net/http keeps whitespace before the colon in response field names; we trim it;
@@ -171,6 +172,9 @@ func FuzzNetHTTP(f *testing.F) {
 		if err != nil {
 			return
 		}
+		if len(resp.Status) < 3 || strings.Trim(resp.Status[:3], "0123456789") != "" {
+			return // net/http takes a sign in the status code ("+00"); RFC 9112 wants 3DIGIT
+		}
 		if !parseVersion([]byte(resp.Proto)) || req.Method == "CONNECT" || resp.StatusCode == 101 || (resp.StatusCode >= 100 && resp.StatusCode < 200) {
 			return // net/http does not read those the way a proxy sees them
 		}
@@ -185,6 +189,9 @@ func FuzzNetHTTP(f *testing.F) {
 			t.Fatalf("net/http accepted response %q; we paired none", respb)
 		}
 		rm := rx.Resp
+		if slices.Contains(rm.Anomalies, AnomSpaceBeforeColon) {
+			return // net/http keeps "Name :" as a different field; we trim, so framing may differ
+		}
 		if rm.Status != resp.StatusCode || rm.Version != resp.Proto {
 			t.Fatalf("status %d %q, net/http %d %q", rm.Status, rm.Version, resp.StatusCode, resp.Proto)
 		}

@@ -70,6 +70,9 @@ type half struct {
 	holdEx     *Exchange
 	holdBroken bool
 
+	arena []byte // field lines of the current head or trailer block
+	spans []span
+
 	enc     []byte // encoded body kept for decoding
 	encOver bool
 	decode  bool
@@ -130,6 +133,8 @@ func (p *Parser) Reset() {
 			pend:  h.pend[:0],
 			hold:  h.hold[:0],
 			enc:   h.enc[:0],
+			arena: h.arena[:0],
+			spans: h.spans[:0],
 			sniff: h.sniff[:0],
 		}
 	}
@@ -352,27 +357,29 @@ func (p *Parser) head(h *half, data []byte) int {
 		return n
 	}
 	h.nlines++
-	p.fieldLine(h, content, &h.msg.Headers)
+	p.fieldLine(h, content)
 	return n
 }
 
 // fieldLine parses one header or trailer line (without its line ending).
-func (p *Parser) fieldLine(h *half, content []byte, dst *[]Header) {
+// Fields are collected in h.arena and turned into strings, with one
+// allocation, by materialise.
+func (p *Parser) fieldLine(h *half, content []byte) {
 	m := h.msg
 	if content[0] == ' ' || content[0] == '\t' {
 		m.flag(AnomObsFold)
-		hs := *dst
-		if len(hs) == 0 {
+		if len(h.spans) == 0 {
 			return
 		}
-		prev := &hs[len(hs)-1]
 		// As textproto does: one space, then the trimmed continuation; the
 		// value is trimmed on the left only.
-		v := prev.Value + " " + trimOWS(string(content))
-		for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
-			v = v[1:]
+		sp := &h.spans[len(h.spans)-1]
+		h.arena = append(h.arena[:sp.ve], ' ')
+		h.arena = append(h.arena, trimOWSBytes(content)...)
+		sp.ve = int32(len(h.arena))
+		for sp.vs < sp.ve && (h.arena[sp.vs] == ' ' || h.arena[sp.vs] == '\t') {
+			sp.vs++
 		}
-		prev.Value = v
 		return
 	}
 	colon := bytes.IndexByte(content, ':')
@@ -411,12 +418,40 @@ func (p *Parser) fieldLine(h *half, content []byte, dst *[]Header) {
 		m.flag(AnomHeadersTooLarge)
 		return
 	}
-	if len(*dst) >= p.lim.MaxHeaders {
+	if len(h.spans) >= p.lim.MaxHeaders {
 		m.flag(AnomTooManyHeaders)
 		return
 	}
-	s := string(content)
-	*dst = append(*dst, Header{Name: s[:ne], Value: s[vs:ve]})
+	base := int32(len(h.arena))
+	h.arena = append(h.arena, content[:ve]...)
+	h.spans = append(h.spans, span{ns: base, ne: base + int32(ne), vs: base + int32(vs), ve: base + int32(ve)})
+}
+
+// span locates one field in half.arena.
+type span struct{ ns, ne, vs, ve int32 }
+
+// materialise turns the collected fields into dst with one allocation.
+func (h *half) materialise(dst *[]Header) {
+	if len(h.spans) == 0 {
+		h.arena = h.arena[:0]
+		return
+	}
+	s := string(h.arena)
+	for _, sp := range h.spans {
+		*dst = append(*dst, Header{Name: s[sp.ns:sp.ne], Value: s[sp.vs:sp.ve]})
+	}
+	h.arena = h.arena[:0]
+	h.spans = h.spans[:0]
+}
+
+func trimOWSBytes(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
 }
 
 // resync scans for a plausible start line, line by line, looking at the last
@@ -529,7 +564,11 @@ func (p *Parser) startLine(h *half, line []byte, off uint64, frame uint64, ts in
 		ex.Req = &ex.reqMsg
 		m = ex.Req
 		h.ex = ex
-		m.Method, m.URI, m.Version = string(method), string(uri), string(version)
+		// One allocation for the whole line.
+		ls := string(content)
+		m.Method = ls[:len(method)]
+		m.URI = ls[len(method)+1 : len(method)+1+len(uri)]
+		m.Version = ls[len(ls)-len(version):]
 		if !known {
 			m.flag(AnomUnknownMethod)
 		}
@@ -542,7 +581,8 @@ func (p *Parser) startLine(h *half, line []byte, off uint64, frame uint64, ts in
 		ex.Resp = &ex.respMsg
 		m = ex.Resp
 		h.ex = ex
-		m.Version, m.Status, m.Reason = string(version), status, string(reason)
+		ls := string(content)
+		m.Version, m.Status, m.Reason = ls[:len(version)], status, ls[len(ls)-len(reason):]
 	}
 	if m.Version != "HTTP/1.1" && m.Version != "HTTP/1.0" {
 		m.flag(AnomUnknownVersion)
@@ -621,6 +661,7 @@ func (p *Parser) headDone(h *half) {
 	m, ex := h.msg, h.ex
 	m.HeaderEnd = h.off
 	m.HeadEndTS = p.ts
+	h.materialise(&m.Headers)
 	m.headSeen = true
 	http10 := m.Version == "HTTP/1.0"
 	nHost := summarise(m)
@@ -899,7 +940,7 @@ func (p *Parser) trailer(h *half, data []byte) int {
 		return n
 	}
 	h.headBytes += len(line)
-	p.fieldLine(h, content, &h.msg.Trailers)
+	p.fieldLine(h, content)
 	return n
 }
 
@@ -937,8 +978,11 @@ func (p *Parser) msgDone(h *half, complete bool) {
 	}
 	m.EndOff = h.off
 	if !m.headSeen {
+		h.materialise(&m.Headers)
 		m.HeaderEnd = h.off
 		summarise(m)
+	} else {
+		h.materialise(&m.Trailers)
 	}
 	m.Complete = complete
 	if m.ContentEncoding == "" || isIdentity(m.ContentEncoding) {
@@ -1122,11 +1166,20 @@ func (p *Parser) Gap(dir Dir, n uint64, ts int64) {
 			}
 			return
 		}
-		m.GapBytes += n
-		h.off += n
-		m.LastTS = ts
-		p.msgDone(h, false)
-		h.st = stResync
+		if h.st == stBody {
+			// The body ends inside the gap: the message is delimited, the
+			// start of the next one is lost.
+			r := uint64(h.remain)
+			m.GapBytes += r
+			h.off += r
+			h.remain = 0
+			p.msgDone(h, true)
+			h.off += n - r
+		} else {
+			m.GapBytes += n
+			p.msgDone(h, false)
+			h.off += n
+		}
 	case stClose:
 		h.msg.GapBytes += n
 		h.off += n
