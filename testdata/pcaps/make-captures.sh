@@ -115,6 +115,7 @@ nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 newns() {
 	ip netns add "$1"
 	nsx "$1" ip link set lo up
+	nsx "$1" sysctl -qw net.ipv4.tcp_ecn=0 # no ECN: same TCP options on every kernel
 	nsx "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
 		net.ipv6.conf.default.router_solicitations=0 net.ipv6.conf.all.router_solicitations=0
 }
@@ -275,7 +276,7 @@ new_log_lines() {
 		tail -n +$((${MARK[$f]:-0} + 1)) "$f" | awk -F'\t' -v OFS='\t' -v src="$src" '
 			NF >= 10 {
 				note = $10
-				if (src == "nginx") {
+				if (src ~ /nginx$/) {
 					if ($9 == "-") $9 = 0
 					note = (note == "te=chunked") ? "resp_te:chunked" : "-"
 				}
@@ -327,6 +328,7 @@ finish() {
 	make_expect "$NAME" "$FILE"
 	mv -f "$FILE" "$OUT/"
 	local f=$OUT/$(basename "$FILE")
+	chmod 644 "$f"
 	printf '   %-22s %8d bytes %5s packets\n' "$(basename "$f")" "$(stat -c %s "$f")" \
 		"$(tshark -r "$f" 2>/dev/null | wc -l)" >&2
 }
@@ -518,7 +520,7 @@ cap_parallel() {
 # ---- impaired path: TAP devices bridged by tools/tapfwd ----------------------------------
 # sgt-lc (10.77.0.11, tap sgt-tapa) <-> tapfwd <-> sgt-ls (10.77.0.12, tap sgt-tapb)
 # The plan impairs the server->client data frames (b2a), numbered from 1:
-LOSS_PLAN='b2a:drop=8,40,41;b2a:swap=15,60;b2a:dup=25;b2a:delay=80@20ms'
+LOSS_PLAN='b2a:dup=5;b2a:drop=8,40,41;b2a:swap=15,60;b2a:delay=80@20ms'
 cap_loss-reorder() {
 	say "capture loss-reorder (tapfwd plan $LOSS_PLAN)"
 	newns sgt-lc
@@ -555,6 +557,8 @@ cap_loss-reorder() {
 	cap_stop
 	cp "$OUT/loss-reorder.expect.tsv" "$OUT/loss-reorder-server.expect.tsv"
 	mv -f "$srvfile" "$OUT/"
+	printf '   %-22s %8d bytes %5s packets\n' loss-reorder-server.pcap "$(stat -c %s "$OUT/loss-reorder-server.pcap")" \
+		"$(tshark -r "$OUT/loss-reorder-server.pcap" 2>/dev/null | wc -l)" >&2
 	EXTRA_LOGS=
 }
 
@@ -563,7 +567,6 @@ cap_loss-reorder() {
 # Both ends run with net.ipv4.ip_no_pmtu_disc=1, so their TCP segments (MSS 8960)
 # leave without DF and sgt-fr1/sgt-fr2 fragment them onto the 1500-byte link.
 cap_fragmented() {
-	say "capture fragmented"
 	local ns
 	for ns in sgt-fc sgt-fr1 sgt-fr2 sgt-fs; do newns $ns; done
 	nsx sgt-fc sysctl -qw net.ipv4.ip_no_pmtu_disc=1

@@ -174,7 +174,8 @@ type writer struct {
 func (w *writer) write(f []byte) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if _, err := syscall.Write(w.fd, f); err != nil {
+	// EIO: the peer device is not up yet (before the script configures it)
+	if _, err := syscall.Write(w.fd, f); err != nil && err != syscall.EIO {
 		log.Printf("write: %v", err)
 	}
 }
