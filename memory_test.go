@@ -69,13 +69,13 @@ type memSlot struct {
 }
 
 type memGen struct {
-	slots     [memSlots]memSlot
-	next      int    // slot to play next
-	conns     uint64 // HTTP connections started
-	reqs      uint64 // HTTP requests generated
-	resps     uint64 // HTTP responses generated
-	syns      uint64 // SYN-only connections
-	srv       netip.AddrPort
+	slots [memSlots]memSlot
+	next  int    // slot to play next
+	conns uint64 // HTTP connections started
+	reqs  uint64 // HTTP requests generated
+	resps uint64 // HTTP responses generated
+	syns  uint64 // SYN-only connections
+	srv   netip.AddrPort
 }
 
 func (g *memGen) start(s *memSlot) {
