@@ -73,7 +73,7 @@ func canon(x *Exchange) string {
 		for _, h := range m.Trailers {
 			fmt.Fprintf(&b, "    trailer %q: %q\n", h.Name, h.Value)
 		}
-		if m.Body != nil {
+		if len(m.Body) > 0 {
 			fmt.Fprintf(&b, "    body %q\n", m.Body)
 		}
 	}
