@@ -96,7 +96,11 @@ func benchRead(b *testing.B, file []byte) {
 
 func BenchmarkReadPcap(b *testing.B)     { benchRead(b, bigCapture(false, 20000)) }
 func BenchmarkReadPcapng(b *testing.B)   { benchRead(b, bigCapture(true, 20000)) }
-func BenchmarkReadPcapGzip(b *testing.B) { benchRead(b, gzipBytes(bigCapture(false, 20000))) }
+func BenchmarkReadPcapGzip(b *testing.B) {
+	file := bigCapture(false, 20000)
+	benchRead(b, gzipBytes(file))
+	b.SetBytes(int64(len(file))) // MB/s of uncompressed capture
+}
 
 // BenchmarkReadSharedCorpus reads all files of the shared corpus (from memory).
 func BenchmarkReadSharedCorpus(b *testing.B) {
@@ -157,5 +161,35 @@ func BenchmarkWritePcapng(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		w.WritePacket(Info{TS: 1, LinkType: 1, OrigLen: 1514}, data)
+	}
+}
+
+// BenchmarkOpenSharedCorpus reads every file of the shared corpus from disk with Open.
+func BenchmarkOpenSharedCorpus(b *testing.B) {
+	files := sharedPcaps(b)
+	var total int64
+	for _, p := range files {
+		st, err := os.Stat(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		total += st.Size()
+	}
+	b.SetBytes(total)
+	b.ReportAllocs()
+	for b.Loop() {
+		src, err := OpenFiles(files)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if _, err := src.Next(); err != nil {
+				if err != io.EOF {
+					b.Fatal(err)
+				}
+				break
+			}
+		}
+		src.Close()
 	}
 }

@@ -340,6 +340,14 @@ func (r *Reader) Frames() uint64 { return r.frame }
 // the available bytes and the error from the underlying reader (io.EOF and
 // io.ErrUnexpectedEOF both mean the data ended).
 func (in *input) peek(n int) ([]byte, error) {
+	if n > in.br.Size() {
+		// cannot happen with the buffer sizes used (all records fit), but be exact anyway
+		b, err := in.br.Peek(in.br.Size())
+		if err == nil {
+			err = errBufferTooSmall
+		}
+		return b, err
+	}
 	b, err := in.br.Peek(n)
 	if len(b) == n {
 		return b, nil
@@ -367,6 +375,8 @@ func (in *input) discard() error {
 	}
 	return nil
 }
+
+var errBufferTooSmall = errors.New("record larger than the read buffer")
 
 func isEnd(err error) bool { return err == io.EOF || err == io.ErrUnexpectedEOF }
 

@@ -220,6 +220,9 @@ func TestSynthetic(t *testing.T) {
 
 // TestSyntheticMatchesTshark checks our reading of the synthetic files against tshark's.
 func TestSyntheticMatchesTshark(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: runs tshark on each case")
+	}
 	dir := t.TempDir()
 	for i, c := range syntheticCases() {
 		t.Run(c.name, func(t *testing.T) {
@@ -535,5 +538,31 @@ func TestBlockLargerThanBuffer(t *testing.T) {
 	var te *TruncatedError
 	if len(got) != 1 || !errors.As(err, &te) || te.Offset != int64(cut) {
 		t.Fatalf("cut at %d: %d frames, %v", cut, len(got), err)
+	}
+}
+
+// TestTruncatedGzip: a gzip stream cut short gives the frames decompressed so far, then
+// a *TruncatedError.
+func TestTruncatedGzip(t *testing.T) {
+	var recs []pcapRec
+	for i := range 2000 {
+		recs = append(recs, pcapRec{sec: t0, data: frameData(i, 100+i%50)})
+	}
+	gz := gzipBytes(pcapFile{snaplen: 65535, link: 1, recs: recs}.bytes())
+	for _, cut := range []int{len(gz) / 3, len(gz) / 2, len(gz) - 9} {
+		src, err := NewReader(bytes.NewReader(gz[:cut]), "x.pcap.gz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := readAll(t, src)
+		var te *TruncatedError
+		if !errors.As(err, &te) || te.Frame != uint64(len(got)+1) {
+			t.Errorf("gzip cut at %d of %d: %d frames, error %v", cut, len(gz), len(got), err)
+		}
+		for i, f := range got {
+			if !bytes.Equal(f.Data, recs[i].data) {
+				t.Fatalf("frame %d differs", i+1)
+			}
+		}
 	}
 }

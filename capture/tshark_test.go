@@ -149,6 +149,9 @@ func sharedPcaps(t testing.TB) []string {
 // TestSharedCorpusMatchesTshark reads every capture of the shared corpus and compares
 // every frame's number, timestamp and lengths with tshark's.
 func TestSharedCorpusMatchesTshark(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: runs tshark on each capture")
+	}
 	for _, p := range sharedPcaps(t) {
 		t.Run(strings.TrimPrefix(p, filepath.Join("..", "..", "shared", "pcaps")+"/"), func(t *testing.T) {
 			t.Parallel()
