@@ -94,8 +94,8 @@ func benchRead(b *testing.B, file []byte) {
 	}
 }
 
-func BenchmarkReadPcap(b *testing.B)     { benchRead(b, bigCapture(false, 20000)) }
-func BenchmarkReadPcapng(b *testing.B)   { benchRead(b, bigCapture(true, 20000)) }
+func BenchmarkReadPcap(b *testing.B)   { benchRead(b, bigCapture(false, 20000)) }
+func BenchmarkReadPcapng(b *testing.B) { benchRead(b, bigCapture(true, 20000)) }
 func BenchmarkReadPcapGzip(b *testing.B) {
 	file := bigCapture(false, 20000)
 	benchRead(b, gzipBytes(file))
