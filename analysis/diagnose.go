@@ -16,19 +16,20 @@ func (k Kind) String() string { return string(k) }
 // Finding kinds of Diagnose.
 const (
 	KindHandshake      Kind = "handshake"
-	KindKeepAlive           = "keepalive_reuse"
-	KindNoKeepAlive         = "no_keepalive"
-	KindPipelining          = "pipelining"
-	KindParallel            = "parallel_conns"
-	KindSlowStart           = "slow_start"
-	KindNagle               = "nagle_delay"
-	KindDelayedAck          = "delayed_ack"
-	KindRetransmission      = "retransmission"
-	KindZeroWindow          = "zero_window"
-	KindGap                 = "gap"
-	KindHalfClose           = "half_close"
-	KindReset               = "reset"
-	KindTimeWait            = "time_wait"
+	KindKeepAlive      Kind = "keepalive_reuse"
+	KindNoKeepAlive    Kind = "no_keepalive"
+	KindPipelining     Kind = "pipelining"
+	KindParallel       Kind = "parallel_conns"
+	KindSlowStart      Kind = "slow_start"
+	KindNagle          Kind = "nagle_delay"
+	KindDelayedAck     Kind = "delayed_ack"
+	KindRetransmission Kind = "retransmission"
+	KindZeroWindow     Kind = "zero_window"
+	KindGap            Kind = "gap"
+	KindHalfClose      Kind = "half_close"
+	KindReset          Kind = "reset"
+	KindTimeWait       Kind = "time_wait"
+	KindTruncated      Kind = "log_truncated"
 )
 
 // Severity is report.Finding.Severity.
@@ -69,6 +70,9 @@ func Diagnose(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo) []report.Findin
 	d.halfClose()
 	d.reset()
 	d.timeWait()
+	if ci.Truncated {
+		d.add(0, KindTruncated, SevWarn, "the segment log of this connection filled up after "+strconv.Itoa(len(segs))+" segments: findings cover only those")
+	}
 	return d.out
 }
 

@@ -331,6 +331,10 @@ func Ladder(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo, maxRows int) []re
 			Notes: ns,
 		})
 	}
+	if ci.Truncated && len(evs) > 0 {
+		last := &evs[len(evs)-1]
+		last.Notes = append(last.Notes, "segment log full: later segments of this connection are not shown")
+	}
 	if maxRows > 0 {
 		evs = collapse(evs, segs, maxRows)
 	}

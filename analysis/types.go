@@ -61,6 +61,9 @@ type ConnInfo struct {
 	Closer        int    // -1 unknown, 0 client, 1 server
 	HalfClosed    bool
 	ParallelConns int // connections to the same server that overlapped this one in time, this one included
+	// Truncated says the segment log stopped early (the recorder's bound): the ladder
+	// and the findings cover only the segments before that point.
+	Truncated bool
 }
 
 // ExchangeInfo is what the pipeline keeps of one completed HTTP exchange of a recorded
