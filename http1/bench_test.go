@@ -117,3 +117,22 @@ func TestResetNoAlloc(t *testing.T) {
 		t.Errorf("%v allocations per connection, want <= 4", a)
 	}
 }
+
+// BenchmarkResyncBinary measures scanning for a start line through 1 MiB of
+// binary bytes (a capture that started inside a large body).
+func BenchmarkResyncBinary(b *testing.B) {
+	data := make([]byte, 1<<20)
+	for i := range data {
+		data[i] = byte(i * 7919 >> 3)
+	}
+	h := &nopHandler{}
+	p := NewParser(h, Limits{})
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p.Reset()
+		feedSegments(p, S2C, data, 1448)
+		p.Finish(0)
+	}
+}

@@ -157,3 +157,20 @@ func TestStrings(t *testing.T) {
 		t.Error("String methods disagree with the JSON names")
 	}
 }
+
+// TestDecoderReuse decodes several bodies of each coding on one parser, so
+// the reused readers are exercised.
+func TestDecoderReuse(t *testing.T) {
+	text := "the quick brown fox jumps over the lazy dog, again and again"
+	var req, resp string
+	var ws []want
+	for i := 0; i < 2; i++ {
+		for _, c := range []struct{ ce, body string }{{"gzip", gz(text)}, {"deflate", zl(text)}, {"deflate", rawDeflate(text)}, {"br", br(text)}} {
+			req += get
+			resp += withBody("HTTP/1.1 200 OK\r\nContent-Encoding: "+c.ce+"\r\n", c.body)
+			ws = append(ws, want{verdict: "complete", status: 200, respBody: int64(len(c.body)), decoded: int64(len(text))})
+		}
+	}
+	r, _ := runOps(Limits{DecodeBodies: true}, c2s(req), s2c(resp))
+	check(t, "decoder reuse", r.xs, ws)
+}
