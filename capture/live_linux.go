@@ -47,6 +47,7 @@ type Live struct {
 	link     LinkType
 	cooked   bool
 	snaplen  int
+	room     int     // bytes of packet kept after the cooked header, if any
 	loop     []int32 // ifindexes of loopback devices
 	file     *os.File
 	rc       syscall.RawConn
@@ -141,13 +142,15 @@ func OpenLive(iface string, cfg LiveConfig) (*Live, error) {
 		l.file.Close()
 		return nil, liveErr(iface, "socket", err)
 	}
-	off := 0
+	// the snaplen counts the cooked header, as in libpcap
+	off, room := 0, snaplen
 	if l.cooked {
-		off = sllHeaderLen
+		off, room = sllHeaderLen, max(snaplen-sllHeaderLen, 0)
 	}
-	l.buf = make([]byte, off+snaplen)
+	l.buf = make([]byte, off+room+1)
 	l.iov.Base = &l.buf[off]
-	l.iov.SetLen(snaplen)
+	l.iov.SetLen(room)
+	l.room = room
 	l.msg.Name = (*byte)(unsafe.Pointer(&l.sa))
 	l.msg.Iov = &l.iov
 	l.msg.Iovlen = 1
@@ -261,7 +264,7 @@ func (l *Live) Next() (Frame, error) {
 			continue // lo delivers each packet twice, outgoing and incoming; keep one, like tcpdump
 		}
 		orig := l.n
-		caplen := min(orig, l.snaplen)
+		caplen := min(orig, l.room)
 		data := l.buf[:caplen]
 		if l.cooked {
 			h := l.buf[:sllHeaderLen]
