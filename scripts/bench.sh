@@ -29,6 +29,9 @@
 #
 # Usage: scripts/bench.sh [--small|--large] [--file PCAP] [--rounds N] [--peers|--no-peers]
 #                         [--no-tcpflow] [--startup-runs N] [--no-startup] [--no-truth]
+#                         [--rev GITREV]
+#   --rev builds segscope from that commit (git archive into the temp dir) instead of the
+#   working tree: numbers for a named commit while the tree is being edited.
 set -euo pipefail
 
 SELF=$(readlink -f "$0")
@@ -42,6 +45,7 @@ TCPFLOW=1
 STARTUP=1
 STARTUP_RUNS=50
 TRUTH=1
+REV=
 while (($#)); do
   case $1 in
     --small) SIZE=small; shift ;;
@@ -54,6 +58,7 @@ while (($#)); do
     --startup-runs) STARTUP_RUNS=$2; shift 2 ;;
     --no-startup) STARTUP=0; shift ;;
     --no-truth) TRUTH=0; shift ;;
+    --rev) REV=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$SELF" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: error: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -95,14 +100,27 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---- build ------------------------------------------------------------------------------
-log "building segscope"
-(cd "$ROOT" && go build -o "$TMP/segscope" ./cmd/segscope)
-(cd "$ROOT" && go build -o "$TMP/truthcheck" ./scripts/truthcheck)
-SEG=$TMP/segscope
-COMMIT=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [[ -n $(cd "$ROOT" && git status --porcelain --untracked-files=no 2>/dev/null) ]]; then
-  COMMIT="$COMMIT (+ uncommitted changes)"
+SRC=$ROOT
+if [[ -n $REV ]]; then
+  mkdir -p "$TMP/src"
+  (cd "$ROOT" && git archive "$REV") | tar -x -C "$TMP/src"
+  SRC=$TMP/src
+  COMMIT=$(cd "$ROOT" && git rev-parse --short "$REV")
+else
+  COMMIT=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+  if [[ -n $(cd "$ROOT" && git status --porcelain --untracked-files=no 2>/dev/null) ]]; then
+    COMMIT="$COMMIT (+ uncommitted changes)"
+  fi
 fi
+log "building segscope ($COMMIT)"
+(cd "$SRC" && go build -o "$TMP/segscope" ./cmd/segscope)
+# the truth checker from the working tree if it is there (it may be newer than REV)
+if [[ -f $ROOT/scripts/truthcheck/main.go ]]; then
+  (cd "$ROOT" && go build -o "$TMP/truthcheck" ./scripts/truthcheck)
+else
+  (cd "$SRC" && go build -o "$TMP/truthcheck" ./scripts/truthcheck)
+fi
+SEG=$TMP/segscope
 
 # ---- packet count -----------------------------------------------------------------------
 PACKETS=
@@ -150,12 +168,12 @@ run1() {
     esac
   done
   t0=${EPOCHREALTIME/[.,]/}
-  /usr/bin/time -f '%M' -o "$TMP/time" "${args[@]}" >/dev/null 2>"$TMP/stderr" || rc=$?
+  /usr/bin/time -f '%M %U %S' -o "$TMP/time" "${args[@]}" >/dev/null 2>"$TMP/stderr" || rc=$?
   t1=${EPOCHREALTIME/[.,]/}
   if ((rc != 0)); then
     log "${NAMES[$i]} exited with status $rc:"; tail -5 "$TMP/stderr" >&2
   fi
-  rss=$(tail -1 "$TMP/time")
+  rss=$(tail -1 "$TMP/time")   # "peak_rss_kib user_s sys_s"
   echo "$((t1 - t0)) $rss" >>"$TMP/res.$i"
   [[ ${args[0]} != tcpflow ]] || rm -rf "$TMP/tcpflow"
 }
@@ -185,22 +203,24 @@ echo
 T0=$(median <"$TMP/res.0")
 TSH=
 for i in "${!NAMES[@]}"; do [[ ${NAMES[$i]} == tshark* ]] && TSH=$(median <"$TMP/res.$i"); done
-printf '| tool | command | wall s | MB/s | packets/s | peak RSS MiB | time ÷ segscope http |%s\n' "$([[ -n $TSH ]] && echo ' tshark ÷ tool |')"
-printf '|---|---|---:|---:|---:|---:|---:|%s\n' "$([[ -n $TSH ]] && echo '---:|')"
+printf '| tool | command | wall s | CPU s | MB/s | packets/s | peak RSS MiB | time ÷ segscope http |%s\n' "$([[ -n $TSH ]] && echo ' tshark ÷ tool |')"
+printf '|---|---|---:|---:|---:|---:|---:|---:|%s\n' "$([[ -n $TSH ]] && echo '---:|')"
 for i in "${!NAMES[@]}"; do
   us=$(awk '{print $1}' "$TMP/res.$i" | median)
   rss=$(awk '{print $2}' "$TMP/res.$i" | median)
-  awk -v name="${NAMES[$i]}" -v cmd="${CMDS[$i]}" -v us="$us" -v rss="$rss" -v b="$BYTES" \
+  cpu=$(awk '{print $3 + $4}' "$TMP/res.$i" | median)
+  awk -v name="${NAMES[$i]}" -v cmd="${CMDS[$i]}" -v us="$us" -v rss="$rss" -v cpu="$cpu" -v b="$BYTES" \
       -v p="$PACKETS" -v t0="$T0" -v tsh="$TSH" 'BEGIN {
     s = us / 1e6; if (s <= 0) s = 1e-6
-    printf "| %s | `%s` | %.3f | %.0f | %.3f M | %.1f | %.2f× |", name, cmd, s, b / 1e6 / s, p / s / 1e6, rss / 1024, us / t0
+    printf "| %s | `%s` | %.3f | %.2f | %.0f | %.3f M | %.1f | %.2f× |", name, cmd, s, cpu, b / 1e6 / s, p / s / 1e6, rss / 1024, us / t0
     if (tsh != "") printf " %.1f× |", tsh / us
     printf "\n"
   }'
 done
 echo
-echo "wall s: median wall-clock seconds; MB/s: 10^6 bytes of capture file per second; packets/s in millions;"
-echo "peak RSS: median of /usr/bin/time's maximum resident set size."
+echo "wall s: median wall-clock seconds; CPU s: median user+sys seconds (10 ms resolution; steadier than wall"
+echo "time on a busy machine); MB/s: 10^6 bytes of capture file per wall second; packets/s in millions;"
+echo "peak RSS: median of /usr/bin/time's maximum resident set size; ratios are of wall times."
 
 # ---- start-up ---------------------------------------------------------------------------
 if ((STARTUP)); then
