@@ -24,9 +24,9 @@ var captureViews = []struct {
 	maxRows int
 }{
 	// The project's own captures (testdata/pcaps/make-captures.sh). They are recorded
-	// from real traffic, so every regeneration changes times and IP ids: their golden
-	// files are created with -update once the captures are committed, and skipped until
-	// then.
+	// from real traffic, so each regeneration changes times and IP ids: their golden
+	// files are created with -update (and reviewed) once the captures are settled; a
+	// row without a golden file is skipped.
 	{"../../testdata/pcaps/keepalive.pcap", segscope.ModeAnatomy, 1, 0},
 	{"../../testdata/pcaps/keepalive.pcap", segscope.ModeLadder, 1, 0},
 	{"../../testdata/pcaps/keepalive.pcap", segscope.ModeDiagnose, 0, 0},
@@ -38,6 +38,13 @@ var captureViews = []struct {
 	{"../../testdata/pcaps/chunked.pcap", segscope.ModeLadder, 1, 10},
 	{"../../testdata/pcaps/http10-close.pcap", segscope.ModeDiagnose, 0, 0},
 	{"../../testdata/pcaps/post.pcap", segscope.ModeAnatomy, 1, 0},
+	{"../../testdata/pcaps/ipv6.pcap", segscope.ModeAnatomy, 1, 0},
+	{"../../testdata/pcaps/loss-reorder.pcap", segscope.ModeAnatomy, 1, 0},
+	{"../../testdata/pcaps/loss-reorder.pcap", segscope.ModeLadder, 1, 12},
+	{"../../testdata/pcaps/loss-reorder.pcap", segscope.ModeDiagnose, 0, 0},
+	{"../../testdata/pcaps/loss-reorder-server.pcap", segscope.ModeDiagnose, 0, 0},
+	{"../../testdata/pcaps/snaplen.pcap", segscope.ModeAnatomy, 1, 0},
+	{"../../testdata/pcaps/port-reuse.pcap", segscope.ModeDiagnose, 0, 0},
 	// The shared corpus of other projects' captures.
 	{"../../../shared/pcaps/zeek/pipelined-requests.pcap", segscope.ModeLadder, 1, 0},
 	{"../../../shared/pcaps/zeek/pipelined-requests.pcap", segscope.ModeDiagnose, 0, 0},
