@@ -220,7 +220,14 @@ func (r *Reader) start(src io.Reader, closer io.Closer, name string) error {
 	switch le := binary.LittleEndian.Uint32(magic); le {
 	case 0x0A0D0D0A:
 		in.format = formatPcapng
-		err = nil // the SHB is read by the first Next
+		// the SHB is read by the first Next; check its byte-order magic now
+		h, perr := in.peek(12)
+		if perr != nil {
+			return in.readErr(perr, len(h), 0, "")
+		}
+		if bom := binary.LittleEndian.Uint32(h[8:]); bom != 0x1A2B3C4D && bom != 0x4D3C2B1A {
+			return fmt.Errorf("%s: %w", name, ErrNotCapture)
+		}
 	case 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1, 0xa1b2cd34, 0x34cdb2a1:
 		in.format = formatPcap
 		err = r.pcapHeader(in, le)

@@ -357,6 +357,7 @@ func TestBadInputs(t *testing.T) {
 		{name: "empty", file: nil, openErr: "F: empty file", is: ErrEmpty, hint: "no bytes"},
 		{name: "empty gzip", file: gzipBytes(nil), openErr: "F: empty file", is: ErrEmpty},
 		{name: "text", file: []byte("hello, world\n"), openErr: "F: not a pcap or pcapng file", is: ErrNotCapture, hint: "editcap"},
+		{name: "text starting like pcapng", file: []byte("\n\r\r\nhello, world\n"), openErr: "F: not a pcap or pcapng file", is: ErrNotCapture},
 		{name: "three bytes", file: []byte{0xd4, 0xc3, 0xb2}, openErr: "F: not a pcap or pcapng file", is: ErrNotCapture},
 		{name: "gzip of text", file: gzipBytes([]byte("hello")), openErr: "F: not a pcap or pcapng file", is: ErrNotCapture},
 		{name: "absurd caplen", file: huge, nextErr: "F: record 2 at offset 50 claims 300000 bytes", is: ErrCorrupt, hint: "damaged"},
