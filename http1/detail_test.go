@@ -174,3 +174,52 @@ func TestDecoderReuse(t *testing.T) {
 	r, _ := runOps(Limits{DecodeBodies: true}, c2s(req), s2c(resp))
 	check(t, "decoder reuse", r.xs, ws)
 }
+
+// TestBounded feeds endless hostile streams and checks that the parser's
+// buffers stay within the limits.
+func TestBounded(t *testing.T) {
+	lim := Limits{MaxLine: 256, MaxHeaderBytes: 4096, MaxHeaders: 16, MaxPipeline: 8}
+	tests := []struct {
+		name      string
+		dir       Dir
+		head, rep string
+	}{
+		{"endless obs-fold", C2S, "GET / HTTP/1.1\r\nX: a\r\n", " folded continuation line\r\n"},
+		{"endless headers", C2S, "GET / HTTP/1.1\r\n", "X-Header: value value value\r\n"},
+		{"endless long line", C2S, "GET / HTTP/1.1\r\nX: ", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+		{"endless garbage", C2S, "", "garbage without any newline at all "},
+		{"endless interim", S2C, "", "HTTP/1.1 100 Continue\r\n\r\n"},
+		{"endless pipeline", C2S, "", "GET / HTTP/1.1\r\nHost: a\r\n\r\n"},
+		{"endless chunk ext", S2C, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "1;ext=aaaaaaaa\r\nx\r\n"},
+		{"endless trailers", S2C, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n", "T: v\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := NewParser(&nopHandler{}, lim)
+			p.Feed(tt.dir, []byte(tt.head), 1, 1)
+			rep := []byte(tt.rep)
+			for i := 0; i < 20000; i++ {
+				p.Feed(tt.dir, rep, 2, 2)
+			}
+			h := &p.half[tt.dir]
+			size := cap(h.line) + cap(h.arena) + cap(h.hold) + cap(h.enc) + cap(h.sniff)
+			if size > 4*lim.MaxHeaderBytes {
+				t.Errorf("buffers hold %d bytes, want <= %d", size, 4*lim.MaxHeaderBytes)
+			}
+			if len(h.spans) > lim.MaxHeaders || len(p.queue) > lim.MaxPipeline+1 {
+				t.Errorf("%d fields, %d pending exchanges", len(h.spans), len(p.queue))
+			}
+			for _, ex := range p.queue {
+				if len(ex.Interim) > maxInterim {
+					t.Errorf("%d interim statuses kept", len(ex.Interim))
+				}
+				for _, m := range []*Message{&ex.reqMsg, &ex.respMsg} {
+					if len(m.Chunks) > 4096 || len(m.Headers) > lim.MaxHeaders || len(m.Trailers) > lim.MaxHeaders {
+						t.Errorf("%d chunks, %d headers, %d trailers", len(m.Chunks), len(m.Headers), len(m.Trailers))
+					}
+				}
+			}
+			p.Finish(3)
+		})
+	}
+}

@@ -35,6 +35,9 @@ const (
 	stDead                   // not HTTP (any more): bytes ignored
 )
 
+// maxInterim caps the 1xx statuses kept per exchange.
+const maxInterim = 32
+
 // unknownLimit is how many unrecognisable client bytes make a connection ProtoOther.
 const unknownLimit = 64 << 10
 
@@ -371,6 +374,10 @@ func (p *Parser) fieldLine(h *half, content []byte) {
 		if len(h.spans) == 0 {
 			return
 		}
+		if h.headBytes > p.lim.MaxHeaderBytes {
+			m.flag(AnomHeadersTooLarge)
+			return
+		}
 		// As textproto does: one space, then the trimmed continuation; the
 		// value is trimmed on the left only.
 		sp := &h.spans[len(h.spans)-1]
@@ -684,7 +691,9 @@ func (p *Parser) headDone(h *half) {
 	}
 	if m.Status >= 100 && m.Status < 200 && m.Status != 101 {
 		// Interim response: recorded, and the exchange waits for the final one.
-		ex.Interim = append(ex.Interim, m.Status)
+		if len(ex.Interim) < maxInterim {
+			ex.Interim = append(ex.Interim, m.Status)
+		}
 		for _, a := range m.Anomalies {
 			ex.flag(a)
 		}
