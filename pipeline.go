@@ -36,6 +36,7 @@ type pipeline struct {
 	anoms []string
 
 	free []*connState
+	late connState // endpoints of a closed connection's late segment
 }
 
 // connState is what the pipeline keeps per connection, in reassembly.Conn.User.
@@ -74,6 +75,17 @@ func newPipeline(sink report.Sink, cfg Config) *pipeline {
 		p.cfg.HTTP.DecodeBodies = p.cfg.HTTP.DecodeBodies || cfg.Mode == ModeHTTP
 	}
 	return p
+}
+
+// selects reports whether the configuration asks for connection c.
+func (p *pipeline) selects(c *reassembly.Conn) bool {
+	switch {
+	case p.cfg.ConnKey != nil:
+		return *p.cfg.ConnKey == c.Key
+	case p.cfg.Conn != 0:
+		return p.cfg.Conn == c.ID
+	}
+	return true
 }
 
 func (p *pipeline) fail(err error) {
@@ -122,16 +134,7 @@ func (p *pipeline) OnOpen(c *reassembly.Conn) {
 	}
 	cs.c = c
 	cs.requests = 0
-	switch {
-	case p.cfg.ConnKey != nil:
-		cs.selected = *p.cfg.ConnKey == c.Key
-	case p.cfg.Conn != 0:
-		cs.selected = p.cfg.Conn == c.ID
-	default:
-		cs.selected = true
-	}
-	cs.marks[0] = cs.marks[0][:0]
-	cs.marks[1] = cs.marks[1][:0]
+	cs.selected = p.selects(c)
 	if p.wantHTTP && cs.selected {
 		if cs.parser == nil {
 			cs.parser = http1.NewParser(cs, p.cfg.HTTP)
@@ -153,7 +156,17 @@ func (p *pipeline) OnOpen(c *reassembly.Conn) {
 
 // OnSegment implements reassembly.Handler.
 func (p *pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segment, info *reassembly.SegInfo) {
-	cs := c.User.(*connState)
+	cs, _ := c.User.(*connState)
+	if cs == nil {
+		// A late segment of a connection already closed and reported (a last ACK, a
+		// retransmitted FIN): it still gets its line in packets mode.
+		if p.cfg.Mode == ModePackets && p.selects(c) {
+			p.late.eps = [2]string{c.Client.String(), c.Server.String()}
+			p.fillSegment(&p.rseg, c, &p.late, dir, seg, info)
+			p.fail(p.sink.Segment(&p.rseg))
+		}
+		return
+	}
 	if !cs.selected {
 		return
 	}
@@ -170,7 +183,7 @@ func (p *pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 		return
 	}
 	r := &p.rseg
-	p.fillSegment(r, c, dir, seg, info)
+	p.fillSegment(r, c, cs, dir, seg, info)
 	p.fail(p.sink.Segment(r))
 }
 
@@ -184,13 +197,13 @@ func (cs *connState) addMark(dir flow.Dir, k markKind, off int64, n int) {
 // markIn reports the worst mark overlapping [off, end) of dir.
 func (cs *connState) markIn(dir flow.Dir, off, end uint64) (conflict, truncated bool) {
 	for _, m := range cs.marks[dir] {
-		if m.off < end && off < m.end {
-			switch m.kind {
-			case markConflict:
-				conflict = true
-			case markTruncated:
-				truncated = true
-			}
+		switch {
+		case m.kind == markConflict && m.off < end && off < m.end:
+			conflict = true
+		case m.kind == markTruncated && m.off <= end && off < m.end:
+			// Inclusive at the end: a message cut short by a snaplen-truncated segment
+			// ends exactly where the missing bytes start.
+			truncated = true
 		}
 	}
 	return
@@ -207,13 +220,12 @@ func (cs *connState) pruneMarks(dir flow.Dir, off uint64) {
 	cs.marks[dir] = ms
 }
 
-func (p *pipeline) fillSegment(r *report.Segment, c *reassembly.Conn, dir flow.Dir, seg *decode.Segment, info *reassembly.SegInfo) {
+func (p *pipeline) fillSegment(r *report.Segment, c *reassembly.Conn, cs *connState, dir flow.Dir, seg *decode.Segment, info *reassembly.SegInfo) {
 	r.Frame = seg.Frame
 	r.TS = report.Time(seg.TS)
 	r.Rel = p.rel(seg.TS)
 	r.Conn = c.ID
 	r.Dir = dir.String()
-	cs := c.User.(*connState)
 	r.Src, r.Dst = cs.eps[dir], cs.eps[dir.Other()]
 	p.flags = seg.Flags.Names(p.flags[:0])
 	r.Flags = p.flags
@@ -259,8 +271,8 @@ func (p *pipeline) fillSegment(r *report.Segment, c *reassembly.Conn, dir flow.D
 
 // OnData implements reassembly.Handler.
 func (p *pipeline) OnData(c *reassembly.Conn, dir flow.Dir, off uint64, data []byte, frame uint64, ts int64) {
-	cs := c.User.(*connState)
-	if !cs.selected {
+	cs, _ := c.User.(*connState)
+	if cs == nil || !cs.selected {
 		return
 	}
 	if cs.rec != nil {
@@ -276,8 +288,8 @@ func (p *pipeline) OnData(c *reassembly.Conn, dir flow.Dir, off uint64, data []b
 
 // OnGap implements reassembly.Handler.
 func (p *pipeline) OnGap(c *reassembly.Conn, dir flow.Dir, off, n uint64, ts int64) {
-	cs := c.User.(*connState)
-	if !cs.selected {
+	cs, _ := c.User.(*connState)
+	if cs == nil || !cs.selected {
 		return
 	}
 	if cs.rec != nil {
@@ -293,7 +305,10 @@ func (p *pipeline) OnGap(c *reassembly.Conn, dir flow.Dir, off, n uint64, ts int
 
 // OnClose implements reassembly.Handler.
 func (p *pipeline) OnClose(c *reassembly.Conn) {
-	cs := c.User.(*connState)
+	cs, _ := c.User.(*connState)
+	if cs == nil {
+		return
+	}
 	if cs.selected {
 		if cs.parser != nil {
 			cs.parser.Finish(c.LastTS)

@@ -70,7 +70,16 @@ type options struct {
 	maxBuffer int
 }
 
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		// No input may crash segscope with a Go stack trace: a panic is a bug, reported
+		// as one, with exit status 1.
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "segscope: error: internal error: %v\n", r)
+			fmt.Fprintf(stderr, "segscope: hint: this is a bug in segscope; please report it with the capture (or its first frames, see editcap -r)\n")
+			code = 1
+		}
+	}()
 	err := runErr(args, stdout, stderr)
 	if err == nil {
 		return 0
