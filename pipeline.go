@@ -1,6 +1,8 @@
 package segscope
 
 import (
+	"net/netip"
+
 	"github.com/segscope/segscope/capture"
 	"github.com/segscope/segscope/decode"
 	"github.com/segscope/segscope/flow"
@@ -37,6 +39,10 @@ type pipeline struct {
 
 	free []*connState
 	late connState // endpoints of a closed connection's late segment
+
+	// openByServer lists the open connections per server (diagnose only), to tell how
+	// many connections a client ran in parallel to one server.
+	openByServer map[netip.AddrPort][]*connState
 }
 
 // connState is what the pipeline keeps per connection, in reassembly.Conn.User.
@@ -51,6 +57,9 @@ type connState struct {
 	// an exchange's verdict. Pruned as exchanges complete.
 	marks [2][]mark
 	rec   *recorder // segment log for anatomy and ladder; only for the selected connection
+	// maxParallel is the most connections to this connection's server open at once while
+	// it was open, itself included (diagnose only).
+	maxParallel int
 }
 
 type markKind uint8
@@ -75,6 +84,36 @@ func newPipeline(sink report.Sink, cfg Config) *pipeline {
 		p.cfg.HTTP.DecodeBodies = p.cfg.HTTP.DecodeBodies || cfg.Mode == ModeHTTP
 	}
 	return p
+}
+
+// trackParallel records cs opening (open true) or closing in the list of its server's
+// open connections, and raises every open connection's maxParallel.
+func (p *pipeline) trackParallel(cs *connState, open bool) {
+	if p.openByServer == nil {
+		p.openByServer = map[netip.AddrPort][]*connState{}
+	}
+	srv := cs.c.Server
+	list := p.openByServer[srv]
+	if !open {
+		for i, x := range list {
+			if x == cs {
+				list = append(list[:i], list[i+1:]...)
+				break
+			}
+		}
+		if len(list) == 0 {
+			delete(p.openByServer, srv)
+		} else {
+			p.openByServer[srv] = list
+		}
+		return
+	}
+	cs.maxParallel = 0
+	list = append(list, cs)
+	p.openByServer[srv] = list
+	for _, x := range list {
+		x.maxParallel = max(x.maxParallel, len(list))
+	}
 }
 
 // selects reports whether the configuration asks for connection c.
@@ -144,6 +183,9 @@ func (p *pipeline) OnOpen(c *reassembly.Conn) {
 	}
 	if cs.selected && (p.cfg.Mode == ModeAnatomy || p.cfg.Mode == ModeLadder || p.cfg.Mode == ModeDiagnose) {
 		cs.rec = newRecorder(p.cfg.Mode)
+	}
+	if p.cfg.Mode == ModeDiagnose && cs.selected {
+		p.trackParallel(cs, true)
 	}
 	cs.eps[flow.C2S] = c.Client.String()
 	cs.eps[flow.S2C] = c.Server.String()
@@ -322,6 +364,9 @@ func (p *pipeline) OnClose(c *reassembly.Conn) {
 				p.fail(p.cfg.Stream.StreamClose(&p.rconn))
 			}
 		case ModeLadder, ModeDiagnose:
+			if p.cfg.Mode == ModeDiagnose {
+				p.trackParallel(cs, false)
+			}
 			if cs.rec != nil {
 				p.emitRecorded(cs)
 			}

@@ -397,9 +397,9 @@ func (s *Sink) HTTP(r *report.HTTP) error {
 	}
 	b = padRight(b, m, 8)
 	b = append(b, ' ')
-	target := r.Host + r.URI
-	if r.Host != "" && strings.HasPrefix(r.URI, "http") {
-		target = r.URI
+	target := r.URI
+	if strings.HasPrefix(r.URI, "/") {
+		target = r.Host + r.URI // origin-form: show the host it was asked of
 	}
 	if target == "" {
 		target = "-"
@@ -446,7 +446,10 @@ func (s *Sink) HTTP(r *report.HTTP) error {
 	return s.line(b)
 }
 
-// Finding writes one finding of `segscope diagnose`.
+// Finding writes one finding of `segscope diagnose`, its text wrapped to 100 columns:
+//
+//	conn 1 frame 12 [info] time_wait: the client sent the first FIN (frame 12): an
+//	    active close, so the client holds the connection in TIME_WAIT ...
 func (s *Sink) Finding(r *report.Finding) error {
 	b := s.buf[:0]
 	b = append(b, "conn "...)
@@ -459,7 +462,19 @@ func (s *Sink) Finding(r *report.Finding) error {
 	b = append(b, r.Severity...)
 	b = append(b, "] "...)
 	b = append(b, r.Kind...)
-	b = append(b, ": "...)
-	b = append(b, r.Text...)
+	b = append(b, ':')
+	col := utf8.RuneCount(b)
+	for _, w := range strings.Fields(r.Text) {
+		n := utf8.RuneCountInString(w)
+		if col+1+n > 100 && col > 4 {
+			b = append(b, "\n    "...)
+			col = 4
+		} else {
+			b = append(b, ' ')
+			col++
+		}
+		b = append(b, w...)
+		col += n
+	}
 	return s.line(b)
 }
