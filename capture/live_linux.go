@@ -31,10 +31,6 @@ const (
 	sllHeaderLen        = 16
 )
 
-// LinkTypeLinuxSLL is the link type of frames from devices without Ethernet framing (and
-// of the "any" pseudo-device): a 16-byte Linux cooked-capture header precedes the packet.
-const LinkTypeLinuxSLL LinkType = 113
-
 // Live captures frames from a network interface through an AF_PACKET socket (pure Go, no
 // libpcap). Ethernet and loopback devices give LinkType 1 (on lo the MAC addresses are
 // zero); other devices, and the pseudo-device "any", give LinkTypeLinuxSLL. Timestamps
