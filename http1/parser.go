@@ -994,7 +994,7 @@ func (p *Parser) msgDone(h *half, complete bool) {
 		h.materialise(&m.Trailers)
 	}
 	m.Complete = complete
-	if m.ContentEncoding == "" || isIdentity(m.ContentEncoding) {
+	if m.ContentEncoding == "" || isIdentity(m.ContentEncoding) || (m.BodyLen == 0 && complete) {
 		m.DecodedLen = m.BodyLen
 	} else if h.decode {
 		switch {

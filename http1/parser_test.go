@@ -26,6 +26,7 @@ type want struct {
 	anomalies []Anomaly // must all be present
 	noReq     bool
 	noResp    bool
+	clean     bool // no anomaly at all
 }
 
 func check(t *testing.T, name string, xs []summary, ws []want) {
@@ -74,6 +75,9 @@ func check(t *testing.T, name string, xs []summary, ws []want) {
 		}
 		if x.Upgrade != w.upgrade {
 			t.Errorf("%s: exchange %d upgrade = %q, want %q", name, i+1, x.Upgrade, w.upgrade)
+		}
+		if w.clean && x.Anom != "" {
+			t.Errorf("%s: exchange %d anomalies = [%s], want none", name, i+1, x.Anom)
 		}
 		for _, a := range w.anomalies {
 			if !strings.Contains(","+x.Anom+",", ","+a.String()+",") {
@@ -153,9 +157,9 @@ func TestScenarios(t *testing.T) {
 				s2c(ok5 + "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
 			},
 			want: []want{
-				{verdict: "complete", method: "GET", status: 200, respBody: 5},
-				{verdict: "complete", method: "HEAD", status: 200},
-				{verdict: "complete", method: "POST", status: 201, reqBody: 4, respBody: 3},
+				{verdict: "complete", method: "GET", status: 200, respBody: 5, clean: true},
+				{verdict: "complete", method: "HEAD", status: 200, clean: true},
+				{verdict: "complete", method: "POST", status: 201, reqBody: 4, respBody: 3, clean: true},
 			},
 		},
 		{
@@ -260,6 +264,12 @@ func TestScenarios(t *testing.T) {
 			lim:  Limits{DecodeBodies: true},
 			ops:  []op{c2s(get), s2c(withBody("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n", "not gzip"))},
 			want: []want{{verdict: "complete", status: 200, respBody: 8, decoded: -1, anomalies: []Anomaly{AnomBadContentEncoding}}},
+		},
+		{
+			name: "HEAD response with Content-Encoding",
+			lim:  Limits{DecodeBodies: true},
+			ops:  []op{c2s("HEAD / HTTP/1.1\r\nHost: a\r\n\r\n"), s2c("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 100\r\n\r\n")},
+			want: []want{{verdict: "complete", status: 200, clean: true}},
 		},
 		{
 			name: "no decoding when not asked",
