@@ -2,6 +2,8 @@ package capture
 
 import (
 	"bytes"
+	"crypto/md5"
+	"fmt"
 	"errors"
 	"io"
 	"os"
@@ -20,6 +22,7 @@ type tsharkFrame struct {
 	capLen  int
 	iface   int
 	hasIfID bool
+	md5     string // of the captured bytes
 }
 
 // tsharkFrames runs tshark on path; it skips the test when tshark is not installed.
@@ -29,8 +32,8 @@ func tsharkFrames(t testing.TB, path string) []tsharkFrame {
 	if err != nil {
 		t.Skip("tshark not installed")
 	}
-	cmd := exec.Command(bin, "-n", "-r", path, "-T", "fields", "-E", "separator=/t",
-		"-e", "frame.number", "-e", "frame.time_epoch", "-e", "frame.len", "-e", "frame.cap_len", "-e", "frame.interface_id")
+	cmd := exec.Command(bin, "-n", "-r", path, "-o", "frame.generate_md5_hash:TRUE", "-T", "fields", "-E", "separator=/t",
+		"-e", "frame.number", "-e", "frame.time_epoch", "-e", "frame.len", "-e", "frame.cap_len", "-e", "frame.interface_id", "-e", "frame.md5_hash")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -54,6 +57,9 @@ func tsharkFrames(t testing.TB, path string) []tsharkFrame {
 		if len(f) > 4 && f[4] != "" {
 			tf.iface, _ = strconv.Atoi(f[4])
 			tf.hasIfID = true
+		}
+		if len(f) > 5 {
+			tf.md5 = f[5]
 		}
 		fs = append(fs, tf)
 	}
@@ -117,9 +123,10 @@ func compareTshark(t *testing.T, path string, records uint64, got []Frame) {
 			continue
 		}
 		w := want[g.Frame-1]
-		if g.Frame != w.num || g.TS != w.ts || g.OrigLen != w.len || g.CapLen != w.capLen || (w.hasIfID && g.Interface != w.iface) {
-			t.Errorf("%s: frame %d: got (num %d, ts %d, len %d, caplen %d, if %d), tshark (num %d, ts %d, len %d, caplen %d, if %d)",
-				path, i+1, g.Frame, g.TS, g.OrigLen, g.CapLen, g.Interface, w.num, w.ts, w.len, w.capLen, w.iface)
+		sum := fmt.Sprintf("%x", md5.Sum(g.Data))
+		if g.Frame != w.num || g.TS != w.ts || g.OrigLen != w.len || g.CapLen != w.capLen || (w.hasIfID && g.Interface != w.iface) || (w.md5 != "" && w.md5 != sum) {
+			t.Errorf("%s: frame %d: got (num %d, ts %d, len %d, caplen %d, if %d, md5 %s), tshark (num %d, ts %d, len %d, caplen %d, if %d, md5 %s)",
+				path, i+1, g.Frame, g.TS, g.OrigLen, g.CapLen, g.Interface, sum, w.num, w.ts, w.len, w.capLen, w.iface, w.md5)
 			if bad++; bad > 5 {
 				t.FailNow()
 			}
