@@ -524,11 +524,18 @@ func (p *Parser) resync(h *half, data []byte) int {
 	}
 	h.line = h.line[:0]
 	h.off += uint64(n)
+	p.giveUp(h)
+	return n
+}
+
+// giveUp declares the connection ProtoOther when the client's first
+// unknownLimit bytes held no request line. It is checked at line ends only,
+// so that the decision does not depend on how the stream was split.
+func (p *Parser) giveUp(h *half) {
 	if p.proto == ProtoUnknown && h.dir == C2S && h.skippedTotal > unknownLimit {
 		p.proto = ProtoOther
 		p.kill()
 	}
-	return n
 }
 
 func (h *half) skip(p *Parser, n uint64) {
