@@ -3,8 +3,8 @@ package capture
 import (
 	"bytes"
 	"crypto/md5"
-	"fmt"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
