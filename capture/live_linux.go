@@ -48,6 +48,8 @@ type Live struct {
 	file     *os.File
 	rc       syscall.RawConn
 	readFn   func(fd uintptr) bool
+	ctlFn    func(fd uintptr)
+	got      bool
 	frame    uint64
 	closed   atomic.Bool
 	stopping atomic.Bool
@@ -152,6 +154,7 @@ func OpenLive(iface string, cfg LiveConfig) (*Live, error) {
 	l.msg.Iovlen = 1
 	l.msg.Control = (*byte)(unsafe.Pointer(&l.oob[0]))
 	l.readFn = l.recvmsg
+	l.ctlFn = func(fd uintptr) { l.got = l.recvmsg(fd) }
 	return l, nil
 }
 
@@ -238,15 +241,19 @@ func (l *Live) Next() (Frame, error) {
 		if l.closed.Load() {
 			return Frame{}, io.EOF
 		}
-		if err := l.rc.Read(l.readFn); err != nil {
+		if l.stopping.Load() {
+			// drain what the kernel has queued without waiting (Read would refuse to
+			// try once the deadline set by Stop has passed)
+			l.got = false
+			if err := l.rc.Control(l.ctlFn); err != nil || !l.got {
+				return Frame{}, io.EOF
+			}
+		} else if err := l.rc.Read(l.readFn); err != nil {
 			if l.closed.Load() || errors.Is(err, os.ErrClosed) {
 				return Frame{}, io.EOF
 			}
 			if errors.Is(err, os.ErrDeadlineExceeded) {
-				if l.stopping.Load() {
-					return Frame{}, io.EOF
-				}
-				continue
+				continue // Stop was called: drain
 			}
 			return Frame{}, fmt.Errorf("%s: %w", l.name, err)
 		}
