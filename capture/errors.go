@@ -34,13 +34,17 @@ type TruncatedError struct {
 	Offset int64  // byte offset (of the uncompressed capture stream) where the data ends
 	Frame  uint64 // number the incomplete frame would have had; 0 when inside the file header
 	Record int64  // byte offset where the incomplete header, record or block starts
-	Block  string // for pcapng, the kind of block cut short when it is not a packet block
+	Block  string // for pcapng, the kind of block cut short when it is not a packet block; "gzip" when the compressed stream ends between records
 }
+
+const blockGzip = "gzip"
 
 func (e *TruncatedError) Error() string {
 	switch {
 	case e.Frame == 0:
 		return fmt.Sprintf("%s: file truncated at byte %d inside the file header", e.Name, e.Offset)
+	case e.Block == blockGzip:
+		return fmt.Sprintf("%s: file truncated: the gzip stream ends early, after frame %d (byte %d of the capture)", e.Name, e.Frame-1, e.Offset)
 	case e.Block != "":
 		return fmt.Sprintf("%s: file truncated at byte %d inside %s block after frame %d", e.Name, e.Offset, e.Block, e.Frame-1)
 	}

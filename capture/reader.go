@@ -391,6 +391,9 @@ func isEnd(err error) bool { return err == io.EOF || err == io.ErrUnexpectedEOF 
 // data ended, the I/O error prefixed with the file name otherwise.
 func (in *input) readErr(err error, got int, frame uint64, block string) error {
 	if isEnd(err) {
+		if got == 0 && err == io.ErrUnexpectedEOF && in.gz != nil {
+			block = blockGzip // the compressed stream ends early, between records
+		}
 		return &TruncatedError{Name: in.name, Offset: in.off + int64(got), Frame: frame, Record: in.off, Block: block}
 	}
 	return fmt.Errorf("%s: %w", in.name, err)
