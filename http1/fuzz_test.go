@@ -84,6 +84,8 @@ var splitSeeds = [][2]string{
 	{"GET / HTTP/1.1\nHost: a\nX: 1\n  folded\nBad\nY : z\n\n", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"},
 	{"\x16\x03\x01\x00\x2e\x01\x00\x00\x2a\x03\x03" + strings.Repeat("r", 32) + "\x00\x00\x02\x13\x01\x01\x00\x00\x00", ""},
 	{"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", ""},
+	{get + get, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + strings.Repeat("z", 60) + "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
+	{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcdeGET / HTTP/1.1\r\n\r\n", ""},
 }
 
 // FuzzSplit checks that the emitted exchanges do not depend on how the

@@ -825,34 +825,39 @@ func (p *Parser) bodyBytes(h *half, data []byte) int {
 }
 
 func (p *Parser) chunkSize(h *half, data []byte) int {
+	prior := len(h.line)
+	lineStart := h.off - uint64(prior)
 	i := bytes.IndexByte(data, '\n')
-	if (i < 0 && len(h.line)+len(data) > p.lim.MaxLine) || (i >= 0 && len(h.line)+i+1 > p.lim.MaxLine+1) {
-		h.line = h.line[:0]
-		p.abort(h, AnomBadChunkSize)
+	if (i < 0 && prior+len(data) > p.lim.MaxLine) || (i >= 0 && prior+i+1 > p.lim.MaxLine+1) {
+		// Resync looks at this line again, buffered part included.
+		p.abortAt(h, AnomBadChunkSize, lineStart)
 		return 0
 	}
 	line, n := p.takeLine(h, data)
-	p.consume(h, n)
 	if line == nil {
+		p.consume(h, n)
 		return n
 	}
-	lineOff := h.off - uint64(len(line))
-	h.line = h.line[:0]
 	content, bare := chomp(line)
 	m := h.msg
-	if bare {
-		m.flag(AnomBareLF)
-	}
 	size, ext, ok := parseChunkSize(content)
 	if !ok {
-		p.abort(h, AnomBadChunkSize)
-		return n
+		if prior > 0 {
+			h.line = h.line[:prior]
+		}
+		p.abortAt(h, AnomBadChunkSize, lineStart)
+		return 0
+	}
+	p.consume(h, n)
+	h.line = h.line[:0]
+	if bare {
+		m.flag(AnomBareLF)
 	}
 	if ext {
 		m.flag(AnomChunkExtension)
 	}
 	if len(m.Chunks) < p.lim.MaxChunkMarks {
-		m.Chunks = append(m.Chunks, ChunkMark{Off: lineOff, Size: size})
+		m.Chunks = append(m.Chunks, ChunkMark{Off: lineStart, Size: size})
 	}
 	if size == 0 {
 		h.st = stTrailer
@@ -961,14 +966,17 @@ func (p *Parser) trailer(h *half, data []byte) int {
 }
 
 // abort ends the current message as malformed and resynchronises.
-func (p *Parser) abort(h *half, a Anomaly) {
+func (p *Parser) abort(h *half, a Anomaly) { p.abortAt(h, a, h.off) }
+
+// abortAt is abort for a message that ended at stream offset end; bytes
+// from end on, buffered in h.line included, go to resync.
+func (p *Parser) abortAt(h *half, a Anomaly, end uint64) {
 	if h.msg != nil {
 		h.msg.flag(a)
-		p.msgDone(h, false)
+		p.msgDoneAt(h, false, end)
 	}
 	if h.st != stDead {
 		h.st = stResync
-		h.line = h.line[:0]
 	}
 }
 
@@ -987,15 +995,18 @@ func (p *Parser) holdBytes(h *half, data []byte) int {
 }
 
 // msgDone ends the current message of h and picks the next state.
-func (p *Parser) msgDone(h *half, complete bool) {
+func (p *Parser) msgDone(h *half, complete bool) { p.msgDoneAt(h, complete, h.off) }
+
+// msgDoneAt is msgDone for a message that ended at stream offset end.
+func (p *Parser) msgDoneAt(h *half, complete bool, end uint64) {
 	m, ex := h.msg, h.ex
 	if m == nil {
 		return
 	}
-	m.EndOff = h.off
+	m.EndOff = end
 	if !m.headSeen {
 		h.materialise(&m.Headers)
-		m.HeaderEnd = h.off
+		m.HeaderEnd = end
 		summarise(m)
 	} else {
 		h.materialise(&m.Trailers)
