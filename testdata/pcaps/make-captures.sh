@@ -241,8 +241,8 @@ cap_start() {
 	die "capture on $ns/$ifc did not start: $(cat "$err")"
 }
 cap_stop() {
-	# tcpdump runs in immediate mode; dumpcap's ring buffer is flushed every second
-	sleep "${CAP_TAIL:-0.5}"
+	# give the capture ring time to drain (seen: -i any lost the tail after 0.5 s)
+	sleep "${CAP_TAIL:-1.5}"
 	kill -TERM "$CAP_PID" 2>/dev/null || true
 	wait "$CAP_PID" 2>/dev/null || true
 }
@@ -448,7 +448,7 @@ cap_midstream() {
 	cap_start sgt-s sgt-vs "$FILE" tcp
 	wait "$cpid" || true
 	finish
-	awk -F'\t' -v OFS='\t' 'NR > 1 && $2 == 1 { $8 = "started_before_capture: request and response head not captured, body tail only" }
+	awk -F'\t' -v OFS='\t' 'NR > 1 && $2 == 1 { $8 = "started_before_capture,head_not_captured" }
 		NR > 1 && $2 == 2 { $8 = "first_complete_exchange_in_capture" } { print }' \
 		"$OUT/midstream.expect.tsv" >"$WORK/t" && mv "$WORK/t" "$OUT/midstream.expect.tsv"
 }
