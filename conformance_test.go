@@ -506,9 +506,14 @@ func zeekChecks(path string) ([]httpCheck, error) {
 		if c.client == "" && c.depth == 0 {
 			c.anyOf = true
 		}
+		// A request line without a version ("GET /HTTP/1.1") makes Zeek parse the
+		// exchange as HTTP/0.9: it then logs no status and counts the whole reply
+		// (head included) as the body. segscope, like the server, treats such a reply
+		// as HTTP/1.x; only method, host and uri are comparable.
+		zeek09 := r["version"] == "0.9"
 		for zk, sk := range fieldMap {
 			v, ok := r[zk]
-			if !ok {
+			if !ok || (zeek09 && (zk == "status_code" || zk == "response_body_len")) {
 				continue
 			}
 			switch {
@@ -715,7 +720,11 @@ func TestConformanceHTTP(t *testing.T) {
 		total.want += s.want
 		name := capName(path)
 		fmt.Fprintf(&tbl, "%s\t%s\t%.1f%%\t[%s]\n", name, s, 100*s.ratio(), strings.Join(srcs, " "))
-		for _, b := range bad {
+		for i, b := range bad {
+			if i == 10 {
+				t.Logf("  %s: ... %d more", name, len(bad)-10)
+				break
+			}
 			t.Logf("  %s: %s", name, b)
 		}
 		if old, ok := base[name]; ok && !*update {
