@@ -36,7 +36,7 @@ need nginx nginx
 need curl curl
 need gzip gzip
 need awk mawk
-need go "golang (Go >= 1.22)"
+need go "golang (a Go toolchain satisfying go.mod)"
 [[ -c /dev/net/tun ]] || die "/dev/net/tun missing (needed by tools/tapfwd)"
 if ((${#missing[@]})); then
 	die "missing Debian packages: ${missing[*]} (apt-get install ${missing[*]})"
