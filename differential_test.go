@@ -496,8 +496,8 @@ func (f flagTally) agreement() float64 {
 // test fails when, for a capture and class of the baseline, frames flagged by both drop
 // or disagreements grow. -update rewrites the baseline.
 //
-// Known disagreement categories, investigated on concrete frames (see analysisNotes and
-// the report of the test for the current list):
+// Known disagreement categories, investigated on concrete frames, are in analysisNotes
+// with whose error each is; a disagreement without a note is logged as UNEXPLAINED.
 func TestDifferentialAnalysisFlags(t *testing.T) {
 	needTool(t, "tshark")
 	files := allCaptures(t)
@@ -568,11 +568,17 @@ func TestDifferentialAnalysisFlags(t *testing.T) {
 				}
 				return x
 			}
-			if len(onlyT) > 0 {
-				examples = append(examples, fmt.Sprintf("%s %s: only tshark at frames %v", name, af.class, sortU(onlyT)))
-			}
-			if len(onlyS) > 0 {
-				examples = append(examples, fmt.Sprintf("%s %s: only segscope at frames %v", name, af.class, sortU(onlyS)))
+			for _, x := range []struct {
+				who    string
+				frames []uint64
+			}{{"only tshark", onlyT}, {"only segscope", onlyS}} {
+				for _, fr := range sortU(x.frames) {
+					note, ok := analysisNotes[fmt.Sprintf("%s:%d:%s", name, fr, af.class)]
+					if !ok {
+						note = "UNEXPLAINED"
+					}
+					examples = append(examples, fmt.Sprintf("%s frame %d %s: %s (%s)", name, fr, af.class, x.who, note))
+				}
 			}
 		}
 	}
@@ -634,6 +640,30 @@ func TestDifferentialAnalysisFlags(t *testing.T) {
 				k1, k2, got.both, got.onlyTshark, got.onlyUs, base.both, base.onlyTshark, base.onlyUs)
 		}
 	}
+}
+
+// analysisNotes explains disagreements with tshark's tcp.analysis flags, keyed
+// "capture:frame:class". "tshark:" = tshark is wrong, "segscope:" = segscope is wrong
+// (a bug to fix in reassembly/analysis.go; the note stays until the baseline moves).
+var analysisNotes = map[string]string{
+	// tshark keeps its "max seq to be ACKed" behind the hole 264:278 (frame 17's ACK),
+	// so frame 19's ACK of 292 looks like acking an unseen segment although frame 18
+	// carried 278:292.
+	"suricata/http-gap-simple.pcap:19:acked_unseen_segment": "tshark: frame 18 carried 278:292, captured",
+	// segscope flags the first ACK that reaches the peer's highest seen byte after an
+	// earlier hole in the peer's stream, although that byte was captured:
+	"suricata/http-gap-simple.pcap:27:acked_unseen_segment":               "segscope: ACK 433 of 320:433 carried by frame 26",
+	"suricata/http-pipeline-files-with-gap.pcap:116:acked_unseen_segment": "segscope: ACK 26957 of 26681:26957 carried by frame 115",
+	"suricata/http-pipeline-files-with-gap.pcap:169:acked_unseen_segment": "segscope: ACK 61110 of the FIN of frame 168",
+	"zeek/entity_gap.pcap:13:acked_unseen_segment":                        "segscope: ACK 5009 of the FIN of frame 12",
+	// The connection was (wrongly) ended by the out-of-window RST of frame 2; the ACK
+	// of frame 10 acknowledges frame 9's 79 bytes.
+	"suricata/bug-3286-02-linux-evasion.pcap:10:acked_unseen_segment": "segscope: ACK 80 of 1:80 carried by frame 9 (after accepting the bogus RST of frame 2)",
+	// Shuffled capture: the SYN-ACK arrives after the server's FIN; its sequence number
+	// (the ISN) was never seen before, so it is out of order, not a retransmission —
+	// tshark's time-based heuristic calls it a retransmission.
+	"tcpflow/test5-lines-randomized.pcapng:4:retransmission": "tshark: the SYN-ACK carries sequence space never seen before",
+	"tcpflow/test5-lines-randomized.pcapng:4:out_of_order":   "tshark: see retransmission",
 }
 
 func captureListed(files []string, name string) bool {
