@@ -26,7 +26,7 @@ type analysis struct {
 	windowSet   bool
 	window      uint32 // window field as sent (unscaled)
 	lastWasSYN  bool
-	dupAckNum   int // -1 after an acked_unseen_segment, as in Wireshark
+	dupAckNum   int // -1 marks a hole already reported by acked_unseen_segment
 	lastNonDup  uint64
 	lastFlags   Class
 	zwpSet      bool
@@ -49,7 +49,8 @@ func (a *analysis) acceptProbe() {
 }
 
 // analyze sets t.info.Class and the dup ACK fields for seg, following Wireshark's
-// tcp_analyze_sequence_number (packet-tcp.c) step by step.
+// tcp_analyze_sequence_number (packet-tcp.c) step by step, as in Wireshark 4.0 (the
+// tshark of Debian 12, against which the differential test runs).
 func (t *Tracker) analyze(c *Conn, d flow.Dir, seg *decode.Segment, seglen uint32) {
 	info := &t.info
 	ds, ps := &c.Dir[d], &c.Dir[d.Other()]
@@ -59,11 +60,13 @@ func (t *Tracker) analyze(c *Conn, d flow.Dir, seg *decode.Segment, seglen uint3
 	sfr := flags&(decode.SYN|decode.FIN|decode.RST) != 0
 	synfin := flags&(decode.SYN|decode.FIN) != 0
 
-	if f.zwpSet && seq == f.zwpEnd {
-		f.acceptProbe()
-	}
-	if r.zwpSet && flags.Has(decode.ACK) && ack == r.zwpEnd {
-		r.acceptProbe()
+	if !t.wiresharkCompat {
+		if f.zwpSet && seq == f.zwpEnd {
+			f.acceptProbe()
+		}
+		if r.zwpSet && flags.Has(decode.ACK) && ack == r.zwpEnd {
+			r.acceptProbe()
+		}
 	}
 	cl := t.analyzeFwd(c, f, r, ps, seg, seglen, sfr)
 	if !f.lastAckSet || ack != f.lastAck {
@@ -81,6 +84,7 @@ func (t *Tracker) analyze(c *Conn, d flow.Dir, seg *decode.Segment, seglen uint3
 			r.maxToAck = r.nextSeq
 			cl |= ClassAckedUnseenSegment
 		} else {
+			// Report a hole once, even when this side only sends pure ACKs.
 			if r.dupAckNum == 0 {
 				cl |= ClassAckedUnseenSegment
 			}
@@ -97,7 +101,7 @@ func (t *Tracker) analyze(c *Conn, d flow.Dir, seg *decode.Segment, seglen uint3
 		switch {
 		case seglen > 0 && r.lastAckSet && seq.Add(seglen).LessEq(r.lastAck):
 			cl |= ClassSpuriousRetransmission | ClassRetransmission
-		case notAdv && r.dupAckNum >= 2 && r.lastAck == seq && seg.TS-r.lastAckTime < fastRetransWindow:
+		case notAdv && (r.dupAckNum >= 2 || t.wiresharkCompat && r.dupAckNum == -1) && r.lastAckSet && r.lastAck == seq && seg.TS-r.lastAckTime < fastRetransWindow:
 			cl |= ClassFastRetransmission | ClassRetransmission
 		case notAdv && seg.TS-f.nextSeqTime < t.oooThreshold(c) && f.nextSeq != seq.Add(seglen+b2u(synfin)):
 			cl |= ClassOutOfOrder
@@ -190,7 +194,7 @@ func (t *Tracker) analyzeFwd(c *Conn, f, r *analysis, ps *DirState, seg *decode.
 	}
 	// DUPLICATE ACK
 	if sameWin && win != 0 {
-		if f.dupAckNum == -1 {
+		if f.dupAckNum == -1 { // neutralise an acked_unseen_segment marker
 			f.dupAckNum = 1
 		} else {
 			f.dupAckNum++
@@ -200,10 +204,11 @@ func (t *Tracker) analyzeFwd(c *Conn, f, r *analysis, ps *DirState, seg *decode.
 	return cl
 }
 
-// oooThreshold is Wireshark's out-of-order window: the handshake RTT when known, else 3 ms.
+// oooThreshold is Wireshark's out-of-order window: its initial RTT (from the most recent
+// SYN to the first segment with ACK and without SYN) when known, else 3 ms.
 func (t *Tracker) oooThreshold(c *Conn) int64 {
-	if rtt := c.HandshakeRTT(); rtt > 0 {
-		return rtt
+	if c.irtt > 0 {
+		return c.irtt
 	}
 	return defaultOOOThreshold
 }

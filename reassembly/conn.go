@@ -113,6 +113,8 @@ type Conn struct {
 	list     *connList
 	lprev    *Conn
 	lnext    *Conn
+	mruSYN   int64 // time of the most recent SYN (Wireshark's ts_mru_syn)
+	irtt     int64 // Wireshark's initial RTT: mruSYN to the first ACK without SYN, either way
 	lastSeen int64 // packet time of the last segment, or of the state change that put it on its list
 }
 

@@ -119,6 +119,10 @@ type Tracker struct {
 
 	recentUsed int
 	freeRings  []*ring
+
+	// wiresharkCompat turns off segscope's deviations from Wireshark's analysis (only
+	// the acceptance of zero-window probes), for the differential test.
+	wiresharkCompat bool
 }
 
 // NewTracker returns a tracker that reports to h.
@@ -407,6 +411,11 @@ func (t *Tracker) process(c *Conn, seg *decode.Segment) {
 	}
 	if ack && !ps.st.isnSet {
 		ps.setISN(seg.Ack.Add(^uint32(0)))
+	}
+	if syn && !ack {
+		c.mruSYN = seg.TS
+	} else if !syn && ack && c.irtt == 0 && c.mruSYN != 0 {
+		c.irtt = max(seg.TS-c.mruSYN, 1)
 	}
 	if !syn && ack && c.ACKTime == 0 && c.SYNACKTime != 0 && d == flow.C2S && ps.SawSYN && seg.Ack == ps.ISN.Add(1) {
 		c.ACKTime = seg.TS

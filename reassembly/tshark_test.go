@@ -234,18 +234,22 @@ func TestTsharkDifferential(t *testing.T) {
 	}
 	var scs []scenario
 	for _, tc := range append(stepCases, moreCases...) {
-		if strings.Contains(tc.name, "zero_window_probe") || strings.Contains(tc.name, "late_ack_stays") {
-			continue // documented deviations (accepted probes; tuple reuse splits tshark's stream)
+		if strings.Contains(tc.name, "late_ack_stays") {
+			continue // tshark splits the reused tuple at a different frame
 		}
 		scs = append(scs, scenario{tc.name, tc.segs(newConv())})
 	}
 	for i := range 300 {
 		scs = append(scs, scenario{fmt.Sprintf("random_%d", i), randomExchange(rand.New(rand.NewPCG(uint64(i), 9)))})
 	}
+	for i := range 300 {
+		scs = append(scs, scenario{fmt.Sprintf("chaos_%d", i), chaosExchange(rand.New(rand.NewPCG(uint64(i), 11)))})
+	}
 	// One pcap, one tshark run: scenario i uses addresses 10.i.i.1 and 10.i.i.2, so
 	// tshark analyses each scenario's connections apart.
 	var all []*decode.Segment
 	var ours []Class
+	var scOf []int
 	for si, sc := range scs {
 		remap := func(e netip.AddrPort) netip.AddrPort {
 			a := e.Addr().As4()
@@ -264,9 +268,11 @@ func TestTsharkDifferential(t *testing.T) {
 			got[seg.Frame] = tsharkView(info.Class)
 		}}
 		tr := NewTracker(Config{}, spy)
+		tr.wiresharkCompat = true
 		for _, s := range segs {
 			tr.Add(s)
 			ours = append(ours, got[s.Frame])
+			scOf = append(scOf, si)
 		}
 		all = append(all, segs...)
 	}
@@ -278,20 +284,36 @@ func TestTsharkDifferential(t *testing.T) {
 	if len(want) != len(all) {
 		t.Fatalf("tshark returned %d frames, want %d", len(want), len(all))
 	}
-	mismatch, flagged := 0, 0
+	// acked_unseen_segment depends on tshark 4.0's bookkeeping of "max seq to be acked",
+	// which segscope follows from the later Wireshark source; those differences are only
+	// counted. Every other class must agree on every frame.
+	mismatch, flagged, unseenDiff := 0, 0, 0
 	frames := len(all)
 	for i := range all {
 		if want[i] != 0 {
 			flagged++
 		}
-		if ours[i] != want[i] {
+		if (ours[i]^want[i])&ClassAckedUnseenSegment != 0 {
+			unseenDiff++
+		}
+		// A fast retransmission can hinge on the same bookkeeping (tshark counts dup ACKs
+		// from -1 after an acked_unseen_segment).
+		loose := ClassAckedUnseenSegment
+		if (ours[i]|want[i])&ClassAckedUnseenSegment != 0 {
+			loose |= ClassFastRetransmission
+		}
+		if (ours[i]^want[i])&^loose != 0 {
 			mismatch++
 			if mismatch <= 30 {
-				t.Errorf("frame %d: segscope %q, tshark %q", i+1, ours[i], want[i])
+				t.Errorf("%s frame %d: segscope %q, tshark %q", scs[scOf[i]].name, i+1, ours[i], want[i])
 			}
 		}
 	}
-	t.Logf("%d scenarios, %d frames (%d flagged by tshark), %d mismatches", len(scs), frames, flagged, mismatch)
+	t.Logf("%d scenarios, %d frames (%d flagged by tshark), %d mismatches, %d acked_unseen_segment differences",
+		len(scs), frames, flagged, mismatch, unseenDiff)
+	if unseenDiff*200 > frames {
+		t.Errorf("acked_unseen_segment differs on %d of %d frames (more than 0.5%%)", unseenDiff, frames)
+	}
 	if flagged == 0 {
 		t.Errorf("tshark flagged nothing: field extraction broken?")
 	}
