@@ -540,21 +540,22 @@ func joinHostPort(h, p string) string {
 	return h + ":" + p
 }
 
-// suricataChecks extracts the http events of a suricata-verify test.yaml with a line
-// scanner: every "- filter:" block whose match has "event_type: http" and count >= 1
-// gives one expectation per counted event (matched anywhere in the capture, as the
-// filter does; tx_id gives the depth).
-func suricataChecks(path string) ([]httpCheck, error) {
+// suricataBlock is one "- filter:" check of a suricata-verify test.yaml: exactly count
+// events match every key of kv (nested keys joined with ".").
+type suricataBlock struct {
+	count int
+	kv    map[string]string
+}
+
+// suricataBlocks reads the filter checks of a test.yaml with a line scanner (the files
+// use a small, regular YAML subset; no YAML module needed).
+func suricataBlocks(path string) ([]*suricataBlock, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	type block struct {
-		count int
-		kv    map[string]string
-	}
-	var blocks []*block
-	var cur *block
+	var blocks []*suricataBlock
+	var cur *suricataBlock
 	var inMatch bool
 	var prefix []string // nested keys inside match (e.g. "http")
 	var indents []int
@@ -567,7 +568,7 @@ func suricataChecks(path string) ([]httpCheck, error) {
 		}
 		ind := len(line) - len(strings.TrimLeft(line, " "))
 		if strings.HasPrefix(trim, "- filter:") {
-			cur = &block{count: -1, kv: map[string]string{}}
+			cur = &suricataBlock{count: -1, kv: map[string]string{}}
 			blocks = append(blocks, cur)
 			inMatch = false
 			continue
@@ -575,7 +576,7 @@ func suricataChecks(path string) ([]httpCheck, error) {
 		if cur == nil {
 			continue
 		}
-		if strings.HasPrefix(trim, "- ") && !strings.HasPrefix(trim, "- filter") {
+		if strings.HasPrefix(trim, "- ") {
 			cur = nil // another kind of check (stats, shell, ...)
 			continue
 		}
@@ -598,6 +599,17 @@ func suricataChecks(path string) ([]httpCheck, error) {
 			}
 			cur.kv[strings.Join(append(append([]string(nil), prefix...), k), ".")] = v
 		}
+	}
+	return blocks, nil
+}
+
+// suricataChecks turns the http events of a test.yaml into expectations: every filter
+// whose match has "event_type: http" and count >= 1 gives one expectation per counted
+// event, matched against any exchange of the capture, as the filter does.
+func suricataChecks(path string) ([]httpCheck, error) {
+	blocks, err := suricataBlocks(path)
+	if err != nil {
+		return nil, err
 	}
 	fieldMap := map[string]string{
 		"http.http_method": "method", "http.hostname": "host", "http.url": "uri",
@@ -968,4 +980,83 @@ func snippet(s string, i int) string {
 		hi = len(s)
 	}
 	return s[lo:hi]
+}
+
+// TestConformanceSuricataFlow checks Suricata's flow events in test.yaml: packets and
+// bytes per direction (flow.pkts_toserver/toclient, flow.bytes_toserver/toclient, bytes
+// = captured frame lengths, link header included) of the connection to dest_port, from
+// segscope's segment records.
+func TestConformanceSuricataFlow(t *testing.T) {
+	sharedCaptures(t)
+	yamls, _ := filepath.Glob(filepath.Join(sharedDir, "suricata", "*.test.yaml"))
+	n := 0
+	for _, y := range yamls {
+		blocks, err := suricataBlocks(y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pcap := strings.TrimSuffix(y, ".test.yaml") + ".pcap"
+		for _, b := range blocks {
+			if b.kv["event_type"] != "flow" || b.count != 1 {
+				continue
+			}
+			var segs []report.Segment
+			if rec, _ := run(t, pcap, segscope.Config{Mode: segscope.ModePackets}); rec != nil {
+				segs = rec.segs
+			}
+			port := b.kv["dest_port"]
+			// per connection: [toserver, toclient] packets and bytes, "server" being
+			// the endpoint on dest_port
+			type agg struct{ pkts, bytes [2]int64 }
+			per := map[uint64]*agg{}
+			for _, s := range segs {
+				a := per[s.Conn]
+				if a == nil {
+					a = &agg{}
+					per[s.Conn] = a
+				}
+				d := 1
+				if strings.HasSuffix(s.Dst, ":"+port) {
+					d = 0
+				}
+				a.pkts[d]++
+				a.bytes[d] += int64(s.FrameLen)
+			}
+			want := map[string]string{}
+			for _, k := range []string{"flow.pkts_toserver", "flow.pkts_toclient", "flow.bytes_toserver", "flow.bytes_toclient"} {
+				if v, ok := b.kv[k]; ok {
+					want[k] = v
+				}
+			}
+			if len(want) == 0 {
+				continue
+			}
+			n++
+			found := false
+			var gots []string
+			for conn, a := range per {
+				got := map[string]string{
+					"flow.pkts_toserver": strconv.FormatInt(a.pkts[0], 10), "flow.pkts_toclient": strconv.FormatInt(a.pkts[1], 10),
+					"flow.bytes_toserver": strconv.FormatInt(a.bytes[0], 10), "flow.bytes_toclient": strconv.FormatInt(a.bytes[1], 10),
+				}
+				ok := true
+				for k, v := range want {
+					ok = ok && got[k] == v
+				}
+				if ok {
+					found = true
+				}
+				gots = append(gots, fmt.Sprintf("conn %d: %v", conn, got))
+			}
+			if found {
+				t.Logf("%s: flow %v ok", filepath.Base(pcap), want)
+			} else {
+				sort.Strings(gots)
+				t.Errorf("%s: no connection with %v; segscope: %v", filepath.Base(pcap), want, gots)
+			}
+		}
+	}
+	if n == 0 {
+		t.Skip("no flow checks in the suricata test.yaml files")
+	}
 }
