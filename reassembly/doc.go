@@ -39,17 +39,40 @@
 // SYN with a new ISN on a tombstone starts a new connection on the same 4-tuple
 // (ReusedTuple, Index+1).
 //
-// # Deviations from Wireshark
+// # Classification and Wireshark
+//
+// Classes follow tcp_analyze_sequence_number of Wireshark's packet-tcp.c, as tshark 4.0
+// (Debian 12) reports them; TestTsharkDifferential runs tshark on hundreds of generated
+// exchanges (losses, reordering, duplicates, dup ACKs, zero windows, keep-alives) and
+// requires the same classes on every frame, except acked_unseen_segment, whose
+// bookkeeping segscope takes from the later Wireshark source (they differ on about 0.3%
+// of frames). A fast or spurious retransmission also carries the class retransmission,
+// as tshark's tcp.analysis.retransmission matches them too. Where Wireshark is wrong,
+// segscope deliberately differs:
 //
 //   - Wireshark uses 0 to mean "not yet seen" for sequence numbers; segscope keeps
 //     explicit flags, so a stream whose next sequence number is 0 is analysed correctly.
-//   - Windows are scaled by the shift the sender announced in its own SYN (RFC 7323),
-//     and only when both SYNs carried the option.
-//   - A fast or spurious retransmission also carries the class retransmission, as
-//     tshark's tcp.analysis.retransmission filter matches them too.
 //   - A zero-window probe carries a real byte of the stream (RFC 9293 §3.8.6.1): it is
-//     classified zero_window_probe like Wireshark does, but its byte is reassembled like
-//     any other, so a probe the receiver accepted leaves no hole.
+//     classified zero_window_probe like Wireshark does, but once the receiver acknowledges
+//     it or the sender continues after it, the byte counts as sent. Wireshark never
+//     counts it, and flags the ACK of an accepted probe as acked_unseen_segment and the
+//     next segment as previous_segment_not_captured. The byte is reassembled like any
+//     other, so an accepted probe leaves no hole in the stream.
+//   - Wireshark keeps its dup ACK counter in an unsigned integer and uses -1 as a marker
+//     after acked_unseen_segment, so the next retransmission looks like the third dup
+//     ACK's and is flagged fast_retransmission; segscope does not.
+//   - SegInfo.Window is scaled by the shift the sender announced in its own SYN
+//     (RFC 7323), and only when both SYNs carried the option.
 //   - An RST is only accepted when its sequence number is in the receive window
-//     (RFC 5961 §3); others get the class rst_out_of_window and do not close.
+//     (RFC 5961 §3); others get the extra class rst_out_of_window and do not close.
+//   - overlap_conflict (and rst_out_of_window) have no Wireshark counterpart.
+//
+// # Direction
+//
+// The client is decided at a connection's first segment and never changed: the sender of
+// a SYN without ACK is the client; the sender of a SYN-ACK is the server; then a payload
+// starting with an HTTP request line ("METHOD SP target") marks its sender as the client,
+// one starting with "HTTP/1." as the server; then a well-known port (below 1024, or 8080,
+// 8000, 8443, 3128, 8008, 8888) marks the server, else the lower port, else the first
+// sender is the client.
 package reassembly

@@ -9,6 +9,12 @@ import (
 // come in this order: OnOpen, then for each segment OnSegment followed by the OnData and
 // OnGap calls it caused, and finally OnClose. Slices passed in are borrowed until the call
 // returns.
+//
+// After OnClose a connection stays in the table as a tombstone for Config.ClosedLinger, so
+// late packets (the last ACK, a retransmitted FIN or RST) are still reported by OnSegment
+// with the same *Conn; no OnData, OnGap or second OnClose follows. Conn.Closed reports
+// whether OnClose was already called. Calls for other connections (idle timeouts,
+// evictions, buffer limits) may come between the calls of one segment.
 type Handler interface {
 	// OnOpen is called when a connection is first seen (c.ID is set).
 	OnOpen(c *Conn)
