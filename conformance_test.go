@@ -1060,3 +1060,125 @@ func TestConformanceSuricataFlow(t *testing.T) {
 		t.Skip("no flow checks in the suricata test.yaml files")
 	}
 }
+
+// TestConformanceZeekConns compares segscope's connections with Zeek's conn.log: who is
+// the originator (Zeek's id.orig = segscope's client, also without a SYN), packets per
+// direction, IP bytes per direction (sum of IP total lengths, from the segment records),
+// missed bytes (Zeek's missed_bytes = segscope's gap_bytes) and payload bytes (Zeek
+// counts the sequence span; compared only for directions without retransmissions, where
+// segscope's wire byte count is the same thing). Scores per capture go to the log and to
+// testdata/conformance/conn-scores.txt; a capture scoring below its baseline fails.
+func TestConformanceZeekConns(t *testing.T) {
+	sharedCaptures(t)
+	logs, _ := filepath.Glob(filepath.Join(sharedDir, "zeek", "*.conn.log"))
+	base := readBaseline(t, "conn-scores.txt")
+	var tbl strings.Builder
+	fmt.Fprintf(&tbl, "# segscope connections vs Zeek conn.log: matched/expected fields per capture.\n")
+	fmt.Fprintf(&tbl, "# Regenerate with: go test -run TestConformanceZeekConns -update\n")
+	var total score
+	for _, l := range logs {
+		stem := strings.TrimSuffix(l, ".conn.log")
+		pcap := stem + ".pcap"
+		if _, err := os.Stat(pcap); err != nil {
+			pcap = stem + ".pcapng"
+		}
+		rows, err := zeekTable(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		crec, _ := run(t, pcap, segscope.Config{Mode: segscope.ModeConns})
+		prec, _ := run(t, pcap, segscope.Config{Mode: segscope.ModePackets})
+		ipBytes := map[uint64]*[2]int64{}
+		for _, s := range prec.segs {
+			b := ipBytes[s.Conn]
+			if b == nil {
+				b = &[2]int64{}
+				ipBytes[s.Conn] = b
+			}
+			d := 0
+			if s.Dir == "s2c" {
+				d = 1
+			}
+			b[d] += int64(s.IP.TotalLen)
+		}
+		used := map[uint64]bool{}
+		var sc score
+		var bad []string
+		for _, r := range rows {
+			if r["proto"] != "tcp" {
+				continue
+			}
+			orig := joinHostPort(r["id.orig_h"], r["id.orig_p"])
+			resp := joinHostPort(r["id.resp_h"], r["id.resp_p"])
+			oa, ok1 := splitEP(orig)
+			ra, ok2 := splitEP(resp)
+			if !ok1 || !ok2 {
+				continue
+			}
+			var c *report.Conn
+			for i := range crec.conns {
+				cc := &crec.conns[i]
+				ca, _ := splitEP(cc.Client)
+				sa, _ := splitEP(cc.Server)
+				if !used[cc.Conn] && pairKey(ca, sa) == pairKey(oa, ra) {
+					c = cc
+					used[cc.Conn] = true
+					break
+				}
+			}
+			fields := map[string][2]string{} // name -> got, want
+			if c == nil {
+				fields["found"] = [2]string{"no", "yes"}
+			} else {
+				ca, _ := splitEP(c.Client)
+				fields["originator"] = [2]string{ca.String(), oa.String()}
+				fields["orig_pkts"] = [2]string{strconv.FormatUint(c.Packets.C2S, 10), r["orig_pkts"]}
+				fields["resp_pkts"] = [2]string{strconv.FormatUint(c.Packets.S2C, 10), r["resp_pkts"]}
+				if b := ipBytes[c.Conn]; b != nil {
+					fields["orig_ip_bytes"] = [2]string{strconv.FormatInt(b[0], 10), r["orig_ip_bytes"]}
+					fields["resp_ip_bytes"] = [2]string{strconv.FormatInt(b[1], 10), r["resp_ip_bytes"]}
+				}
+				fields["missed_bytes"] = [2]string{strconv.FormatUint(c.GapBytes.C2S+c.GapBytes.S2C, 10), r["missed_bytes"]}
+				if c.Retransmissions.C2S == 0 && c.GapBytes.C2S == 0 {
+					fields["orig_bytes"] = [2]string{strconv.FormatUint(c.Bytes.C2S, 10), r["orig_bytes"]}
+				}
+				if c.Retransmissions.S2C == 0 && c.GapBytes.S2C == 0 {
+					fields["resp_bytes"] = [2]string{strconv.FormatUint(c.Bytes.S2C, 10), r["resp_bytes"]}
+				}
+			}
+			for _, k := range sortedKeys(fields) {
+				v := fields[k]
+				if v[1] == "-" || v[1] == "" {
+					continue
+				}
+				sc.want++
+				if v[0] == v[1] {
+					sc.got++
+				} else {
+					conn := uint64(0)
+					if c != nil {
+						conn = c.Conn
+					}
+					bad = append(bad, fmt.Sprintf("%s <-> %s (conn %d): %s = %s, Zeek %s", orig, resp, conn, k, v[0], v[1]))
+				}
+			}
+		}
+		name := capName(pcap)
+		total.got += sc.got
+		total.want += sc.want
+		fmt.Fprintf(&tbl, "%s\t%s\t%.1f%%\n", name, sc, 100*sc.ratio())
+		for _, b := range bad {
+			t.Logf("  %s: %s", name, b)
+		}
+		if old, ok := base[name]; ok && !*update {
+			if bs, ok := parseScore(old); ok && sc.got < bs.got {
+				t.Errorf("%s: conn.log conformance dropped to %s from baseline %s", name, sc, bs)
+			}
+		}
+	}
+	fmt.Fprintf(&tbl, "TOTAL\t%s\t%.1f%%\n", total, 100*total.ratio())
+	t.Logf("connections vs Zeek conn.log:\n%s", tbl.String())
+	if *update || len(base) == 0 {
+		writeBaseline(t, "conn-scores.txt", tbl.String())
+	}
+}
