@@ -287,3 +287,83 @@ var moreCases = []stepCase{
 		},
 	},
 }
+
+var moreCases2 = []stepCase{
+	{
+		name: "data_after_rst_not_delivered",
+		segs: func(v *conv) []*decode.Segment {
+			return cat(v.handshake(), []*decode.Segment{
+				v.c(PA, 1, 1, "a"),
+				v.s(RA, 1, 2, ""),
+				v.c(PA, 2, 1, "b"),
+			})
+		},
+		want: []string{
+			"open 1 10.0.0.1:40000>10.0.0.2:80",
+			`data 1 c2s 0 "a" #4`,
+			"close 1 rst",
+		},
+	},
+	{
+		name: "rst_in_window_but_not_exact_accepted",
+		segs: func(v *conv) []*decode.Segment {
+			return cat(v.handshake(), []*decode.Segment{
+				v.c(PA, 1, 1, "abc"),
+				v.c(R, 100, 0, ""),
+			})
+		},
+		want: []string{
+			"open 1 10.0.0.1:40000>10.0.0.2:80",
+			`data 1 c2s 0 "abc" #4`,
+			"close 1 rst",
+		},
+	},
+	{
+		name: "bytes_before_first_seen_offset_are_dropped",
+		segs: func(v *conv) []*decode.Segment {
+			return []*decode.Segment{
+				v.c(PA, 11, 1, "klm"),
+				v.c(PA, 6, 1, "fghijklm"),
+			}
+		},
+		want: []string{
+			"open 1 10.0.0.1:40000>10.0.0.2:80",
+			`data 1 c2s 0 "klm" #1`,
+			"seg 1 #2 c2s retransmission", // ends where #1 ended: tshark's retransmission
+
+		},
+	},
+	{
+		name: "ack_before_data_in_capture_order_does_not_gap",
+		segs: func(v *conv) []*decode.Segment {
+			return cat(v.handshake(), []*decode.Segment{
+				v.s(A, 1, 5, ""),
+				v.c(PA, 1, 1, "abcd"),
+			})
+		},
+		want: []string{
+			"open 1 10.0.0.1:40000>10.0.0.2:80",
+			"seg 1 #4 s2c acked_unseen_segment",
+			"seg 1 #5 c2s retransmission,spurious_retransmission", // already acknowledged, as tshark says
+			`data 1 c2s 0 "abcd" #5`,
+		},
+	},
+}
+
+func TestAddDoesNotRetainPayload(t *testing.T) {
+	v := newConv()
+	r := newRecorder(t)
+	tr := NewTracker(Config{}, r)
+	for _, s := range v.handshake() {
+		tr.Add(s)
+	}
+	buf := []byte("bbbb")
+	late := v.c(PA, 5, 1, "")
+	late.Payload, late.PayloadLen = buf, len(buf)
+	tr.Add(late)
+	copy(buf, "XXXX") // the caller reuses its buffer
+	tr.Add(v.c(PA, 1, 1, "aaaa"))
+	if got := string(r.data[1][flow.C2S]); got != "aaaabbbb" {
+		t.Errorf("delivered %q, want %q", got, "aaaabbbb")
+	}
+}

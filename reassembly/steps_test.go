@@ -435,7 +435,7 @@ var stepCases = []stepCase{
 }
 
 func TestSteps(t *testing.T) {
-	for _, tc := range append(stepCases, moreCases...) {
+	for _, tc := range append(append(stepCases, moreCases...), moreCases2...) {
 		t.Run(tc.name, func(t *testing.T) {
 			v := newConv()
 			segs := tc.segs(v)

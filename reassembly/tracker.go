@@ -211,6 +211,10 @@ func (t *Tracker) expire() {
 		t.drop(c)
 	}
 	for c := t.closing.head; c != nil && now-c.lastSeen > t.cfg.CloseWait; c = t.closing.head {
+		if c.closed { // cannot happen; never loop on it
+			c.moveTo(&t.tombs)
+			continue
+		}
 		t.closeConn(c, CloseFIN)
 	}
 	for c := t.tombs.head; c != nil && now-c.lastSeen > t.cfg.ClosedLinger; c = t.tombs.head {
@@ -359,7 +363,12 @@ func (t *Tracker) process(c *Conn, seg *decode.Segment) {
 	ds, ps := &c.Dir[d], &c.Dir[d.Other()]
 	flags := seg.Flags
 	syn, ack, fin, rst := flags.Has(decode.SYN), flags.Has(decode.ACK), flags.Has(decode.FIN), flags.Has(decode.RST)
-	n := max(seg.PayloadLen, len(seg.Payload))
+	// PayloadLen (from the IP lengths) is authoritative; a segment built without it
+	// counts its Payload.
+	n := seg.PayloadLen
+	if n <= 0 {
+		n = len(seg.Payload)
+	}
 	data := seg.Payload
 	if len(data) > n {
 		data = data[:n]
