@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -686,6 +687,34 @@ func expectChecks(path string) ([]httpCheck, error) {
 	return out, nil
 }
 
+// ndpiChecks reads the [URL: host/uri] and [StatusCode: N] of nDPI's flow lines (the
+// flow's first request and its response), one expectation per flow, any exchange.
+func ndpiChecks(path string) ([]httpCheck, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	urlRE := regexp.MustCompile(`\[URL: ([^/\]]*)(/[^\]]*)\]`)
+	stRE := regexp.MustCompile(`\[StatusCode: (\d+)\]`)
+	var out []httpCheck
+	for i, line := range strings.Split(string(b), "\n") {
+		if !strings.Contains(line, "TCP ") {
+			continue
+		}
+		c := httpCheck{src: fmt.Sprintf("%s line %d", filepath.Base(path), i+1), anyOf: true, fields: map[string]string{}}
+		if m := urlRE.FindStringSubmatch(line); m != nil {
+			c.fields["host"], c.fields["uri"] = m[1], m[2]
+		}
+		if m := stRE.FindStringSubmatch(line); m != nil {
+			c.fields["status"] = m[1]
+		}
+		if len(c.fields) > 0 {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
 // httpOracles returns, for a capture, every expectation its oracles state.
 func httpOracles(path string) ([]httpCheck, []string) {
 	stem := strings.TrimSuffix(strings.TrimSuffix(path, filepath.Ext(path)), ".pcap")
@@ -706,6 +735,7 @@ func httpOracles(path string) ([]httpCheck, []string) {
 	add(stem+".http.log.cut", zeekChecks)
 	add(stem+".test.yaml", suricataChecks)
 	add(stem+".expect.tsv", expectChecks)
+	add(path+".ndpi.out", ndpiChecks)
 	return checks, srcs
 }
 
@@ -1180,5 +1210,78 @@ func TestConformanceZeekConns(t *testing.T) {
 	t.Logf("connections vs Zeek conn.log:\n%s", tbl.String())
 	if *update || len(base) == 0 {
 		writeBaseline(t, "conn-scores.txt", tbl.String())
+	}
+}
+
+var ndpiFlowRE = regexp.MustCompile(`TCP (\S+) (<->|->) (\S+) .*?\[(\d+) pkts/(\d+) bytes (?:<->|->) (\d+) pkts/(\d+) bytes\]`)
+
+// TestConformanceNDPIFlows compares segscope with nDPI's per-flow lines: packets and
+// captured frame bytes per direction (nDPI's A is the sender of the flow's first packet)
+// and, for asymmetric captures, that a one-way flow is still one connection.
+func TestConformanceNDPIFlows(t *testing.T) {
+	sharedCaptures(t)
+	outs, _ := filepath.Glob(filepath.Join(sharedDir, "ndpi", "*.ndpi.out"))
+	for _, o := range outs {
+		pcap := strings.TrimSuffix(o, ".ndpi.out")
+		b, _ := os.ReadFile(o)
+		prec, _ := run(t, pcap, segscope.Config{Mode: segscope.ModePackets})
+		type agg struct {
+			first   string // src of the first segment
+			pkts    map[string]int64
+			bytes   map[string]int64
+			matched bool
+		}
+		per := map[uint64]*agg{}
+		var order []uint64
+		for _, s := range prec.segs {
+			a := per[s.Conn]
+			if a == nil {
+				a = &agg{first: s.Src, pkts: map[string]int64{}, bytes: map[string]int64{}}
+				per[s.Conn] = a
+				order = append(order, s.Conn)
+			}
+			a.pkts[s.Src]++
+			a.bytes[s.Src] += int64(s.FrameLen)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			m := ndpiFlowRE.FindStringSubmatch(line)
+			if m == nil {
+				continue
+			}
+			A, _ := splitEP(m[1])
+			B, _ := splitEP(m[3])
+			var found *agg
+			var conn uint64
+			for _, c := range order {
+				a := per[c]
+				fa, _ := splitEP(a.first)
+				if a.matched || fa != A {
+					continue
+				}
+				// the peer must be B
+				ok := false
+				for src := range a.pkts {
+					if sa, _ := splitEP(src); sa == A || sa == B {
+						ok = true
+					}
+				}
+				if ok {
+					found, conn = a, c
+					break
+				}
+			}
+			if found == nil {
+				t.Errorf("%s: nDPI flow %s %s %s: no segscope connection whose first packet is from %s", filepath.Base(pcap), m[1], m[2], m[3], m[1])
+				continue
+			}
+			found.matched = true
+			got := fmt.Sprintf("%d pkts/%d bytes, %d pkts/%d bytes", found.pkts[A.String()], found.bytes[A.String()], found.pkts[B.String()], found.bytes[B.String()])
+			want := fmt.Sprintf("%s pkts/%s bytes, %s pkts/%s bytes", m[4], m[5], m[6], m[7])
+			if got != want {
+				t.Errorf("%s: flow %s %s %s (conn %d): %s, nDPI %s", filepath.Base(pcap), m[1], m[2], m[3], conn, got, want)
+			} else {
+				t.Logf("%s: flow %s %s %s (conn %d): %s ok", filepath.Base(pcap), m[1], m[2], m[3], conn, got)
+			}
+		}
 	}
 }
