@@ -49,6 +49,10 @@ var mustFlag = []struct {
 	{"garbage before request", C2S, "\x00\x01garbage\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", AnomResync},
 	{"bad request line after a request", C2S, "GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /a b HTTP/1.1\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", AnomBadRequestLine},
 	{"bad status line after a response", S2C, "HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 2000 OK\r\nHTTP/1.1 204 No Content\r\n\r\n", AnomBadStatusLine},
+	{"broken version", C2S, "GET / HTTP/1.\nHost: a\n\n", AnomBadRequestLine},
+	{"no version", C2S, "GET /HTTP/1.1\nHost: a\n\n", AnomBadRequestLine},
+	{"no target", C2S, "OPTIONS HTTP/1.1\r\nHost: a\r\n\r\n", AnomBadRequestLine},
+	{"odd method broken version", C2S, "CCM_POST / HTTP/1.\r\nHost: a\r\n\r\n", AnomBadRequestLine},
 	{"204 with body", S2C, "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", AnomBodyNotAllowed},
 	{"orphan response", S2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", AnomResponseWithoutRequest},
 }
@@ -90,6 +94,8 @@ func TestProtocol(t *testing.T) {
 		{"ssh", []op{s2c("SSH-2.0-OpenSSH_9.6\r\n"), c2s("SSH-2.0-OpenSSH_9.6\r\n" + strings.Repeat("\x00\x01binary", 10000))}, ProtoOther, "", 0},
 		{"smtp short", []op{s2c("220 mail ESMTP\r\n"), c2s("EHLO x\r\n")}, ProtoOther, "", 0},
 		{"nothing", nil, ProtoUnknown, "", 0},
+		{"tls in CONNECT tunnel", []op{c2s("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"), s2c("HTTP/1.1 200 OK\r\n\r\n"), c2s(hello)}, ProtoTunnel, "example.com", 1},
+		{"ssh in CONNECT tunnel", []op{c2s("CONNECT a:22 HTTP/1.1\r\nHost: a\r\n\r\n"), s2c("HTTP/1.1 200 OK\r\n\r\nSSH-2.0-x\r\n"), c2s("SSH-2.0-y\r\nGET / HTTP/1.1\r\n\r\n")}, ProtoTunnel, "", 1},
 		{"tunnel after CONNECT", []op{c2s("CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n"), s2c("HTTP/1.1 200 OK\r\n\r\n")}, ProtoTunnel, "", 1},
 	}
 	for _, tt := range tests {
@@ -122,4 +128,44 @@ func tlsClientHello(sni string) string {
 	hs := append([]byte{1, 0, byte(len(body) >> 8), byte(len(body))}, body...)
 	rec := append([]byte{0x16, 0x03, 0x01, byte(len(hs) >> 8), byte(len(hs))}, hs...)
 	return string(rec)
+}
+
+// TestLenientRequestLine checks what is taken from malformed request lines
+// at a message boundary, and what is not taken at all.
+func TestLenientRequestLine(t *testing.T) {
+	tests := []struct {
+		in                   string
+		method, uri, version string
+		ok                   bool
+	}{
+		{"GET / HTTP/1.", "GET", "/", "HTTP/1.", true},
+		{"GET /HTTP/1.1", "GET", "/HTTP/1.1", "", true},
+		{"OPTIONS HTTP/1.1", "OPTIONS", "", "HTTP/1.1", true},
+		{"CCM_POST / HTTP/1.", "CCM_POST", "/", "HTTP/1.", true},
+		{"OPTIONSHTTP/1.1", "", "", "", false},
+		{"GET/ HTTP/1.1", "", "", "", false},
+		{"\xc3\x83 / HTTP/1.", "", "", "", false},
+		{"CCM_POST /HTTP/1.1", "CCM_POST", "/HTTP/1.1", "", true},
+		{"FOO x", "", "", "", false},
+		{"GET /a b HTTP/1.1", "", "", "", false},
+		{"THE END", "", "", "", false},
+		{"get / HTTP/1.", "", "", "", false},
+	}
+	for _, tt := range tests {
+		r, _ := runOps(Limits{}, c2s(tt.in+"\r\nHost: a\r\n\r\n"), s2c(ok0))
+		x := r.xs[0]
+		if !tt.ok {
+			if x.Req != nil {
+				t.Errorf("request line %q = %q %q %q, want none", tt.in, x.Req.Method, x.Req.URI, x.Req.Version)
+			}
+			continue
+		}
+		if x.Req == nil {
+			t.Errorf("request line %q: no request, want %q %q %q", tt.in, tt.method, tt.uri, tt.version)
+			continue
+		}
+		if x.Req.Method != tt.method || x.Req.URI != tt.uri || x.Req.Version != tt.version || x.Req.Host != "a" {
+			t.Errorf("request line %q = %q %q %q host %q, want %q %q %q host a", tt.in, x.Req.Method, x.Req.URI, x.Req.Version, x.Req.Host, tt.method, tt.uri, tt.version)
+		}
+	}
 }

@@ -32,6 +32,7 @@ const (
 	stTrailer                // trailer fields after the last chunk
 	stClose                  // close-delimited response body
 	stHold                   // client bytes after CONNECT/Upgrade, held until the response decides
+	stTunnel                 // server bytes in a CONNECT tunnel, until the client shows HTTP
 	stDead                   // not HTTP (any more): bytes ignored
 )
 
@@ -80,12 +81,14 @@ type half struct {
 	encOver bool
 	decode  bool
 
-	started  bool
-	seen     bool // a start line was parsed in this direction
-	sniffing bool
-	sniff    []byte
-	sniffFr  uint64
-	sniffTS  int64
+	started     bool
+	tunnelProbe bool // first line in a CONNECT tunnel: HTTP/1.x or the end of parsing
+	sniffTLS    bool // sniffing a TLS ClientHello for its SNI
+	seen        bool // a start line was parsed in this direction
+	sniffing    bool
+	sniff       []byte
+	sniffFr     uint64
+	sniffTS     int64
 }
 
 // Parser parses both directions of one TCP connection. It is not safe for
@@ -198,6 +201,18 @@ func (p *Parser) Feed(dir Dir, data []byte, frame uint64, ts int64) {
 			h.sniffFr, h.sniffTS = frame, ts
 		}
 	}
+	p.feedHalf(h, data)
+}
+
+// feedHalf passes bytes through protocol sniffing, then the parser.
+func (p *Parser) feedHalf(h *half, data []byte) {
+	if h.tunnelProbe && h.st == stIdle && data[0] == 0x16 {
+		// TLS inside a CONNECT tunnel: read the SNI, parse no further.
+		h.tunnelProbe = false
+		p.kill()
+		h.sniffing, h.sniffTLS = true, true
+		h.sniff = h.sniff[:0]
+	}
 	if h.sniffing {
 		data = p.sniffFeed(h, data)
 		if data == nil {
@@ -234,6 +249,9 @@ func (p *Parser) run(h *half, data []byte) {
 			p.consume(h, n)
 		case stHold:
 			n = p.holdBytes(h, data)
+		case stTunnel:
+			h.off += uint64(len(data))
+			return
 		}
 		data = data[n:]
 	}
@@ -309,6 +327,10 @@ func (p *Parser) head(h *half, data []byte) int {
 		// which looks at the same line again.
 		i := bytes.IndexByte(data, '\n')
 		if (i < 0 && len(h.line)+len(data) > p.lim.MaxLine) || (i >= 0 && len(h.line)+i+1 > p.lim.MaxLine+1) {
+			if h.tunnelProbe {
+				p.kill()
+				return 0
+			}
 			h.st = stResync
 			return 0
 		}
@@ -319,6 +341,11 @@ func (p *Parser) head(h *half, data []byte) int {
 		}
 		lineOff := h.off + uint64(n) - uint64(len(line))
 		if !p.startLine(h, line, lineOff, h.lineFrame, h.lineTS, false) {
+			if h.tunnelProbe {
+				// The tunnel carries something else: stop parsing.
+				p.kill()
+				return 0
+			}
 			if h.seen {
 				if h.dir == C2S {
 					h.pendFlag(AnomBadRequestLine)
@@ -332,6 +359,13 @@ func (p *Parser) head(h *half, data []byte) int {
 			}
 			h.st = stResync
 			return 0
+		}
+		if h.tunnelProbe {
+			// Plain HTTP/1.x through the tunnel: parse on, both ways.
+			h.tunnelProbe = false
+			if s := &p.half[S2C]; s.st == stTunnel {
+				s.st = stIdle
+			}
 		}
 		h.line = h.line[:0]
 		p.consume(h, n)
@@ -567,6 +601,11 @@ func (p *Parser) startLine(h *half, line []byte, off uint64, frame uint64, ts in
 	var m *Message
 	if h.dir == C2S {
 		method, uri, version, ok := parseRequestLine(content)
+		lenient := false
+		if !ok && !strict {
+			method, uri, version, ok = parseRequestLineLenient(content)
+			lenient = ok
+		}
 		if !ok {
 			return false
 		}
@@ -580,11 +619,14 @@ func (p *Parser) startLine(h *half, line []byte, off uint64, frame uint64, ts in
 		h.ex = ex
 		// One allocation for the whole line.
 		ls := string(content)
-		m.Method = ls[:len(method)]
-		m.URI = ls[len(method)+1 : len(method)+1+len(uri)]
-		m.Version = ls[len(ls)-len(version):]
+		m.Method = subString(ls, content, method)
+		m.URI = subString(ls, content, uri)
+		m.Version = subString(ls, content, version)
 		if !known {
 			m.flag(AnomUnknownMethod)
+		}
+		if lenient {
+			m.flag(AnomBadRequestLine)
 		}
 	} else {
 		version, status, reason, ok := parseStatusLine(content)
@@ -1045,8 +1087,16 @@ func (p *Parser) msgDoneAt(h *half, complete bool, end uint64) {
 		ex.respDone = true
 		if m.Framing == FramingTunnel && complete {
 			p.proto = ProtoTunnel
-			p.flush(false)
-			p.kill()
+			connect := m.Status != 101 && ex.Req != nil && ex.Req.Method == "CONNECT"
+			c := &p.half[C2S]
+			held := c.st == stHold && c.holdEx == ex && !c.holdBroken
+			c.holdEx = nil
+			p.flush(false) // ex may be recycled from here on
+			if connect && held {
+				p.openTunnel()
+			} else {
+				p.kill()
+			}
 			return
 		}
 		if c := &p.half[C2S]; c.st == stHold && c.holdEx == ex {
@@ -1067,6 +1117,26 @@ func isUpgradeRequest(m *Message) bool {
 		}
 	}
 	return false
+}
+
+// openTunnel starts a CONNECT tunnel: the client's first bytes decide
+// whether it carries plain HTTP/1.x (parsed on), TLS (SNI read) or anything
+// else (parsing stops).
+func (p *Parser) openTunnel() {
+	c, s := &p.half[C2S], &p.half[S2C]
+	s.st = stTunnel
+	c.st = stIdle
+	c.off = c.holdOff
+	c.tunnelProbe = true
+	if len(c.hold) == 0 {
+		return
+	}
+	data := append([]byte(nil), c.hold...)
+	c.hold = c.hold[:0]
+	fr, ts := p.frame, p.ts
+	p.frame, p.ts = c.holdFrame, c.holdTS
+	p.feedHalf(c, data)
+	p.frame, p.ts = fr, ts
 }
 
 // releaseHold replays client bytes held after a CONNECT or Upgrade request
@@ -1175,12 +1245,19 @@ func (p *Parser) Gap(dir Dir, n uint64, ts int64) {
 			p.run(h, data)
 		}
 	}
+	if h.tunnelProbe {
+		p.kill()
+	}
 	switch h.st {
 	case stDead:
+	case stTunnel:
+		h.off += n
+		return
 	case stBody, stChunkData:
 		m := h.msg
 		if n <= uint64(h.remain) {
 			m.GapBytes += n
+			m.BodyLen += int64(n)
 			h.remain -= int64(n)
 			h.off += n
 			if h.remain == 0 {
@@ -1198,17 +1275,20 @@ func (p *Parser) Gap(dir Dir, n uint64, ts int64) {
 			// start of the next one is lost.
 			r := uint64(h.remain)
 			m.GapBytes += r
+			m.BodyLen += int64(r)
 			h.off += r
 			h.remain = 0
 			p.msgDone(h, true)
 			h.off += n - r
 		} else {
 			m.GapBytes += n
+			m.BodyLen += h.remain
 			p.msgDone(h, false)
 			h.off += n
 		}
 	case stClose:
 		h.msg.GapBytes += n
+		h.msg.BodyLen += int64(n)
 		h.off += n
 		return
 	case stHold:

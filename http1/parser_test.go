@@ -194,6 +194,30 @@ func TestScenarios(t *testing.T) {
 			want: []want{{verdict: "complete", method: "CONNECT", status: 200}},
 		},
 		{
+			name: "CONNECT carrying plain HTTP",
+			ops: []op{
+				c2s("CONNECT 10.0.0.2:80 HTTP/1.1\r\nHost: 10.0.0.2:80\r\n\r\n"),
+				s2c("HTTP/1.1 200 Connection established\r\n\r\n"),
+				c2s(get + get), s2c(ok5 + ok0),
+			},
+			want: []want{
+				{verdict: "complete", method: "CONNECT", status: 200},
+				{verdict: "complete", method: "GET", status: 200, respBody: 5},
+				{verdict: "complete", method: "GET", status: 200},
+			},
+		},
+		{
+			name: "CONNECT carrying plain HTTP sent early",
+			ops: []op{
+				c2s("CONNECT 10.0.0.2:80 HTTP/1.1\r\nHost: 10.0.0.2:80\r\n\r\n" + get),
+				s2c("HTTP/1.1 200 Connection established\r\n\r\n" + ok5),
+			},
+			want: []want{
+				{verdict: "complete", method: "CONNECT", status: 200},
+				{verdict: "complete", method: "GET", status: 200, respBody: 5},
+			},
+		},
+		{
 			name: "CONNECT 407 then retry",
 			ops: []op{
 				c2s("CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\nCONNECT a:443 HTTP/1.1\r\nHost: a:443\r\nProxy-Authorization: x\r\n\r\n"),
@@ -280,7 +304,7 @@ func TestScenarios(t *testing.T) {
 			name: "gap inside body",
 			ops:  []op{c2s(get + get), s2c("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab"), gap(S2C, 5), s2c("xyz" + ok5)},
 			want: []want{
-				{verdict: "gap", status: 200, respBody: 5},
+				{verdict: "gap", status: 200, respBody: 10},
 				{verdict: "complete", status: 200, respBody: 5},
 			},
 		},
@@ -289,7 +313,7 @@ func TestScenarios(t *testing.T) {
 			ops: []op{c2s(get + get), s2c("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\nab"), gap(S2C, 5),
 				s2c("xyz\r\n0\r\n\r\n" + ok5)},
 			want: []want{
-				{verdict: "gap", status: 200, respBody: 5},
+				{verdict: "gap", status: 200, respBody: 10},
 				{verdict: "complete", status: 200, respBody: 5},
 			},
 		},

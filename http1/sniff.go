@@ -51,7 +51,7 @@ func (p *Parser) sniffFeed(h *half, data []byte) []byte {
 		h.sniff = append(h.sniff, data...)
 		buf = h.sniff
 	}
-	if p.proto == ProtoTLS {
+	if h.sniffTLS {
 		return p.sniffSNI(h, buf, data)
 	}
 	switch sniffProto(buf) {
@@ -62,6 +62,7 @@ func (p *Parser) sniffFeed(h *half, data []byte) []byte {
 		return nil
 	case sniffTLS:
 		p.proto = ProtoTLS
+		h.sniffTLS = true
 		p.kill()
 		return p.sniffSNI(h, buf, data)
 	case sniffH2:

@@ -135,3 +135,79 @@ func isIdentity(ce string) bool {
 	})
 	return id
 }
+
+// parseRequestLineLenient accepts malformed request lines seen in the wild,
+// at a message boundary only (never while resynchronising); the message is
+// flagged bad_request_line:
+//
+//	method SP target SP "HTTP/" junk   a broken version ("HTTP/1.")
+//	method SP target                   no version (HTTP/0.9 style); origin-form target
+//	                                   unless the method is a known one
+//	method SP "HTTP/" version          no target, known method only
+//
+// The method must be a known one or an upper-case token (CCM_POST).
+func parseRequestLineLenient(b []byte) (method, uri, version []byte, ok bool) {
+	sp1 := bytes.IndexByte(b, ' ')
+	if sp1 <= 0 || sp1 > 32 {
+		return nil, nil, nil, false
+	}
+	method = b[:sp1]
+	known := isKnownMethod(method)
+	if !known && !isUpperToken(method) {
+		return nil, nil, nil, false
+	}
+	rest := b[sp1+1:]
+	if len(rest) == 0 {
+		return nil, nil, nil, false
+	}
+	for _, c := range rest {
+		if c < 0x21 && c != ' ' || c == 0x7f {
+			return nil, nil, nil, false
+		}
+	}
+	if sp2 := bytes.LastIndexByte(rest, ' '); sp2 > 0 {
+		uri, version = rest[:sp2], rest[sp2+1:]
+		if !bytes.HasPrefix(version, []byte("HTTP/")) || bytes.IndexByte(uri, ' ') >= 0 {
+			return nil, nil, nil, false
+		}
+		return method, uri, version, true
+	} else if sp2 == 0 {
+		return nil, nil, nil, false
+	}
+	if bytes.HasPrefix(rest, []byte("HTTP/")) {
+		if !known {
+			return nil, nil, nil, false
+		}
+		return method, rest[:0], rest, true
+	}
+	if rest[0] != '/' && !(known && (rest[0] == '*' || bytes.Contains(rest, []byte("://")))) {
+		return nil, nil, nil, false
+	}
+	return method, rest, rest[len(rest):], true
+}
+
+// isUpperToken reports whether b is made of A-Z, 0-9, '_' and '-' with at
+// least one letter: how non-standard methods look.
+func isUpperToken(b []byte) bool {
+	letter := false
+	for _, c := range b {
+		switch {
+		case 'A' <= c && c <= 'Z':
+			letter = true
+		case '0' <= c && c <= '9', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return letter
+}
+
+// subString returns the part of ls (a string copy of whole) that part, a
+// sub-slice of whole, covers.
+func subString(ls string, whole, part []byte) string {
+	if len(part) == 0 {
+		return ""
+	}
+	i := cap(whole) - cap(part)
+	return ls[i : i+len(part)]
+}

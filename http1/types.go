@@ -139,7 +139,7 @@ type Message struct {
 
 	StartOff, HeaderEnd, EndOff uint64 // stream offsets in this message's direction
 
-	BodyLen         int64 // body bytes after removing chunk framing
+	BodyLen         int64 // body bytes after removing chunk framing, bytes lost in gaps included
 	DecodedLen      int64 // after undoing Content-Encoding; -1 when not decoded
 	ContentEncoding string
 	ContentType     string
