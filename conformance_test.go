@@ -19,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -1348,5 +1349,110 @@ func TestConformanceZeekBodiesAndGaps(t *testing.T) {
 		if og := files[flowfiles.Name(cli, srv, 0)+".gaps"]; len(og) > 0 {
 			t.Errorf("miss_end_data: originator gaps %q, Zeek none", og)
 		}
+	}
+}
+
+// TestConformanceZeekUpgradeStream checks the bytes after an HTTP/1.1 101 upgrade to
+// raw TCP (docker-http-upgrade: a shell over `Upgrade: tcp`) against Zeek's
+// stream.out, which prints every line of each direction after the upgrade (lines end at
+// CR, LF or CRLF; non-printables as \xNN): segscope's reassembled streams of the
+// upgraded connection, cut after their first message head (the upgrade request and the
+// 101 are the only messages on it), must split into the same lines.
+func TestConformanceZeekUpgradeStream(t *testing.T) {
+	sharedCaptures(t)
+	pcap := filepath.Join(sharedDir, "zeek", "docker-http-upgrade.pcap")
+	out, err := os.ReadFile(filepath.Join(sharedDir, "zeek", "docker-http-upgrade.stream.out"))
+	if err != nil {
+		t.Skip(err)
+	}
+	esc := regexp.MustCompile(`\\x([0-9a-fA-F]{2})`)
+	var want [2][]string // originator, responder
+	for _, line := range strings.Split(string(out), "\n") {
+		p := strings.SplitN(line, ", ", 3)
+		if len(p) < 3 || strings.HasPrefix(line, "#") {
+			continue
+		}
+		d := esc.ReplaceAllStringFunc(p[2], func(m string) string {
+			v, _ := strconv.ParseUint(m[2:], 16, 8)
+			return string([]byte{byte(v)})
+		})
+		switch p[1] {
+		case "originator":
+			want[0] = append(want[0], d)
+		case "responder":
+			want[1] = append(want[1], d)
+		}
+	}
+	rec, _ := run(t, pcap, segscope.Config{Mode: segscope.ModeHTTP})
+	var up *report.HTTP
+	for i := range rec.https {
+		if rec.https[i].Status == 101 {
+			up = &rec.https[i]
+		}
+	}
+	if up == nil {
+		t.Fatal("no 101 exchange")
+	}
+	files := streamFiles(t, pcap)
+	cli, srv := mustAP(t, up.Client), mustAP(t, up.Server)
+	split := regexp.MustCompile(`\r\n|\r|\n`)
+	for d, name := range []string{flowfiles.Name(cli, srv, 0), flowfiles.Name(srv, cli, 0)} {
+		data := files[name]
+		i := bytes.Index(data, []byte("\r\n\r\n"))
+		if i < 0 {
+			t.Errorf("%s: no message head in %d bytes", name, len(data))
+			continue
+		}
+		got := split.Split(string(data[i+4:]), -1)
+		if len(got) > 0 && got[len(got)-1] == "" {
+			got = got[:len(got)-1]
+		}
+		if strings.Join(got, "\n") != strings.Join(want[d], "\n") {
+			t.Errorf("%s after the upgrade: %d lines %q, Zeek %d lines %q", name, len(got), got, len(want[d]), want[d])
+		} else {
+			t.Logf("%s after the upgrade: %d lines as Zeek", name, len(got))
+		}
+	}
+}
+
+// TestConformanceZeekEventOutputs checks the small event-printing baselines (ZO) of the
+// corpus: tcp-fast-open (data carried in the SYN is part of the stream: the client's
+// stream of 10.99.99.1:55534 contains "passwd"), ipv6-http-atomic-frag (four
+// connections to [2001:db8:1::1]:80 through IPv6 atomic fragments, originators as
+// Zeek says) and fragmented-3 (five fragments with DF of a datagram never completed:
+// counted as fragments, no TCP segment invented).
+func TestConformanceZeekEventOutputs(t *testing.T) {
+	sharedCaptures(t)
+	z := func(n string) string { return filepath.Join(sharedDir, "zeek", n) }
+
+	files := streamFiles(t, z("tcp-fast-open.pcap"))
+	cli := netip.MustParseAddrPort("10.99.99.1:55534")
+	srv := netip.MustParseAddrPort("10.99.99.45:80")
+	if c2s := files[flowfiles.Name(cli, srv, 0)]; !bytes.Contains(c2s, []byte("passwd")) {
+		t.Errorf("tcp-fast-open: client stream of %v (%d bytes) lacks the SYN's payload \"passwd\"", cli, len(c2s))
+	}
+
+	out, err := os.ReadFile(z("ipv6-http-atomic-frag.output"))
+	if err == nil {
+		re := regexp.MustCompile(`orig_h=([^,]+), orig_p=(\d+)/tcp, resp_h=([^,]+), resp_p=(\d+)/tcp`)
+		var want []string
+		for _, m := range re.FindAllStringSubmatch(string(out), -1) {
+			want = append(want, joinHostPort(m[1], m[2])+" "+joinHostPort(m[3], m[4]))
+		}
+		rec, _ := run(t, z("ipv6-http-atomic-frag.pcap"), segscope.Config{Mode: segscope.ModeConns})
+		var got []string
+		for _, c := range rec.conns {
+			got = append(got, c.Client+" "+c.Server)
+		}
+		sort.Strings(want)
+		sort.Strings(got)
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("ipv6-http-atomic-frag: connections %v, Zeek %v", got, want)
+		}
+	}
+
+	rec, sum := run(t, z("fragmented-3.pcap"), segscope.Config{Mode: segscope.ModePackets})
+	if sum.Fragments != 5 || len(rec.segs) != 0 {
+		t.Errorf("fragmented-3: %d fragments counted, %d segments; want 5 fragments (all with DF and MF, never completed), no segment", sum.Fragments, len(rec.segs))
 	}
 }
