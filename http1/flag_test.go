@@ -139,13 +139,13 @@ func TestLenientRequestLine(t *testing.T) {
 		ok                   bool
 	}{
 		{"GET / HTTP/1.", "GET", "/", "HTTP/1.", true},
-		{"GET /HTTP/1.1", "GET", "/HTTP/1.1", "", true},
+		{"GET /HTTP/1.1", "GET", "/HTTP/1.1", "HTTP/0.9", true},
 		{"OPTIONS HTTP/1.1", "OPTIONS", "", "HTTP/1.1", true},
 		{"CCM_POST / HTTP/1.", "CCM_POST", "/", "HTTP/1.", true},
 		{"OPTIONSHTTP/1.1", "", "", "", false},
 		{"GET/ HTTP/1.1", "", "", "", false},
 		{"\xc3\x83 / HTTP/1.", "", "", "", false},
-		{"CCM_POST /HTTP/1.1", "CCM_POST", "/HTTP/1.1", "", true},
+		{"CCM_POST /HTTP/1.1", "CCM_POST", "/HTTP/1.1", "HTTP/0.9", true},
 		{"FOO x", "", "", "", false},
 		{"GET /a b HTTP/1.1", "", "", "", false},
 		{"THE END", "", "", "", false},

@@ -323,6 +323,15 @@ func (p *Parser) head(h *half, data []byte) int {
 		return i + 1
 	}
 	if h.nlines == 0 {
+		if h.dir == S2C && p.pending09() {
+			var first [5]byte
+			k := copy(first[:], h.line)
+			k += copy(first[k:], data)
+			if string(first[:k]) != "HTTP/"[:k] {
+				p.start09(h)
+				return 0
+			}
+		}
 		// Start line: too long or malformed sends the bytes to resync,
 		// which looks at the same line again.
 		i := bytes.IndexByte(data, '\n')
@@ -622,6 +631,9 @@ func (p *Parser) startLine(h *half, line []byte, off uint64, frame uint64, ts in
 		m.Method = subString(ls, content, method)
 		m.URI = subString(ls, content, uri)
 		m.Version = subString(ls, content, version)
+		if lenient && len(version) == 0 {
+			m.Version = http09 // a simple request: the response may be a bare body
+		}
 		if !known {
 			m.flag(AnomUnknownMethod)
 		}
@@ -640,7 +652,7 @@ func (p *Parser) startLine(h *half, line []byte, off uint64, frame uint64, ts in
 		ls := string(content)
 		m.Version, m.Status, m.Reason = ls[:len(version)], status, ls[len(ls)-len(reason):]
 	}
-	if m.Version != "HTTP/1.1" && m.Version != "HTTP/1.0" {
+	if m.Version != "HTTP/1.1" && m.Version != "HTTP/1.0" && m.Version != http09 {
 		m.flag(AnomUnknownVersion)
 	}
 	if bare {
@@ -1119,6 +1131,58 @@ func isUpgradeRequest(m *Message) bool {
 	return false
 }
 
+// http09 is the version given to simple (HTTP/0.9) requests and their responses.
+const http09 = "HTTP/0.9"
+
+// pending09 reports whether the next response answers a simple request.
+func (p *Parser) pending09() bool {
+	if p.respIdx >= len(p.queue) {
+		return false
+	}
+	req := p.queue[p.respIdx].Req
+	return req != nil && req.Version == http09
+}
+
+// start09 begins an HTTP/0.9 response: no status line, no headers, a body
+// that ends when the server closes. Bytes buffered in h.line are its first
+// body bytes.
+func (p *Parser) start09(h *half) {
+	ex := p.pairResponse()
+	ex.Resp = &ex.respMsg
+	m := ex.Resp
+	h.msg, h.ex = m, ex
+	h.seen = true
+	m.Version = http09
+	m.StartOff = h.off - uint64(len(h.line))
+	m.HeaderEnd = m.StartOff
+	m.FirstFrame, m.FirstTS = h.lineFrame, h.lineTS
+	if len(h.line) == 0 {
+		m.FirstFrame, m.FirstTS = p.frame, p.ts
+	}
+	m.LastFrame, m.LastTS = p.frame, p.ts
+	m.HeadEndTS = m.FirstTS
+	m.DecodedLen = -1
+	m.headSeen = true
+	m.Framing = FramingCloseDelimited
+	for _, a := range h.pend {
+		m.flag(a)
+	}
+	h.pend = h.pend[:0]
+	if h.skipped > 0 {
+		m.flag(AnomResync)
+		h.skipped = 0
+	}
+	h.st = stClose
+	if len(h.line) > 0 {
+		p.body(h, h.line)
+		h.line = h.line[:0]
+	}
+	// The simple request has ended, whatever header lines it had.
+	if c := &p.half[C2S]; c.ex == ex && c.st == stHead && c.msg != nil && c.msg.Version == http09 {
+		p.headDone(c)
+	}
+}
+
 // openTunnel starts a CONNECT tunnel: the client's first bytes decide
 // whether it carries plain HTTP/1.x (parsed on), TLS (SNI read) or anything
 // else (parsing stops).
@@ -1332,6 +1396,10 @@ func (p *Parser) endHalf(h *half) {
 			h.sniff = nil
 			p.run(h, data)
 		}
+	}
+	if h.st == stHead && h.msg != nil && h.msg.Version == http09 {
+		// A simple request needs no header block.
+		p.headDone(h)
 	}
 	switch h.st {
 	case stClose:

@@ -236,6 +236,16 @@ func TestScenarios(t *testing.T) {
 			want: []want{{verdict: "complete", status: 200, respBody: 13}},
 		},
 		{
+			name: "HTTP/0.9 simple request and bare response",
+			ops:  []op{c2s("GET /bad.html\r\n"), s2c("<html>\n<h1>Bad!</h1>\n</html>\n"), fin(S2C), fin(C2S)},
+			want: []want{{verdict: "complete", method: "GET", uri: "/bad.html", respBody: 29, anomalies: []Anomaly{AnomBadRequestLine}}},
+		},
+		{
+			name: "HTTP/0.9 request answered with a status line",
+			ops:  []op{c2s("GET /HTTP/1.1\nHost: a\n\n"), s2c("HTTP/1.0 403 Forbidden\r\nContent-Length: 3\r\n\r\nno!")},
+			want: []want{{verdict: "complete", method: "GET", status: 403, respBody: 3}},
+		},
+		{
 			name: "close-delimited ended by Finish",
 			ops:  []op{c2s(get), s2c("HTTP/1.1 200 OK\r\n\r\nxyz")},
 			want: []want{{verdict: "complete", status: 200, respBody: 3}},
