@@ -615,6 +615,24 @@ func TestDifferentialAnalysisFlags(t *testing.T) {
 		writeBaseline(t, "analysis-flags.txt", tbl.String())
 		return
 	}
+	inBase := map[string]bool{} // captures and capture/class keys of the baseline
+	for _, line := range strings.Split(string(b), "\n") {
+		k1, rest, ok := strings.Cut(line, "\t")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k2, _, _ := strings.Cut(rest, "\t")
+		inBase[k1] = true
+		inBase[k1+"\t"+k2] = true
+	}
+	// A class that was absent for a capture of the baseline had no disagreement.
+	for _, k := range keys {
+		capture, _, _ := strings.Cut(k, "\t")
+		if f := perCap[k]; inBase[capture] && !inBase[k] && f.onlyTshark+f.onlyUs > 0 {
+			t.Errorf("%s: new disagreement with tshark: both %d only-tshark %d only-segscope %d, baseline none",
+				strings.Replace(k, "\t", " ", 1), f.both, f.onlyTshark, f.onlyUs)
+		}
+	}
 	for _, line := range strings.Split(string(b), "\n") {
 		k1, rest, ok := strings.Cut(line, "\t")
 		if !ok || strings.HasPrefix(line, "#") {
