@@ -201,26 +201,34 @@ echo "- load average (1/5/15 min) before: $LOAD_BEFORE, after: $LOAD_AFTER"
 echo "- median of $ROUNDS rounds, tools run in alternation, warm page cache, output to /dev/null; $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
 T0=$(median <"$TMP/res.0")
-TSH=
-for i in "${!NAMES[@]}"; do [[ ${NAMES[$i]} == tshark* ]] && TSH=$(median <"$TMP/res.$i"); done
-printf '| tool | command | wall s | CPU s | MB/s | packets/s | peak RSS MiB | time ÷ segscope http |%s\n' "$([[ -n $TSH ]] && echo ' tshark ÷ tool |')"
+C0=$(awk '{print $3 + $4}' "$TMP/res.0" | median)
+TSH= TSHC=
+for i in "${!NAMES[@]}"; do
+  if [[ ${NAMES[$i]} == tshark* ]]; then
+    TSH=$(median <"$TMP/res.$i")
+    TSHC=$(awk '{print $3 + $4}' "$TMP/res.$i" | median)
+  fi
+done
+printf '| tool | command | wall s | CPU s | MB/s | packets/s | peak RSS MiB | ÷ segscope http (wall, CPU) |%s\n' "$([[ -n $TSH ]] && echo ' tshark ÷ tool (wall, CPU) |')"
 printf '|---|---|---:|---:|---:|---:|---:|---:|%s\n' "$([[ -n $TSH ]] && echo '---:|')"
 for i in "${!NAMES[@]}"; do
   us=$(awk '{print $1}' "$TMP/res.$i" | median)
   rss=$(awk '{print $2}' "$TMP/res.$i" | median)
   cpu=$(awk '{print $3 + $4}' "$TMP/res.$i" | median)
   awk -v name="${NAMES[$i]}" -v cmd="${CMDS[$i]}" -v us="$us" -v rss="$rss" -v cpu="$cpu" -v b="$BYTES" \
-      -v p="$PACKETS" -v t0="$T0" -v tsh="$TSH" 'BEGIN {
+      -v p="$PACKETS" -v t0="$T0" -v c0="$C0" -v tsh="$TSH" -v tshc="$TSHC" 'BEGIN {
     s = us / 1e6; if (s <= 0) s = 1e-6
-    printf "| %s | `%s` | %.3f | %.2f | %.0f | %.3f M | %.1f | %.2f× |", name, cmd, s, cpu, b / 1e6 / s, p / s / 1e6, rss / 1024, us / t0
-    if (tsh != "") printf " %.1f× |", tsh / us
+    cr = c0 > 0 ? sprintf("%.2f×", cpu / c0) : "-"
+    printf "| %s | `%s` | %.3f | %.2f | %.0f | %.3f M | %.1f | %.2f×, %s |", name, cmd, s, cpu, b / 1e6 / s, p / s / 1e6, rss / 1024, us / t0, cr
+    ct = cpu > 0 ? sprintf("%.1f×", tshc / cpu) : "-"
+    if (tsh != "") printf " %.1f×, %s |", tsh / us, ct
     printf "\n"
   }'
 done
 echo
 echo "wall s: median wall-clock seconds; CPU s: median user+sys seconds (10 ms resolution; steadier than wall"
 echo "time on a busy machine); MB/s: 10^6 bytes of capture file per wall second; packets/s in millions;"
-echo "peak RSS: median of /usr/bin/time's maximum resident set size; ratios are of wall times."
+echo "peak RSS: median of /usr/bin/time's maximum resident set size; ratios: of median wall times, then of median CPU times."
 
 # ---- start-up ---------------------------------------------------------------------------
 if ((STARTUP)); then
