@@ -148,6 +148,9 @@ func FuzzNetHTTP(f *testing.F) {
 		}
 		x := r.xs[0]
 		m := x.Req
+		if slices.Contains(m.Anomalies, AnomSpaceBeforeColon) {
+			return // net/http keeps "Name :" as a different field; we trim, so framing may differ
+		}
 		if m.Method != req.Method || m.URI != req.RequestURI || m.Version != req.Proto {
 			t.Fatalf("start line %q %q %q, net/http %q %q %q", m.Method, m.URI, m.Version, req.Method, req.RequestURI, req.Proto)
 		}

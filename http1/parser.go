@@ -720,7 +720,7 @@ func (p *Parser) release(ex *Exchange) {
 	ex.Interim = ex.Interim[:0]
 	ex.Anomalies = ex.Anomalies[:0]
 	ex.anom = ex.anom[:0]
-	ex.reqDone, ex.respDone = false, false
+	ex.reqDone, ex.respDone, ex.respGap = false, false, false
 	p.free = append(p.free, ex)
 }
 
@@ -1283,6 +1283,8 @@ func (p *Parser) emit(ex *Exchange) {
 		ex.Verdict = VerdictGap
 	case trunc:
 		ex.Verdict = VerdictTruncated
+	case ex.Resp == nil && ex.respGap:
+		ex.Verdict = VerdictGap
 	case ex.Resp == nil:
 		ex.Verdict = VerdictNoResponse
 	default:
@@ -1374,6 +1376,13 @@ func (p *Parser) Gap(dir Dir, n uint64, ts int64) {
 	h.skipLine = false
 	if h.st != stDead {
 		h.st = stResync
+	}
+	if h.dir == S2C {
+		// The lost bytes may have held responses to pending requests: such
+		// a request left without a response gets verdict gap, not no_response.
+		for _, ex := range p.queue[p.respIdx:] {
+			ex.respGap = true
+		}
 	}
 }
 

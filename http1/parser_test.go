@@ -369,6 +369,11 @@ func TestScenarios(t *testing.T) {
 			want: []want{{verdict: "complete", status: 200}, {verdict: "no_response", reqBody: 4, noResp: true}},
 		},
 		{
+			name: "response lost in a gap",
+			ops:  []op{c2s(get + get), gap(S2C, 2902), fin(S2C)},
+			want: []want{{verdict: "gap", noResp: true}, {verdict: "gap", noResp: true}},
+		},
+		{
 			name: "truncated response",
 			ops:  []op{c2s(get), s2c("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"), fin(S2C)},
 			want: []want{{verdict: "truncated", status: 200, respBody: 3}},

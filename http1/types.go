@@ -203,6 +203,7 @@ type Exchange struct {
 
 	reqMsg, respMsg   Message // storage behind Req and Resp
 	reqDone, respDone bool
+	respGap           bool // server bytes were lost while this exchange awaited its response
 	anom              []Anomaly
 }
 
