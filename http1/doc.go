@@ -18,7 +18,29 @@
 // to Feed is borrowed for the call; the parser copies only partial lines, held
 // client bytes after CONNECT/Upgrade, and bodies when Limits.KeepBodies or
 // Limits.DecodeBodies asks for them. Body bytes of a Content-Length or chunked
-// body are otherwise only counted. Header fields allocate one string per line.
+// body are otherwise only counted. A message allocates one string for its
+// start line and one for its header block (all fields slice it).
+//
+// # Start lines
+//
+// A request line is method SP request-target SP HTTP/1.x; a status line is
+// HTTP/1.x SP 3DIGIT [SP reason]. Where a message must start (the first bytes
+// of a direction, or right after a complete message) the parser also takes the
+// malformed request lines seen in the wild, flagged bad_request_line: a broken
+// version ("GET / HTTP/1."), no target ("OPTIONS HTTP/1.1"), and no version at
+// all ("GET /x", a simple HTTP/0.9 request, Version "HTTP/0.9"). A response to
+// a simple request that does not start with "HTTP/" is an HTTP/0.9 response:
+// Status 0, the body runs to the server's close. While resynchronising only
+// strict lines with a registered method are accepted, so bodies and binary
+// data do not produce garbage exchanges.
+//
+// # Tunnels
+//
+// After a 101 the parser stops (Upgrade names the protocol). After a 2xx to
+// CONNECT it looks at the client's first bytes in the tunnel: a TLS
+// ClientHello gives SNI() and parsing stops; a request line means plain
+// HTTP/1.x through a proxy, parsed on in both directions (depths continue);
+// anything else stops parsing. Protocol() stays ProtoTunnel.
 //
 // # Verdicts
 //
@@ -26,8 +48,26 @@
 // (a gap inside a body of known length is skipped; a gap elsewhere ends the
 // message and the stream is resynchronised). truncated: a message ended early
 // (close or end of capture inside it, or unusable framing). no_response: the
-// request got no response. conflict is never set here; the caller sets it when
-// retransmitted bytes disagreed.
+// request got no response (gap instead when server bytes were lost while it
+// waited). conflict is never set here; the caller sets it when retransmitted
+// bytes disagreed. BodyLen counts body bytes lost in gaps, GapBytes says how
+// many were lost.
+//
+// # Limits
+//
+// Every buffer is bounded by Limits: partial lines (MaxLine), header blocks
+// (MaxHeaderBytes, MaxHeaders), pending exchanges (MaxPipeline), chunk marks,
+// kept bodies (MaxBody), encoded bodies kept for decoding and decoded output
+// (MaxDecoded), client bytes held after CONNECT/Upgrade (MaxHeaderBytes), and
+// the TLS ClientHello read for SNI (32 KiB).
+//
+// # Known limits
+//
+// A request lost entirely in a gap, or a response lost at a message boundary,
+// cannot be counted, so later responses may pair with the wrong request (the
+// verdict is gap). A server that answers "Expect: 100-continue" with a final
+// status and the client that then skips its body are not modelled: the next
+// request is read as body. Bytes are assumed to be fed in capture order.
 //
 // # Anomalies
 //
@@ -52,7 +92,7 @@
 //	line_too_long               header or trailer line over Limits.MaxLine; skipped
 //	headers_too_large           header block over Limits.MaxHeaderBytes; later fields dropped
 //	too_many_headers            over Limits.MaxHeaders fields; later fields dropped
-//	bad_request_line            a line where a request line was due is malformed; skipped (resync)
+//	bad_request_line            malformed request line: taken leniently (see Start lines) or skipped (resync)
 //	bad_status_line             a line where a status line was due is malformed; skipped (resync)
 //	unknown_method              request method not a registered one
 //	unknown_version             HTTP/1.x with x not 0 or 1

@@ -111,13 +111,13 @@ func FuzzSplit(f *testing.F) {
 // FuzzNetHTTP compares with net/http on every input net/http accepts.
 //
 // Known, justified divergences (skipped):
-//   - net/http trims CR and other ASCII space at the end of header values; we
-//     keep control bytes and flag invalid_header_value;
 //   - trailers are not compared;
 //   - net/http accepts a signed status code ("+00"); we want 3DIGIT;
 //   - net/http keeps one of several identical Content-Length fields; we keep all;
 //   - an empty request-target (net/http takes 'CONNECT  HTTP/1.1') is not a request line;
-//   - net/http keeps whitespace before the colon in response field names; we trim it;
+//   - net/http keeps whitespace before the colon as part of the field name (so
+//     "Content-Length :" is not a Content-Length to it); we trim it, flag
+//     space_before_colon, and skip the comparison;
 //   - versions other than HTTP/1.x are not HTTP/1.x here;
 //   - the HTTP/2 preface is a PRI request to net/http, ProtoHTTP2 here;
 //   - net/http drops Content-Length when the body is chunked.

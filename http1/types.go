@@ -24,7 +24,7 @@ const (
 	ProtoHTTP1                // at least one HTTP/1.x start line parsed
 	ProtoTLS                  // client sent a TLS handshake record first; see SNI
 	ProtoHTTP2                // client sent the HTTP/2 prior-knowledge preface
-	ProtoTunnel               // HTTP/1.x until a CONNECT 2xx or a 101; opaque bytes after
+	ProtoTunnel               // HTTP/1.x until a CONNECT 2xx or a 101; then opaque, TLS (SNI) or proxied HTTP/1.x
 	ProtoOther                // bytes that never looked like HTTP/1.x
 )
 
