@@ -223,3 +223,25 @@ func TestBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestSniffFrames: bytes held while ruling out the HTTP/2 preface keep the
+// frame that carried them.
+func TestSniffFrames(t *testing.T) {
+	r := &recorder{}
+	p := NewParser(r, Limits{})
+	p.Feed(C2S, []byte("PR"), 7, 70)
+	p.Feed(C2S, []byte("OPFIND /d HTTP/1.1\r\nHost: a\r\n\r\n"), 8, 80)
+	p.Feed(S2C, []byte("HTTP/1.1 207 Multi-Status\r\nContent-Length: 0\r\n\r\n"), 9, 90)
+	p.Finish(100)
+	if len(r.xs) != 1 || r.xs[0].Req == nil {
+		t.Fatalf("exchanges = %+v, want one PROPFIND", r.xs)
+	}
+	m := r.xs[0].Req
+	if m.Method != "PROPFIND" || m.FirstFrame != 7 || m.FirstTS != 70 || m.LastFrame != 8 || m.StartOff != 0 || m.HeaderEnd != 33 {
+		t.Errorf("PROPFIND: method %q frames %d-%d ts %d offsets %d/%d, want PROPFIND frames 7-8 ts 70 offsets 0/33",
+			m.Method, m.FirstFrame, m.LastFrame, m.FirstTS, m.StartOff, m.HeaderEnd)
+	}
+	if p.Protocol() != ProtoHTTP1 {
+		t.Errorf("Protocol = %s, want http1", p.Protocol())
+	}
+}

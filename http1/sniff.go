@@ -74,10 +74,15 @@ func (p *Parser) sniffFeed(h *half, data []byte) []byte {
 		return nil
 	}
 	h.sniffing = false
-	if len(h.sniff) > 0 {
-		out := h.sniff
+	if len(h.sniff) > len(data) {
+		// Parse the bytes held from earlier calls as carried by the frame
+		// that brought the first of them.
+		old := h.sniff[:len(h.sniff)-len(data)]
 		h.sniff = nil
-		return out
+		fr, ts := p.frame, p.ts
+		p.frame, p.ts = h.sniffFr, h.sniffTS
+		p.run(h, old)
+		p.frame, p.ts = fr, ts
 	}
 	return data
 }
