@@ -102,7 +102,9 @@ func tsharkViews(t testing.TB, paths []string) map[string]*tsharkView {
 		}
 	}
 	tsharkMu.Unlock()
-	args := []string{"-T", "fields", "-E", "separator=/t", "-e", "frame.number", "-e", "tcp.flags",
+	// The defaults, stated so that a user's Wireshark preferences cannot change them.
+	args := []string{"-o", "tcp.relative_sequence_numbers:TRUE", "-o", "tcp.analyze_sequence_numbers:TRUE",
+		"-T", "fields", "-E", "separator=/t", "-e", "frame.number", "-e", "tcp.flags",
 		"-e", "tcp.seq", "-e", "tcp.ack", "-e", "tcp.len", "-e", "tcp.window_size_value"}
 	for _, f := range tsharkAnalysisFields {
 		args = append(args, "-e", f.field)
