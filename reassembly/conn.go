@@ -108,6 +108,7 @@ type Conn struct {
 
 	User any // for the handler
 
+	finished bool // streams ended (FIN exchange, RST, or closing): no more data or gaps
 	closed   bool // OnClose emitted
 	wsOK     bool // window scaling negotiated: both SYNs carried the option
 	list     *connList

@@ -113,7 +113,8 @@ var moreCases = []stepCase{
 		},
 	},
 	{
-		name: "half_close_and_closer",
+		name:  "half_close_and_closer",
+		flush: true,
 		segs: func(v *conv) []*decode.Segment {
 			return cat(v.handshake(), []*decode.Segment{
 				v.c(FA, 1, 1, ""),
@@ -269,7 +270,8 @@ var moreCases = []stepCase{
 		},
 	},
 	{
-		name: "truncated_out_of_order_segment_leaves_hole",
+		name:  "truncated_out_of_order_segment_leaves_hole",
+		flush: true,
 		segs: func(v *conv) []*decode.Segment {
 			hs := v.handshake()
 			s := v.c(PA, 5, 1, "efgh")
@@ -284,13 +286,54 @@ var moreCases = []stepCase{
 			`data 1 c2s 0 "abcd" #5`,
 			`data 1 c2s 4 "ef" #4`,
 			"gap 1 c2s 6 2",
+			"close 1 open",
 		},
 	},
 }
 
 var moreCases2 = []stepCase{
 	{
-		name: "data_after_rst_not_delivered",
+		name: "late_packets_after_close_wait_stay_with_tombstone",
+		cfg:  Config{CloseWait: 50 * ms},
+		segs: func(v *conv) []*decode.Segment {
+			v.step = 10 * ms
+			out := cat(v.handshake(), []*decode.Segment{
+				v.c(PA, 1, 1, "a"),
+				v.s(RA, 1, 2, ""),
+			})
+			v.step = 100 * ms
+			return append(out, v.s(RA, 1, 2, ""), v.c(PA, 2, 1, "b"))
+		},
+		want: []string{
+			"open 1 10.0.0.1:40000>10.0.0.2:80",
+			`data 1 c2s 0 "a" #4`,
+			"close 1 rst", // #6 and #7 come after CloseWait: OnSegment only
+		},
+		check: func(t *testing.T, tr *Tracker, r *recorder) {
+			wantEq(t, "conns", tr.Stats().Conns, 1)
+			wantEq(t, "tombstones", tr.Stats().Tombstones, 1)
+			wantEq(t, "server packets", r.conns[1].Dir[flow.S2C].Packets, 3)
+		},
+	},
+	{
+		name: "late_syn_of_reordered_capture_stays",
+		segs: func(v *conv) []*decode.Segment {
+			syn := v.c(S, 0, 0, "")
+			synAck := v.s(SA, 0, 1, "")
+			data := v.c(PA, 1, 1, "GET / HTTP/1.1\r\n\r\n")
+			return []*decode.Segment{data, synAck, syn}
+		},
+		flush: true,
+		want: []string{
+			"open 1 10.0.0.1:40000>10.0.0.2:80",
+			`data 1 c2s 0 "GET / HTTP/1.1\r\n\r\n" #3`,
+			"seg 1 #1 c2s out_of_order",
+			"close 1 open",
+		},
+	},
+	{
+		name:  "data_after_rst_not_delivered",
+		flush: true,
 		segs: func(v *conv) []*decode.Segment {
 			return cat(v.handshake(), []*decode.Segment{
 				v.c(PA, 1, 1, "a"),
@@ -305,7 +348,8 @@ var moreCases2 = []stepCase{
 		},
 	},
 	{
-		name: "rst_in_window_but_not_exact_accepted",
+		name:  "rst_in_window_but_not_exact_accepted",
+		flush: true,
 		segs: func(v *conv) []*decode.Segment {
 			return cat(v.handshake(), []*decode.Segment{
 				v.c(PA, 1, 1, "abc"),

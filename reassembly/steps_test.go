@@ -18,7 +18,8 @@ type stepCase struct {
 
 var stepCases = []stepCase{
 	{
-		name: "handshake_request_response_fin",
+		name:  "handshake_request_response_fin",
+		flush: true,
 		segs: func(v *conv) []*decode.Segment {
 			return cat(v.handshake(), []*decode.Segment{
 				v.c(PA, 1, 1, "GET / HTTP/1.1\r\n\r\n"),
@@ -106,23 +107,55 @@ var stepCases = []stepCase{
 		},
 	},
 	{
-		name: "ack_beyond_hole_reports_gap",
+		name: "ack_beyond_hole_reports_gap_after_ack_gap_delay",
+		segs: func(v *conv) []*decode.Segment {
+			out := cat(v.handshake(), []*decode.Segment{
+				v.c(PA, 5, 1, "bbbb"),
+				v.s(A, 1, 9, ""),
+			})
+			for range ackGapDelay - 1 {
+				out = append(out, v.s(A, 1, 9, ""))
+			}
+			return out
+		},
+		want: []string{
+			"open 1 10.0.0.1:40000>10.0.0.2:80",
+			"seg 1 #4 c2s previous_segment_not_captured",
+			"seg 1 #5 s2c acked_unseen_segment",
+			"seg 1 #6 s2c dup_ack dup#1",
+			"seg 1 #7 s2c dup_ack dup#2",
+			"seg 1 #8 s2c dup_ack dup#3",
+			"seg 1 #9 s2c dup_ack dup#4",
+			"seg 1 #10 s2c dup_ack dup#5",
+			"seg 1 #11 s2c dup_ack dup#6",
+			"seg 1 #12 s2c dup_ack dup#7",
+			"gap 1 c2s 0 4",
+			`data 1 c2s 4 "bbbb" #4`,
+		},
+	},
+	{
+		name: "ack_before_data_then_data_fills_hole",
 		segs: func(v *conv) []*decode.Segment {
 			return cat(v.handshake(), []*decode.Segment{
 				v.c(PA, 5, 1, "bbbb"),
 				v.s(A, 1, 9, ""),
+				v.s(A, 1, 9, ""),
+				v.c(PA, 1, 1, "aaaa"),
 			})
 		},
 		want: []string{
 			"open 1 10.0.0.1:40000>10.0.0.2:80",
 			"seg 1 #4 c2s previous_segment_not_captured",
 			"seg 1 #5 s2c acked_unseen_segment",
-			"gap 1 c2s 0 4",
+			"seg 1 #6 s2c dup_ack dup#1",
+			"seg 1 #7 c2s retransmission,spurious_retransmission",
+			`data 1 c2s 0 "aaaa" #7`,
 			`data 1 c2s 4 "bbbb" #4`,
 		},
 	},
 	{
-		name: "fin_before_last_data",
+		name:  "fin_before_last_data",
+		flush: true,
 		segs: func(v *conv) []*decode.Segment {
 			return cat(v.handshake(), []*decode.Segment{
 				v.c(FA|P, 5, 1, "bbbb"),
@@ -138,12 +171,13 @@ var stepCases = []stepCase{
 			"seg 1 #6 c2s retransmission", // later than the 2 ms handshake RTT after #4
 			`data 1 c2s 0 "aaaa" #6`,
 			`data 1 c2s 4 "bbbb" #4`,
+			"seg 1 #8 c2s dup_ack dup#1", // the last ACK, as tshark sees it, still before OnClose
 			"close 1 fin",
-			"seg 1 #8 c2s dup_ack dup#1", // late packet of the closed connection, as tshark sees it
 		},
 	},
 	{
-		name: "rst_in_window_closes",
+		name:  "rst_in_window_closes",
+		flush: true,
 		segs: func(v *conv) []*decode.Segment {
 			return cat(v.handshake(), []*decode.Segment{
 				v.c(PA, 1, 1, "aaaa"),
@@ -154,8 +188,8 @@ var stepCases = []stepCase{
 		want: []string{
 			"open 1 10.0.0.1:40000>10.0.0.2:80",
 			`data 1 c2s 0 "aaaa" #4`,
-			"close 1 rst",
 			"seg 1 #6 c2s dup_ack dup#1",
+			"close 1 rst",
 		},
 	},
 	{
@@ -237,7 +271,8 @@ var stepCases = []stepCase{
 		},
 	},
 	{
-		name: "late_ack_stays_with_closed_conn_and_new_syn_reuses_tuple",
+		name:  "late_ack_stays_with_closed_conn_and_new_syn_reuses_tuple",
+		flush: true,
 		segs: func(v *conv) []*decode.Segment {
 			first := cat(v.handshake(), []*decode.Segment{
 				v.c(PA, 1, 1, "a"),
@@ -255,12 +290,13 @@ var stepCases = []stepCase{
 		want: []string{
 			"open 1 10.0.0.1:40000>10.0.0.2:80",
 			`data 1 c2s 0 "a" #4`,
-			"close 1 fin",
 			"seg 1 #8 c2s dup_ack dup#1",
 			"seg 1 #9 s2c retransmission",
+			"close 1 fin",
 			"open 2 10.0.0.1:40000>10.0.0.2:80",
 			"seg 2 #13 c2s retransmission",
 			`data 2 c2s 0 "b" #14`,
+			"close 2 open",
 		},
 	},
 	{

@@ -36,6 +36,9 @@ type stream struct {
 	nxt    int64      // next offset to deliver: everything before was delivered or gapped
 	high   int64      // highest end offset of payload seen
 	acked  int64      // highest offset acknowledged by the peer (capped)
+	// ackWait counts down the segments an acknowledged hole below acked still waits
+	// for its bytes before it is reported as a gap; 0 when none waits.
+	ackWait int
 
 	chunks   []chunk // chunks[head:] are live, sorted by off, non-overlapping, all >= nxt
 	head     int

@@ -15,7 +15,7 @@ type Config struct {
 	MaxBufferedPerConn int   // out-of-order bytes held per direction (default 4 MiB)
 	MaxBufferedTotal   int   // out-of-order bytes held in all (default 64 MiB)
 	IdleTimeout        int64 // ns of packet time without a segment before OnClose (default 10 min)
-	CloseWait          int64 // ns after both FINs were reached, without the last ACK, before OnClose (default 1 s)
+	CloseWait          int64 // ns of packet time after the FIN exchange or an RST (refreshed by late packets) before OnClose (default 1 s)
 	ClosedLinger       int64 // ns a closed connection keeps receiving late packets (default 60 s, like Linux TIME_WAIT)
 	RecentPerDir       int   // delivered bytes kept per direction for conflict checks (default 16 KiB; negative: none)
 	RecentTotal        int   // budget for those rings in all (default 32 MiB)
@@ -215,7 +215,7 @@ func (t *Tracker) expire() {
 			c.moveTo(&t.tombs)
 			continue
 		}
-		t.closeConn(c, CloseFIN)
+		t.closeConn(c, endReason(c, CloseFIN))
 	}
 	for c := t.tombs.head; c != nil && now-c.lastSeen > t.cfg.ClosedLinger; c = t.tombs.head {
 		t.drop(c)
@@ -233,7 +233,7 @@ func (t *Tracker) makeRoom() {
 			t.drop(t.tombs.head)
 		case t.closing.head != nil:
 			c := t.closing.head
-			t.closeConn(c, CloseFIN)
+			t.closeConn(c, endReason(c, CloseFIN))
 			t.drop(c)
 		case t.open.head != nil:
 			c := t.open.head
@@ -274,9 +274,15 @@ func (t *Tracker) newConn(key flow.Key, seg *decode.Segment) *Conn {
 	return c
 }
 
+// lateSYNSlack is how far before the first seen byte a SYN may start and still be taken
+// for a late copy of this connection's own SYN (a capture that reordered packets).
+const lateSYNSlack = 1 << 20
+
 // startsNew reports whether seg, a segment of the 4-tuple of c, starts a new connection:
-// a SYN (without ACK) with a new ISN after c closed, or on an open c whose side already
-// sent a different SYN or that already carried data.
+// a SYN (without ACK) with a new ISN after c finished, or on an open c whose side already
+// sent a different SYN or that already carried data. A SYN from a side that sent none yet,
+// whose sequence number lies just before that side's bytes, is a late copy of the
+// connection's own SYN and starts nothing.
 func (t *Tracker) startsNew(c *Conn, seg *decode.Segment) bool {
 	if !seg.Flags.Has(decode.SYN) || seg.Flags.Has(decode.ACK) || seg.Flags.Has(decode.RST) {
 		return false
@@ -285,7 +291,12 @@ func (t *Tracker) startsNew(c *Conn, seg *decode.Segment) bool {
 	if ds.SawSYN {
 		return seg.Seq != ds.ISN
 	}
-	if c.closed {
+	if ds.st.isnSet {
+		if off := ds.st.off(seg.Seq) + 1; off <= 1 && off >= -lateSYNSlack {
+			return false
+		}
+	}
+	if c.finished {
 		return true
 	}
 	for i := range c.Dir {
@@ -297,16 +308,17 @@ func (t *Tracker) startsNew(c *Conn, seg *decode.Segment) bool {
 	return false
 }
 
-// closeConn flushes both directions of c, emits OnClose and makes c a tombstone.
-func (t *Tracker) closeConn(c *Conn, reason CloseReason) {
-	if c.closed {
+// finish ends both streams of c: held bytes are delivered after gaps for the holes, and
+// later segments are only classified. OnClose comes later (closeConn), so that the last
+// ACKs of a FIN exchange or the packets around an RST are still reported before it.
+func (t *Tracker) finish(c *Conn, reason CloseReason) {
+	if c.finished {
 		return
 	}
 	t.flushDir(c, flow.C2S)
 	t.flushDir(c, flow.S2C)
 	c.Close = reason
-	c.closed = true
-	t.pending = append(t.pending, event{kind: evClose, c: c, ts: t.now})
+	c.finished = true
 	for i := range c.Dir {
 		st := &c.Dir[i].st
 		if st.ring != nil {
@@ -318,6 +330,16 @@ func (t *Tracker) closeConn(c *Conn, reason CloseReason) {
 		}
 		st.chunks, st.head = nil, 0
 	}
+}
+
+// closeConn finishes c if needed (with reason), emits OnClose and makes c a tombstone.
+func (t *Tracker) closeConn(c *Conn, reason CloseReason) {
+	if c.closed {
+		return
+	}
+	t.finish(c, reason)
+	c.closed = true
+	t.pending = append(t.pending, event{kind: evClose, c: c, ts: t.now})
 	t.stats.Active--
 	t.stats.Closed++
 	c.lastSeen = t.now
@@ -400,8 +422,10 @@ func (t *Tracker) process(c *Conn, seg *decode.Segment) {
 			}
 			ds.SACKPerm = seg.Opts.SACKPermitted
 			ds.Timestamps = seg.Opts.HasTS
-			if !ds.st.isnSet || (ds.st.nxt == 0 && ds.st.high == 0 && len(ds.st.live()) == 0) {
+			if !ds.st.isnSet {
 				ds.setISN(seg.Seq)
+			} else {
+				t.rebase(ds, seg.Seq)
 			}
 			if ds.State == StateNone {
 				ds.State = StateSYNSent
@@ -417,6 +441,11 @@ func (t *Tracker) process(c *Conn, seg *decode.Segment) {
 		c.wsOK = c.Dir[0].SawSYN && c.Dir[1].SawSYN && c.Dir[0].WScale >= 0 && c.Dir[1].WScale >= 0
 	} else if !ds.st.isnSet {
 		ds.setISN(seg.Seq.Add(^uint32(0)))
+	} else if off := ds.st.off(seg.Seq); !ds.SawSYN && n > 0 && off < 0 && !(n == 1 && off == -1) {
+		// Bytes before the guessed start of a stream whose SYN was not seen: the capture
+		// began with a later segment (or reordered packets). Move the start back while
+		// nothing was delivered. (One byte just before the start is a keep-alive.)
+		t.rebase(ds, seg.Seq.Add(^uint32(0)))
 	}
 	if ack && !ps.st.isnSet {
 		ps.setISN(seg.Ack.Add(^uint32(0)))
@@ -449,7 +478,7 @@ func (t *Tracker) process(c *Conn, seg *decode.Segment) {
 		info.Off++
 	}
 
-	if !c.closed {
+	if !c.finished {
 		resetNow := false
 		if rst {
 			if t.rstAcceptable(c, d, seg) {
@@ -465,7 +494,7 @@ func (t *Tracker) process(c *Conn, seg *decode.Segment) {
 				c.HalfClosed = true
 			}
 		}
-		if fin && !rst && !ds.st.finSet && info.Off+int64(n) >= 0 {
+		if fin && !rst && !ds.st.finSet && info.Off+int64(n) >= -lateSYNSlack {
 			ds.st.finSet = true
 			ds.st.finOff = info.Off + int64(n)
 			ds.FINFrame = seg.Frame
@@ -477,6 +506,7 @@ func (t *Tracker) process(c *Conn, seg *decode.Segment) {
 		if ack && ps.st.isnSet {
 			t.peerAck(c, d.Other(), ps.st.off(seg.Ack))
 		}
+		t.ackGaps(c)
 		t.checkFin(c, d)
 		t.checkFin(c, d.Other())
 		if resetNow {
@@ -485,13 +515,18 @@ func (t *Tracker) process(c *Conn, seg *decode.Segment) {
 			if c.Closer < 0 {
 				c.Closer = int8(d)
 			}
-			t.closeConn(c, CloseRST)
+			t.finish(c, CloseRST)
+			c.moveTo(&t.closing)
 		} else if c.Dir[0].st.finDone && c.Dir[1].st.finDone {
 			if c.Dir[0].st.finAcked && c.Dir[1].st.finAcked {
-				t.closeConn(c, CloseFIN)
-			} else if c.list == &t.open {
-				c.moveTo(&t.closing)
+				t.finish(c, CloseFIN)
 			}
+			c.moveTo(&t.closing)
+		}
+	} else if ack && !c.closed && ps.st.finSet && !ps.st.finAcked && ps.st.off(seg.Ack) > ps.st.finOff {
+		ps.st.finAcked = true // the last ACK of the FIN exchange
+		if ps.State == StateFINSent {
+			ps.State = StateClosed
 		}
 	}
 	t.h.OnSegment(c, d, seg, info)
@@ -519,17 +554,71 @@ func (t *Tracker) peerAck(c *Conn, d flow.Dir, a int64) {
 	}
 	st.acked = max(st.acked, a)
 	// Only when the stream is stuck: bytes held beyond a hole, a FIN waiting, or bytes
-	// seen but not captured (truncation). Otherwise the missing bytes may still come (a
-	// capture can show an ACK before the data it acknowledges).
-	if len(st.live()) > 0 || st.finSet || st.high > st.nxt {
-		t.skipTo(c, d, a)
+	// seen but not captured (truncation). Otherwise the missing bytes may still come.
+	if (len(st.live()) > 0 || st.finSet || st.high > st.nxt) && st.ackWait == 0 {
+		st.ackWait = ackGapDelay
 	}
+}
+
+// ackGapDelay is how many more segments of a connection an acknowledged hole waits for
+// its bytes before it is reported as a gap: a capture can show an ACK before the data it
+// acknowledges (several capture queues, or a reordered file).
+const ackGapDelay = 8
+
+// ackGaps counts down acknowledged holes and reports those that were not filled.
+func (t *Tracker) ackGaps(c *Conn) {
+	done := c.Dir[0].st.finSet && c.Dir[1].st.finSet && c.Dir[0].st.finAcked && c.Dir[1].st.finAcked
+	for d := range c.Dir {
+		st := &c.Dir[d].st
+		if st.ackWait == 0 {
+			continue
+		}
+		if st.nxt >= st.acked {
+			st.ackWait = 0
+			continue
+		}
+		st.ackWait--
+		if st.ackWait == 0 || done {
+			st.ackWait = 0
+			t.skipTo(c, flow.Dir(d), st.acked)
+		}
+	}
+}
+
+// rebase moves the start of the stream of d (offset 0) to isn+1, while nothing of it was
+// delivered or reported as a gap and the move stays within lateSYNSlack: a SYN seen late,
+// or bytes before the first segment seen. Held bytes keep their sequence numbers.
+func (t *Tracker) rebase(d *DirState, isn tcpseq.Seq) {
+	st := &d.st
+	if st.nxt != 0 || d.UniqueBytes != 0 || d.GapBytes != 0 {
+		return
+	}
+	delta := st.off(isn.Add(1)) // the new offset 0, in current offsets
+	if delta == 0 || delta < -lateSYNSlack || delta > lateSYNSlack {
+		return
+	}
+	if delta > 0 && (len(st.live()) > 0 || st.high > 0) {
+		return // would cut held bytes
+	}
+	for i := range st.live() {
+		st.chunks[st.head+i].off -= delta
+	}
+	if st.high > 0 { // 0: nothing seen yet
+		st.high = max(st.high-delta, 0)
+	}
+	if st.acked > 0 {
+		st.acked = max(st.acked-delta, 0)
+	}
+	if st.finSet {
+		st.finOff -= delta
+	}
+	d.setISN(isn)
 }
 
 // checkFin marks the stream of d finished when it reached its FIN.
 func (t *Tracker) checkFin(c *Conn, d flow.Dir) {
 	st := &c.Dir[d].st
-	if st.finSet && !st.finDone && st.nxt >= st.finOff {
+	if st.finSet && !st.finDone && st.finOff >= 0 && st.nxt >= st.finOff {
 		st.finDone = true
 	}
 }
