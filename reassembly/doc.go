@@ -29,15 +29,36 @@
 //
 // # Connection lifetime
 //
-// A connection is closed (OnClose) when both streams have reached their FIN and the last
-// FIN is acknowledged, or Config.CloseWait after both FINs were reached without that ACK;
-// when an in-window RST is seen; after Config.IdleTimeout of packet time without a
-// segment; when it is evicted to make room (Config.MaxConns); or by Flush. After OnClose
-// the connection stays in the table as a tombstone for Config.ClosedLinger (refreshed by
-// each late packet) so that late packets (the last ACK, retransmitted FINs or RSTs) are
-// still reported with OnSegment under the same connection, without delivering data. A
-// SYN with a new ISN on a tombstone starts a new connection on the same 4-tuple
-// (ReusedTuple, Index+1).
+// A connection's streams end when both have reached their FIN and both FINs are
+// acknowledged (without that last ACK, CloseWait after the FINs), or when an in-window
+// RST is seen: held bytes are delivered after gaps for
+// the holes and later segments are only classified. OnClose follows Config.CloseWait of
+// packet time later (refreshed by each late packet), so the last ACKs of a FIN exchange
+// and the packets around an RST are still reported before OnClose and counted in the
+// connection. A connection also closes after Config.IdleTimeout of packet time without a
+// segment, when it is evicted to make room (Config.MaxConns, least recently active
+// first), or by Flush. After OnClose it stays in the table as a tombstone for
+// Config.ClosedLinger (refreshed by each late packet): later packets are still reported
+// with OnSegment under the same connection, without data. A SYN with a new ISN starts a
+// new connection on the same 4-tuple (ReusedTuple, Index+1), closing the old one first.
+// Memory stays flat: buffers are released when the streams end, tombstones hold only the
+// Conn, and the table never exceeds Config.MaxConns.
+//
+// # Gaps
+//
+// A hole in a stream becomes a gap (OnGap, never zero-filled) when the receiver
+// acknowledged bytes beyond it and they still have not come 8 segments of the
+// connection later (a capture may show an ACK before the data it acknowledges), when a
+// buffer limit is reached (the oldest hole is given up), when the streams end (RST,
+// idle timeout, eviction, Flush: up to the FIN or the highest acknowledged byte), or at
+// once for the bytes a truncated in-order segment did not capture.
+//
+// # Stream start
+//
+// Offset 0 is the byte after the SYN. Without a SYN the first sequence number seen
+// starts the stream (ISN = seq-1; an ACK from the peer gives ISN = ack-1 first, as
+// Wireshark does). While nothing of a direction has been delivered, a late SYN or bytes
+// just before that start (up to 1 MiB, reordered captures) move the start back.
 //
 // # Classification and Wireshark
 //
