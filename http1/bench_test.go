@@ -20,12 +20,16 @@ var browserReq = "GET /static/app.js?v=123 HTTP/1.1\r\nHost: www.example.com\r\n
 	"Accept: */*\r\nAccept-Language: en-US,en;q=0.9\r\nAccept-Encoding: gzip, deflate, br\r\nReferer: https://www.example.com/\r\nCookie: session=abcdef0123456789; theme=dark\r\nConnection: keep-alive\r\n\r\n"
 
 func benchBody(b *testing.B, body int, seg int, chunked bool, lim Limits) {
+	benchBodyChunk(b, body, seg, chunked, 16<<10, lim)
+}
+
+func benchBodyChunk(b *testing.B, body int, seg int, chunked bool, chunkSize int, lim Limits) {
 	var resp strings.Builder
 	if chunked {
 		resp.WriteString("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
-		chunk := strings.Repeat("x", 16<<10)
+		chunk := strings.Repeat("x", chunkSize)
 		for n := 0; n < body; n += len(chunk) {
-			resp.WriteString("4000\r\n" + chunk + "\r\n")
+			resp.WriteString(strings.ToLower(hex(chunkSize)) + "\r\n" + chunk + "\r\n")
 		}
 		resp.WriteString("0\r\n\r\n")
 	} else {
@@ -54,6 +58,9 @@ func BenchmarkContentLength1MiB_1448(b *testing.B) { benchBody(b, 1<<20, 1448, f
 func BenchmarkContentLength16MiB_64K(b *testing.B) { benchBody(b, 16<<20, 64<<10, false, Limits{}) }
 func BenchmarkChunked1MiB_1448(b *testing.B)       { benchBody(b, 1<<20, 1448, true, Limits{}) }
 func BenchmarkChunked16MiB_64K(b *testing.B)       { benchBody(b, 16<<20, 64<<10, true, Limits{}) }
+func BenchmarkChunked1MiB_100B(b *testing.B) {
+	benchBodyChunk(b, 1<<20, 1448, true, 100, Limits{})
+}
 func BenchmarkKeepBodies1MiB_1448(b *testing.B) {
 	benchBody(b, 1<<20, 1448, false, Limits{KeepBodies: true})
 }

@@ -84,6 +84,9 @@ var splitSeeds = [][2]string{
 	{"GET / HTTP/1.1\nHost: a\nX: 1\n  folded\nBad\nY : z\n\n", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"},
 	{"\x16\x03\x01\x00\x2e\x01\x00\x00\x2a\x03\x03" + strings.Repeat("r", 32) + "\x00\x00\x02\x13\x01\x01\x00\x00\x00", ""},
 	{"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", ""},
+	{"GET /bad.html\r\n", "<html>bare HTTP/0.9 body</html>\n"},
+	{"GET / HTTP/1.\nHost: a\n\nOPTIONS HTTP/1.1\r\n\r\n", "HTTP/1.1 405 No\r\nContent-Length: 2\r\n\r\nnoHTTP/1.0 400 Bad\r\n\r\nbye"},
+	{"CONNECT h:80 HTTP/1.1\r\nHost: h:80\r\n\r\nGET /in HTTP/1.1\r\nHost: h\r\n\r\n", "HTTP/1.1 200 OK\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
 	{get + get, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + strings.Repeat("z", 60) + "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
 	{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcdeGET / HTTP/1.1\r\n\r\n", ""},
 }
