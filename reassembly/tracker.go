@@ -178,6 +178,7 @@ func (t *Tracker) Flush(ts int64) {
 	if ts > t.now {
 		t.now = ts
 	}
+	t.expire() // what timed out by ts closes as such
 	all := make([]*Conn, 0, len(t.conns))
 	for _, c := range t.conns {
 		all = append(all, c)
