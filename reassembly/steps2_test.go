@@ -411,3 +411,35 @@ func TestAddDoesNotRetainPayload(t *testing.T) {
 		t.Errorf("delivered %q, want %q", got, "aaaabbbb")
 	}
 }
+
+var evasionCases = []stepCase{
+	{
+		// suricata bug-3286-02-linux-evasion: an injected RST (and FIN) before the
+		// SYN-ACK, which the client's Linux rejects; the connection goes on.
+		name: "rst_before_syn_ack_then_handshake_goes_on",
+		segs: func(v *conv) []*decode.Segment {
+			syn := v.c(S, 0, 0, "")
+			v.sISN = 5000
+			rst := v.s(RA, 1, 1, "") // bogus server sequence number
+			fin := v.s(FA, 1, 1, "")
+			crst := v.c(R, 1, 0, "")
+			v.sISN = 90000 // the real server
+			return []*decode.Segment{syn, rst, fin, crst,
+				v.s(SA, 0, 1, ""), v.c(A, 1, 1, ""), v.c(PA, 1, 1, "GET / HTTP/1.1\r\n\r\n"),
+				v.s(A, 1, 19, ""), v.s(PA, 1, 19, "HTTP/1.1 200 OK\r\n\r\n")}
+		},
+		flush: true,
+		want: []string{
+			"open 1 10.0.0.1:40000>10.0.0.2:80",
+			"seg 1 #5 s2c previous_segment_not_captured", // measured from the injected segments, as tshark does
+			"seg 1 #6 c2s acked_unseen_segment",
+			`data 1 c2s 0 "GET / HTTP/1.1\r\n\r\n" #7`,
+			`data 1 s2c 0 "HTTP/1.1 200 OK\r\n\r\n" #9`,
+			"close 1 open",
+		},
+		check: func(t *testing.T, tr *Tracker, r *recorder) {
+			wantEq(t, "Revived", tr.Stats().Revived, 1)
+			wantEq(t, "server ISN", r.conns[1].Dir[flow.S2C].ISN, 90000)
+		},
+	},
+}

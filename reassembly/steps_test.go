@@ -471,7 +471,7 @@ var stepCases = []stepCase{
 }
 
 func TestSteps(t *testing.T) {
-	for _, tc := range append(append(stepCases, moreCases...), moreCases2...) {
+	for _, tc := range append(append(append(stepCases, moreCases...), moreCases2...), evasionCases...) {
 		t.Run(tc.name, func(t *testing.T) {
 			v := newConv()
 			segs := tc.segs(v)

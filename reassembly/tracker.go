@@ -78,6 +78,7 @@ type Stats struct {
 	ConflictBytes     uint64 // overlapping bytes that differed from the first copy
 	RSTOutOfWindow    uint64 // RSTs ignored because out of window
 	RecentUnavailable uint64 // directions without a conflict ring (RecentTotal exhausted)
+	Revived           uint64 // connections an RST ended before the handshake, reopened by the SYN-ACK
 }
 
 type evKind uint8
@@ -411,6 +412,9 @@ func (t *Tracker) process(c *Conn, seg *decode.Segment) {
 	ds.Packets++
 	ds.Bytes += uint64(n)
 
+	if syn && ack && c.finished && !c.closed && c.Close == CloseRST && !ds.SawSYN && ps.SawSYN && seg.Ack == ps.ISN.Add(1) {
+		t.revive(c)
+	}
 	if syn {
 		if !ds.SawSYN {
 			ds.SawSYN = true
@@ -584,6 +588,33 @@ func (t *Tracker) ackGaps(c *Conn) {
 			t.skipTo(c, flow.Dir(d), st.acked)
 		}
 	}
+}
+
+// revive reopens a connection that an RST ended before its handshake completed, when
+// the server then answers the client's SYN after all: the client never accepted the RST
+// (an injected RST with a bad timestamp echo, which Linux rejects in SYN-SENT, is a known
+// IDS evasion). It is only possible while nothing was delivered or reported as a gap, and
+// before OnClose (CloseWait).
+func (t *Tracker) revive(c *Conn) {
+	for i := range c.Dir {
+		if c.Dir[i].UniqueBytes != 0 || c.Dir[i].GapBytes != 0 {
+			return
+		}
+	}
+	c.finished = false
+	c.Close = CloseOpen
+	c.Closer = -1
+	for i := range c.Dir {
+		d := &c.Dir[i]
+		d.st = stream{isnSet: d.SawSYN, base: d.st.base}
+		d.FINFrame, d.RSTFrame = 0, 0
+		d.State = StateNone
+		if d.SawSYN {
+			d.State = StateSYNSent
+		}
+	}
+	t.stats.Revived++
+	c.moveTo(&t.open)
 }
 
 // rebase moves the start of the stream of d (offset 0) to isn+1, while nothing of it was
