@@ -34,9 +34,9 @@ func runCapture(o *options, stderr io.Writer) error {
 	}
 	var w *capture.Writer
 	if o.pcap {
-		w, err = capture.NewPcapWriter(f, capture.LinkType(1), o.snaplen)
+		w, err = capture.NewPcapWriter(f, live.LinkType(), live.Snaplen())
 	} else {
-		w, err = capture.NewPcapngWriter(f, capture.LinkType(1), o.snaplen)
+		w, err = capture.NewPcapngWriter(f, live.LinkType(), live.Snaplen())
 	}
 	if err != nil {
 		f.Close()
@@ -47,7 +47,7 @@ func runCapture(o *options, stderr io.Writer) error {
 	defer signal.Stop(sigs)
 	go func() {
 		if _, ok := <-sigs; ok {
-			live.Close()
+			live.Stop() // the frames already queued in the kernel are still written
 		}
 	}()
 	var n uint64

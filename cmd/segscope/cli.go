@@ -263,7 +263,8 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		if _, ok := <-sigs; ok {
 			stop.Store(true)
 			if live != nil {
-				live.Close()
+				// Stop, not Close: the frames the kernel already queued are still read.
+				live.Stop()
 			}
 		}
 	}()

@@ -47,7 +47,7 @@ func ep(e netip.AddrPort) string {
 		b := a.As4()
 		return fmt.Sprintf("%03d.%03d.%03d.%03d.%05d", b[0], b[1], b[2], b[3], e.Port())
 	}
-	return fmt.Sprintf("%s.%05d", a.StringExpanded(), e.Port())
+	return fmt.Sprintf("%s.%05d", a.String(), e.Port()) // as tcpflow: inet_ntop form
 }
 
 // StreamOpen implements report.Stream.
