@@ -1,0 +1,56 @@
+package segscope_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestDependencyDirection guards the package layout of DESIGN.md: imports point one way,
+// leaf packages use only the standard library, and gopacket stays inside decode.
+func TestDependencyDirection(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}:{{join .Imports \" \"}}", "./...").Output()
+	if err != nil {
+		t.Skipf("go list: %v", err)
+	}
+	const mod = "github.com/segscope/segscope"
+	// allowed lists, per package, the module packages and third-party prefixes it may import.
+	allowed := map[string][]string{
+		"flow":             {},
+		"tcpseq":           {},
+		"capture":          {"golang.org/x/sys"},
+		"decode":           {"flow", "tcpseq", "github.com/gopacket/gopacket"},
+		"reassembly":       {"decode", "flow", "tcpseq"},
+		"http1":            {"github.com/andybalholm/brotli"},
+		"analysis":         {"report", "http1", "flow", "tcpseq"},
+		"report":           {"flow"},
+		"render/text":      {"report"},
+		"render/jsonl":     {"report"},
+		"render/flowfiles": {"report"},
+		"":                 {"capture", "decode", "reassembly", "http1", "analysis", "report", "flow", "tcpseq"},
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		pkg, imports, _ := strings.Cut(line, ":")
+		rel := strings.TrimPrefix(strings.TrimPrefix(pkg, mod), "/")
+		rules, ok := allowed[rel]
+		if !ok {
+			continue // commands, tools and scripts may import anything
+		}
+		for _, imp := range strings.Fields(imports) {
+			if !strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") {
+				continue // standard library
+			}
+			ok := false
+			for _, r := range rules {
+				if strings.Contains(r, ".") {
+					ok = ok || strings.HasPrefix(imp, r)
+				} else {
+					ok = ok || imp == mod+"/"+r
+				}
+			}
+			if !ok {
+				t.Errorf("package %q imports %s, which DESIGN.md's layout does not allow", "segscope/"+rel, imp)
+			}
+		}
+	}
+}
