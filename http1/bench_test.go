@@ -119,7 +119,10 @@ func TestResetNoAlloc(t *testing.T) {
 		p.Finish(3)
 	}
 	run()
-	// Strings for method, URI, version and reason: 4 allocations at most.
+	if a := testing.AllocsPerRun(100, p.Reset); a != 0 {
+		t.Errorf("Reset: %v allocations, want 0", a)
+	}
+	// One string per start line, one per header block: 4 allocations at most.
 	if a := testing.AllocsPerRun(100, run); a > 4 {
 		t.Errorf("%v allocations per connection, want <= 4", a)
 	}
