@@ -683,7 +683,7 @@ func (p *Parser) startLine(h *half, line []byte, off uint64, frame uint64, ts in
 func (p *Parser) newExchange() *Exchange {
 	if len(p.queue) >= p.lim.MaxPipeline {
 		old := p.queue[0]
-		if old != p.half[0].ex && old != p.half[1].ex {
+		if old != p.half[0].ex && old != p.half[1].ex && old != p.half[C2S].holdEx {
 			old.flag(AnomPipelineOverflow)
 			p.popFront()
 		}
