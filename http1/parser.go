@@ -110,7 +110,7 @@ type Parser struct {
 	frame uint64
 	ts    int64
 
-	dec decoder
+	dec *decoder // allocated at the first decoded body
 }
 
 // NewParser returns a parser that reports exchanges to h.
@@ -1074,6 +1074,9 @@ func (p *Parser) msgDoneAt(h *half, complete bool, end uint64) {
 		case h.encOver:
 			m.flag(AnomDecodedTooLarge)
 		default:
+			if p.dec == nil {
+				p.dec = new(decoder)
+			}
 			n, a := p.dec.decodedLen(m.ContentEncoding, h.enc, p.lim.MaxDecoded)
 			m.DecodedLen = n
 			if a != AnomNone {
