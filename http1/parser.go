@@ -149,7 +149,8 @@ func (p *Parser) Reset() {
 // Protocol reports what the connection carries, as far as decided.
 func (p *Parser) Protocol() Proto { return p.proto }
 
-// SNI returns the server name of the TLS ClientHello when Protocol is ProtoTLS.
+// SNI returns the server name of the TLS ClientHello when Protocol is
+// ProtoTLS, or ProtoTunnel with TLS inside a CONNECT tunnel; "" otherwise.
 func (p *Parser) SNI() string { return p.sni }
 
 // Skipped returns how many bytes of a direction were skipped while looking

@@ -135,12 +135,12 @@ type Message struct {
 	Reason               string
 	Headers              []Header // in wire order, repeated fields kept
 	Trailers             []Header // chunked trailer fields
-	Host                 string   // first Host header value
+	Host                 string   // authority of a CONNECT or absolute-form target, else the first Host value
 
 	StartOff, HeaderEnd, EndOff uint64 // stream offsets in this message's direction
 
 	BodyLen         int64 // body bytes after removing chunk framing, bytes lost in gaps included
-	DecodedLen      int64 // after undoing Content-Encoding; -1 when not decoded
+	DecodedLen      int64 // after undoing Content-Encoding; BodyLen when identity; -1 when not decoded
 	ContentEncoding string
 	ContentType     string
 	Chunked         bool
