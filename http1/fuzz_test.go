@@ -42,8 +42,50 @@ func feedSplit(p *Parser, dir Dir, data []byte, gapAt, gapLen int, rng *rand.Ran
 	feed(data)
 }
 
+// invariants checks what must hold for any input.
+func invariants(t *testing.T, lim Limits, r *recorder) {
+	t.Helper()
+	for i, x := range r.xs {
+		if x.Depth != i+1 {
+			t.Fatalf("exchange %d has depth %d", i+1, x.Depth)
+		}
+		if x.Req == nil && x.Resp == nil && len(x.Interim) == 0 {
+			t.Fatalf("exchange %d has neither request nor response", i+1)
+		}
+		for _, m := range []*Message{x.Req, x.Resp} {
+			if m == nil {
+				continue
+			}
+			if !(m.StartOff <= m.HeaderEnd && m.HeaderEnd <= m.EndOff) {
+				t.Fatalf("exchange %d: offsets %d/%d/%d not ordered", i+1, m.StartOff, m.HeaderEnd, m.EndOff)
+			}
+			if m.BodyLen < 0 || m.BodyLen > int64(m.EndOff-m.HeaderEnd)+int64(m.GapBytes) {
+				t.Fatalf("exchange %d: body %d does not fit in %d-%d (+%d gap)", i+1, m.BodyLen, m.HeaderEnd, m.EndOff, m.GapBytes)
+			}
+			if len(m.Headers) > lim.withDefaults().MaxHeaders || len(m.Chunks) > lim.withDefaults().MaxChunkMarks {
+				t.Fatalf("exchange %d: %d headers, %d chunk marks over the limits", i+1, len(m.Headers), len(m.Chunks))
+			}
+		}
+		if x.Req != nil && int64(len(x.ReqBody)) > min(x.Req.BodyLen, lim.withDefaults().MaxBody) {
+			t.Fatalf("exchange %d: kept %d request body bytes of %d", i+1, len(x.ReqBody), x.Req.BodyLen)
+		}
+		if x.Resp != nil && int64(len(x.RBody)) > min(x.Resp.BodyLen, lim.withDefaults().MaxBody) {
+			t.Fatalf("exchange %d: kept %d response body bytes of %d", i+1, len(x.RBody), x.Resp.BodyLen)
+		}
+	}
+}
+
 func splitRun(lim Limits, req, resp []byte, gapDir Dir, gapAt, gapLen int, rng *rand.Rand) string {
+	return splitRunT(nil, lim, req, resp, gapDir, gapAt, gapLen, rng)
+}
+
+func splitRunT(t *testing.T, lim Limits, req, resp []byte, gapDir Dir, gapAt, gapLen int, rng *rand.Rand) string {
 	r := &recorder{}
+	defer func() {
+		if t != nil {
+			invariants(t, lim, r)
+		}
+	}()
 	p := NewParser(r, lim)
 	var frame uint64
 	ga, gl := gapAt, gapLen
@@ -99,7 +141,7 @@ func FuzzSplit(f *testing.F) {
 		gd := Dir(seed & 1)
 		ga := int(gapAt)
 		for _, lim := range []Limits{fuzzLimits, {KeepBodies: true, DecodeBodies: true}} {
-			want := splitRun(lim, req, resp, gd, ga, int(gapLen), nil)
+			want := splitRunT(t, lim, req, resp, gd, ga, int(gapLen), nil)
 			for i := uint64(0); i < 4; i++ {
 				rng := rand.New(rand.NewPCG(seed, i))
 				got := splitRun(lim, req, resp, gd, ga, int(gapLen), rng)
