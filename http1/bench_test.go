@@ -146,3 +146,22 @@ func BenchmarkResyncBinary(b *testing.B) {
 		p.Finish(0)
 	}
 }
+
+// BenchmarkDecodeGzip measures DecodeBodies on a 1 MiB text body (gzip),
+// bytes counted on the wire.
+func BenchmarkDecodeGzip1MiB(b *testing.B) {
+	body := gz(strings.Repeat("segscope reassembles HTTP/1.x and decodes bodies. ", 1<<20/50))
+	resp := []byte(withBody("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n", body))
+	req := []byte(browserReq)
+	h := &nopHandler{}
+	p := NewParser(h, Limits{DecodeBodies: true})
+	b.SetBytes(int64(len(resp)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p.Reset()
+		p.Feed(C2S, req, 1, 1)
+		feedSegments(p, S2C, resp, 1448)
+		p.Finish(2)
+	}
+}
