@@ -15,7 +15,7 @@ type Config struct {
 	MaxBufferedPerConn int   // out-of-order bytes held per direction (default 4 MiB)
 	MaxBufferedTotal   int   // out-of-order bytes held in all (default 64 MiB)
 	IdleTimeout        int64 // ns of packet time without a segment before OnClose (default 10 min)
-	CloseWait          int64 // ns of packet time after the FIN exchange or an RST (refreshed by late packets) before OnClose (default 1 s)
+	CloseWait          int64 // ns of packet time after an RST, or after both FINs without the last ACK (refreshed by late packets), before OnClose (default 200 ms)
 	ClosedLinger       int64 // ns a closed connection keeps receiving late packets (default 60 s, like Linux TIME_WAIT)
 	RecentPerDir       int   // delivered bytes kept per direction for conflict checks (default 16 KiB; negative: none)
 	RecentTotal        int   // budget for those rings in all (default 32 MiB)
@@ -27,7 +27,7 @@ const (
 	DefaultMaxBufferedPerConn = 4 << 20
 	DefaultMaxBufferedTotal   = 64 << 20
 	DefaultIdleTimeout        = int64(10 * 60 * 1e9)
-	DefaultCloseWait          = int64(1e9)
+	DefaultCloseWait          = int64(200e6)
 	DefaultClosedLinger       = int64(60 * 1e9)
 	DefaultRecentPerDir       = 16 << 10
 	DefaultRecentTotal        = 32 << 20
@@ -226,14 +226,15 @@ func (t *Tracker) expire() {
 }
 
 // makeRoom frees a table slot when MaxConns is reached: the oldest tombstone, else the
-// oldest closing connection, else the least recently active open one.
+// least recently active connection, closing or open. (Evicting a connection that is
+// closing first would let its last packets open a new, empty connection.)
 func (t *Tracker) makeRoom() {
 	for len(t.conns) >= t.cfg.MaxConns {
 		switch {
 		case t.tombs.head != nil:
 			t.stats.TombEvictions++
 			t.drop(t.tombs.head)
-		case t.closing.head != nil:
+		case t.closing.head != nil && (t.open.head == nil || t.closing.head.lastSeen <= t.open.head.lastSeen):
 			c := t.closing.head
 			t.closeConn(c, endReason(c, CloseFIN))
 			t.drop(c)
@@ -524,9 +525,10 @@ func (t *Tracker) process(c *Conn, seg *decode.Segment) {
 			c.moveTo(&t.closing)
 		} else if c.Dir[0].st.finDone && c.Dir[1].st.finDone {
 			if c.Dir[0].st.finAcked && c.Dir[1].st.finAcked {
-				t.finish(c, CloseFIN)
+				t.closeConn(c, CloseFIN) // a clean close: OnClose at once, the state is freed
+			} else {
+				c.moveTo(&t.closing)
 			}
-			c.moveTo(&t.closing)
 		}
 	} else if ack && !c.closed && ps.st.finSet && !ps.st.finAcked && ps.st.off(seg.Ack) > ps.st.finOff {
 		ps.st.finAcked = true // the last ACK of the FIN exchange
