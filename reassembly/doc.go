@@ -29,14 +29,13 @@
 //
 // # Connection lifetime
 //
-// A connection closes (OnClose) as soon as both streams have reached their FIN and both
-// FINs are acknowledged, so its state is freed promptly. After an in-window RST the
-// streams end at once (held bytes are delivered after gaps for the holes; later segments
-// are only classified) but OnClose follows Config.CloseWait of packet time later
-// (refreshed by each late packet), so the packets around an RST are still reported before
-// OnClose and counted in the connection; the same wait applies when both FINs were seen
-// without the last ACK. A connection also closes after Config.IdleTimeout of packet time
-// without a
+// A connection's streams end when both have reached their FIN and both FINs are
+// acknowledged, or at an in-window RST: held bytes are delivered after gaps for the
+// holes, and later segments are only classified. OnClose follows Config.CloseWait of
+// packet time later (200 ms by default, refreshed by each late packet), so the last ACKs
+// of a FIN exchange and the packets around an RST are still reported before OnClose and
+// counted in the connection; the same wait applies when both FINs were seen without the
+// last ACK. A connection also closes after Config.IdleTimeout of packet time without a
 // segment, when it is evicted to make room (Config.MaxConns, least recently active
 // first), or by Flush. After OnClose it stays in the table as a tombstone for
 // Config.ClosedLinger (refreshed by each late packet): later packets are still reported

@@ -171,8 +171,8 @@ var stepCases = []stepCase{
 			"seg 1 #6 c2s retransmission", // later than the 2 ms handshake RTT after #4
 			`data 1 c2s 0 "aaaa" #6`,
 			`data 1 c2s 4 "bbbb" #4`,
+			"seg 1 #8 c2s dup_ack dup#1", // the last ACK, as tshark sees it, still before OnClose
 			"close 1 fin",
-			"seg 1 #8 c2s dup_ack dup#1", // the last ACK, as tshark sees it, on the tombstone
 		},
 	},
 	{
@@ -290,9 +290,9 @@ var stepCases = []stepCase{
 		want: []string{
 			"open 1 10.0.0.1:40000>10.0.0.2:80",
 			`data 1 c2s 0 "a" #4`,
-			"close 1 fin",
 			"seg 1 #8 c2s dup_ack dup#1",
 			"seg 1 #9 s2c retransmission",
+			"close 1 fin",
 			"open 2 10.0.0.1:40000>10.0.0.2:80",
 			"seg 2 #13 c2s retransmission",
 			`data 2 c2s 0 "b" #14`,

@@ -15,7 +15,7 @@ type Config struct {
 	MaxBufferedPerConn int   // out-of-order bytes held per direction (default 4 MiB)
 	MaxBufferedTotal   int   // out-of-order bytes held in all (default 64 MiB)
 	IdleTimeout        int64 // ns of packet time without a segment before OnClose (default 10 min)
-	CloseWait          int64 // ns of packet time after an RST, or after both FINs without the last ACK (refreshed by late packets), before OnClose (default 200 ms)
+	CloseWait          int64 // ns of packet time after the streams ended (FINs, RST) before OnClose, refreshed by late packets (default 200 ms)
 	ClosedLinger       int64 // ns a closed connection keeps receiving late packets (default 60 s, like Linux TIME_WAIT)
 	RecentPerDir       int   // delivered bytes kept per direction for conflict checks (default 16 KiB; negative: none)
 	RecentTotal        int   // budget for those rings in all (default 32 MiB)
@@ -525,10 +525,9 @@ func (t *Tracker) process(c *Conn, seg *decode.Segment) {
 			c.moveTo(&t.closing)
 		} else if c.Dir[0].st.finDone && c.Dir[1].st.finDone {
 			if c.Dir[0].st.finAcked && c.Dir[1].st.finAcked {
-				t.closeConn(c, CloseFIN) // a clean close: OnClose at once, the state is freed
-			} else {
-				c.moveTo(&t.closing)
+				t.finish(c, CloseFIN)
 			}
+			c.moveTo(&t.closing)
 		}
 	} else if ack && !c.closed && ps.st.finSet && !ps.st.finAcked && ps.st.off(seg.Ack) > ps.st.finOff {
 		ps.st.finAcked = true // the last ACK of the FIN exchange
