@@ -40,8 +40,8 @@ const (
 	memMaxConns = 8192
 	// memPerConn is the budget of live heap per table entry, in bytes: the reassembly.Conn,
 	// the pipeline's connection state and its http1.Parser (pooled), the parser's exchange
-	// records. Measured at about 3.3 KiB per entry (about 218 MiB at the default
-	// 65536-entry table) when this test was written; see BENCHMARKS.md. Lower it as the
+	// records. Measured at about 4,000 bytes per entry at 3e2259c (about 218 MiB at the
+	// default 65536-entry table); 6,300 since fa57c44; see BENCHMARKS.md. Lower it as the
 	// per-connection state shrinks.
 	memPerConn = 4 << 10
 	// memFixed covers everything not proportional to the table: rings of recently
@@ -256,7 +256,8 @@ func TestMemoryFlat(t *testing.T) {
 	}
 	t.Logf("%.0f bytes of live heap per connection-table entry (MaxConns %d)", float64(maxLive-base)/memMaxConns, memMaxConns)
 	if maxLive-base > memLiveBound {
-		t.Errorf("live heap grew by %s during the run, want at most %s (%d table entries of %d bytes, plus %s)",
+		t.Errorf("live heap grew by %s during the run, want at most %s (%d table entries of %d bytes, plus %s)\n"+
+			"hint: SEGSCOPE_MEMTEST_PROFILE=/tmp/heap.pprof go test -run TestMemoryFlat . && go tool pprof -sample_index=inuse_space -top /tmp/heap.pprof",
 			mib(maxLive-base), mib(memLiveBound), memMaxConns, memPerConn, mib(memFixed))
 	}
 	// Flat: the second half of the run (connection table long full) holds no more than
