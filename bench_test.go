@@ -22,8 +22,8 @@ package segscope_test
 //
 // Test packets are built from field structs (benchPkt) by hand, not with gopacket:
 // gopacket is imported only by capture and decode (DESIGN.md), tests included.
-// All identifiers here start with bench (or Bench/TestAllocs) to stay clear of the other
-// test files of package segscope_test.
+// Identifiers here start with bench (newBench, Bench..., TestAllocs...; mem in memory_test.go)
+// to stay clear of the other test files of package segscope_test.
 
 import (
 	"bytes"
