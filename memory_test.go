@@ -178,6 +178,9 @@ func TestMemoryFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates 2.5 million packets; skipped with -short")
 	}
+	if benchRaceEnabled {
+		t.Skip("too slow under -race, and the race runtime changes what is allocated")
+	}
 	g := &memGen{srv: netip.MustParseAddrPort("10.2.0.1:80")}
 	const t0 = 1_700_000_000e9
 	src := &benchFrames{buf: make([]byte, 0, 2048), next: func(b []byte, i uint64) ([]byte, int64, bool) {
