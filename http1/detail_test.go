@@ -245,3 +245,18 @@ func TestSniffFrames(t *testing.T) {
 		t.Errorf("Protocol = %s, want http1", p.Protocol())
 	}
 }
+
+// TestSetHandler: a reset parser reports to the handler set last.
+func TestSetHandler(t *testing.T) {
+	a, b := &recorder{}, &recorder{}
+	p := NewParser(a, Limits{})
+	p.Feed(C2S, []byte(get), 1, 1)
+	p.Reset()
+	p.SetHandler(b)
+	p.Feed(C2S, []byte(get), 1, 1)
+	p.Feed(S2C, []byte(ok0), 2, 2)
+	p.Finish(3)
+	if len(a.xs) != 0 || len(b.xs) != 1 {
+		t.Errorf("exchanges to old, new handler = %d, %d; want 0, 1", len(a.xs), len(b.xs))
+	}
+}

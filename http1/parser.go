@@ -120,6 +120,10 @@ func NewParser(h Handler, lim Limits) *Parser {
 	return p
 }
 
+// SetHandler changes the handler exchanges are reported to (for a parser reused on
+// another connection, after Reset).
+func (p *Parser) SetHandler(h Handler) { p.hnd = h }
+
 // Reset makes the parser ready for a new connection, keeping its buffers.
 // Pending exchanges are dropped without being reported.
 func (p *Parser) Reset() {
