@@ -29,9 +29,11 @@
 #
 # Usage: scripts/bench.sh [--small|--large] [--file PCAP] [--rounds N] [--peers|--no-peers]
 #                         [--no-tcpflow] [--startup-runs N] [--no-startup] [--no-truth]
-#                         [--rev GITREV]
+#                         [--rev GITREV] [--gobench]
 #   --rev builds segscope from that commit (git archive into the temp dir) instead of the
 #   working tree: numbers for a named commit while the tree is being edited.
+#   --gobench also runs the per-stage Go benchmarks (bench_test.go) on the same capture,
+#   5 times each, and prints the fastest run of each.
 set -euo pipefail
 
 SELF=$(readlink -f "$0")
@@ -46,6 +48,7 @@ STARTUP=1
 STARTUP_RUNS=50
 TRUTH=1
 REV=
+GOBENCH=0
 while (($#)); do
   case $1 in
     --small) SIZE=small; shift ;;
@@ -59,6 +62,7 @@ while (($#)); do
     --no-startup) STARTUP=0; shift ;;
     --no-truth) TRUTH=0; shift ;;
     --rev) REV=$2; shift 2 ;;
+    --gobench) GOBENCH=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$SELF" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: error: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -276,4 +280,39 @@ if ((TRUTH)) && [[ -f $TRUTHFILE ]]; then
   echo
   "$SEG" http --format json -q "$FILE" >"$TMP/http.jsonl"
   "$TMP/truthcheck" "$TRUTHFILE" "$TMP/http.jsonl" || true
+fi
+
+# ---- Go benchmarks per stage ------------------------------------------------------------
+if ((GOBENCH)); then
+  if [[ -f $SRC/bench_test.go ]]; then
+    log "go test -bench (5 runs each)"
+    (cd "$SRC" && SEGSCOPE_BENCH_FILE=$FILE go test -run '^$' -bench . -benchtime 20x -count 5 .) >"$TMP/gobench" 2>&1 || true
+    echo
+    echo "### Go benchmarks per stage (\`go test -bench . -benchtime 20x -count 5\`, fastest of 5)"
+    echo
+    echo "| benchmark | ns/op | MB/s | packets/s | B/op | allocs/op |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    awk '/^Benchmark/ {
+      n = $1; sub(/-[0-9]+$/, "", n); t = $3 + 0
+      if (!(n in best) || t < best[n]) { best[n] = t; line[n] = $0 }
+      if (!(n in order)) order[n] = ++k
+    }
+    END {
+      for (n in order) idx[order[n]] = n
+      for (i = 1; i <= k; i++) {
+        n = idx[i]; split(line[n], f, /[ \t]+/)
+        mb = pk = bo = al = "-"
+        for (j = 1; j <= length(f); j++) {
+          if (f[j] == "MB/s") mb = f[j-1]
+          if (f[j] == "packets/s") pk = sprintf("%.2f M", f[j-1] / 1e6)
+          if (f[j] == "B/op") bo = f[j-1]
+          if (f[j] == "allocs/op") al = f[j-1]
+        }
+        printf "| %s | %s | %s | %s | %s | %s |\n", n, best[n], mb, pk, bo, al
+      }
+    }' "$TMP/gobench"
+    grep -E '^(FAIL|---|panic)' "$TMP/gobench" || true
+  else
+    log "no bench_test.go in $SRC: skipping --gobench"
+  fi
 fi
