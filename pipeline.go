@@ -37,8 +37,9 @@ type pipeline struct {
 	rhttp report.HTTP
 	anoms []string
 
-	free []*connState
-	late connState // endpoints of a closed connection's late segment
+	free    []*connState
+	parsers []*http1.Parser // parsers free for reuse
+	late    connState       // endpoints of a closed connection's late segment
 
 	// openByServer lists the open connections per server (diagnose only), to tell how
 	// many connections a client ran in parallel to one server.
@@ -174,21 +175,13 @@ func (p *pipeline) OnOpen(c *reassembly.Conn) {
 	cs.c = c
 	cs.requests = 0
 	cs.selected = p.selects(c)
-	if p.wantHTTP && cs.selected {
-		if cs.parser == nil {
-			cs.parser = http1.NewParser(cs, p.cfg.HTTP)
-		} else {
-			cs.parser.Reset()
-		}
-	}
 	if cs.selected && (p.cfg.Mode == ModeAnatomy || p.cfg.Mode == ModeLadder || p.cfg.Mode == ModeDiagnose) {
 		cs.rec = newRecorder(p.cfg.Mode)
 	}
 	if p.cfg.Mode == ModeDiagnose && cs.selected {
 		p.trackParallel(cs, true)
 	}
-	cs.eps[flow.C2S] = c.Client.String()
-	cs.eps[flow.S2C] = c.Server.String()
+	cs.eps = [2]string{}
 	c.User = cs
 	if p.cfg.Mode == ModeFollow && cs.selected && p.cfg.Stream != nil {
 		p.fillConn(cs)
@@ -203,7 +196,8 @@ func (p *pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 		// A late segment of a connection already closed and reported (a last ACK, a
 		// retransmitted FIN): it still gets its line in packets mode.
 		if p.cfg.Mode == ModePackets && p.selects(c) {
-			p.late.eps = [2]string{c.Client.String(), c.Server.String()}
+			p.late.c = c
+			p.late.eps = [2]string{}
 			p.fillSegment(&p.rseg, c, &p.late, dir, seg, info)
 			p.fail(p.sink.Segment(&p.rseg))
 		}
@@ -268,7 +262,7 @@ func (p *pipeline) fillSegment(r *report.Segment, c *reassembly.Conn, cs *connSt
 	r.Rel = p.rel(seg.TS)
 	r.Conn = c.ID
 	r.Dir = dir.String()
-	r.Src, r.Dst = cs.eps[dir], cs.eps[dir.Other()]
+	r.Src, r.Dst = cs.endpoint(dir), cs.endpoint(dir.Other())
 	p.flags = seg.Flags.Names(p.flags[:0])
 	r.Flags = p.flags
 	if p.cfg.Absolute {
@@ -320,8 +314,8 @@ func (p *pipeline) OnData(c *reassembly.Conn, dir flow.Dir, off uint64, data []b
 	if cs.rec != nil {
 		cs.rec.data(dir, off, len(data), frame)
 	}
-	if cs.parser != nil {
-		cs.parser.Feed(http1.Dir(dir), data, frame, ts)
+	if p.wantHTTP {
+		p.parserOf(cs).Feed(http1.Dir(dir), data, frame, ts)
 	}
 	if p.cfg.Stream != nil {
 		p.fail(p.cfg.Stream.StreamData(c.ID, dir.String(), off, data))
@@ -337,8 +331,8 @@ func (p *pipeline) OnGap(c *reassembly.Conn, dir flow.Dir, off, n uint64, ts int
 	if cs.rec != nil {
 		cs.rec.gap(dir, off, n)
 	}
-	if cs.parser != nil {
-		cs.parser.Gap(http1.Dir(dir), n, ts)
+	if p.wantHTTP {
+		p.parserOf(cs).Gap(http1.Dir(dir), n, ts)
 	}
 	if p.cfg.Stream != nil {
 		p.fail(p.cfg.Stream.StreamGap(c.ID, dir.String(), off, n))
@@ -372,8 +366,48 @@ func (p *pipeline) OnClose(c *reassembly.Conn) {
 			}
 		}
 	}
+	if cs.parser != nil {
+		if len(p.parsers) < maxPooledParsers {
+			p.parsers = append(p.parsers, cs.parser)
+		}
+		cs.parser = nil
+	}
 	cs.rec = nil
 	cs.c = nil
 	c.User = nil
 	p.free = append(p.free, cs)
+}
+
+// maxPooledParsers bounds the HTTP parsers kept for reuse: enough for the connections
+// typically open at once, without keeping the peak of a burst alive for ever.
+const maxPooledParsers = 256
+
+// parserOf returns cs's HTTP parser, taking one when the connection carries its first
+// byte: connections that never do (SYN scans, refused connects) cost no parser.
+func (p *pipeline) parserOf(cs *connState) *http1.Parser {
+	if cs.parser != nil {
+		return cs.parser
+	}
+	if n := len(p.parsers); n > 0 {
+		cs.parser = p.parsers[n-1]
+		p.parsers = p.parsers[:n-1]
+		cs.parser.Reset()
+		cs.parser.SetHandler(cs)
+	} else {
+		cs.parser = http1.NewParser(cs, p.cfg.HTTP)
+	}
+	return cs.parser
+}
+
+// endpoint returns the "ip:port" text of the client (C2S) or server (S2C), made once per
+// connection and only when a record needs it.
+func (cs *connState) endpoint(d flow.Dir) string {
+	if cs.eps[d] == "" {
+		ep := cs.c.Client
+		if d == flow.S2C {
+			ep = cs.c.Server
+		}
+		cs.eps[d] = ep.String()
+	}
+	return cs.eps[d]
 }

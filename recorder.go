@@ -118,7 +118,7 @@ func (r *recorder) prune(dir flow.Dir, off uint64) {
 func (p *pipeline) connInfo(cs *connState) *analysis.ConnInfo {
 	c := cs.c
 	ci := &analysis.ConnInfo{
-		ID: c.ID, Client: cs.eps[flow.C2S], Server: cs.eps[flow.S2C], FirstTS: c.FirstTS,
+		ID: c.ID, Client: cs.endpoint(flow.C2S), Server: cs.endpoint(flow.S2C), FirstTS: c.FirstTS,
 		SYNTime: c.SYNTime, SYNACKTime: c.SYNACKTime, ACKTime: c.ACKTime,
 		Close: c.Close.String(), Closer: int(c.Closer), HalfClosed: c.HalfClosed,
 		ParallelConns: cs.maxParallel, Truncated: cs.rec != nil && cs.rec.truncated,

@@ -13,8 +13,8 @@ func (p *pipeline) fillConn(cs *connState) {
 	r := &p.rconn
 	*r = report.Conn{
 		Conn:       c.ID,
-		Client:     cs.eps[flow.C2S],
-		Server:     cs.eps[flow.S2C],
+		Client:     cs.endpoint(flow.C2S),
+		Server:     cs.endpoint(flow.S2C),
 		FirstFrame: c.FirstFrame,
 		LastFrame:  c.LastFrame,
 		Start:      report.Time(c.FirstTS),
@@ -91,8 +91,8 @@ func (p *pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 	*r = report.HTTP{
 		Conn:           c.ID,
 		Depth:          x.Depth,
-		Client:         cs.eps[flow.C2S],
-		Server:         cs.eps[flow.S2C],
+		Client:         cs.endpoint(flow.C2S),
+		Server:         cs.endpoint(flow.S2C),
 		Interim:        x.Interim,
 		Verdict:        x.Verdict.String(),
 		Upgrade:        x.Upgrade,

@@ -108,7 +108,7 @@ func TestLiveCaptureNetns(t *testing.T) {
 		td = exec.Command(p, "-i", hostIf, "-nn", "-U", "-w", dir+"/tcpdump.pcap", "tcp")
 		td.Start()
 	}
-	time.Sleep(700 * time.Millisecond) // let the sockets attach
+	time.Sleep(time.Second) // let the sockets attach
 
 	const conns, perConn = 3, 4
 	for i := 0; i < conns; i++ {
@@ -127,7 +127,7 @@ func TestLiveCaptureNetns(t *testing.T) {
 		}
 		tr.CloseIdleConnections()
 	}
-	time.Sleep(500 * time.Millisecond) // the last FIN/ACKs
+	time.Sleep(time.Second) // the last FIN/ACKs
 	for _, c := range []*exec.Cmd{seg, pk, td} {
 		if c != nil {
 			c.Process.Signal(os.Interrupt)
@@ -173,8 +173,25 @@ func TestLiveCaptureNetns(t *testing.T) {
 		live, _ := os.ReadFile(dir + "/packets.jsonl")
 		n, m := bytes.Count(live, []byte("\n")), bytes.Count(out, []byte("\n"))
 		if n != m || n == 0 {
-			t.Errorf("segscope saw %d segments live, tcpdump %d", n, m)
+			t.Errorf("segscope saw %d segments live, tcpdump %d\nsegscope:\n%s\ntcpdump:\n%s", n, m, summarize(live), summarize(out))
 		}
 		t.Logf("%d exchanges; %d TCP segments seen live by segscope and by tcpdump", got, n)
 	}
+}
+
+// summarize lists segment records as "src>dst flags seq_raw len" lines for a diff.
+func summarize(jsonl []byte) string {
+	var b strings.Builder
+	for _, line := range bytes.Split(bytes.TrimSpace(jsonl), []byte("\n")) {
+		var r struct {
+			Src, Dst string
+			Flags    []string
+			SeqRaw   uint32 `json:"seq_raw"`
+			AckRaw   uint32 `json:"ack_raw"`
+			Len      int
+		}
+		json.Unmarshal(line, &r)
+		fmt.Fprintf(&b, "%s>%s %v %d %d %d\n", r.Src, r.Dst, r.Flags, r.SeqRaw, r.AckRaw, r.Len)
+	}
+	return b.String()
 }
