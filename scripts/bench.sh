@@ -127,12 +127,13 @@ fi
 SEG=$TMP/segscope
 
 # ---- packet count -----------------------------------------------------------------------
+# the records in the file (capinfos), else tcpdump's counter from make-corpus.sh's .info
 PACKETS=
-if [[ -f $INFO ]]; then
-  PACKETS=$(sed -n 's/^\([0-9][0-9]*\) packets captured$/\1/p' "$INFO" | head -1)
+if have capinfos; then
+  PACKETS=$(capinfos -M -c -T -r "$FILE" 2>/dev/null | awk -F'\t' 'NR==1 && $2 ~ /^[0-9]+$/ {print $2}')
 fi
-if [[ -z $PACKETS ]] && have capinfos; then
-  PACKETS=$(capinfos -M -c -T -r "$FILE" 2>/dev/null | awk -F'\t' 'NR==1{print $2}')
+if [[ -z $PACKETS && -f $INFO ]]; then
+  PACKETS=$(sed -n 's/^\([0-9][0-9]*\) packets captured$/\1/p' "$INFO" | head -1)
 fi
 if [[ -z $PACKETS ]] && have tcpdump; then
   PACKETS=$(tcpdump -nn -r "$FILE" 2>/dev/null | wc -l)
