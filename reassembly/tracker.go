@@ -162,12 +162,10 @@ func (t *Tracker) Add(seg *decode.Segment) {
 		t.closeConn(c, endReason(c, CloseOpen))
 		t.drop(c)
 		t.drain()
-		c = t.newConn(key, seg)
-		c.Index = index
-		c.ReusedTuple = true
+		c = t.newConn(key, seg, index)
 		t.stats.Reused++
 	} else if c == nil {
-		c = t.newConn(key, seg)
+		c = t.newConn(key, seg, 0)
 	}
 	t.process(c, seg)
 }
@@ -250,7 +248,7 @@ func (t *Tracker) makeRoom() {
 	t.drain()
 }
 
-func (t *Tracker) newConn(key flow.Key, seg *decode.Segment) *Conn {
+func (t *Tracker) newConn(key flow.Key, seg *decode.Segment, index int) *Conn {
 	t.makeRoom()
 	t.nextID++
 	c := &Conn{
@@ -259,6 +257,9 @@ func (t *Tracker) newConn(key flow.Key, seg *decode.Segment) *Conn {
 		FirstFrame: seg.Frame,
 		FirstTS:    seg.TS,
 		Closer:     -1,
+		// Set before OnOpen, which names per-connection output after them.
+		Index:       index,
+		ReusedTuple: index > 0,
 	}
 	c.Dir[0].WScale = -1
 	c.Dir[1].WScale = -1
