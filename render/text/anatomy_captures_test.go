@@ -44,6 +44,9 @@ var captureViews = []struct {
 	{"../../testdata/pcaps/loss-reorder.pcap", segscope.ModeDiagnose, 0, 0},
 	{"../../testdata/pcaps/loss-reorder-server.pcap", segscope.ModeDiagnose, 0, 0},
 	{"../../testdata/pcaps/snaplen.pcap", segscope.ModeAnatomy, 1, 0},
+	{"../../testdata/pcaps/pipelined.pcap", segscope.ModeAnatomy, 1, 0},
+	{"../../testdata/pcaps/fragmented.pcap", segscope.ModeAnatomy, 1, 0},
+	{"../../testdata/pcaps/fragmented.pcap", segscope.ModeLadder, 2, 12},
 	{"../../testdata/pcaps/port-reuse.pcap", segscope.ModeDiagnose, 0, 0},
 	// The shared corpus of other projects' captures.
 	{"../../../shared/pcaps/zeek/pipelined-requests.pcap", segscope.ModeLadder, 1, 0},
