@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"compress/gzip"
 	"compress/zlib"
+	"encoding/binary"
 	"errors"
 	"io"
 
@@ -175,4 +176,74 @@ func newReader(c string, src *bytes.Reader, body []byte) (io.Reader, error) {
 	default:
 		return brotli.NewReader(src), nil
 	}
+}
+
+// coding says how the DecodedLen of the body being parsed is found.
+type coding uint8
+
+const (
+	codNone        coding = iota // identity, or decoding not asked for
+	codGzipTrailer               // a single gzip coding: length from the member trailer (ISIZE)
+	codBuffered                  // deflate, br, chains, or VerifyCoding: body kept and decoded at its end
+	codUnsupported               // an unknown coding or over four: DecodedLen -1, no anomaly
+)
+
+// classifyCoding classifies a Content-Encoding value (identity items ignored).
+func classifyCoding(ce string, verify bool) coding {
+	n, gz, bad := 0, false, false
+	forEachListItem(ce, func(item string) {
+		switch {
+		case equalFold(item, "identity"):
+			return
+		case equalFold(item, "gzip"), equalFold(item, "x-gzip"):
+			gz = true
+		case equalFold(item, "deflate"), equalFold(item, "br"):
+		default:
+			bad = true
+		}
+		n++
+	})
+	switch {
+	case n == 0:
+		return codNone
+	case bad || n > len(decoder{}.cods):
+		return codUnsupported
+	case n == 1 && gz && !verify:
+		return codGzipTrailer
+	}
+	return codBuffered
+}
+
+// gzWindow keeps the first 10 and the last 8 bytes of a body; seen is the
+// number of body bytes before b.
+func (h *half) gzWindow(seen int64, b []byte) {
+	if seen < int64(len(h.gzHead)) {
+		copy(h.gzHead[seen:], b)
+	}
+	if len(b) >= len(h.gzTail) {
+		copy(h.gzTail[:], b[len(b)-len(h.gzTail):])
+	} else {
+		copy(h.gzTail[:], h.gzTail[len(b):])
+		copy(h.gzTail[len(h.gzTail)-len(b):], b)
+	}
+}
+
+// gzipMinMember is the size of the smallest gzip member: a 10-byte header,
+// an empty final stored or fixed-Huffman deflate block (2 bytes) and the
+// 8-byte trailer.
+const gzipMinMember = 20
+
+// gzipTrailerLen returns the decoded length of a complete gzip body of n
+// bytes from its header and trailer windows: the trailer's ISIZE, after
+// checking the header magic, method and reserved flag bits. The deflate data
+// is not read.
+func gzipTrailerLen(head *[10]byte, tail *[8]byte, n, max int64) (int64, Anomaly) {
+	if n < gzipMinMember || head[0] != 0x1f || head[1] != 0x8b || head[2] != 8 || head[3]&0xe0 != 0 {
+		return -1, AnomBadContentEncoding
+	}
+	size := int64(binary.LittleEndian.Uint32(tail[4:]))
+	if size > max || n > max {
+		return -1, AnomDecodedTooLarge
+	}
+	return size, AnomNone
 }

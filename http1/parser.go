@@ -77,9 +77,11 @@ type half struct {
 	arena []byte // field lines of the current head or trailer block
 	spans []span
 
-	enc     []byte // encoded body kept for decoding
+	enc     []byte // encoded body kept for decoding (codBuffered)
 	encOver bool
-	decode  bool
+	coding  coding   // how the current body's DecodedLen is found
+	gzHead  [10]byte // codGzipTrailer: first body bytes (gzip header)
+	gzTail  [8]byte  // codGzipTrailer: last body bytes (CRC32, ISIZE)
 
 	started     bool
 	tunnelProbe bool // first line in a CONNECT tunnel: HTTP/1.x or the end of parsing
@@ -813,11 +815,11 @@ func (p *Parser) startBody(h *half, f Framing, cl int64, an []Anomaly) {
 		m.flag(a)
 	}
 	m.Chunked = f == FramingChunked
-	h.decode = false
 	h.enc = h.enc[:0]
 	h.encOver = false
-	if p.lim.DecodeBodies && m.ContentEncoding != "" && !isIdentity(m.ContentEncoding) {
-		h.decode = true
+	h.coding = codNone
+	if p.lim.DecodeBodies && m.ContentEncoding != "" {
+		h.coding = classifyCoding(m.ContentEncoding, p.lim.VerifyCoding)
 	}
 	switch f {
 	case FramingNone, FramingTunnel:
@@ -855,7 +857,10 @@ func (p *Parser) body(h *half, b []byte) {
 			}
 		}
 	}
-	if h.decode && !h.encOver {
+	switch {
+	case h.coding == codGzipTrailer:
+		h.gzWindow(m.BodyLen-int64(len(b)), b)
+	case h.coding == codBuffered && !h.encOver:
 		if int64(len(h.enc)+len(b)) > p.lim.MaxDecoded {
 			h.encOver = true
 		} else {
@@ -1073,9 +1078,15 @@ func (p *Parser) msgDoneAt(h *half, complete bool, end uint64) {
 	m.Complete = complete
 	if m.ContentEncoding == "" || isIdentity(m.ContentEncoding) || (m.BodyLen == 0 && complete) {
 		m.DecodedLen = m.BodyLen
-	} else if h.decode {
+	} else if h.coding != codNone {
 		switch {
-		case !complete || m.GapBytes > 0:
+		case !complete || m.GapBytes > 0, h.coding == codUnsupported:
+		case h.coding == codGzipTrailer:
+			n, a := gzipTrailerLen(&h.gzHead, &h.gzTail, m.BodyLen, p.lim.MaxDecoded)
+			m.DecodedLen = n
+			if a != AnomNone {
+				m.flag(a)
+			}
 		case h.encOver:
 			m.flag(AnomDecodedTooLarge)
 		default:
@@ -1088,7 +1099,7 @@ func (p *Parser) msgDoneAt(h *half, complete bool, end uint64) {
 				m.flag(a)
 			}
 		}
-		h.decode = false
+		h.coding = codNone
 		h.enc = h.enc[:0]
 	}
 	h.msg, h.ex = nil, nil

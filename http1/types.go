@@ -99,7 +99,8 @@ type Limits struct {
 	MaxChunkMarks  int   // ChunkMarks kept per message; default 4096
 	KeepBodies     bool  // retain bodies (chunk framing removed) in Message.Body
 	MaxBody        int64 // cap on a retained body; default 16 MiB
-	DecodeBodies   bool  // undo Content-Encoding and report Message.DecodedLen
+	DecodeBodies   bool  // report Message.DecodedLen (gzip: from its trailer; deflate, br, chains: decoded)
+	VerifyCoding   bool  // with DecodeBodies, inflate gzip bodies too and check them (CRC32, ISIZE)
 	MaxDecoded     int64 // cap on encoded bytes kept and on decoded output; default 64 MiB
 }
 
