@@ -45,7 +45,8 @@ func (s *Sink) line(b []byte) error {
 //	4  0.000351 c1 c2s 10.77.0.2:40126 > 10.77.0.1:80: Flags [P.], seq 1:79, ack 1, win 502, length 78: GET / HTTP/1.1
 func (s *Sink) Segment(r *report.Segment) error {
 	b := s.buf[:0]
-	b = padLeft(b, strconv.AppendUint(nil, r.Frame, 10), 6)
+	var num [20]byte
+	b = padLeft(b, strconv.AppendUint(num[:0], r.Frame, 10), 6)
 	b = append(b, ' ')
 	b = appendSecs(b, r.Rel, 6)
 	b = append(b, " c"...)
