@@ -94,9 +94,9 @@ func (r *Reader) nextPcapng(in *input) (Frame, error) {
 			return Frame{}, r.corrupt(in, 0, "block at offset %d claims %d bytes", in.off, blen)
 		}
 		n := int(blen)
-		whole := n <= in.br.Size()
+		whole := n <= in.bufSize
 		if !whole {
-			n = in.br.Size()
+			n = in.bufSize
 		}
 		b, err := in.peek(n)
 		if err != nil {

@@ -17,6 +17,7 @@ const MaxCapLen = 256 << 10
 
 const (
 	defaultBufSize = 1 << 20  // bufio buffer; frames are handed out as slices of it
+	releaseChunk   = 2 << 20  // mapped inputs: pages already read are released from the RSS in steps of this size
 	maxBlockLen    = 64 << 20 // pcapng blocks claiming more are rejected as corrupt
 	maxInterfaces  = 1 << 16  // pcapng interfaces per file; more are rejected as corrupt
 )
@@ -48,6 +49,17 @@ type Reader struct {
 	doneOff int64         // stream bytes consumed by inputs already finished
 	size    int64         // total raw size of all inputs, -1 if unknown
 	err     error         // sticky error
+	mmap    bool          // map regular, uncompressed files instead of reading them
+}
+
+// NoMmapEnv is the environment variable that, set to a value other than "" or "0" when
+// Open or OpenFiles is called, makes the Reader read every file with read(2) instead of
+// mapping it.
+const NoMmapEnv = "SEGSCOPE_NO_MMAP"
+
+func mmapAllowed() bool {
+	v := os.Getenv(NoMmapEnv)
+	return v == "" || v == "0"
 }
 
 type format uint8
@@ -60,15 +72,23 @@ const (
 // input is the state of one file being read.
 type input struct {
 	name    string
-	closer  io.Closer // the file; nil for caller-supplied readers
+	closer  io.Closer // the file; nil for caller-supplied readers and mapped files
 	gz      *gzip.Reader
-	raw     *countReader
+	raw     *countReader // nil for mapped files
 	br      *bufio.Reader
+	bufSize int   // size of br (also for mapped files, so that both paths judge pcapng blocks alike)
 	off     int64 // stream offset of the first byte not yet consumed (pending included)
 	pending int   // bytes of the last record still to be discarded
 	format  format
 	order   binary.ByteOrder
-	ifBase  int // index in Reader.ifaces of this file's first interface
+	big     bool // order is big-endian
+	ifBase  int  // index in Reader.ifaces of this file's first interface
+
+	// Mapped files (regular, uncompressed, on Linux): the whole file, read in place
+	// instead of through br. pos == off - pending.
+	m   []byte
+	pos int // offset in m of the first byte not yet consumed (pending excluded)
+	rel int // pages of m before this offset were released (releaseMapped)
 
 	// pcap
 	recHdr  int   // 16, or 24 for the modified (Kuznetzov) format
@@ -117,7 +137,7 @@ func OpenFiles(paths []string) (Source, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("capture: no input files")
 	}
-	r := &Reader{bufSize: defaultBufSize}
+	r := &Reader{bufSize: defaultBufSize, mmap: mmapAllowed()}
 	for _, p := range paths {
 		if p == "-" {
 			r.size = -1
@@ -165,6 +185,20 @@ func (r *Reader) openNext() error {
 	if err != nil {
 		return err
 	}
+	if r.mmap {
+		if m := mapFile(f); m != nil {
+			if len(m) >= 2 && m[0] == 0x1f && m[1] == 0x8b {
+				unmapFile(m) // gzip: decompressed through the streaming path
+			} else {
+				f.Close() // the mapping keeps the file's contents reachable
+				if err := r.startMapped(m, p); err != nil {
+					unmapFile(m)
+					return err
+				}
+				return nil
+			}
+		}
+	}
 	if err := r.start(f, f, p); err != nil {
 		f.Close()
 		return err
@@ -172,9 +206,15 @@ func (r *Reader) openNext() error {
 	return nil
 }
 
+// startMapped reads the file header of a mapped file (not gzip-compressed).
+func (r *Reader) startMapped(m []byte, name string) error {
+	in := &input{name: name, m: m, bufSize: r.bufSize}
+	return r.begin(in, m[:min(4, len(m))])
+}
+
 // start detects the format of src and reads its file header.
 func (r *Reader) start(src io.Reader, closer io.Closer, name string) error {
-	in := &input{name: name, closer: closer, raw: &countReader{r: src}}
+	in := &input{name: name, closer: closer, raw: &countReader{r: src}, bufSize: r.bufSize}
 	if r.br == nil {
 		r.br = bufio.NewReaderSize(in.raw, r.bufSize)
 	} else {
@@ -212,6 +252,13 @@ func (r *Reader) start(src io.Reader, closer io.Closer, name string) error {
 			return fmt.Errorf("%s: %w", name, ErrEmpty)
 		}
 	}
+	return r.begin(in, magic)
+}
+
+// begin recognises the format from the first bytes of the (decompressed) capture and
+// reads the file header.
+func (r *Reader) begin(in *input, magic []byte) error {
+	name := in.name
 	if len(magic) < 4 {
 		return fmt.Errorf("%s: %w", name, ErrNotCapture)
 	}
@@ -283,10 +330,14 @@ func (r *Reader) finish() {
 	if in == nil {
 		return
 	}
-	r.done += in.raw.n
+	r.done += in.rawRead()
 	r.doneOff += in.off
 	if in.closer != nil {
 		in.closer.Close()
+	}
+	if in.m != nil {
+		unmapFile(in.m)
+		in.m = nil
 	}
 	r.in = nil
 }
@@ -314,7 +365,7 @@ func (r *Reader) Offset() int64 {
 func (r *Reader) Progress() (read, size int64) {
 	read = r.done
 	if r.in != nil {
-		read += r.in.raw.n
+		read += r.in.rawRead()
 	}
 	return read, r.size
 }
@@ -343,10 +394,25 @@ outer:
 // Frames returns the number of frames returned so far.
 func (r *Reader) Frames() uint64 { return r.frame }
 
+// rawRead returns the number of bytes read from the input file so far.
+func (in *input) rawRead() int64 {
+	if in.m != nil {
+		return in.off
+	}
+	return in.raw.n
+}
+
 // peek returns the next n bytes of in without consuming them; on a short read it returns
 // the available bytes and the error from the underlying reader (io.EOF and
 // io.ErrUnexpectedEOF both mean the data ended).
 func (in *input) peek(n int) ([]byte, error) {
+	if in.m != nil {
+		rest := in.m[in.pos:]
+		if len(rest) < n {
+			return rest, io.EOF // as bufio reports the end of a file
+		}
+		return rest[:n:n], nil
+	}
 	if n > in.br.Size() {
 		// cannot happen with the buffer sizes used (all records fit), but be exact anyway
 		b, err := in.br.Peek(in.br.Size())
@@ -370,6 +436,17 @@ func (in *input) discard() error {
 	if in.pending == 0 {
 		return nil
 	}
+	if in.m != nil {
+		if rest := len(in.m) - in.pos; in.pending > rest {
+			in.pos = len(in.m)
+			in.off -= int64(in.pending - rest) // in.off counted the whole record
+			in.pending = 0
+			return io.EOF
+		}
+		in.consumeMapped(in.pos + in.pending)
+		in.pending = 0
+		return nil
+	}
 	n, err := in.br.Discard(in.pending)
 	in.pending -= n
 	if in.pending != 0 {
@@ -381,6 +458,17 @@ func (in *input) discard() error {
 		return err
 	}
 	return nil
+}
+
+// consumeMapped moves the read position of a mapped input to pos and releases the pages
+// before it from the resident set every releaseChunk bytes.
+func (in *input) consumeMapped(pos int) {
+	in.pos = pos
+	if pos-in.rel >= releaseChunk {
+		end := pos / pageSize * pageSize
+		releaseMapped(in.m[in.rel:end])
+		in.rel = end
+	}
 }
 
 var errBufferTooSmall = errors.New("record larger than the read buffer")
@@ -413,6 +501,7 @@ func (r *Reader) pcapHeader(in *input, le uint32) error {
 		in.order = binary.LittleEndian
 	default:
 		in.order = binary.BigEndian
+		in.big = true
 	}
 	if le == 0xa1b23c4d || le == 0x4d3cb2a1 {
 		in.tsScale = 1
@@ -428,7 +517,57 @@ func (r *Reader) pcapHeader(in *input, le uint32) error {
 	return nil
 }
 
+// nextPcapMapped is nextPcap for a whole record inside a mapped file: no copy, no
+// interface call. It reports false, having changed nothing, for anything else (the end of
+// the file, a record cut short, an absurd length), which nextPcap then handles.
+func (r *Reader) nextPcapMapped(in *input) (Frame, bool) {
+	m := in.m
+	pos := in.pos + in.pending
+	hl := in.recHdr
+	if len(m)-pos < hl {
+		return Frame{}, false
+	}
+	h := m[pos : pos+16 : pos+16]
+	var sec, frac, caplen, orig uint32
+	if in.big {
+		sec, frac = binary.BigEndian.Uint32(h[0:4]), binary.BigEndian.Uint32(h[4:8])
+		caplen, orig = binary.BigEndian.Uint32(h[8:12]), binary.BigEndian.Uint32(h[12:16])
+	} else {
+		sec, frac = binary.LittleEndian.Uint32(h[0:4]), binary.LittleEndian.Uint32(h[4:8])
+		caplen, orig = binary.LittleEndian.Uint32(h[8:12]), binary.LittleEndian.Uint32(h[12:16])
+	}
+	if caplen > MaxCapLen || int(caplen) > len(m)-pos-hl {
+		return Frame{}, false
+	}
+	n := hl + int(caplen)
+	if pos-in.rel >= releaseChunk {
+		in.consumeMapped(pos)
+	} else {
+		in.pos = pos
+	}
+	in.pending = n
+	in.off = int64(pos + n)
+	r.frame++
+	ifc := &r.ifaces[in.ifBase]
+	ifc.Frames++
+	return Frame{
+		Data: m[pos+hl : pos+n : pos+n],
+		Info: Info{
+			Frame:    r.frame,
+			TS:       int64(sec)*1e9 + int64(frac)*in.tsScale,
+			CapLen:   int(caplen),
+			OrigLen:  int(orig),
+			LinkType: ifc.LinkType,
+		},
+	}, true
+}
+
 func (r *Reader) nextPcap(in *input) (Frame, error) {
+	if in.m != nil {
+		if f, ok := r.nextPcapMapped(in); ok {
+			return f, nil
+		}
+	}
 	if err := in.discard(); err != nil {
 		// only the 24-byte header can be pending across a short read here
 		return Frame{}, in.readErr(err, 0, r.frame+1, "")
