@@ -6,9 +6,10 @@
 // pairing of pipelined requests and responses (1xx interim responses do not
 // shift the pairing; the request method decides HEAD and CONNECT response
 // framing), keep-alive bookkeeping, resynchronisation after a gap or a
-// mid-stream start at the next plausible start line, content decoding
-// (gzip, x-gzip, deflate as zlib or raw, br) with a size cap, and protocol
-// detection on the first client bytes (TLS with SNI, the HTTP/2 preface).
+// mid-stream start at the next plausible start line, the decoded length of
+// content-coded bodies (gzip, x-gzip, deflate as zlib or raw, br; see Content
+// codings) with a size cap, and protocol detection on the first client bytes
+// (TLS with SNI, the HTTP/2 preface).
 // It does not own TCP reassembly, timing analysis or output: the caller pushes
 // in-order bytes, gaps and closes, and receives Exchange values.
 //
@@ -16,9 +17,9 @@
 // with any split of the streams and give the same exchanges. It starts no
 // goroutine and reads no clock; times are the ts values passed in. Data passed
 // to Feed is borrowed for the call; the parser copies only partial lines, held
-// client bytes after CONNECT/Upgrade, and bodies when Limits.KeepBodies or
-// Limits.DecodeBodies asks for them. Body bytes of a Content-Length or chunked
-// body are otherwise only counted. A message allocates one string for its
+// client bytes after CONNECT/Upgrade, bodies when Limits.KeepBodies asks for
+// them, and encoded bodies that must be decoded (see Content codings). Body
+// bytes of a Content-Length or chunked body are otherwise only counted. A message allocates one string for its
 // start line and one for its header block (all fields slice it).
 //
 // # Start lines
@@ -53,12 +54,39 @@
 // bytes disagreed. BodyLen counts body bytes lost in gaps, GapBytes says how
 // many were lost.
 //
+// # Content codings
+//
+// With Limits.DecodeBodies, Message.DecodedLen is the body length after
+// undoing Content-Encoding (identity items ignored), for a message complete
+// without gaps; otherwise it is -1 (also for unknown codings and chains of
+// more than four, without an anomaly). How it is found:
+//
+//   - A single gzip or x-gzip coding (the common case): from the gzip trailer.
+//     The parser keeps only the first 10 and the last 8 body bytes (a fixed
+//     window, no buffer), checks the header (magic 1f 8b, method 8, reserved
+//     flag bits clear; a body under 20 bytes cannot be a gzip member) and
+//     reports the trailer's ISIZE, the decoded length mod 2^32. The
+//     compressed data are not read: a corrupt deflate stream or CRC32 goes
+//     unnoticed, ISIZE is taken as written, a body of several gzip members
+//     reports the last member's size, and a decoded size of 4 GiB or more
+//     wraps. A bad header gives bad_content_encoding; an ISIZE or an encoded
+//     body over Limits.MaxDecoded gives decoded_too_large; both give -1.
+//   - With Limits.VerifyCoding, gzip bodies are inflated instead: the CRC32
+//     and ISIZE of every member are checked (a mismatch or a corrupt stream
+//     gives bad_content_encoding and -1), and several members count as one
+//     body (the sum of their sizes, as net/http and Zeek read them).
+//   - deflate (zlib or raw) and br carry no length, and chains of codings
+//     ("gzip, br") need the inner layers decoded: the encoded body is kept (at
+//     most Limits.MaxDecoded bytes, else decoded_too_large) and decoded when
+//     the message ends, with decoders reused by the parser. These, and
+//     VerifyCoding, cost time and memory in proportion to the body.
+//
 // # Limits
 //
 // Every buffer is bounded by Limits: partial lines (MaxLine), header blocks
 // (MaxHeaderBytes, MaxHeaders), pending exchanges (MaxPipeline), chunk marks,
-// kept bodies (MaxBody), encoded bodies kept for decoding and decoded output
-// (MaxDecoded), client bytes held after CONNECT/Upgrade (MaxHeaderBytes), and
+// kept bodies (MaxBody), encoded bodies kept for decoding (deflate, br,
+// chains, VerifyCoding) and decoded output (MaxDecoded), client bytes held after CONNECT/Upgrade (MaxHeaderBytes), and
 // the TLS ClientHello read for SNI (32 KiB).
 //
 // # Known limits
@@ -104,8 +132,8 @@
 //	resync                      bytes were skipped before this message to find a start line
 //	pipeline_overflow           more than Limits.MaxPipeline pending; oldest emitted early
 //	body_not_allowed            204 response announcing a body
-//	decoded_too_large           content decoding over Limits.MaxDecoded
-//	bad_content_encoding        corrupt content-coded body
+//	decoded_too_large           decoded (or gzip ISIZE) or kept encoded body over Limits.MaxDecoded
+//	bad_content_encoding        corrupt content-coded body (gzip: bad header; all of it with VerifyCoding)
 //
 // Malformed start lines are not reported as messages: a line that is not a
 // start line is skipped, and the skipped bytes are counted (Parser.Skipped)
