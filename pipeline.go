@@ -175,6 +175,9 @@ func (p *pipeline) OnOpen(c *reassembly.Conn) {
 	cs.c = c
 	cs.requests = 0
 	cs.selected = p.selects(c)
+	if cs.selected {
+		p.sum.Selected++
+	}
 	if cs.selected && (p.cfg.Mode == ModeAnatomy || p.cfg.Mode == ModeLadder || p.cfg.Mode == ModeDiagnose) {
 		cs.rec = newRecorder(p.cfg.Mode)
 	}

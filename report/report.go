@@ -246,6 +246,7 @@ type Summary struct {
 	Conns        uint64            `json:"conns"`
 	Exchanges    uint64            `json:"exchanges"`
 	Evicted      uint64            `json:"evicted,omitempty"`
+	Selected     uint64            `json:"selected_conns"` // connections that --conn selected (all when no --conn)
 }
 
 // Sink receives records in output order. Implementations write them out at once

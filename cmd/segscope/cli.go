@@ -334,8 +334,8 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	if !o.quiet {
 		printSummary(stderr, sum, live)
 	}
-	if mode == segscope.ModeFollow && connID != 0 && sum.Conns < connID && runErr == nil {
-		return &hinted{err: fmt.Errorf("no connection %d: the capture has %d", connID, sum.Conns), hint: "list them with `segscope conns FILE`"}
+	if o.conn != "" && sum != nil && sum.Selected == 0 && runErr == nil {
+		return &hinted{err: fmt.Errorf("no connection matches --conn %s: the capture has %d", o.conn, sum.Conns), hint: "list them with `segscope conns FILE`"}
 	}
 	return runErr
 }
