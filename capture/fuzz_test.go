@@ -93,6 +93,8 @@ func fuzzCapture(t *testing.T, data []byte) {
 			}
 		}
 	}
+	// Same result from a mapped file.
+	fuzzFile(t, data, whole)
 }
 
 func addSeeds(f *testing.F, ng bool) {

@@ -134,10 +134,18 @@ func Open(path string) (Source, error) {
 // at once; the others when reading reaches them, but all must exist now. The returned
 // Source is a *Reader.
 func OpenFiles(paths []string) (Source, error) {
+	r, err := openFiles(paths, mmapAllowed(), defaultBufSize)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func openFiles(paths []string, mmap bool, bufSize int) (*Reader, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("capture: no input files")
 	}
-	r := &Reader{bufSize: defaultBufSize, mmap: mmapAllowed()}
+	r := &Reader{bufSize: bufSize, mmap: mmap}
 	for _, p := range paths {
 		if p == "-" {
 			r.size = -1

@@ -247,8 +247,9 @@ func TestSyntheticMatchesTshark(t *testing.T) {
 
 // TestTruncatedEverywhere cuts small files at every byte offset: every frame completely
 // before the cut is returned, then a *TruncatedError naming the cut and the frame.
-func TestTruncatedEverywhere(t *testing.T) {
-	files := map[string][]byte{
+// truncationFiles returns the small files that the truncation tests cut at every byte.
+func truncationFiles() map[string][]byte {
+	return map[string][]byte{
 		"pcap": pcapFile{snaplen: 65535, link: 1, recs: []pcapRec{
 			{sec: t0, data: frameData(1, 10)}, {sec: t0, data: frameData(2, 7)}, {sec: t0, data: frameData(3, 3)},
 		}}.bytes(),
@@ -263,6 +264,10 @@ func TestTruncatedEverywhere(t *testing.T) {
 			opb{ts: 1, data: frameData(4, 5)},
 		}}),
 	}
+}
+
+func TestTruncatedEverywhere(t *testing.T) {
+	files := truncationFiles()
 	for name, file := range files {
 		// ends[i] = offset where record i+1 ends
 		src, _ := NewReader(bytes.NewReader(file), "x")
