@@ -377,7 +377,7 @@ func (s *Sink) Conn(r *report.Conn) error {
 	return s.line(b)
 }
 
-const httpHeader = "CONN  #   METHOD   HOST+URI                                          STATUS  REQ-BODY   RESP-BODY  WAIT       FRAMES            VERDICT"
+const httpHeader = "CONN  #   METHOD   HOST+URI                                          STATUS  REQ-BODY   RESP-BODY        WAIT       FRAMES            VERDICT"
 
 // HTTP writes one row of the exchanges table.
 func (s *Sink) HTTP(r *report.HTTP) error {
@@ -425,7 +425,7 @@ func (s *Sink) HTTP(r *report.HTTP) error {
 	if r.RespDecodedLen >= 0 && r.RespDecodedLen != r.RespBodyLen {
 		rb += "(" + FormatBytes(r.RespDecodedLen) + ")"
 	}
-	b = padRight(b, rb, 10)
+	b = padRight(b, rb, 16)
 	b = append(b, ' ')
 	b = padRight(b, FormatDuration(r.Timing.Wait), 10)
 	b = append(b, ' ')
