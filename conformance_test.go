@@ -977,16 +977,18 @@ func TestConformanceStreamDigests(t *testing.T) {
 // ---------------------------------------------------------------------------------------
 // Determinism
 
-// TestDeterminism runs every capture twice in every record-producing mode and requires
-// byte-identical JSON Lines output.
+// TestDeterminism runs every capture twice in every record-producing mode, with one and
+// with two workers, and requires byte-identical JSON Lines output.
 func TestDeterminism(t *testing.T) {
 	files := allCaptures(t)
 	modes := []segscope.Mode{segscope.ModePackets, segscope.ModeConns, segscope.ModeHTTP, segscope.ModeAnatomy, segscope.ModeLadder, segscope.ModeDiagnose}
 	for _, path := range files {
 		for _, m := range modes {
 			var out [2]bytes.Buffer
+			// The second run reads and decodes on a goroutine of its own (--workers 2): the
+			// output must be the same, byte for byte.
 			for i := range out {
-				if _, err := runSink(t, path, jsonl.New(&out[i]), segscope.Config{Mode: m}); err != nil && i == 0 {
+				if _, err := runSink(t, path, jsonl.New(&out[i]), segscope.Config{Mode: m, Workers: i + 1}); err != nil && i == 0 {
 					t.Logf("%s %s: %v", capName(path), m, err)
 				}
 			}
@@ -996,7 +998,7 @@ func TestDeterminism(t *testing.T) {
 				for i < len(a) && i < len(b) && a[i] == b[i] {
 					i++
 				}
-				t.Errorf("%s %s: two runs differ at byte %d: %q vs %q", capName(path), m, i, snippet(a, i), snippet(b, i))
+				t.Errorf("%s %s: runs with 1 and 2 workers differ at byte %d: %q vs %q", capName(path), m, i, snippet(a, i), snippet(b, i))
 			}
 		}
 	}

@@ -64,6 +64,10 @@ type Config struct {
 	Stop *atomic.Bool
 	// Progress, if set, is called every few thousand frames with the frame count.
 	Progress func(frames uint64)
+	// Workers > 1 reads and decodes on a goroutine of its own, in parallel with
+	// reassembly, HTTP parsing and output. The output is byte-identical to a run with
+	// one worker.
+	Workers int
 }
 
 // ErrStopped is returned by Run when Config.Stop ended it early. Output is complete up
@@ -75,6 +79,14 @@ var ErrStopped = errors.New("stopped")
 // has been processed and flushed; Run then returns that error with the summary.
 func Run(src capture.Source, sink report.Sink, cfg Config) (*report.Summary, error) {
 	p := newPipeline(sink, cfg)
+	if cfg.Workers > 1 {
+		srcErr := runPipelined(src, p)
+		p.finish()
+		if p.err != nil {
+			return &p.sum, p.err
+		}
+		return &p.sum, srcErr
+	}
 	var srcErr error
 	for {
 		if cfg.Stop != nil && cfg.Stop.Load() {

@@ -68,6 +68,7 @@ type options struct {
 	snaplen   int
 	maxConns  int
 	maxBuffer int
+	workers   int
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
@@ -149,6 +150,7 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 	fs.IntVarP(&o.snaplen, "snaplen", "s", capture.DefaultSnaplen, "")
 	fs.IntVar(&o.maxConns, "max-conns", 0, "")
 	fs.IntVar(&o.maxBuffer, "max-buffer", 0, "")
+	fs.IntVar(&o.workers, "workers", 1, "")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			io.WriteString(stdout, usage)
@@ -196,6 +198,9 @@ func (o *options) validate(mode segscope.Mode) error {
 		if o.format == "json" {
 			return &usageError{msg: "follow has no JSON output", hint: "use --raw, --hex or --write-dir for bytes"}
 		}
+	}
+	if o.workers < 1 {
+		return &usageError{msg: fmt.Sprintf("--workers %d", o.workers), hint: "--workers takes 1 or 2 (2: read and decode on a second core)"}
 	}
 	if o.part != "" && o.part != "req" && o.part != "resp" {
 		return &usageError{msg: fmt.Sprintf("unknown --part %q", o.part), hint: "--part req or --part resp"}
@@ -251,7 +256,7 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	}
 
 	cfg := segscope.Config{Mode: mode, Conn: connID, ConnKey: connKey, Count: o.count, Absolute: o.absolute,
-		MaxRows: o.maxRows, Msg: o.msg, MsgDir: o.part}
+		MaxRows: o.maxRows, Msg: o.msg, MsgDir: o.part, Workers: o.workers}
 	cfg.Tracker.MaxConns = o.maxConns
 	cfg.Tracker.MaxBufferedPerConn = o.maxBuffer
 	var stop atomic.Bool

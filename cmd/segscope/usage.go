@@ -34,6 +34,7 @@ ladder:  --max-rows N (collapse long runs of data segments)
 capture: -w FILE, --pcap (pcap instead of pcapng), -s/--snaplen N
 
 Limits: --max-conns N, --max-buffer BYTES (out-of-order bytes per direction)
+Speed:  --workers 2 reads and decodes on a second core (same output, byte for byte)
 
 Exit status: 0 success, 1 failure, 2 usage error.
 `

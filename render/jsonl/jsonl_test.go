@@ -16,7 +16,7 @@ func TestRoundTrip(t *testing.T) {
 	seg := report.Segment{Frame: 4, TS: 1700000000123456789, Rel: 1500, Conn: 1, Dir: "c2s",
 		Src: "10.0.0.1:40000", Dst: "[fd77::2]:80", Flags: []string{"ACK", "PSH"}, Seq: 1, Ack: 1,
 		SeqRaw: 4000000000, AckRaw: 7, Len: 84, Win: 502, WinScaled: 64256,
-		IP: report.IP{Version: 4, ID: 0x1234, TTL: 64, TotalLen: 136, HdrLen: 20, DF: true},
+		IP:        report.IP{Version: 4, ID: 0x1234, TTL: 64, TotalLen: 136, HdrLen: 20, DF: true},
 		TCPHdrLen: 32, Options: report.Options{MSS: 1460, SACK: [][2]uint32{{1, 2}}, TSVal: 9, TSEcr: 8, HasTS: true},
 		Class: []string{"retransmission"}, FrameLen: 150}
 	var buf bytes.Buffer
