@@ -13,7 +13,7 @@
 #     rounds, and keeps the median wall time (measured with bash's EPOCHREALTIME) and the median
 #     peak RSS (/usr/bin/time -f %M):
 #       segscope http --format json -q      segscope conns --format json -q
-#       segscope packets --format json -q
+#       segscope packets --format json -q   segscope http ... --workers 2 (when built with it)
 #       tshark -r F -Y http -T fields -e http.request.method -e http.request.uri
 #              -e http.response.code        (tshark's HTTP dissection)
 #       tcpdump -nn -r F                    (header printing only)
@@ -147,6 +147,11 @@ add() { NAMES+=("$1"); CMDS+=("$2"); }
 add "segscope http" "segscope http --format json -q F"
 add "segscope conns" "segscope conns --format json -q F"
 add "segscope packets" "segscope packets --format json -q F"
+# --workers (when the build has it): the same output from two goroutines
+SEGHELP=$("$SEG" http --help 2>&1 || true)
+if [[ $SEGHELP == *--workers* ]]; then
+  add "segscope http, 2 workers" "segscope http --format json -q --workers 2 F"
+fi
 if ((PEERS)); then
   have tshark && add "tshark (HTTP)" "tshark -r F -Y http -T fields -e http.request.method -e http.request.uri -e http.response.code"
   have tcpdump && add "tcpdump" "tcpdump -nn -r F"
