@@ -121,6 +121,10 @@ type Tracker struct {
 	recentUsed int
 	freeRings  []*ring
 
+	// last is the connection of the previous segment, in the table: consecutive
+	// segments of one connection skip the key and the map lookup.
+	last *Conn
+
 	// wiresharkCompat turns off segscope's deviations from Wireshark's analysis (only
 	// the acceptance of zero-window probes), for the differential test.
 	wiresharkCompat bool
@@ -155,8 +159,14 @@ func (t *Tracker) Add(seg *decode.Segment) {
 		t.now = seg.TS
 	}
 	t.expire()
-	key, _ := flow.Tuple{Src: seg.Src, Dst: seg.Dst}.Key()
-	c := t.conns[key]
+	var key flow.Key
+	c := t.last
+	if c != nil && (seg.Src == c.Client && seg.Dst == c.Server || seg.Src == c.Server && seg.Dst == c.Client) {
+		key = c.Key
+	} else {
+		key, _ = flow.Tuple{Src: seg.Src, Dst: seg.Dst}.Key()
+		c = t.conns[key]
+	}
 	if c != nil && t.startsNew(c, seg) {
 		index := c.Index + 1
 		t.closeConn(c, endReason(c, CloseOpen))
@@ -167,6 +177,7 @@ func (t *Tracker) Add(seg *decode.Segment) {
 	} else if c == nil {
 		c = t.newConn(key, seg, 0)
 	}
+	t.last = c
 	t.process(c, seg)
 }
 
@@ -352,6 +363,9 @@ func (t *Tracker) closeConn(c *Conn, reason CloseReason) {
 
 // drop removes c from the table.
 func (t *Tracker) drop(c *Conn) {
+	if t.last == c {
+		t.last = nil
+	}
 	if c.list != nil {
 		c.list.remove(c)
 	}
