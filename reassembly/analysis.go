@@ -15,22 +15,23 @@ const (
 // analysis is Wireshark's per-direction tcp_analyze_seq_info, with explicit "set" flags
 // instead of Wireshark's use of 0 as "unknown".
 type analysis struct {
-	nextSeqSet  bool
 	nextSeq     tcpseq.Seq // highest seq+len seen (SYN and FIN count one)
-	nextSeqTime int64
-	maxToAckSet bool
 	maxToAck    tcpseq.Seq // highest contiguous seq seen, for acked_unseen_segment
-	lastAckSet  bool
 	lastAck     tcpseq.Seq
+	window      uint32     // window field as sent (unscaled)
+	zwpEnd      tcpseq.Seq // end of the last zero-window probe, not yet counted in nextSeq
+	lastFlags   Class
+	nextSeqTime int64
 	lastAckTime int64
-	windowSet   bool
-	window      uint32 // window field as sent (unscaled)
-	lastWasSYN  bool
 	dupAckNum   int // -1 marks a hole already reported by acked_unseen_segment
 	lastNonDup  uint64
-	lastFlags   Class
+	// The flags last, so the struct has no padding (it is in every Conn, tombstones too).
+	nextSeqSet  bool
+	maxToAckSet bool
+	lastAckSet  bool
+	windowSet   bool
+	lastWasSYN  bool
 	zwpSet      bool
-	zwpEnd      tcpseq.Seq // end of the last zero-window probe, not yet counted in nextSeq
 }
 
 // acceptProbe counts a zero-window probe's byte as sent once it was acknowledged or the
