@@ -11,11 +11,13 @@
 // A Decoder is not safe for concurrent use. Decode allocates nothing for an unfragmented
 // TCP segment on any supported link type; only IP fragments (rare) allocate.
 //
-// Ethernet and 802.1Q headers are decoded with gopacket's layers (DecodeFromBytes on
-// preallocated values); IPv4, IPv6, TCP and the remaining link headers are decoded by
-// hand, because gopacket's TCP layer allocates an options slice per packet, its Linux SLL
-// layer rejects link addresses longer than 8 bytes, and its IP layers allocate on
-// options, extension headers and errors.
+// Every header is decoded by hand, in place, with no per-packet state but the Segment.
+// gopacket's layers are not used on this path: its TCP layer allocates an options slice
+// per packet, its Linux SLL layer rejects link addresses longer than 8 bytes, its IP
+// layers allocate on options, extension headers and errors, and its Ethernet and 802.1Q
+// layers (the last ones used here) cost a tenth of `segscope conns` filling MAC address,
+// contents and payload fields nothing reads. The tests build packets with gopacket and
+// check the Ethernet and 802.1Q decoding against its layers (FuzzEthernetMatchesGopacket).
 package decode
 
 import (
@@ -24,8 +26,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
 )
 
 // LinkType is a LINKTYPE_ value from a pcap or pcapng header; the numbering is the same
@@ -121,9 +121,6 @@ func (s *Stats) Count(k Kind) uint64 {
 // Decoder decodes frames into Segments. Its zero value is not usable; call NewDecoder.
 type Decoder struct {
 	cfg Config
-
-	eth   layers.Ethernet
-	dot1q layers.Dot1Q
 
 	st        Stats
 	otherIP   [256]uint64
@@ -274,21 +271,49 @@ const (
 	maxTags   = 8
 )
 
+// ethMinType is the smallest EtherType; a smaller value in its place is an 802.3 length.
+const ethMinType = 0x0600
+
 func (d *Decoder) ethernet(data []byte) Kind {
 	if len(data) < 14 {
 		return d.short()
 	}
-	if err := d.eth.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
-		return KindMalformed
+	t := binary.BigEndian.Uint16(data[12:14])
+	if t == ethIPv4 { // the common case first
+		return d.ipv4(data[14:])
 	}
-	if d.eth.EthernetType == layers.EthernetTypeLLC {
-		// 802.3 length field: gopacket trimmed the payload to it.
-		if len(d.eth.Payload) < int(d.eth.Length) && d.cut == 0 {
+	payload := data[14:]
+	if t < ethMinType {
+		// 802.3: a length, then an LLC header; bytes beyond the length are padding.
+		var short bool
+		payload, short = trimLength(payload, t)
+		if short && d.cut == 0 {
 			d.st.BadLength++
 		}
-		return d.llc(d.eth.Payload)
+		return d.llc(payload)
 	}
-	return d.ether(uint16(d.eth.EthernetType), d.eth.Payload, 0)
+	return d.ether(t, payload, 0)
+}
+
+// trimLength cuts b to an 802.3 length n; short reports that b holds fewer bytes (b is
+// then returned whole).
+func trimLength(b []byte, n uint16) (_ []byte, short bool) {
+	if len(b) < int(n) {
+		return b, true
+	}
+	return b[:n], false
+}
+
+// vlanTag decodes an 802.1Q tag (TCI, then the inner EtherType or 802.3 length), at least
+// 4 bytes: it returns that type and what follows the tag, cut to the length for an 802.3
+// length.
+func vlanTag(b []byte) (uint16, []byte) {
+	t := binary.BigEndian.Uint16(b[2:4])
+	p := b[4:]
+	if t < ethMinType {
+		p, _ = trimLength(p, t)
+	}
+	return t, p
 }
 
 // ether dispatches on an EtherType; tags counts VLAN tags already removed.
@@ -307,13 +332,11 @@ func (d *Decoder) ether(t uint16, data []byte, tags int) Kind {
 		if len(data) < 4 {
 			return d.short()
 		}
-		if err := d.dot1q.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
-			return KindMalformed
+		inner, p := vlanTag(data)
+		if inner < ethMinType {
+			return d.llc(p)
 		}
-		if d.dot1q.Type < 0x0600 {
-			return d.llc(d.dot1q.Payload)
-		}
-		return d.ether(uint16(d.dot1q.Type), d.dot1q.Payload, tags+1)
+		return d.ether(inner, p, tags+1)
 	case ethMPLS, ethMPLSm:
 		return d.mpls(data)
 	}
@@ -461,6 +484,10 @@ func (d *Decoder) nflog(data []byte) Kind {
 			p := rest[4:]
 			if n-4 <= len(p) {
 				p = p[:n-4]
+				d.cut = 0 // the packet was captured whole; what the snaplen cut is not part of it
+			} else {
+				// The snaplen cut the packet: at most the rest of the TLV is missing.
+				d.cut = min(d.cut, n-4-len(p))
 			}
 			// A payload TLV longer than the data is judged by the IP layer, like an IP
 			// total length beyond the frame.

@@ -16,15 +16,25 @@ const (
 	maxIPv4Length = 65535
 )
 
-// ipv4Checksum reports whether the one's-complement sum of an IPv4 header is 0xffff.
+// ipv4ChecksumOK reports whether the one's-complement sum of an IPv4 header (20 to 60
+// bytes, a multiple of 4) is 0xffff. It adds 32-bit words into 64 bits and folds once at
+// the end: the one's-complement sum does not depend on the word size (RFC 1071), and no
+// carry is lost (at most fifteen 32-bit words).
 func ipv4ChecksumOK(h []byte) bool {
-	var sum uint32
-	for i := 0; i+1 < len(h); i += 2 {
-		sum += uint32(h[i])<<8 | uint32(h[i+1])
+	if len(h) < 20 {
+		return false
 	}
-	for sum > 0xffff {
-		sum = sum&0xffff + sum>>16
+	h20 := h[:20:20]
+	sum := uint64(binary.BigEndian.Uint32(h20[0:])) + uint64(binary.BigEndian.Uint32(h20[4:])) +
+		uint64(binary.BigEndian.Uint32(h20[8:])) + uint64(binary.BigEndian.Uint32(h20[12:])) +
+		uint64(binary.BigEndian.Uint32(h20[16:]))
+	for o := h[20:]; len(o) >= 4; o = o[4:] { // options
+		sum += uint64(binary.BigEndian.Uint32(o))
 	}
+	sum = sum&0xffffffff + sum>>32 // < 2^33
+	sum = sum&0xffffffff + sum>>32 // < 2^32
+	sum = sum&0xffff + sum>>16     // < 2^17
+	sum = sum&0xffff + sum>>16     // <= 0xffff
 	return sum == 0xffff
 }
 
