@@ -25,7 +25,6 @@ import (
 	"maps"
 	"strconv"
 	"time"
-
 )
 
 // LinkType is a LINKTYPE_ value from a pcap or pcapng header; the numbering is the same

@@ -19,11 +19,11 @@ func FuzzEthernetMatchesGopacket(f *testing.F) {
 	f.Add(eth(0x0800, ip4, [2]uint16{0x88a8, 1}, [2]uint16{0x8100, 2}))
 	f.Add(eth(0x0800, ip4, [2]uint16{0x9100, 1}, [2]uint16{0x8100, 2}, [2]uint16{0x8100, 3}))
 	f.Add(eth(0x0806, make([]byte, 28)))
-	f.Add(eth(40, append([]byte{0xaa, 0xaa, 3, 0, 0, 0, 8, 0}, ip4...)))                      // 802.3 + SNAP, padded
+	f.Add(eth(40, append([]byte{0xaa, 0xaa, 3, 0, 0, 0, 8, 0}, ip4...)))                       // 802.3 + SNAP, padded
 	f.Add(eth(200, []byte{0xaa, 0xaa, 3, 0, 0, 0, 8, 0}))                                      // 802.3 length beyond the frame
 	f.Add(eth(0x8100, []byte{0, 7, 0, 30, 0xaa, 0xaa, 3, 0, 0, 0, 8, 0, 1, 2, 3, 4, 5, 6, 7})) // tag, then a length
-	f.Add(eth(0x8100, []byte{0, 7, 0, 99, 0xaa}))                                             // tag, then a length beyond the frame
-	f.Add(eth(0x8100, []byte{0, 7}))                                                          // tag cut short
+	f.Add(eth(0x8100, []byte{0, 7, 0, 99, 0xaa}))                                              // tag, then a length beyond the frame
+	f.Add(eth(0x8100, []byte{0, 7}))                                                           // tag cut short
 	f.Add(eth(0, nil))
 	f.Add(make([]byte, 13))
 	f.Fuzz(func(t *testing.T, data []byte) {
