@@ -69,6 +69,7 @@ type options struct {
 	maxConns  int
 	maxBuffer int
 	workers   int
+	verify    bool
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
@@ -151,6 +152,7 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.maxConns, "max-conns", 0, "")
 	fs.IntVar(&o.maxBuffer, "max-buffer", 0, "")
 	fs.IntVar(&o.workers, "workers", 1, "")
+	fs.BoolVar(&o.verify, "verify-coding", false, "")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			io.WriteString(stdout, usage)
@@ -257,6 +259,7 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 
 	cfg := segscope.Config{Mode: mode, Conn: connID, ConnKey: connKey, Count: o.count, Absolute: o.absolute,
 		MaxRows: o.maxRows, Msg: o.msg, MsgDir: o.part, Workers: o.workers}
+	cfg.HTTP.VerifyCoding = o.verify
 	cfg.Tracker.MaxConns = o.maxConns
 	cfg.Tracker.MaxBufferedPerConn = o.maxBuffer
 	var stop atomic.Bool

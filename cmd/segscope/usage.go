@@ -29,6 +29,7 @@ Common flags:
     -q, --quiet            no summary on stderr
 
 follow:  --hex | --raw --dir c2s|s2c [--fill-gaps] | --write-dir DIR
+http:    --verify-coding (inflate gzip bodies instead of trusting the gzip trailer's length)
 anatomy: --msg K (exchange K only), --part req|resp
 ladder:  --max-rows N (collapse long runs of data segments)
 capture: -w FILE, --pcap (pcap instead of pcapng), -s/--snaplen N
