@@ -25,7 +25,7 @@ type pipeline struct {
 	firstSet bool
 	lastTS   int64
 
-	wantHTTP bool // parse HTTP (every mode but packets)
+	wantHTTP bool // parse HTTP
 
 	// reused per segment record
 	rseg    report.Segment
@@ -78,12 +78,13 @@ type mark struct {
 const maxMarks = 64
 
 func newPipeline(sink report.Sink, cfg Config) *pipeline {
-	p := &pipeline{cfg: cfg, sink: sink, wantHTTP: cfg.Mode != ModePackets}
+	// Every mode but packets and follow reads HTTP; only http reports decoded lengths.
+	p := &pipeline{cfg: cfg, sink: sink, wantHTTP: cfg.Mode != ModePackets && cfg.Mode != ModeFollow}
+	if cfg.Mode == ModeHTTP {
+		p.cfg.HTTP.DecodeBodies = true
+	}
 	p.dec = decode.NewDecoder(cfg.Decode)
 	p.trk = reassembly.NewTracker(cfg.Tracker, p)
-	if cfg.Mode == ModeHTTP || cfg.Mode == ModeConns || cfg.Mode == ModeAnatomy || cfg.Mode == ModeLadder || cfg.Mode == ModeDiagnose {
-		p.cfg.HTTP.DecodeBodies = p.cfg.HTTP.DecodeBodies || cfg.Mode == ModeHTTP
-	}
 	return p
 }
 
