@@ -298,7 +298,22 @@ func (r *Reader) begin(in *input, magic []byte) error {
 
 // Next returns the next frame. Frame.Data is valid until the next call to Next or Close.
 // It returns io.EOF after the last frame of the last input; any other error ends the input.
-func (r *Reader) Next() (Frame, error) {
+func (r *Reader) Next() (f Frame, err error) {
+	// Fast path: a whole pcap record in the mapping or the read buffer, written straight
+	// into the result.
+	if in := r.in; in != nil && in.format == formatPcap && r.err == nil {
+		if in.m != nil {
+			if r.nextPcapMapped(in, &f) {
+				return f, nil
+			}
+		} else if r.nextPcapBuffered(in, &f) {
+			return f, nil
+		}
+	}
+	return r.next()
+}
+
+func (r *Reader) next() (Frame, error) {
 	for {
 		if r.err != nil {
 			return Frame{}, r.err
@@ -528,24 +543,17 @@ func (r *Reader) pcapHeader(in *input, le uint32) error {
 // nextPcapMapped is nextPcap for a whole record inside a mapped file: no copy, no
 // interface call. It reports false, having changed nothing, for anything else (the end of
 // the file, a record cut short, an absurd length), which nextPcap then handles.
-func (r *Reader) nextPcapMapped(in *input) (Frame, bool) {
+func (r *Reader) nextPcapMapped(in *input, f *Frame) bool {
 	m := in.m
 	pos := in.pos + in.pending
 	hl := in.recHdr
 	if len(m)-pos < hl {
-		return Frame{}, false
+		return false
 	}
 	h := m[pos : pos+16 : pos+16]
-	var sec, frac, caplen, orig uint32
-	if in.big {
-		sec, frac = binary.BigEndian.Uint32(h[0:4]), binary.BigEndian.Uint32(h[4:8])
-		caplen, orig = binary.BigEndian.Uint32(h[8:12]), binary.BigEndian.Uint32(h[12:16])
-	} else {
-		sec, frac = binary.LittleEndian.Uint32(h[0:4]), binary.LittleEndian.Uint32(h[4:8])
-		caplen, orig = binary.LittleEndian.Uint32(h[8:12]), binary.LittleEndian.Uint32(h[12:16])
-	}
+	caplen, orig := in.u32(h[8:12]), in.u32(h[12:16])
 	if caplen > MaxCapLen || int(caplen) > len(m)-pos-hl {
-		return Frame{}, false
+		return false
 	}
 	n := hl + int(caplen)
 	if pos-in.rel >= releaseChunk {
@@ -555,11 +563,51 @@ func (r *Reader) nextPcapMapped(in *input) (Frame, bool) {
 	}
 	in.pending = n
 	in.off = int64(pos + n)
+	r.pcapFrame(f, in, in.u32(h[0:4]), in.u32(h[4:8]), caplen, orig, m[pos+hl:pos+n:pos+n])
+	return true
+}
+
+// nextPcapBuffered is nextPcap for a record already whole in the read buffer: no read,
+// no interface call. It reports false, having changed nothing, when the buffer holds less
+// (nextPcap then reads, and reports the end of the data or an error) or for an absurd
+// length.
+func (r *Reader) nextPcapBuffered(in *input, f *Frame) bool {
+	br := in.br
+	hl := in.recHdr
+	avail := br.Buffered() - in.pending
+	if avail < hl {
+		return false
+	}
+	b, _ := br.Peek(in.pending + hl) // buffered: no read, no error
+	h := b[in.pending:]
+	caplen, orig := in.u32(h[8:12]), in.u32(h[12:16])
+	if caplen > MaxCapLen || int(caplen) > avail-hl {
+		return false
+	}
+	br.Discard(in.pending) // buffered: cannot fail
+	n := hl + int(caplen)
+	rec, _ := br.Peek(n) // buffered
+	in.pending = n
+	in.off += int64(n)
+	r.pcapFrame(f, in, in.u32(rec[0:4]), in.u32(rec[4:8]), caplen, orig, rec[hl:n:n])
+	return true
+}
+
+// u32 decodes a 32-bit field in the byte order of a pcap file.
+func (in *input) u32(b []byte) uint32 {
+	if in.big {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
+// pcapFrame counts a pcap record and fills in its frame.
+func (r *Reader) pcapFrame(f *Frame, in *input, sec, frac, caplen, orig uint32, data []byte) {
 	r.frame++
 	ifc := &r.ifaces[in.ifBase]
 	ifc.Frames++
-	return Frame{
-		Data: m[pos+hl : pos+n : pos+n],
+	*f = Frame{
+		Data: data,
 		Info: Info{
 			Frame:    r.frame,
 			TS:       int64(sec)*1e9 + int64(frac)*in.tsScale,
@@ -567,15 +615,10 @@ func (r *Reader) nextPcapMapped(in *input) (Frame, bool) {
 			OrigLen:  int(orig),
 			LinkType: ifc.LinkType,
 		},
-	}, true
+	}
 }
 
 func (r *Reader) nextPcap(in *input) (Frame, error) {
-	if in.m != nil {
-		if f, ok := r.nextPcapMapped(in); ok {
-			return f, nil
-		}
-	}
 	if err := in.discard(); err != nil {
 		// only the 24-byte header can be pending across a short read here
 		return Frame{}, in.readErr(err, 0, r.frame+1, "")
