@@ -39,11 +39,11 @@ const (
 	// run) or SYN-only connection.
 	memMaxConns = 8192
 	// memPerConn is the budget of live heap per table entry, in bytes: the reassembly.Conn,
-	// the pipeline's connection state and its http1.Parser (pooled), the parser's exchange
-	// records. Measured at about 4,000 bytes per entry at 3e2259c (about 218 MiB at the
-	// default 65536-entry table); 6,300 since fa57c44; see BENCHMARKS.md. Lower it as the
-	// per-connection state shrinks.
-	memPerConn = 4 << 10
+	// the pipeline's connection state and, for connections that carried bytes, an
+	// http1.Parser (pooled) with its exchange records. Measured (see BENCHMARKS.md): about
+	// 4,000 bytes per entry at 3e2259c, 6,300 from fa57c44, 2,120 since b7dca69 (parsers
+	// only for connections that carry bytes). Lower it as the per-connection state shrinks.
+	memPerConn = 3 << 10
 	// memFixed covers everything not proportional to the table: rings of recently
 	// delivered bytes of the open connections, decoder and pipeline buffers, map buckets.
 	memFixed = 8 << 20
