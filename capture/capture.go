@@ -11,21 +11,22 @@
 // numbers them: pcapng custom, systemd-journal and sysdig-event blocks are not returned
 // but do use up a number, so frame numbers can have gaps.
 //
-// Memory: on Linux, Open and OpenFiles map a regular, uncompressed file read-only (mmap,
-// MADV_SEQUENTIAL) and hand out frames as slices of the mapping: no read system calls and
-// no copy. Pages already read leave the process's resident set every 2 MiB
-// (MADV_DONTNEED), so memory does not grow with the file. Everything else (gzip, standard
-// input, pipes, NewReader, other systems, or the environment variable SEGSCOPE_NO_MMAP=1)
-// is read through a reused 1 MiB buffer. Either way Frame.Data is valid until the next
-// call to Next or Close; from a mapping it happens to stay readable until the Reader
-// moves on to the next file or is closed, but callers must not rely on that. Reading does
-// not allocate per frame and never allocates by a length claimed in the file.
+// Memory: frames are slices of a reused 1 MiB read buffer. With SEGSCOPE_MMAP=1 in the
+// environment (see MmapEnv), Open and OpenFiles instead map a regular, uncompressed file
+// read-only on Linux (mmap, MADV_SEQUENTIAL) and hand out frames as slices of the
+// mapping: no read system calls and no copy; pages already read leave the process's
+// resident set every 2 MiB (MADV_DONTNEED), so memory does not grow with the file. Gzip,
+// standard input, pipes, NewReader and other systems always use the buffer. Either way
+// Frame.Data is valid until the next call to Next or Close; from a mapping it happens to
+// stay readable until the Reader moves on to the next file or is closed, but callers must
+// not rely on that. Reading does not allocate per frame and never allocates by a length
+// claimed in the file.
 //
 // A mapping covers the size the file had when it was opened: bytes appended later are
 // not read (a capture still being written reads as cut short at that point). A file must
 // not be shortened while it is mapped: touching the pages that no longer exist kills the
 // process with SIGBUS (so does an I/O error on a network file system, where read(2) would
-// have returned an error). Set SEGSCOPE_NO_MMAP=1 to read such files.
+// have returned an error).
 //
 // Errors name the file first (no "segscope:" prefix; the CLI adds it): ErrNotCapture,
 // ErrEmpty, *TruncatedError (errors.Is ErrTruncated) after every complete frame was

@@ -13,8 +13,8 @@ import (
 	"testing"
 )
 
-// Files are read two ways: mapped (Linux, regular uncompressed files) and through the
-// read buffer (everything else, or SEGSCOPE_NO_MMAP=1). The tests here run the same
+// Files are read two ways: mapped (SEGSCOPE_MMAP=1; Linux, regular uncompressed files)
+// and through the read buffer (everything else, and the default). The tests here run the same
 // inputs through both and through NewReader, and require the same frames and errors.
 
 // readPath names one way of reading files.
@@ -278,20 +278,20 @@ func TestOpenFilesBothPaths(t *testing.T) {
 	}
 }
 
-// TestNoMmapEnv: SEGSCOPE_NO_MMAP=1 makes Open read the file.
-func TestNoMmapEnv(t *testing.T) {
+// TestMmapEnv: SEGSCOPE_MMAP=1, and only that, makes Open map the file.
+func TestMmapEnv(t *testing.T) {
 	p := writeTemp(t, t.TempDir(), "x.pcap", bigCapture(false, 10))
 	for _, c := range []struct {
 		env    string
 		mapped bool
-	}{{"", runtime.GOOS == "linux"}, {"0", runtime.GOOS == "linux"}, {"1", false}} {
-		t.Setenv(NoMmapEnv, c.env)
+	}{{"", false}, {"0", false}, {"1", runtime.GOOS == "linux"}} {
+		t.Setenv(MmapEnv, c.env)
 		src, err := Open(p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if mapped := src.(*Reader).in.m != nil; mapped != c.mapped {
-			t.Errorf("%s=%q: mapped = %v, want %v", NoMmapEnv, c.env, mapped, c.mapped)
+			t.Errorf("%s=%q: mapped = %v, want %v", MmapEnv, c.env, mapped, c.mapped)
 		}
 		src.Close()
 	}
@@ -361,27 +361,29 @@ func rssFile(t testing.TB) int64 {
 	return 0
 }
 
-// TestZeroAllocsMapped: Next on a mapped file does not allocate either.
-func TestZeroAllocsMapped(t *testing.T) {
+// TestZeroAllocsFiles: Next on a file, mapped or read, does not allocate either.
+func TestZeroAllocsFiles(t *testing.T) {
 	dir := t.TempDir()
 	for _, ng := range []bool{false, true} {
-		p := writeTemp(t, dir, fmt.Sprintf("ng%v", ng), bigCapture(ng, 5000))
-		src, err := Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for range 100 {
-			src.Next()
-		}
-		allocs := testing.AllocsPerRun(4000, func() {
-			if _, err := src.Next(); err != nil {
+		for _, rp := range readPaths {
+			p := writeTemp(t, dir, fmt.Sprintf("ng%v", ng), bigCapture(ng, 5000))
+			src, err := openPath(t, []string{p}, rp)
+			if err != nil {
 				t.Fatal(err)
 			}
-		})
-		if allocs != 0 {
-			t.Errorf("Next (pcapng %v, mapped %v): %v allocs per frame, want 0", ng, src.(*Reader).in.m != nil, allocs)
+			for range 100 {
+				src.Next()
+			}
+			allocs := testing.AllocsPerRun(4000, func() {
+				if _, err := src.Next(); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if allocs != 0 {
+				t.Errorf("Next (pcapng %v, %s): %v allocs per frame, want 0", ng, rp.name, allocs)
+			}
+			src.Close()
 		}
-		src.Close()
 	}
 }
 
