@@ -300,14 +300,14 @@ func (r *Reader) begin(in *input, magic []byte) error {
 // Next returns the next frame. Frame.Data is valid until the next call to Next or Close.
 // It returns io.EOF after the last frame of the last input; any other error ends the input.
 func (r *Reader) Next() (f Frame, err error) {
-	// Fast path: a whole pcap record in the mapping or the read buffer, written straight
-	// into the result.
-	if in := r.in; in != nil && in.format == formatPcap && r.err == nil {
-		if in.m != nil {
-			if r.nextPcapMapped(in, &f) {
+	// Fast path: a whole pcap record or pcapng enhanced packet block in the mapping or the
+	// read buffer, written straight into the result.
+	if in := r.in; in != nil && r.err == nil {
+		if in.format == formatPcap {
+			if r.nextPcapFast(in, &f) {
 				return f, nil
 			}
-		} else if r.nextPcapBuffered(in, &f) {
+		} else if r.nextEPBFast(in, &f) {
 			return f, nil
 		}
 	}
@@ -541,56 +541,46 @@ func (r *Reader) pcapHeader(in *input, le uint32) error {
 	return nil
 }
 
-// nextPcapMapped is nextPcap for a whole record inside a mapped file: no copy, no
-// interface call. It reports false, having changed nothing, for anything else (the end of
-// the file, a record cut short, an absurd length), which nextPcap then handles.
-func (r *Reader) nextPcapMapped(in *input, f *Frame) bool {
-	m := in.m
-	pos := in.pos + in.pending
-	hl := in.recHdr
-	if len(m)-pos < hl {
-		return false
+// ready returns the bytes of in available without reading (the rest of the mapping, or
+// what the read buffer holds), from the first byte not consumed: pending bytes included.
+func (in *input) ready() []byte {
+	if in.m != nil {
+		return in.m[in.pos:]
 	}
-	h := m[pos : pos+16 : pos+16]
-	caplen, orig := in.u32(h[8:12]), in.u32(h[12:16])
-	if caplen > MaxCapLen || int(caplen) > len(m)-pos-hl {
-		return false
-	}
-	n := hl + int(caplen)
-	if pos-in.rel >= releaseChunk {
-		in.consumeMapped(pos)
-	} else {
-		in.pos = pos
-	}
-	in.pending = n
-	in.off = int64(pos + n)
-	r.pcapFrame(f, in, in.u32(h[0:4]), in.u32(h[4:8]), caplen, orig, m[pos+hl:pos+n:pos+n])
-	return true
+	b, _ := in.br.Peek(in.br.Buffered()) // buffered: no read, no error
+	return b
 }
 
-// nextPcapBuffered is nextPcap for a record already whole in the read buffer: no read,
-// no interface call. It reports false, having changed nothing, when the buffer holds less
-// (nextPcap then reads, and reports the end of the data or an error) or for an absurd
-// length.
-func (r *Reader) nextPcapBuffered(in *input, f *Frame) bool {
-	br := in.br
+// consume drops the first k bytes of ready().
+func (in *input) consume(k int) {
+	if in.m != nil {
+		in.consumeMapped(in.pos + k)
+		return
+	}
+	in.br.Discard(k) // buffered: cannot fail
+}
+
+// nextPcapFast is nextPcap for a record whole in the mapping or the read buffer: no
+// read, no copy, no interface call. It reports false, having changed nothing, for
+// anything else (a record not yet read or cut short, the end of the data, an absurd
+// length), which nextPcap then reads and reports as before.
+func (r *Reader) nextPcapFast(in *input, f *Frame) bool {
+	b := in.ready()
+	p := in.pending
 	hl := in.recHdr
-	avail := br.Buffered() - in.pending
-	if avail < hl {
+	if len(b)-p < hl {
 		return false
 	}
-	b, _ := br.Peek(in.pending + hl) // buffered: no read, no error
-	h := b[in.pending:]
+	h := b[p : p+16 : p+16]
 	caplen, orig := in.u32(h[8:12]), in.u32(h[12:16])
-	if caplen > MaxCapLen || int(caplen) > avail-hl {
+	if caplen > MaxCapLen || int(caplen) > len(b)-p-hl {
 		return false
 	}
-	br.Discard(in.pending) // buffered: cannot fail
 	n := hl + int(caplen)
-	rec, _ := br.Peek(n) // buffered
+	in.consume(p)
 	in.pending = n
 	in.off += int64(n)
-	r.pcapFrame(f, in, in.u32(rec[0:4]), in.u32(rec[4:8]), caplen, orig, rec[hl:n:n])
+	r.pcapFrame(f, in, in.u32(h[0:4]), in.u32(h[4:8]), caplen, orig, b[p+hl:p+n:p+n])
 	return true
 }
 
