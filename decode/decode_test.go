@@ -431,6 +431,10 @@ func TestTCPOptions(t *testing.T) {
 		{"syn set", cat(mss, sackp, ts, nop, ws), func(o *Options) bool {
 			return o.HasMSS && o.MSS == 1460 && o.SACKPermitted && o.HasTS && o.TSVal == 1 && o.TSEcr == 2 && o.HasWScale && o.WScale == 7 && !o.Malformed && o.Unknown == 0
 		}},
+		{"nop nop ts (fast path)", cat(nop, nop, ts), func(o *Options) bool {
+			return o.HasTS && o.TSVal == 1 && o.TSEcr == 2 && !o.Malformed && o.Unknown == 0 && o.NSACK == 0 && len(o.Raw) == 12
+		}},
+		{"nop nop ts nop nop sack", cat(nop, nop, ts, nop, nop, sack(1)), func(o *Options) bool { return o.HasTS && o.TSVal == 1 && o.NSACK == 1 }},
 		{"sack 1", cat(nop, nop, sack(1)), func(o *Options) bool { return o.NSACK == 1 && o.SACK[0] == SACKBlock{10, 20} }},
 		{"sack 3 + ts", cat(nop, nop, ts, nop, nop, sack(3)), func(o *Options) bool { return o.NSACK == 3 && o.SACK[2] == SACKBlock{210, 220} && o.HasTS }},
 		{"sack 4", cat(nop, nop, sack(4)), func(o *Options) bool { return o.NSACK == 4 && o.SACK[3] == SACKBlock{310, 320} }},

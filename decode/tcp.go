@@ -70,6 +70,12 @@ func (d *Decoder) tcp(src, dst netip.Addr, b []byte, plen int) Kind {
 // o.Malformed and ends the walk; what was decoded before it stays.
 func parseOptions(o *Options, b []byte) {
 	o.Raw = b
+	if len(b) == 12 && binary.BigEndian.Uint32(b) == 0x0101080a {
+		// NOP, NOP, timestamps: what Linux and most stacks put on every segment after the
+		// handshake. The same result as the walk below.
+		o.TSVal, o.TSEcr, o.HasTS = binary.BigEndian.Uint32(b[4:]), binary.BigEndian.Uint32(b[8:]), true
+		return
+	}
 	for len(b) > 0 {
 		kind := b[0]
 		if kind == optEOL {
