@@ -285,13 +285,26 @@ func (d *Decoder) ethernet(data []byte) Kind {
 	if t < ethMinType {
 		// 802.3: a length, then an LLC header; bytes beyond the length are padding.
 		var short bool
-		payload, short = trimLength(payload, t)
+		payload, short = d.length8023(payload, t)
 		if short && d.cut == 0 {
 			d.st.BadLength++
 		}
 		return d.llc(payload)
 	}
 	return d.ether(t, payload, 0)
+}
+
+// length8023 cuts b to an 802.3 length n; short reports that b holds fewer bytes. What
+// the snaplen cut (d.cut) is then counted within those n bytes only: nothing when they
+// were captured whole, at most what is missing of them otherwise.
+func (d *Decoder) length8023(b []byte, n uint16) (_ []byte, short bool) {
+	b, short = trimLength(b, n)
+	if short {
+		d.cut = min(d.cut, int(n)-len(b))
+	} else {
+		d.cut = 0
+	}
+	return b, short
 }
 
 // trimLength cuts b to an 802.3 length n; short reports that b holds fewer bytes (b is
@@ -304,15 +317,9 @@ func trimLength(b []byte, n uint16) (_ []byte, short bool) {
 }
 
 // vlanTag decodes an 802.1Q tag (TCI, then the inner EtherType or 802.3 length), at least
-// 4 bytes: it returns that type and what follows the tag, cut to the length for an 802.3
-// length.
+// 4 bytes: it returns that type and what follows the tag.
 func vlanTag(b []byte) (uint16, []byte) {
-	t := binary.BigEndian.Uint16(b[2:4])
-	p := b[4:]
-	if t < ethMinType {
-		p, _ = trimLength(p, t)
-	}
-	return t, p
+	return binary.BigEndian.Uint16(b[2:4]), b[4:]
 }
 
 // ether dispatches on an EtherType; tags counts VLAN tags already removed.
@@ -333,6 +340,7 @@ func (d *Decoder) ether(t uint16, data []byte, tags int) Kind {
 		}
 		inner, p := vlanTag(data)
 		if inner < ethMinType {
+			p, _ = d.length8023(p, inner)
 			return d.llc(p)
 		}
 		return d.ether(inner, p, tags+1)
