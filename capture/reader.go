@@ -55,10 +55,10 @@ type Reader struct {
 // MmapEnv is the environment variable that, set to "1" when Open or OpenFiles is called,
 // makes the Reader map regular, uncompressed files (Linux) instead of reading them with
 // read(2). It is off by default because on the machine segscope is measured on (a 2-CPU
-// virtual machine, warm page cache) mapping was slower: reading the 1 GB benchmark
-// capture took 0.50 s of CPU for `segscope conns` mapped against 0.45 s read, the page
-// faults and the cache and TLB misses of touching page-cache pages directly costing more
-// than the kernel's copy into a buffer that stays in cache.
+// virtual machine, warm page cache) mapping was slower: `segscope conns` on the 1 GB
+// benchmark capture took 0.54 s of CPU mapped against 0.48 s read (`packets`: 1.04 s
+// against 1.01 s), the page faults and the cache and TLB misses of touching page-cache
+// pages directly costing more than the kernel's copy into a buffer that stays in cache.
 const MmapEnv = "SEGSCOPE_MMAP"
 
 func mmapAllowed() bool { return os.Getenv(MmapEnv) == "1" }
