@@ -78,13 +78,35 @@ func appendUint(b []byte, k string, v uint64) []byte {
 func appendInt(b []byte, k string, v int64) []byte { return strconv.AppendInt(appendKey(b, k), v, 10) }
 func appendBool(b []byte, k string, v bool) []byte { return strconv.AppendBool(appendKey(b, k), v) }
 
-const tsLayout = "2006-01-02T15:04:05.000000000Z07:00"
+const tsLayout = "2006-01-02T15:04:05."
 
-func appendTime(b []byte, k string, t report.Time) []byte {
+// timeCache keeps the formatted date and time of the last second seen, so that the many
+// timestamps within one second cost an append of 9 digits, not a time.Format.
+type timeCache struct {
+	sec    int64
+	prefix []byte // "2006-01-02T15:04:05."
+	valid  bool
+}
+
+func (c *timeCache) appendTime(b []byte, k string, t report.Time) []byte {
 	b = appendKey(b, k)
 	b = append(b, '"')
-	b = time.Unix(0, int64(t)).UTC().AppendFormat(b, tsLayout)
-	return append(b, '"')
+	sec, nsec := int64(t)/1e9, int64(t)%1e9
+	if nsec < 0 {
+		sec, nsec = sec-1, nsec+1e9
+	}
+	if !c.valid || sec != c.sec {
+		c.prefix = time.Unix(sec, 0).UTC().AppendFormat(c.prefix[:0], tsLayout)
+		c.sec, c.valid = sec, true
+	}
+	b = append(b, c.prefix...)
+	var digits [9]byte
+	for i := 8; i >= 0; i-- {
+		digits[i] = byte('0' + nsec%10)
+		nsec /= 10
+	}
+	b = append(b, digits[:]...)
+	return append(b, 'Z', '"')
 }
 
 // appendSeconds writes a duration in seconds with nanosecond precision: 0.000123456.

@@ -16,6 +16,7 @@ import (
 type Sink struct {
 	w   *bufio.Writer
 	buf []byte
+	tc  timeCache
 }
 
 // New returns a Sink writing to w.
@@ -31,14 +32,14 @@ func (s *Sink) emit(b []byte) error {
 }
 
 // Segment writes a "segment" record.
-func (s *Sink) Segment(r *report.Segment) error { return s.emit(AppendSegment(s.buf[:0], r)) }
+func (s *Sink) Segment(r *report.Segment) error { return s.emit(s.appendSegment(s.buf[:0], r)) }
 
-// AppendSegment appends the record without its closing brace and newline.
-func AppendSegment(b []byte, r *report.Segment) []byte {
+// appendSegment appends the record without its closing brace and newline.
+func (s *Sink) appendSegment(b []byte, r *report.Segment) []byte {
 	b = append(b, '{')
 	b = appendStrField(b, "type", "segment")
 	b = appendUint(b, "frame", r.Frame)
-	b = appendTime(b, "ts", r.TS)
+	b = s.tc.appendTime(b, "ts", r.TS)
 	b = appendSeconds(b, "rel", r.Rel)
 	b = appendUint(b, "conn", r.Conn)
 	b = appendStrField(b, "dir", r.Dir)
@@ -137,8 +138,8 @@ func (s *Sink) Conn(r *report.Conn) error {
 	b = appendStrField(b, "server", r.Server)
 	b = appendUint(b, "first_frame", r.FirstFrame)
 	b = appendUint(b, "last_frame", r.LastFrame)
-	b = appendTime(b, "start", r.Start)
-	b = appendTime(b, "end", r.End)
+	b = s.tc.appendTime(b, "start", r.Start)
+	b = s.tc.appendTime(b, "end", r.End)
 	b = appendSeconds(b, "rel", r.StartRel)
 	b = appendSeconds(b, "duration", r.Duration)
 	b = appendStrField(b, "state", r.State)
@@ -175,7 +176,7 @@ func (s *Sink) HTTP(r *report.HTTP) error {
 	b = appendStrField(b, "type", "http")
 	b = appendUint(b, "conn", r.Conn)
 	b = appendInt(b, "depth", int64(r.Depth))
-	b = appendTime(b, "ts", r.TS)
+	b = s.tc.appendTime(b, "ts", r.TS)
 	b = appendSeconds(b, "rel", r.Rel)
 	b = appendStrField(b, "client", r.Client)
 	b = appendStrField(b, "server", r.Server)
