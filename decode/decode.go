@@ -11,13 +11,12 @@
 // A Decoder is not safe for concurrent use. Decode allocates nothing for an unfragmented
 // TCP segment on any supported link type; only IP fragments (rare) allocate.
 //
-// Every header is decoded by hand, in place, with no per-packet state but the Segment.
-// gopacket's layers are not used on this path: its TCP layer allocates an options slice
-// per packet, its Linux SLL layer rejects link addresses longer than 8 bytes, its IP
-// layers allocate on options, extension headers and errors, and its Ethernet and 802.1Q
-// layers (the last ones used here) cost a tenth of `segscope conns` filling MAC address,
-// contents and payload fields nothing reads. The tests build packets with gopacket and
-// check the Ethernet and 802.1Q decoding against its layers (FuzzEthernetMatchesGopacket).
+// Ethernet II and its 802.1Q/802.1ad tags are decoded by gopacket's DecodingLayerParser
+// with preallocated layers (no allocation). Everything above, and the other link types,
+// is decoded by hand, in place: gopacket's TCP layer allocates for a SYN's options, its
+// Linux SLL layer rejects link addresses longer than 8 bytes, and its IP layers allocate
+// on options, extension headers and errors. The tests build packets with gopacket and
+// check the decoding against its layers (FuzzEthernetMatchesGopacket).
 package decode
 
 import (
@@ -25,6 +24,9 @@ import (
 	"maps"
 	"strconv"
 	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
 )
 
 // LinkType is a LINKTYPE_ value from a pcap or pcapng header; the numbering is the same
@@ -129,6 +131,14 @@ type Decoder struct {
 
 	frags defrag
 
+	// Ethernet II and its 802.1Q/802.1ad tags go through gopacket's DecodingLayerParser
+	// with these preallocated layers; it stops at the first layer it has no decoder for
+	// (IP, ARP, ...), which the hand-written code below takes over.
+	eth     layers.Ethernet
+	dot1q   layers.Dot1Q
+	parser  *gopacket.DecodingLayerParser
+	decoded []gopacket.LayerType
+
 	// per-call state
 	seg   *Segment
 	cut   int // bytes the snaplen removed from the end of the frame (origLen - caplen, >= 0)
@@ -148,12 +158,15 @@ func NewDecoder(cfg Config) *Decoder {
 		cfg.FragTimeout = defaultFragTimeout
 	}
 	d := &Decoder{
+		decoded:   make([]gopacket.LayerType, 0, maxTags+2),
 		cfg:       cfg,
 		otherEth:  make(map[uint16]uint64),
 		otherLink: make(map[LinkType]uint64),
 		otherName: make(map[string]uint64),
 	}
 	d.frags.init(cfg)
+	d.parser = gopacket.NewDecodingLayerParser(layers.LayerTypeEthernet, &d.eth, &d.dot1q)
+	d.parser.IgnoreUnsupported = true
 	return d
 }
 
@@ -278,9 +291,6 @@ func (d *Decoder) ethernet(data []byte) Kind {
 		return d.short()
 	}
 	t := binary.BigEndian.Uint16(data[12:14])
-	if t == ethIPv4 { // the common case first
-		return d.ipv4(data[14:])
-	}
 	payload := data[14:]
 	if t < ethMinType {
 		// 802.3: a length, then an LLC header; bytes beyond the length are padding.
@@ -291,7 +301,25 @@ func (d *Decoder) ethernet(data []byte) Kind {
 		}
 		return d.llc(payload)
 	}
-	return d.ether(t, payload, 0)
+	// Ethernet II: gopacket's layers strip the header and any VLAN tags it knows.
+	// An error can only be a cut tag; the hand-written dispatch below reports it.
+	_ = d.parser.DecodeLayers(data, &d.decoded)
+	tags := 0
+	for _, lt := range d.decoded {
+		switch lt {
+		case layers.LayerTypeEthernet:
+			t, payload = uint16(d.eth.EthernetType), d.eth.Payload
+		case layers.LayerTypeDot1Q:
+			t, payload = uint16(d.dot1q.Type), d.dot1q.Payload
+			tags++
+		}
+	}
+	if tags > 0 && t < ethMinType {
+		// A tag followed by an 802.3 length.
+		p, _ := d.length8023(payload, t)
+		return d.llc(p)
+	}
+	return d.ether(t, payload, tags)
 }
 
 // length8023 cuts b to an 802.3 length n; short reports that b holds fewer bytes. What
