@@ -308,6 +308,26 @@ func (p *Parser) takeLine(h *half, data []byte) (line []byte, n int) {
 	return h.line, i + 1
 }
 
+// boundedLine takes the next line of h's direction from data, within Limits.MaxLine, and
+// consumes what it took. It returns the line (nil until it is complete; valid until the
+// next call) and the bytes consumed. A line over the limit is flagged line_too_long and
+// skipped up to its end: ok is false and nothing is consumed.
+func (p *Parser) boundedLine(h *half, data []byte) (line []byte, n int, ok bool) {
+	i := bytes.IndexByte(data, '\n')
+	if (i < 0 && len(h.line)+len(data) > p.lim.MaxLine) || (i >= 0 && len(h.line)+i+1 > p.lim.MaxLine+1) {
+		h.msg.flag(AnomLineTooLong)
+		h.line = h.line[:0]
+		h.skipLine = true
+		return nil, 0, false
+	}
+	line, n = p.takeLine(h, data)
+	p.consume(h, n)
+	if line != nil {
+		h.line = h.line[:0]
+	}
+	return line, n, true
+}
+
 // chomp removes the line ending and reports whether it was a bare LF.
 func chomp(line []byte) ([]byte, bool) {
 	line = line[:len(line)-1]
@@ -387,19 +407,10 @@ func (p *Parser) head(h *half, data []byte) int {
 		p.consume(h, n)
 		return n
 	}
-	i := bytes.IndexByte(data, '\n')
-	if (i < 0 && len(h.line)+len(data) > p.lim.MaxLine) || (i >= 0 && len(h.line)+i+1 > p.lim.MaxLine+1) {
-		h.msg.flag(AnomLineTooLong)
-		h.line = h.line[:0]
-		h.skipLine = true
-		return 0
-	}
-	line, n := p.takeLine(h, data)
-	p.consume(h, n)
-	if line == nil {
+	line, n, ok := p.boundedLine(h, data)
+	if !ok || line == nil {
 		return n
 	}
-	h.line = h.line[:0]
 	h.headBytes += len(line)
 	content, bare := chomp(line)
 	if bare {
@@ -1003,19 +1014,10 @@ func (p *Parser) trailer(h *half, data []byte) int {
 		p.consume(h, i+1)
 		return i + 1
 	}
-	i := bytes.IndexByte(data, '\n')
-	if (i < 0 && len(h.line)+len(data) > p.lim.MaxLine) || (i >= 0 && len(h.line)+i+1 > p.lim.MaxLine+1) {
-		h.msg.flag(AnomLineTooLong)
-		h.line = h.line[:0]
-		h.skipLine = true
-		return 0
-	}
-	line, n := p.takeLine(h, data)
-	p.consume(h, n)
-	if line == nil {
+	line, n, ok := p.boundedLine(h, data)
+	if !ok || line == nil {
 		return n
 	}
-	h.line = h.line[:0]
 	content, bare := chomp(line)
 	if bare {
 		h.msg.flag(AnomBareLF)
