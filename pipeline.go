@@ -58,6 +58,11 @@ type connState struct {
 	// an exchange's verdict. Pruned as exchanges complete.
 	marks [2][]mark
 	rec   *recorder // segment log for anatomy and ladder; only for the selected connection
+	// finAt is the stream offset of each direction's FIN once seen (-1 before): when the
+	// bytes before it have all been delivered, the HTTP parser is told that direction
+	// ended, so a response delimited by the close is reported at once, not only when the
+	// connection leaves the table.
+	finAt [2]int64
 	// maxParallel is the most connections to this connection's server open at once while
 	// it was open, itself included (diagnose only).
 	maxParallel int
@@ -176,6 +181,7 @@ func (p *pipeline) OnOpen(c *reassembly.Conn) {
 	cs.c = c
 	cs.requests = 0
 	cs.selected = p.selects(c)
+	cs.finAt = [2]int64{-1, -1}
 	if cs.selected {
 		p.sum.Selected++
 	}
@@ -218,6 +224,16 @@ func (p *pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 	}
 	if cs.rec != nil {
 		cs.rec.segment(c, dir, seg, info)
+	}
+	if p.wantHTTP && seg.Flags.Has(decode.FIN) && cs.finAt[dir] < 0 {
+		if end := info.Off + int64(seg.PayloadLen); end >= 0 {
+			cs.finAt[dir] = end
+			if seg.PayloadLen == 0 {
+				// A bare FIN: if everything before it was delivered, the direction ends
+				// now. (A FIN with data ends when OnData delivers that data.)
+				p.reached(cs, dir, c.Dir[dir].NextOffset(), seg.TS)
+			}
+		}
 	}
 	if p.cfg.Mode != ModePackets {
 		return
@@ -320,6 +336,7 @@ func (p *pipeline) OnData(c *reassembly.Conn, dir flow.Dir, off uint64, data []b
 	}
 	if p.wantHTTP {
 		p.parserOf(cs).Feed(http1.Dir(dir), data, frame, ts)
+		p.reached(cs, dir, off+uint64(len(data)), ts)
 	}
 	if p.cfg.Stream != nil {
 		p.fail(p.cfg.Stream.StreamData(c.ID, dir.String(), off, data))
@@ -337,6 +354,7 @@ func (p *pipeline) OnGap(c *reassembly.Conn, dir flow.Dir, off, n uint64, ts int
 	}
 	if p.wantHTTP {
 		p.parserOf(cs).Gap(http1.Dir(dir), n, ts)
+		p.reached(cs, dir, off+n, ts)
 	}
 	if p.cfg.Stream != nil {
 		p.fail(p.cfg.Stream.StreamGap(c.ID, dir.String(), off, n))
@@ -380,6 +398,15 @@ func (p *pipeline) OnClose(c *reassembly.Conn) {
 	cs.c = nil
 	c.User = nil
 	p.free = append(p.free, cs)
+}
+
+// reached notes that dir's stream has been delivered up to off; at its FIN, the parser
+// learns that the direction ended.
+func (p *pipeline) reached(cs *connState, dir flow.Dir, off uint64, ts int64) {
+	if fin := cs.finAt[dir]; fin >= 0 && off == uint64(fin) {
+		cs.finAt[dir] = -2 // done
+		p.parserOf(cs).Close(http1.Dir(dir), ts)
+	}
 }
 
 // maxPooledParsers bounds the HTTP parsers kept for reuse: enough for the connections
