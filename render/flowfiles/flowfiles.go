@@ -24,12 +24,13 @@ type Writer struct {
 	names   map[uint64][2]string // conn -> file names (c2s, s2c)
 	open    map[string]*os.File
 	created map[string]bool
+	used    map[string]bool // names given to a connection in this run
 	Files   int // files created
 }
 
 // New returns a Writer creating files in dir, which must exist.
 func New(dir string) *Writer {
-	return &Writer{dir: dir, names: map[uint64][2]string{}, open: map[string]*os.File{}, created: map[string]bool{}}
+	return &Writer{dir: dir, names: map[uint64][2]string{}, open: map[string]*os.File{}, created: map[string]bool{}, used: map[string]bool{}}
 }
 
 // Name returns tcpflow's file name for bytes sent from src to dst; index > 0 adds "c<index>".
@@ -57,7 +58,15 @@ func (w *Writer) StreamOpen(c *report.Conn) error {
 	if err1 != nil || err2 != nil {
 		return fmt.Errorf("flowfiles: bad endpoints %q %q", c.Client, c.Server)
 	}
-	w.names[c.Conn] = [2]string{Name(cli, srv, c.TupleIndex), Name(srv, cli, c.TupleIndex)}
+	// A 4-tuple reused after its earlier connection left the tracker's table has index 0
+	// again: take the next free suffix, so no connection overwrites another's file.
+	idx := c.TupleIndex
+	for w.used[Name(cli, srv, idx)] || w.used[Name(srv, cli, idx)] {
+		idx++
+	}
+	names := [2]string{Name(cli, srv, idx), Name(srv, cli, idx)}
+	w.used[names[0]], w.used[names[1]] = true, true
+	w.names[c.Conn] = names
 	return nil
 }
 

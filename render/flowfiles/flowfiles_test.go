@@ -56,3 +56,23 @@ func TestGapIsAHoleAndListed(t *testing.T) {
 		t.Errorf("a gap at the end extends the file: size %d, want 5", len(back))
 	}
 }
+
+// TestReusedTupleNeverOverwrites opens two connections on one 4-tuple that both claim
+// index 0 (the first left the tracker's table before the second began): the second
+// gets the "c1" files.
+func TestReusedTupleNeverOverwrites(t *testing.T) {
+	dir := t.TempDir()
+	w := New(dir)
+	for id := uint64(1); id <= 2; id++ {
+		c := &report.Conn{Conn: id, Client: "10.0.0.1:1000", Server: "10.0.0.2:80"}
+		w.StreamOpen(c)
+		w.StreamData(id, "c2s", 0, []byte{byte('0' + id)})
+		w.StreamClose(c)
+	}
+	name := "010.000.000.001.01000-010.000.000.002.00080"
+	a, _ := os.ReadFile(filepath.Join(dir, name))
+	b, _ := os.ReadFile(filepath.Join(dir, name+"c1"))
+	if string(a) != "1" || string(b) != "2" {
+		t.Errorf("files %q and %q, want \"1\" and \"2\"", a, b)
+	}
+}
