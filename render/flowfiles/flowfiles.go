@@ -25,7 +25,7 @@ type Writer struct {
 	open    map[string]*os.File
 	created map[string]bool
 	used    map[string]bool // names given to a connection in this run
-	Files   int // files created
+	Files   int             // files created
 }
 
 // New returns a Writer creating files in dir, which must exist.
