@@ -308,6 +308,19 @@ func (p *Parser) takeLine(h *half, data []byte) (line []byte, n int) {
 	return h.line, i + 1
 }
 
+// flagPending moves the anomalies h noticed before message m began (and a resync, if
+// bytes were skipped to find it) onto m.
+func (h *half) flagPending(m *Message) {
+	for _, a := range h.pend {
+		m.flag(a)
+	}
+	h.pend = h.pend[:0]
+	if h.skipped > 0 {
+		m.flag(AnomResync)
+		h.skipped = 0
+	}
+}
+
 // boundedLine takes the next line of h's direction from data, within Limits.MaxLine, and
 // consumes what it took. It returns the line (nil until it is complete; valid until the
 // next call) and the bytes consumed. A line over the limit is flagged line_too_long and
@@ -676,14 +689,7 @@ func (p *Parser) startLine(h *half, line []byte, off uint64, frame uint64, ts in
 	if bare {
 		m.flag(AnomBareLF)
 	}
-	for _, a := range h.pend {
-		m.flag(a)
-	}
-	h.pend = h.pend[:0]
-	if h.skipped > 0 {
-		m.flag(AnomResync)
-		h.skipped = 0
-	}
+	h.flagPending(m)
 	m.StartOff = off
 	m.FirstFrame, m.FirstTS = frame, ts
 	m.LastFrame, m.LastTS = p.frame, p.ts
@@ -1185,14 +1191,7 @@ func (p *Parser) start09(h *half) {
 	m.DecodedLen = -1
 	m.headSeen = true
 	m.Framing = FramingCloseDelimited
-	for _, a := range h.pend {
-		m.flag(a)
-	}
-	h.pend = h.pend[:0]
-	if h.skipped > 0 {
-		m.flag(AnomResync)
-		h.skipped = 0
-	}
+	h.flagPending(m)
 	h.st = stClose
 	if len(h.line) > 0 {
 		p.body(h, h.line)
