@@ -1,8 +1,6 @@
 package segscope
 
 import (
-	"io"
-
 	"github.com/segscope/segscope/capture"
 	"github.com/segscope/segscope/decode"
 )
@@ -65,37 +63,18 @@ func runPipelined(src capture.Source, p *pipeline) error {
 			}
 		}
 		var seg decode.Segment
-		for {
-			if cfg.Stop != nil && cfg.Stop.Load() {
-				send(true, ErrStopped)
-				return
-			}
-			if cfg.Count > 0 && frames >= cfg.Count {
-				send(true, nil)
-				return
-			}
-			f, err := src.Next()
-			if err != nil {
-				if err == io.EOF {
-					err = nil
-				}
-				send(true, err)
-				return
-			}
-			frames++
+		err := readFrames(src, cfg, func(f *capture.Frame, n uint64) bool {
+			frames = n
 			if !hasFirst {
 				first, hasFirst = f.TS, true
 			}
 			last = f.TS
-			if cfg.Progress != nil && frames&0x3fff == 0 {
-				cfg.Progress(frames)
-			}
 			if p.dec.Decode(f.Data, decode.LinkType(f.LinkType), f.OrigLen, f.TS, f.Frame, &seg) != decode.KindTCP {
-				continue
+				return true
 			}
 			if len(b.segs) == cap(b.segs) || len(b.buf)+len(seg.Payload) > cap(b.buf) {
 				if !send(false, nil) {
-					return
+					return false
 				}
 				b.segs, b.buf = b.segs[:0], b.buf[:0]
 			}
@@ -104,7 +83,9 @@ func runPipelined(src capture.Source, p *pipeline) error {
 			b.buf = append(b.buf, seg.Payload...)
 			seg.Payload = b.buf[off:len(b.buf):len(b.buf)]
 			b.segs = append(b.segs, seg)
-		}
+			return true
+		})
+		send(true, err)
 	}()
 
 	// Stage 2: everything else, exactly as in a single-goroutine run.

@@ -79,41 +79,49 @@ var ErrStopped = errors.New("stopped")
 // has been processed and flushed; Run then returns that error with the summary.
 func Run(src capture.Source, sink report.Sink, cfg Config) (*report.Summary, error) {
 	p := newPipeline(sink, cfg)
-	if cfg.Workers > 1 {
-		srcErr := runPipelined(src, p)
-		p.finish()
-		if p.err != nil {
-			return &p.sum, p.err
-		}
-		return &p.sum, srcErr
-	}
 	var srcErr error
-	for {
-		if cfg.Stop != nil && cfg.Stop.Load() {
-			srcErr = ErrStopped
-			break
-		}
-		if cfg.Count > 0 && p.sum.Frames >= cfg.Count {
-			break
-		}
-		f, err := src.Next()
-		if err != nil {
-			if err != io.EOF {
-				srcErr = err
-			}
-			break
-		}
-		p.frame(&f)
-		if p.err != nil {
-			break
-		}
-		if cfg.Progress != nil && p.sum.Frames&0x3fff == 0 {
-			cfg.Progress(p.sum.Frames)
-		}
+	if cfg.Workers > 1 {
+		srcErr = runPipelined(src, p)
+	} else {
+		srcErr = readFrames(src, &p.cfg, func(f *capture.Frame, n uint64) bool {
+			p.frame(f)
+			return p.err == nil
+		})
 	}
 	p.finish()
 	if p.err != nil {
 		return &p.sum, p.err
 	}
 	return &p.sum, srcErr
+}
+
+// readFrames reads src until its end, Count frames or Stop, calling each for every frame
+// (with the count of frames read so far) and Progress every 16,384 frames; each returns
+// false to stop. It returns the source's error (nil at its end) or ErrStopped.
+func readFrames(src capture.Source, cfg *Config, each func(f *capture.Frame, n uint64) bool) error {
+	var n uint64
+	var f capture.Frame // one for the whole run: each may not keep it, but it escapes
+	var err error
+	for {
+		if cfg.Stop != nil && cfg.Stop.Load() {
+			return ErrStopped
+		}
+		if cfg.Count > 0 && n >= cfg.Count {
+			return nil
+		}
+		f, err = src.Next()
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+		n++
+		if !each(&f, n) {
+			return nil
+		}
+		if cfg.Progress != nil && n&0x3fff == 0 {
+			cfg.Progress(n)
+		}
+	}
 }
