@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/segscope/segscope/capture"
 )
@@ -42,14 +40,7 @@ func runCapture(o *options, stderr io.Writer) error {
 		f.Close()
 		return err
 	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		if _, ok := <-sigs; ok {
-			live.Stop() // the frames already queued in the kernel are still written
-		}
-	}()
+	defer onInterrupt(live.Stop)() // Stop: the frames already queued in the kernel are still written
 	var n uint64
 	var runErr error
 	for o.count == 0 || n < o.count {

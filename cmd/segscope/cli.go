@@ -264,18 +264,13 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	cfg.Tracker.MaxBufferedPerConn = o.maxBuffer
 	var stop atomic.Bool
 	cfg.Stop = &stop
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		if _, ok := <-sigs; ok {
-			stop.Store(true)
-			if live != nil {
-				// Stop, not Close: the frames the kernel already queued are still read.
-				live.Stop()
-			}
+	defer onInterrupt(func() {
+		stop.Store(true)
+		if live != nil {
+			// Stop, not Close: the frames the kernel already queued are still read.
+			live.Stop()
 		}
-	}()
+	})()
 
 	var sink report.Sink
 	var follow *text.Follow
@@ -435,4 +430,20 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// onInterrupt calls fn once on the first SIGINT or SIGTERM, so a run can end cleanly with
+// everything read so far flushed. The returned function stops listening.
+func onInterrupt(fn func()) func() {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		if _, ok := <-sigs; ok {
+			fn()
+		}
+	}()
+	return func() {
+		signal.Stop(sigs)
+		close(sigs)
+	}
 }
