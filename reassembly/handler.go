@@ -31,3 +31,11 @@ type Handler interface {
 	// eviction or the end of the input), after every byte and gap has been delivered.
 	OnClose(c *Conn)
 }
+
+// A Dropper is a Handler that also wants to know when a connection leaves the table for
+// good: its tombstone expired or made room, a new connection took its 4-tuple, or Flush.
+// OnDrop comes after every other call for the connection, in the same order as those
+// calls; no later call names the ID.
+type Dropper interface {
+	OnDrop(id uint64)
+}

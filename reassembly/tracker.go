@@ -87,6 +87,7 @@ const (
 	evData evKind = iota
 	evGap
 	evClose
+	evDrop
 )
 
 // event is a handler call planned while a segment is processed and made after OnSegment.
@@ -106,6 +107,7 @@ type event struct {
 type Tracker struct {
 	cfg   Config
 	h     Handler
+	drops Dropper // h, when it wants OnDrop
 	conns map[flow.Key]*Conn
 
 	open    connList // open connections, least recently active first
@@ -133,9 +135,11 @@ type Tracker struct {
 // NewTracker returns a tracker that reports to h.
 func NewTracker(cfg Config, h Handler) *Tracker {
 	cfg = cfg.withDefaults()
+	drops, _ := h.(Dropper)
 	return &Tracker{
 		cfg:     cfg,
 		h:       h,
+		drops:   drops,
 		conns:   make(map[flow.Key]*Conn),
 		pending: make([]event, 0, 16),
 	}
@@ -155,10 +159,7 @@ func (t *Tracker) Len() int { return len(t.conns) }
 // are not retained after Add returns; only out-of-order bytes are copied.
 func (t *Tracker) Add(seg *decode.Segment) {
 	t.stats.Segments++
-	if seg.TS > t.now {
-		t.now = seg.TS
-	}
-	t.expire()
+	t.Advance(seg.TS)
 	var key flow.Key
 	c := t.last
 	if c != nil && (seg.Src == c.Client && seg.Dst == c.Server || seg.Src == c.Server && seg.Dst == c.Client) {
@@ -181,6 +182,17 @@ func (t *Tracker) Add(seg *decode.Segment) {
 	t.process(c, seg)
 }
 
+// Advance moves the tracker's clock to ts (never back) and closes what timed out by
+// then, as Add does before it processes a segment. A tracker that sees only some of the
+// input's connections (one shard of several) is advanced with the time of every other
+// segment, so its timeouts fire at the same segments as in a single tracker.
+func (t *Tracker) Advance(ts int64) {
+	if ts > t.now {
+		t.now = ts
+	}
+	t.expire()
+}
+
 // Flush ends the input: every connection still open is flushed, in order of connection
 // ID (held out-of-order bytes delivered after OnGap for the holes, then OnClose), and the
 // table is emptied. ts is the time of the end of the input.
@@ -201,6 +213,7 @@ func (t *Tracker) Flush(ts int64) {
 		}
 		t.drop(c)
 	}
+	t.drain()
 }
 
 // endReason is the reason for closing c without a FIN/RST event: CloseFIN if both sides
@@ -213,20 +226,35 @@ func endReason(c *Conn, dflt CloseReason) CloseReason {
 }
 
 // expire closes idle connections and drops old tombstones. Each list is ordered by last
-// activity and has one timeout, so only list heads are looked at.
+// activity and has one timeout, so only list heads are looked at. Connections that time
+// out together close in the order of their last frames, whichever list they are on: that
+// order does not depend on which other connections share the tracker, so shards of one
+// input close them as a single tracker would.
 func (t *Tracker) expire() {
 	now := t.now
-	for c := t.open.head; c != nil && now-c.lastSeen > t.cfg.IdleTimeout; c = t.open.head {
-		t.stats.Timeouts++
-		t.closeConn(c, endReason(c, CloseTimeout))
-		t.drop(c)
-	}
-	for c := t.closing.head; c != nil && now-c.lastSeen > t.cfg.CloseWait; c = t.closing.head {
-		if c.closed { // cannot happen; never loop on it
-			c.moveTo(&t.tombs)
+	for {
+		o, c := t.open.head, t.closing.head
+		if o != nil && now-o.lastSeen <= t.cfg.IdleTimeout {
+			o = nil
+		}
+		if c != nil && now-c.lastSeen <= t.cfg.CloseWait {
+			c = nil
+		}
+		switch {
+		case o != nil && (c == nil || o.LastFrame < c.LastFrame):
+			t.stats.Timeouts++
+			t.closeConn(o, endReason(o, CloseTimeout))
+			t.drop(o)
+			continue
+		case c != nil:
+			if c.closed { // cannot happen; never loop on it
+				c.moveTo(&t.tombs)
+				continue
+			}
+			t.closeConn(c, endReason(c, CloseFIN))
 			continue
 		}
-		t.closeConn(c, endReason(c, CloseFIN))
+		break
 	}
 	for c := t.tombs.head; c != nil && now-c.lastSeen > t.cfg.ClosedLinger; c = t.tombs.head {
 		t.drop(c)
@@ -372,6 +400,9 @@ func (t *Tracker) drop(c *Conn) {
 	if t.conns[c.Key] == c {
 		delete(t.conns, c.Key)
 	}
+	if t.drops != nil {
+		t.pending = append(t.pending, event{kind: evDrop, c: c})
+	}
 }
 
 // drain makes the planned handler calls.
@@ -385,6 +416,8 @@ func (t *Tracker) drain() {
 			t.h.OnGap(e.c, e.dir, uint64(e.off), uint64(e.n), e.ts)
 		case evClose:
 			t.h.OnClose(e.c)
+		case evDrop:
+			t.drops.OnDrop(e.c.ID)
 		}
 		*e = event{}
 	}
