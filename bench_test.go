@@ -174,13 +174,15 @@ func BenchmarkTrack(b *testing.B) {
 	})
 }
 
-func benchRun(b *testing.B, mode segscope.Mode, json bool) {
+func benchRun(b *testing.B, mode segscope.Mode, json bool) { benchRunN(b, mode, json, 1) }
+
+func benchRunN(b *testing.B, mode segscope.Mode, json bool, workers int) {
 	benchLoop(b, func(src capture.Source) {
 		var sink report.Sink = benchDiscard{}
 		if json {
 			sink = jsonl.New(io.Discard)
 		}
-		if _, err := segscope.Run(src, sink, segscope.Config{Mode: mode}); err != nil {
+		if _, err := segscope.Run(src, sink, segscope.Config{Mode: mode, Workers: workers}); err != nil {
 			b.Fatal(err)
 		}
 	})
@@ -190,6 +192,12 @@ func BenchmarkConns(b *testing.B)       { benchRun(b, segscope.ModeConns, true) 
 func BenchmarkHTTP(b *testing.B)        { benchRun(b, segscope.ModeHTTP, false) }
 func BenchmarkHTTPJSON(b *testing.B)    { benchRun(b, segscope.ModeHTTP, true) }
 func BenchmarkPacketsJSON(b *testing.B) { benchRun(b, segscope.ModePackets, true) }
+
+// Sharded runs (--workers 2 and 4).
+func BenchmarkHTTPJSONWorkers2(b *testing.B)    { benchRunN(b, segscope.ModeHTTP, true, 2) }
+func BenchmarkHTTPJSONWorkers4(b *testing.B)    { benchRunN(b, segscope.ModeHTTP, true, 4) }
+func BenchmarkConnsWorkers2(b *testing.B)       { benchRunN(b, segscope.ModeConns, true, 2) }
+func BenchmarkPacketsJSONWorkers2(b *testing.B) { benchRunN(b, segscope.ModePackets, true, 2) }
 
 // benchNopHandler is a reassembly.Handler that does nothing.
 type benchNopHandler struct{}
@@ -437,7 +445,7 @@ func TestAllocsPerPacket(t *testing.T) {
 	})
 	// Run: (allocations of a run of long frames - those of short frames) / (long - short).
 	perFrame := func(t *testing.T, cfg segscope.Config, sink func() report.Sink) float64 {
-		const short, long = 2_000, 22_000
+		const short, long = 8_000, 28_000 // short fills every batch of a sharded run once
 		allocs := func(n uint64) float64 {
 			return testing.AllocsPerRun(3, func() {
 				if _, err := segscope.Run(newBenchConn(1448).source(n), sink(), cfg); err != nil {
@@ -459,6 +467,15 @@ func TestAllocsPerPacket(t *testing.T) {
 		cfg := segscope.Config{Mode: segscope.ModeHTTP}
 		if a := perFrame(t, cfg, func() report.Sink { return benchDiscard{} }); a > 0 {
 			t.Errorf("segscope.Run(ModeHTTP) streaming a response body: %.4f allocations per frame, want 0", a)
+		}
+	})
+	// Sharded: batches, captured records and their arenas are reused. A run's fixed
+	// cost (goroutines, batches) cancels out; a fraction of an allocation per frame
+	// would be a batch or arena that is not.
+	t.Run("packets JSON, 3 workers", func(t *testing.T) {
+		cfg := segscope.Config{Mode: segscope.ModePackets, Workers: 3}
+		if a := perFrame(t, cfg, func() report.Sink { return jsonl.New(io.Discard) }); a > 0 {
+			t.Errorf("segscope.Run(ModePackets, jsonl, 3 workers): %.4f allocations per frame, want 0", a)
 		}
 	})
 }

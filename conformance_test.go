@@ -22,6 +22,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -30,6 +31,7 @@ import (
 
 	"github.com/segscope/segscope"
 	"github.com/segscope/segscope/capture"
+	"github.com/segscope/segscope/reassembly"
 	"github.com/segscope/segscope/render/flowfiles"
 	"github.com/segscope/segscope/render/jsonl"
 	"github.com/segscope/segscope/report"
@@ -977,28 +979,48 @@ func TestConformanceStreamDigests(t *testing.T) {
 // ---------------------------------------------------------------------------------------
 // Determinism
 
-// TestDeterminism runs every capture twice in every record-producing mode, with one and
-// with two workers, and requires byte-identical JSON Lines output.
+// TestDeterminism runs every capture in every record-producing mode with one worker,
+// again with one, and with two and three (connections sharded by flow hash in the
+// packets, conns and http modes; two pipeline stages in the others), and requires
+// byte-identical JSON Lines output and equal summaries. The sharded modes run once more
+// with short timeouts, so that idle timeouts, close waits and tombstone expiry fire often
+// and at the same segments in every shard.
 func TestDeterminism(t *testing.T) {
 	files := allCaptures(t)
 	modes := []segscope.Mode{segscope.ModePackets, segscope.ModeConns, segscope.ModeHTTP, segscope.ModeAnatomy, segscope.ModeLadder, segscope.ModeDiagnose}
+	short := reassembly.Config{IdleTimeout: 20e6, CloseWait: 1e6, ClosedLinger: 5e6}
+	workers := []int{1, 1, 2, 3}
 	for _, path := range files {
 		for _, m := range modes {
-			var out [2]bytes.Buffer
-			// The second run reads and decodes on a goroutine of its own (--workers 2): the
-			// output must be the same, byte for byte.
-			for i := range out {
-				if _, err := runSink(t, path, jsonl.New(&out[i]), segscope.Config{Mode: m, Workers: i + 1}); err != nil && i == 0 {
-					t.Logf("%s %s: %v", capName(path), m, err)
-				}
+			trackers := []reassembly.Config{{}}
+			if m == segscope.ModePackets || m == segscope.ModeConns || m == segscope.ModeHTTP {
+				trackers = append(trackers, short)
 			}
-			if !bytes.Equal(out[0].Bytes(), out[1].Bytes()) {
-				a, b := out[0].String(), out[1].String()
-				i := 0
-				for i < len(a) && i < len(b) && a[i] == b[i] {
-					i++
+			for ti, tc := range trackers {
+				out := make([]bytes.Buffer, len(workers))
+				sums := make([]*report.Summary, len(workers))
+				for i, w := range workers {
+					sum, err := runSink(t, path, jsonl.New(&out[i]), segscope.Config{Mode: m, Workers: w, Tracker: tc})
+					if err != nil && i == 0 && ti == 0 {
+						t.Logf("%s %s: %v", capName(path), m, err)
+					}
+					sums[i] = sum
 				}
-				t.Errorf("%s %s: runs with 1 and 2 workers differ at byte %d: %q vs %q", capName(path), m, i, snippet(a, i), snippet(b, i))
+				for i := 1; i < len(workers); i++ {
+					if !bytes.Equal(out[0].Bytes(), out[i].Bytes()) {
+						a, b := out[0].String(), out[i].String()
+						j := 0
+						for j < len(a) && j < len(b) && a[j] == b[j] {
+							j++
+						}
+						t.Errorf("%s %s (trackers %d): runs with %d and %d workers differ at byte %d: %q vs %q",
+							capName(path), m, ti, workers[0], workers[i], j, snippet(a, j), snippet(b, j))
+					}
+					if !reflect.DeepEqual(sums[0], sums[i]) {
+						t.Errorf("%s %s (trackers %d): summaries with %d and %d workers differ: %+v vs %+v",
+							capName(path), m, ti, workers[0], workers[i], sums[0], sums[i])
+					}
+				}
 			}
 		}
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 // FuzzPipeline feeds arbitrary files through the whole pipeline in every mode. Invariants:
-// no panic; the same input gives the same output twice and with two workers; a run that
+// no panic; the same input gives the same output twice and with two and three workers; a run that
 // fails still returns its summary.
 func FuzzPipeline(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join("testdata", "pcaps", "*.pcap*"))
@@ -46,8 +46,8 @@ func FuzzPipeline(f *testing.F) {
 			}
 			return out.String()
 		}
-		a, b, c := run(1), run(1), run(2)
-		if a != b || a != c {
+		a, b, c, d := run(1), run(1), run(2), run(3)
+		if a != b || a != c || a != d {
 			t.Fatalf("mode %s: output differs between runs or worker counts", mode)
 		}
 	})

@@ -41,6 +41,12 @@ type pipeline struct {
 	parsers []*http1.Parser // parsers free for reuse
 	late    connState       // endpoints of a closed connection's late segment
 
+	// cur is the connection of the handler call being made: a sharded run's worker
+	// places the records it captures by it.
+	cur *reassembly.Conn
+	// shard is the worker this pipeline runs in, in a sharded run (nil otherwise).
+	shard *worker
+
 	// openByServer lists the open connections per server (diagnose only), to tell how
 	// many connections a client ran in parallel to one server.
 	openByServer map[netip.AddrPort][]*connState
@@ -162,8 +168,8 @@ func (p *pipeline) finish() {
 	p.sum.BadChecksums = st.BadIPv4Checksum
 	p.sum.Fragments = st.Count(decode.KindFragment)
 	ts := p.trk.Stats()
-	p.sum.Conns = ts.Conns
-	p.sum.Evicted = ts.Evictions
+	p.sum.Conns += ts.Conns // a sharded run added its workers' already
+	p.sum.Evicted += ts.Evictions
 	p.fail(p.sink.Close())
 }
 
@@ -171,6 +177,9 @@ func (p *pipeline) rel(ts int64) report.Duration { return report.Duration(ts - p
 
 // OnOpen implements reassembly.Handler.
 func (p *pipeline) OnOpen(c *reassembly.Conn) {
+	if p.shard != nil {
+		p.shard.opened(c)
+	}
 	var cs *connState
 	if n := len(p.free); n > 0 {
 		cs = p.free[n-1]
@@ -201,6 +210,7 @@ func (p *pipeline) OnOpen(c *reassembly.Conn) {
 
 // OnSegment implements reassembly.Handler.
 func (p *pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segment, info *reassembly.SegInfo) {
+	p.cur = c
 	cs, _ := c.User.(*connState)
 	if cs == nil {
 		// A late segment of a connection already closed and reported (a last ACK, a
@@ -327,6 +337,7 @@ func (p *pipeline) fillSegment(r *report.Segment, c *reassembly.Conn, cs *connSt
 
 // OnData implements reassembly.Handler.
 func (p *pipeline) OnData(c *reassembly.Conn, dir flow.Dir, off uint64, data []byte, frame uint64, ts int64) {
+	p.cur = c
 	cs, _ := c.User.(*connState)
 	if cs == nil || !cs.selected {
 		return
@@ -345,6 +356,7 @@ func (p *pipeline) OnData(c *reassembly.Conn, dir flow.Dir, off uint64, data []b
 
 // OnGap implements reassembly.Handler.
 func (p *pipeline) OnGap(c *reassembly.Conn, dir flow.Dir, off, n uint64, ts int64) {
+	p.cur = c
 	cs, _ := c.User.(*connState)
 	if cs == nil || !cs.selected {
 		return
@@ -363,6 +375,7 @@ func (p *pipeline) OnGap(c *reassembly.Conn, dir flow.Dir, off, n uint64, ts int
 
 // OnClose implements reassembly.Handler.
 func (p *pipeline) OnClose(c *reassembly.Conn) {
+	p.cur = c
 	cs, _ := c.User.(*connState)
 	if cs == nil {
 		return

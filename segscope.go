@@ -64,9 +64,12 @@ type Config struct {
 	Stop *atomic.Bool
 	// Progress, if set, is called every few thousand frames with the frame count.
 	Progress func(frames uint64)
-	// Workers > 1 reads and decodes on a goroutine of its own, in parallel with
-	// reassembly, HTTP parsing and output. The output is byte-identical to a run with
-	// one worker.
+	// Workers > 1 uses that many goroutines besides the reader (at most MaxWorkers): in
+	// the packets, conns and http modes (without Conn) each tracks and parses the
+	// connections whose 4-tuple hashes to it, and the main goroutine merges their records
+	// in capture order; in the other modes reading and decoding run on a goroutine of
+	// their own, in parallel with the rest. The output is byte-identical to a run with one
+	// worker, unless the tracker's limits are reached: they are split between workers.
 	Workers int
 }
 
@@ -80,9 +83,12 @@ var ErrStopped = errors.New("stopped")
 func Run(src capture.Source, sink report.Sink, cfg Config) (*report.Summary, error) {
 	p := newPipeline(sink, cfg)
 	var srcErr error
-	if cfg.Workers > 1 {
+	switch {
+	case shardable(&cfg):
+		srcErr = runSharded(src, p)
+	case cfg.Workers > 1:
 		srcErr = runPipelined(src, p)
-	} else {
+	default:
 		srcErr = readFrames(src, &p.cfg, func(f *capture.Frame, n uint64) bool {
 			p.frame(f)
 			return p.err == nil

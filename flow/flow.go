@@ -5,7 +5,10 @@
 // standard library.
 package flow
 
-import "net/netip"
+import (
+	"encoding/binary"
+	"net/netip"
+)
 
 // Endpoint is one side of a connection: an IP address and a TCP port.
 type Endpoint = netip.AddrPort
@@ -42,18 +45,23 @@ func less(a, b Endpoint) bool {
 // Hash returns a symmetric hash of the tuple: both directions hash alike. It is used
 // to shard connections between workers; it allocates nothing.
 func (t Tuple) Hash() uint64 {
-	return hashEP(t.Src) ^ hashEP(t.Dst)
+	return mix(hashEP(t.Src) + hashEP(t.Dst))
 }
 
 func hashEP(e Endpoint) uint64 {
 	a := e.Addr().As16()
-	h := uint64(14695981039346656037)
-	for _, b := range a {
-		h ^= uint64(b)
-		h *= 1099511628211
-	}
-	h ^= uint64(e.Port())
-	h *= 1099511628211
+	lo := binary.LittleEndian.Uint64(a[:8])
+	hi := binary.LittleEndian.Uint64(a[8:])
+	return lo*0x9e3779b97f4a7c15 + hi*0xc2b2ae3d27d4eb4f + uint64(e.Port())*0x165667b19e3779f9
+}
+
+// mix is MurmurHash3's 64-bit finalizer: every input bit affects every output bit.
+func mix(h uint64) uint64 {
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
 	return h
 }
 

@@ -33,3 +33,24 @@ func TestDir(t *testing.T) {
 		t.Error("Dir names or Other wrong")
 	}
 }
+
+// TestHashSpread checks that connections differing only in the client port (the common
+// case: one client, one server) spread evenly over 2, 3 and 4 shards.
+func TestHashSpread(t *testing.T) {
+	srv := netip.MustParseAddrPort("10.0.0.2:80")
+	for _, cli := range []string{"10.0.0.1", "fd77::1"} {
+		for _, n := range []uint64{2, 3, 4} {
+			count := make([]int, n)
+			const conns = 6000
+			for p := range conns {
+				c := netip.AddrPortFrom(netip.MustParseAddr(cli), uint16(32768+p))
+				count[Tuple{c, srv}.Hash()%n]++
+			}
+			for i, k := range count {
+				if want := conns / int(n); k < want*9/10 || k > want*11/10 {
+					t.Errorf("%s, %d shards: shard %d has %d of %d connections", cli, n, i, k, conns)
+				}
+			}
+		}
+	}
+}

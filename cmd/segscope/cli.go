@@ -201,8 +201,9 @@ func (o *options) validate(mode segscope.Mode) error {
 			return &usageError{msg: "follow has no JSON output", hint: "use --raw, --hex or --write-dir for bytes"}
 		}
 	}
-	if o.workers < 1 {
-		return &usageError{msg: fmt.Sprintf("--workers %d", o.workers), hint: "--workers takes 1 or 2 (2: read and decode on a second core)"}
+	if o.workers < 1 || o.workers > segscope.MaxWorkers {
+		return &usageError{msg: fmt.Sprintf("--workers %d", o.workers),
+			hint: fmt.Sprintf("--workers takes 1 to %d (usually the number of cores)", segscope.MaxWorkers)}
 	}
 	if o.part != "" && o.part != "req" && o.part != "resp" {
 		return &usageError{msg: fmt.Sprintf("unknown --part %q", o.part), hint: "--part req or --part resp"}
@@ -259,6 +260,11 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 
 	cfg := segscope.Config{Mode: mode, Conn: connID, ConnKey: connKey, Count: o.count, Absolute: o.absolute,
 		MaxRows: o.maxRows, Msg: o.msg, MsgDir: o.part, Workers: o.workers}
+	if live != nil {
+		// Workers take segments in batches, which live traffic may take long to fill: one
+		// worker reports each record as soon as its packet arrives.
+		cfg.Workers = 1
+	}
 	cfg.HTTP.VerifyCoding = o.verify
 	cfg.Tracker.MaxConns = o.maxConns
 	cfg.Tracker.MaxBufferedPerConn = o.maxBuffer

@@ -35,7 +35,8 @@ ladder:  --max-rows N (collapse long runs of data segments)
 capture: -w FILE, --pcap (pcap instead of pcapng), -s/--snaplen N
 
 Limits: --max-conns N, --max-buffer BYTES (out-of-order bytes per direction)
-Speed:  --workers 2 reads and decodes on a second core (same output, byte for byte)
+Speed:  --workers N uses N cores: packets, conns and http split the connections between
+        N workers; the other commands read on a second core (same output, byte for byte)
 
 Exit status: 0 success, 1 failure, 2 usage error.
 `

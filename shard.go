@@ -1,0 +1,466 @@
+package segscope
+
+import (
+	"errors"
+	"math"
+	"sync"
+
+	"github.com/segscope/segscope/capture"
+	"github.com/segscope/segscope/decode"
+	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/reassembly"
+	"github.com/segscope/segscope/report"
+)
+
+// Sharded runs (Config.Workers > 1 in the packets, conns and http modes) split the
+// connections between workers by a symmetric hash of their 4-tuple. One goroutine reads
+// and decodes, and hands batches of segments (payload copied) to every worker; each
+// worker owns a tracker and HTTP parsers for its share of the connections. The output
+// must be byte-identical to a one-worker run, so:
+//
+//   - every worker sees every segment of a batch: its own are added, the others only
+//     advance its tracker's clock (Tracker.Advance), so timeouts fire at the same
+//     segments as in one tracker;
+//   - workers do not write records: they capture them, each with the place in the input
+//     where a single tracker would have emitted it: the segment being processed, whether
+//     before it (timeouts, phase 0, in the order of the connections' last frames, which
+//     is how one tracker orders them) or while adding it (phase 1), or at the end of the
+//     input (Flush, phase 2, in connection-ID order);
+//   - the main goroutine merges the workers' records batch by batch in that order, gives
+//     connections their IDs in the order they opened (a worker's tracker numbers only its
+//     own), and writes them to the sink.
+//
+// The tracker's limits (connections, buffered and recent bytes) are split evenly between
+// the workers, so a run that reaches them may differ from a one-worker run.
+
+// Phases of a captured record's place.
+const (
+	phaseExpire = iota // while the tracker's clock advanced to the segment's time
+	phaseAdd           // while the segment was added
+	phaseFlush         // at the end of the input, in connection-ID order
+)
+
+// capKind says what a captured item is.
+type capKind uint8
+
+const (
+	capOpen capKind = iota // a connection opened (takes the next ID)
+	capDrop                // a connection left the table (its ID is no longer named)
+	capSegment
+	capConn
+	capHTTP
+)
+
+// capItem is one captured record or ID event, in a worker's emission order.
+type capItem struct {
+	seq   uint64 // the input's TCP segment number (math.MaxUint64 at the end)
+	phase uint8
+	kind  capKind
+	sub   uint64 // phase 0: the connection's last frame; phase 2: its local ID
+	id    uint64 // open, drop: the local ID
+	idx   int    // index into the capBuf slice of its kind
+}
+
+// capBuf holds what one worker captured from one batch. Its slices are reused.
+type capBuf struct {
+	items []capItem
+	segs  []report.Segment
+	conns []report.Conn
+	https []report.HTTP
+	strs  []string // flags, classes and anomalies of the records
+	ints  []int
+	sack  [][2]uint32
+}
+
+func (b *capBuf) reset() {
+	if b.items == nil { // first use: room for a batch of the common records at once
+		b.items = make([]capItem, 0, batchSegs+64)
+		b.strs = make([]string, 0, 4*batchSegs)
+	}
+	b.items = b.items[:0]
+	clear(b.segs) // drop references to payload and strings
+	b.segs = b.segs[:0]
+	clear(b.conns)
+	b.conns = b.conns[:0]
+	clear(b.https)
+	b.https = b.https[:0]
+	clear(b.strs)
+	b.strs = b.strs[:0]
+	b.ints = b.ints[:0]
+	b.sack = b.sack[:0]
+}
+
+// strings copies s into the arena. The copy stays valid after the arena grows: growing
+// makes a new array and leaves the old one to the records that use it.
+func (b *capBuf) strings(s []string) []string {
+	if s == nil {
+		return nil
+	}
+	n := len(b.strs)
+	b.strs = append(b.strs, s...)
+	return b.strs[n:len(b.strs):len(b.strs)]
+}
+
+// shardBatch is a run of decoded TCP segments, with the worker of each, and what each
+// worker captured from it.
+type shardBatch struct {
+	segs   []decode.Segment
+	shard  []uint8
+	buf    []byte
+	seq    uint64 // the input's TCP segment number of segs[0]
+	first  int64  // timestamp of the input's first frame (valid once hasFst)
+	hasFst bool
+	last   int64  // timestamp of the last frame read so far
+	frames uint64 // frames read so far (all kinds)
+	err    error  // on the last batch: the source's error (nil at its end)
+	end    bool   // the last batch
+
+	out []capBuf // per worker
+	wg  sync.WaitGroup
+}
+
+// worker is one shard: a pipeline of its own whose sink captures records.
+type worker struct {
+	id  uint8
+	p   *pipeline
+	out *capBuf // of the batch being processed
+	seq uint64
+	ph  uint8
+}
+
+// shardable reports whether cfg can run sharded: the modes whose records are all
+// per-connection and need no connection ID before output (selection by --conn N does).
+func shardable(cfg *Config) bool {
+	switch cfg.Mode {
+	case ModePackets, ModeConns, ModeHTTP:
+		return cfg.Workers > 1 && cfg.Conn == 0 && cfg.Stream == nil
+	}
+	return false
+}
+
+// MaxWorkers bounds Config.Workers (more are taken as MaxWorkers).
+const MaxWorkers = 64
+
+// splitLimits gives each of n workers its share of the tracker's limits.
+func splitLimits(c reassembly.Config, n int) reassembly.Config {
+	share := func(v, def int) int {
+		if v <= 0 {
+			v = def
+		}
+		return max((v+n-1)/n, 1)
+	}
+	c.MaxConns = share(c.MaxConns, reassembly.DefaultMaxConns)
+	c.MaxBufferedTotal = share(c.MaxBufferedTotal, reassembly.DefaultMaxBufferedTotal)
+	if c.RecentTotal >= 0 {
+		c.RecentTotal = share(c.RecentTotal, reassembly.DefaultRecentTotal)
+	}
+	return c
+}
+
+func runSharded(src capture.Source, p *pipeline) error {
+	cfg := &p.cfg
+	n := min(cfg.Workers, MaxWorkers)
+	wcfg := *cfg
+	wcfg.Tracker = splitLimits(cfg.Tracker, n)
+	workers := make([]*worker, n)
+	for i := range workers {
+		w := &worker{id: uint8(i)}
+		w.p = newPipeline(w, wcfg)
+		w.p.dec = nil // the reader decodes
+		w.p.shard = w
+		w.p.trk = reassembly.NewTracker(wcfg.Tracker, dropHandler{w.p})
+		workers[i] = w
+	}
+
+	const depth = 6
+	free := make(chan *shardBatch, depth+1)
+	order := make(chan *shardBatch, depth)
+	ins := make([]chan *shardBatch, n)
+	for i := range ins {
+		ins[i] = make(chan *shardBatch, depth)
+	}
+	done := make(chan struct{})
+	for range depth + 1 {
+		free <- &shardBatch{segs: make([]decode.Segment, 0, batchSegs), shard: make([]uint8, 0, batchSegs),
+			buf: make([]byte, 0, batchBytes), out: make([]capBuf, n)}
+	}
+	var running sync.WaitGroup
+
+	// Workers.
+	for i, w := range workers {
+		running.Add(1)
+		go func() {
+			defer running.Done()
+			for b := range ins[i] {
+				w.batch(b)
+				b.wg.Done()
+			}
+		}()
+	}
+
+	// Reader: read, decode, pick each segment's worker.
+	running.Add(1)
+	go func() {
+		defer running.Done()
+		defer func() {
+			close(order)
+			for _, in := range ins {
+				close(in)
+			}
+		}()
+		var frames, seq uint64
+		var first, last int64
+		hasFirst := false
+		var b *shardBatch
+		select {
+		case b = <-free:
+		case <-done:
+			return
+		}
+		send := func(end bool, err error) bool {
+			b.first, b.hasFst, b.last, b.frames, b.end, b.err = first, hasFirst, last, frames, end, err
+			b.wg.Add(n)
+			select {
+			case order <- b:
+			case <-done:
+				return false
+			}
+			for _, in := range ins {
+				in <- b // workers never stop before their input closes
+			}
+			if end {
+				return true
+			}
+			select {
+			case b = <-free:
+				b.segs, b.shard, b.buf = b.segs[:0], b.shard[:0], b.buf[:0]
+				b.seq = seq
+				return true
+			case <-done:
+				return false
+			}
+		}
+		var seg decode.Segment
+		err := readFrames(src, cfg, func(f *capture.Frame, nf uint64) bool {
+			frames = nf
+			if !hasFirst {
+				first, hasFirst = f.TS, true
+			}
+			last = f.TS
+			if p.dec.Decode(f.Data, decode.LinkType(f.LinkType), f.OrigLen, f.TS, f.Frame, &seg) != decode.KindTCP {
+				return true
+			}
+			if len(b.segs) == cap(b.segs) || len(b.buf)+len(seg.Payload) > cap(b.buf) {
+				if !send(false, nil) {
+					return false
+				}
+			}
+			off := len(b.buf)
+			b.buf = append(b.buf, seg.Payload...)
+			seg.Payload = b.buf[off:len(b.buf):len(b.buf)]
+			b.segs = append(b.segs, seg)
+			b.shard = append(b.shard, uint8(flow.Tuple{Src: seg.Src, Dst: seg.Dst}.Hash()%uint64(n)))
+			seq++
+			return true
+		})
+		send(true, err)
+	}()
+
+	// Merge, in the input's order.
+	m := merger{p: p, ids: make([]map[uint64]uint64, n)}
+	for i := range m.ids {
+		m.ids[i] = map[uint64]uint64{}
+	}
+	var srcErr error
+	for b := range order {
+		b.wg.Wait()
+		if b.hasFst && !p.firstSet {
+			p.first, p.firstSet = b.first, true
+		}
+		p.sum.TCPSegments += uint64(len(b.segs))
+		p.sum.Frames, p.lastTS = b.frames, b.last
+		m.batch(b)
+		if b.end {
+			srcErr = b.err
+		}
+		if p.err != nil {
+			break
+		}
+		free <- b
+	}
+	close(done)
+	for b := range order { // let the reader and the workers finish
+		b.wg.Wait()
+	}
+	running.Wait()
+	for _, w := range workers {
+		ts := w.p.trk.Stats()
+		p.sum.Conns += ts.Conns
+		p.sum.Evicted += ts.Evictions
+		p.sum.Exchanges += w.p.sum.Exchanges
+		p.sum.Selected += w.p.sum.Selected
+	}
+	return srcErr
+}
+
+// batch processes b's segments: its own are added to its tracker, the others advance
+// its clock. At the end of the input it flushes its tracker.
+func (w *worker) batch(b *shardBatch) {
+	p := w.p
+	w.out = &b.out[w.id]
+	w.out.reset()
+	if b.hasFst && !p.firstSet {
+		p.first, p.firstSet = b.first, true
+	}
+	for i := range b.segs {
+		s := &b.segs[i]
+		w.seq, w.ph = b.seq+uint64(i), phaseExpire
+		p.trk.Advance(s.TS)
+		if b.shard[i] == w.id {
+			w.ph = phaseAdd
+			p.trk.Add(s)
+		}
+	}
+	p.lastTS = b.last
+	if b.end {
+		w.seq, w.ph = math.MaxUint64, phaseExpire
+		p.trk.Advance(p.lastTS)
+		w.ph = phaseFlush
+		p.trk.Flush(p.lastTS)
+	}
+}
+
+// item appends an item for the connection being reported (p.cur) at w's place.
+func (w *worker) item(kind capKind, id uint64, idx int) {
+	it := capItem{seq: w.seq, phase: w.ph, kind: kind, id: id, idx: idx}
+	switch {
+	case kind == capDrop && w.ph != phaseFlush:
+		// No output: before anything else of its place is enough.
+	case w.ph == phaseExpire:
+		it.sub = w.p.cur.LastFrame
+	case w.ph == phaseFlush:
+		it.sub = id
+	}
+	w.out.items = append(w.out.items, it)
+}
+
+// dropHandler is a worker pipeline's tracker handler: it also wants OnDrop.
+type dropHandler struct{ *pipeline }
+
+func (h dropHandler) OnDrop(id uint64) { h.shard.dropped(id) }
+
+// opened and dropped are called by the worker's pipeline (Handler.OnOpen, Dropper).
+func (w *worker) opened(c *reassembly.Conn) { w.item(capOpen, c.ID, 0) }
+
+func (w *worker) dropped(id uint64) { w.item(capDrop, id, 0) }
+
+// Segment, Conn and HTTP implement report.Sink: they copy the record.
+func (w *worker) Segment(r *report.Segment) error {
+	b := w.out
+	b.segs = append(b.segs, *r)
+	c := &b.segs[len(b.segs)-1]
+	c.Flags = b.strings(r.Flags)
+	c.Class = b.strings(r.Class)
+	if r.Options.SACK != nil {
+		n := len(b.sack)
+		b.sack = append(b.sack, r.Options.SACK...)
+		c.Options.SACK = b.sack[n:len(b.sack):len(b.sack)]
+	}
+	w.item(capSegment, r.Conn, len(b.segs)-1)
+	return nil
+}
+
+func (w *worker) Conn(r *report.Conn) error {
+	b := w.out
+	b.conns = append(b.conns, *r)
+	w.item(capConn, r.Conn, len(b.conns)-1)
+	return nil
+}
+
+func (w *worker) HTTP(r *report.HTTP) error {
+	b := w.out
+	b.https = append(b.https, *r)
+	c := &b.https[len(b.https)-1]
+	c.Anomalies = b.strings(r.Anomalies)
+	if r.Interim != nil {
+		n := len(b.ints)
+		b.ints = append(b.ints, r.Interim...)
+		c.Interim = b.ints[n:len(b.ints):len(b.ints)]
+	}
+	w.item(capHTTP, r.Conn, len(b.https)-1)
+	return nil
+}
+
+var errNotSharded = errors.New("segscope: internal error: record kind not supported by sharded runs")
+
+func (w *worker) Anatomy(*report.Anatomy) error { return errNotSharded }
+func (w *worker) Event(*report.Event) error     { return errNotSharded }
+func (w *worker) Finding(*report.Finding) error { return errNotSharded }
+func (w *worker) Close() error                  { return nil }
+
+// merger writes the workers' captured records in the order of a one-worker run.
+type merger struct {
+	p      *pipeline
+	ids    []map[uint64]uint64 // per worker: local connection ID -> ID
+	nextID uint64
+	heads  []int
+}
+
+// key is an item's place; phase 2 items are ordered by their connection's ID.
+func (m *merger) less(wa int, a *capItem, wb int, b *capItem) bool {
+	if a.seq != b.seq {
+		return a.seq < b.seq
+	}
+	if a.phase != b.phase {
+		return a.phase < b.phase
+	}
+	if a.phase == phaseFlush {
+		return m.ids[wa][a.sub] < m.ids[wb][b.sub]
+	}
+	return a.sub < b.sub
+}
+
+func (m *merger) batch(b *shardBatch) {
+	if m.heads == nil {
+		m.heads = make([]int, len(b.out))
+	}
+	clear(m.heads)
+	p := m.p
+	for p.err == nil {
+		best := -1
+		for w := range b.out {
+			if m.heads[w] >= len(b.out[w].items) {
+				continue
+			}
+			if best < 0 || m.less(w, &b.out[w].items[m.heads[w]], best, &b.out[best].items[m.heads[best]]) {
+				best = w
+			}
+		}
+		if best < 0 {
+			return
+		}
+		out := &b.out[best]
+		it := &out.items[m.heads[best]]
+		m.heads[best]++
+		ids := m.ids[best]
+		switch it.kind {
+		case capOpen:
+			m.nextID++
+			ids[it.id] = m.nextID
+		case capDrop:
+			delete(ids, it.id)
+		case capSegment:
+			r := &out.segs[it.idx]
+			r.Conn = ids[r.Conn]
+			p.fail(p.sink.Segment(r))
+		case capConn:
+			r := &out.conns[it.idx]
+			r.Conn = ids[r.Conn]
+			p.fail(p.sink.Conn(r))
+		case capHTTP:
+			r := &out.https[it.idx]
+			r.Conn = ids[r.Conn]
+			p.fail(p.sink.HTTP(r))
+		}
+	}
+}
