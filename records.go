@@ -7,6 +7,16 @@ import (
 	"github.com/segscope/segscope/report"
 )
 
+// stateNames holds the conn record's "client/server" state texts, made once.
+var stateNames = func() (t [reassembly.StateReset + 1][reassembly.StateReset + 1]string) {
+	for a := range t {
+		for b := range t[a] {
+			t[a][b] = reassembly.DirTCPState(a).String() + "/" + reassembly.DirTCPState(b).String()
+		}
+	}
+	return
+}()
+
 // fillConn builds the conn record of cs into p.rconn.
 func (p *pipeline) fillConn(cs *connState) {
 	c := cs.c
@@ -21,7 +31,7 @@ func (p *pipeline) fillConn(cs *connState) {
 		End:        report.Time(c.LastTS),
 		StartRel:   p.rel(c.FirstTS),
 		Duration:   report.Duration(c.LastTS - c.FirstTS),
-		State:      c.Dir[flow.C2S].State.String() + "/" + c.Dir[flow.S2C].State.String(),
+		State:      stateNames[c.Dir[flow.C2S].State][c.Dir[flow.S2C].State],
 		Requests:   cs.requests,
 		Close:      c.Close.String(),
 		Reused:     c.ReusedTuple,
