@@ -13,7 +13,7 @@
 #     rounds, and keeps the median wall time (measured with bash's EPOCHREALTIME) and the median
 #     peak RSS (/usr/bin/time -f %M):
 #       segscope http --format json -q      segscope conns --format json -q
-#       segscope packets --format json -q   segscope http ... --workers 2 (when built with it)
+#       segscope packets --format json -q   the same three with --workers 2 (when built with it)
 #       tshark -r F -Y http -T fields -e http.request.method -e http.request.uri
 #              -e http.response.code        (tshark's HTTP dissection)
 #       tcpdump -nn -r F                    (header printing only)
@@ -29,9 +29,11 @@
 #
 # Usage: scripts/bench.sh [--small|--large] [--file PCAP] [--rounds N] [--peers|--no-peers]
 #                         [--no-tcpflow] [--startup-runs N] [--no-startup] [--no-truth]
-#                         [--rev GITREV] [--gobench]
+#                         [--rev GITREV] [--gobench] [--tshark-packets]
 #   --rev builds segscope from that commit (git archive into the temp dir) instead of the
 #   working tree: numbers for a named commit while the tree is being edited.
+#   --tshark-packets also times tshark printing every TCP segment's fields and analysis
+#   flags (-T fields), the peer of segscope packets (slow: about a minute per round on 1 GB).
 #   --gobench also runs the per-stage Go benchmarks (bench_test.go) on the same capture,
 #   5 times each, and prints the fastest run of each.
 set -euo pipefail
@@ -49,6 +51,7 @@ STARTUP_RUNS=50
 TRUTH=1
 REV=
 GOBENCH=0
+TSHARK_PACKETS=0
 while (($#)); do
   case $1 in
     --small) SIZE=small; shift ;;
@@ -63,6 +66,7 @@ while (($#)); do
     --no-truth) TRUTH=0; shift ;;
     --rev) REV=$2; shift 2 ;;
     --gobench) GOBENCH=1; shift ;;
+    --tshark-packets) TSHARK_PACKETS=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$SELF" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: error: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -147,13 +151,17 @@ add() { NAMES+=("$1"); CMDS+=("$2"); }
 add "segscope http" "segscope http --format json -q F"
 add "segscope conns" "segscope conns --format json -q F"
 add "segscope packets" "segscope packets --format json -q F"
-# --workers (when the build has it): the same output from two goroutines
+# --workers (when the build has it): the same output from several goroutines
 SEGHELP=$("$SEG" http --help 2>&1 || true)
 if [[ $SEGHELP == *--workers* ]]; then
   add "segscope http, 2 workers" "segscope http --format json -q --workers 2 F"
+  add "segscope conns, 2 workers" "segscope conns --format json -q --workers 2 F"
+  add "segscope packets, 2 workers" "segscope packets --format json -q --workers 2 F"
 fi
 if ((PEERS)); then
   have tshark && add "tshark (HTTP)" "tshark -r F -Y http -T fields -e http.request.method -e http.request.uri -e http.response.code"
+  # tshark's equivalent of segscope packets: every TCP segment's fields with its analysis
+  ((TSHARK_PACKETS)) && have tshark && add "tshark (packets)" "tshark -r F -T fields -e frame.number -e frame.time_epoch -e tcp.stream -e ip.src -e tcp.srcport -e ip.dst -e tcp.dstport -e tcp.flags.str -e tcp.seq -e tcp.ack -e tcp.len -e tcp.window_size -e tcp.options -e tcp.analysis.flags"
   have tcpdump && add "tcpdump" "tcpdump -nn -r F"
   if ((TCPFLOW)) && have tcpflow; then
     # tcpflow writes every stream's payload to a file: about the capture's size
