@@ -17,8 +17,9 @@ const (
 	batchDepth = 4       // batches in flight
 )
 
-// batch is a run of decoded TCP segments with their payload.
-type batch struct {
+// segBatch is a run of decoded TCP segments with their payload, and where the input
+// stood after them.
+type segBatch struct {
 	segs   []decode.Segment
 	buf    []byte
 	first  int64 // timestamp of the input's first frame (valid in every batch once set)
@@ -29,24 +30,72 @@ type batch struct {
 	end    bool   // the last batch
 }
 
+func newSegBatch() segBatch {
+	return segBatch{segs: make([]decode.Segment, 0, batchSegs), buf: make([]byte, 0, batchBytes)}
+}
+
+// full reports whether seg does not fit in b.
+func (b *segBatch) full(seg *decode.Segment) bool {
+	return len(b.segs) == cap(b.segs) || len(b.buf)+len(seg.Payload) > cap(b.buf)
+}
+
+// add appends seg, copying its payload: it borrows the frame (or the defragmenter).
+func (b *segBatch) add(seg *decode.Segment) {
+	off := len(b.buf)
+	b.buf = append(b.buf, seg.Payload...)
+	s := *seg
+	s.Payload = b.buf[off:len(b.buf):len(b.buf)]
+	b.segs = append(b.segs, s)
+}
+
+func (b *segBatch) reset() { b.segs, b.buf = b.segs[:0], b.buf[:0] }
+
+// reader is the read-and-decode stage of a run with workers.
+type reader struct {
+	frames      uint64
+	first, last int64
+	hasFirst    bool
+}
+
+// run reads and decodes src (as readFrames does) and calls each for every TCP segment,
+// whose payload is borrowed for the call; each returns false to stop.
+func (r *reader) run(src capture.Source, cfg *Config, dec *decode.Decoder, each func(seg *decode.Segment) bool) error {
+	var seg decode.Segment
+	return readFrames(src, cfg, func(f *capture.Frame, n uint64) bool {
+		r.frames = n
+		if !r.hasFirst {
+			r.first, r.hasFirst = f.TS, true
+		}
+		r.last = f.TS
+		if dec.Decode(f.Data, decode.LinkType(f.LinkType), f.OrigLen, f.TS, f.Frame, &seg) != decode.KindTCP {
+			return true
+		}
+		return each(&seg)
+	})
+}
+
+// mark records where the input stands in b.
+func (r *reader) mark(b *segBatch, end bool, err error) {
+	b.first, b.hasFst, b.last, b.frames, b.end, b.err = r.first, r.hasFirst, r.last, r.frames, end, err
+}
+
 func runPipelined(src capture.Source, p *pipeline) error {
 	cfg := &p.cfg
-	full := make(chan *batch, batchDepth)
-	free := make(chan *batch, batchDepth+1)
+	full := make(chan *segBatch, batchDepth)
+	free := make(chan *segBatch, batchDepth+1)
 	done := make(chan struct{})
 	for range batchDepth + 1 {
-		free <- &batch{segs: make([]decode.Segment, 0, batchSegs), buf: make([]byte, 0, batchBytes)}
+		b := newSegBatch()
+		free <- &b
 	}
 
 	// Stage 1: read and decode.
 	go func() {
 		defer close(full)
-		var frames uint64
-		var first, last int64
-		hasFirst := false
+		var rd reader
 		b := <-free
 		send := func(end bool, err error) bool {
-			b.first, b.hasFst, b.last, b.frames, b.end, b.err = first, hasFirst, last, frames, end, err
+			rd.mark(b, end, err)
 			select {
 			case full <- b:
 			case <-done:
@@ -57,32 +106,17 @@ func runPipelined(src capture.Source, p *pipeline) error {
 			}
 			select {
 			case b = <-free:
+				b.reset()
 				return true
 			case <-done:
 				return false
 			}
 		}
-		var seg decode.Segment
-		err := readFrames(src, cfg, func(f *capture.Frame, n uint64) bool {
-			frames = n
-			if !hasFirst {
-				first, hasFirst = f.TS, true
+		err := rd.run(src, cfg, p.dec, func(seg *decode.Segment) bool {
+			if b.full(seg) && !send(false, nil) {
+				return false
 			}
-			last = f.TS
-			if p.dec.Decode(f.Data, decode.LinkType(f.LinkType), f.OrigLen, f.TS, f.Frame, &seg) != decode.KindTCP {
-				return true
-			}
-			if len(b.segs) == cap(b.segs) || len(b.buf)+len(seg.Payload) > cap(b.buf) {
-				if !send(false, nil) {
-					return false
-				}
-				b.segs, b.buf = b.segs[:0], b.buf[:0]
-			}
-			// The payload borrows the frame (or the defragmenter): copy it into the batch.
-			off := len(b.buf)
-			b.buf = append(b.buf, seg.Payload...)
-			seg.Payload = b.buf[off:len(b.buf):len(b.buf)]
-			b.segs = append(b.segs, seg)
+			b.add(seg)
 			return true
 		})
 		send(true, err)
@@ -105,7 +139,6 @@ func runPipelined(src capture.Source, p *pipeline) error {
 		if b.end {
 			srcErr = b.err
 		}
-		b.segs, b.buf = b.segs[:0], b.buf[:0]
 		if p.err != nil {
 			break
 		}

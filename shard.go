@@ -104,16 +104,9 @@ func (b *capBuf) strings(s []string) []string {
 // shardBatch is a run of decoded TCP segments, with the worker of each, and what each
 // worker captured from it.
 type shardBatch struct {
-	segs   []decode.Segment
-	shard  []uint8
-	buf    []byte
-	seq    uint64 // the input's TCP segment number of segs[0]
-	first  int64  // timestamp of the input's first frame (valid once hasFst)
-	hasFst bool
-	last   int64  // timestamp of the last frame read so far
-	frames uint64 // frames read so far (all kinds)
-	err    error  // on the last batch: the source's error (nil at its end)
-	end    bool   // the last batch
+	segBatch
+	shard []uint8
+	seq   uint64 // the input's TCP segment number of segs[0]
 
 	out []capBuf // per worker
 	wg  sync.WaitGroup
@@ -181,8 +174,7 @@ func runSharded(src capture.Source, p *pipeline) error {
 	}
 	done := make(chan struct{})
 	for range depth + 1 {
-		free <- &shardBatch{segs: make([]decode.Segment, 0, batchSegs), shard: make([]uint8, 0, batchSegs),
-			buf: make([]byte, 0, batchBytes), out: make([]capBuf, n)}
+		free <- &shardBatch{segBatch: newSegBatch(), shard: make([]uint8, 0, batchSegs), out: make([]capBuf, n)}
 	}
 	var running sync.WaitGroup
 
@@ -208,9 +200,8 @@ func runSharded(src capture.Source, p *pipeline) error {
 				close(in)
 			}
 		}()
-		var frames, seq uint64
-		var first, last int64
-		hasFirst := false
+		var rd reader
+		var seq uint64
 		var b *shardBatch
 		select {
 		case b = <-free:
@@ -218,7 +209,7 @@ func runSharded(src capture.Source, p *pipeline) error {
 			return
 		}
 		send := func(end bool, err error) bool {
-			b.first, b.hasFst, b.last, b.frames, b.end, b.err = first, hasFirst, last, frames, end, err
+			rd.mark(&b.segBatch, end, err)
 			b.wg.Add(n)
 			select {
 			case order <- b:
@@ -233,32 +224,19 @@ func runSharded(src capture.Source, p *pipeline) error {
 			}
 			select {
 			case b = <-free:
-				b.segs, b.shard, b.buf = b.segs[:0], b.shard[:0], b.buf[:0]
+				b.reset()
+				b.shard = b.shard[:0]
 				b.seq = seq
 				return true
 			case <-done:
 				return false
 			}
 		}
-		var seg decode.Segment
-		err := readFrames(src, cfg, func(f *capture.Frame, nf uint64) bool {
-			frames = nf
-			if !hasFirst {
-				first, hasFirst = f.TS, true
+		err := rd.run(src, cfg, p.dec, func(seg *decode.Segment) bool {
+			if b.full(seg) && !send(false, nil) {
+				return false
 			}
-			last = f.TS
-			if p.dec.Decode(f.Data, decode.LinkType(f.LinkType), f.OrigLen, f.TS, f.Frame, &seg) != decode.KindTCP {
-				return true
-			}
-			if len(b.segs) == cap(b.segs) || len(b.buf)+len(seg.Payload) > cap(b.buf) {
-				if !send(false, nil) {
-					return false
-				}
-			}
-			off := len(b.buf)
-			b.buf = append(b.buf, seg.Payload...)
-			seg.Payload = b.buf[off:len(b.buf):len(b.buf)]
-			b.segs = append(b.segs, seg)
+			b.add(seg)
 			b.shard = append(b.shard, uint8(flow.Tuple{Src: seg.Src, Dst: seg.Dst}.Hash()%uint64(n)))
 			seq++
 			return true
