@@ -101,6 +101,7 @@ type Parser struct {
 	half  [2]half
 	proto Proto
 	sni   string
+	strs  strArena // start lines and header blocks; kept across Reset
 
 	queue   []*Exchange // pending exchanges, depth order
 	respIdx int         // queue index of the next exchange awaiting a response
@@ -511,13 +512,13 @@ func (p *Parser) fieldLine(h *half, content []byte) {
 // span locates one field in half.arena.
 type span struct{ ns, ne, vs, ve int32 }
 
-// materialise turns the collected fields into dst with one allocation.
-func (h *half) materialise(dst *[]Header) {
+// materialise turns the collected fields into dst, cut from one string of a.
+func (h *half) materialise(dst *[]Header, a *strArena) {
 	if len(h.spans) == 0 {
 		h.arena = h.arena[:0]
 		return
 	}
-	s := string(h.arena)
+	s := a.string(h.arena)
 	for _, sp := range h.spans {
 		*dst = append(*dst, Header{Name: s[sp.ns:sp.ne], Value: s[sp.vs:sp.ve]})
 	}
@@ -657,8 +658,8 @@ func (p *Parser) startLine(h *half, line []byte, off uint64, frame uint64, ts in
 		ex.Req = &ex.reqMsg
 		m = ex.Req
 		h.ex = ex
-		// One allocation for the whole line.
-		ls := string(content)
+		// One string for the whole line.
+		ls := p.strs.string(content)
 		m.Method = subString(ls, content, method)
 		m.URI = subString(ls, content, uri)
 		m.Version = subString(ls, content, version)
@@ -680,7 +681,7 @@ func (p *Parser) startLine(h *half, line []byte, off uint64, frame uint64, ts in
 		ex.Resp = &ex.respMsg
 		m = ex.Resp
 		h.ex = ex
-		ls := string(content)
+		ls := p.strs.string(content)
 		m.Version, m.Status, m.Reason = ls[:len(version)], status, ls[len(ls)-len(reason):]
 	}
 	if m.Version != "HTTP/1.1" && m.Version != "HTTP/1.0" && m.Version != http09 {
@@ -753,7 +754,7 @@ func (p *Parser) headDone(h *half) {
 	m, ex := h.msg, h.ex
 	m.HeaderEnd = h.off
 	m.HeadEndTS = p.ts
-	h.materialise(&m.Headers)
+	h.materialise(&m.Headers, &p.strs)
 	m.headSeen = true
 	http10 := m.Version == "HTTP/1.0"
 	nHost := summarise(m)
@@ -1077,11 +1078,11 @@ func (p *Parser) msgDoneAt(h *half, complete bool, end uint64) {
 	}
 	m.EndOff = end
 	if !m.headSeen {
-		h.materialise(&m.Headers)
+		h.materialise(&m.Headers, &p.strs)
 		m.HeaderEnd = end
 		summarise(m)
 	} else {
-		h.materialise(&m.Trailers)
+		h.materialise(&m.Trailers, &p.strs)
 	}
 	m.Complete = complete
 	if m.ContentEncoding == "" || isIdentity(m.ContentEncoding) || (m.BodyLen == 0 && complete) {
