@@ -37,9 +37,6 @@ type pipeline struct {
 	rhttp report.HTTP
 	anoms []string
 
-	// epText caches endpoint texts: a server's is the same for all its connections.
-	epText map[netip.AddrPort]string
-
 	free    []*connState
 	parsers []*http1.Parser // parsers free for reuse
 	late    connState       // endpoints of a closed connection's late segment
@@ -455,23 +452,7 @@ func (cs *connState) endpoint(d flow.Dir) string {
 		if d == flow.S2C {
 			ep = cs.c.Server
 		}
-		cs.eps[d] = cs.p.endpointText(ep)
+		cs.eps[d] = ep.String()
 	}
 	return cs.eps[d]
-}
-
-// maxEndpointTexts bounds pipeline.epText; when full it starts again empty.
-const maxEndpointTexts = 4096
-
-// endpointText returns ep as "ip:port", from the cache when it was made recently.
-func (p *pipeline) endpointText(ep netip.AddrPort) string {
-	if s, ok := p.epText[ep]; ok {
-		return s
-	}
-	if p.epText == nil || len(p.epText) >= maxEndpointTexts {
-		p.epText = make(map[netip.AddrPort]string, 64)
-	}
-	s := ep.String()
-	p.epText[ep] = s
-	return s
 }
