@@ -115,6 +115,8 @@ type Tracker struct {
 	closing connList // both FINs reached, waiting for the last ACK
 	tombs   tombList // closed, kept for late packets, least recently active first
 	tombMap tombTable
+	// freeTombs are tombs that left the table, for the next connections that close.
+	freeTombs []*tomb
 
 	// scratch is a closed connection rebuilt from its tomb while one of its late segments
 	// is processed.
@@ -438,17 +440,29 @@ func (t *Tracker) closeConn(c *Conn, reason CloseReason) {
 
 // bury puts a tombstone for c, just closed, in the table, for Config.ClosedLinger.
 func (t *Tracker) bury(c *Conn) {
-	tb := new(tomb)
+	var tb *tomb
+	if k := len(t.freeTombs); k > 0 {
+		tb = t.freeTombs[k-1]
+		t.freeTombs = t.freeTombs[:k-1]
+	} else {
+		tb = new(tomb)
+	}
 	tb.bury(c)
 	t.tombs.push(tb)
 	t.tombMap.put(tb)
 }
+
+// maxFreeTombs bounds Tracker.freeTombs: tombs expire about as fast as connections close.
+const maxFreeTombs = 256
 
 // dropTomb removes tb from the table.
 func (t *Tracker) dropTomb(tb *tomb) {
 	t.tombs.remove(tb)
 	t.tombMap.del(tb)
 	t.dropped(tb.id)
+	if len(t.freeTombs) < maxFreeTombs {
+		t.freeTombs = append(t.freeTombs, tb)
+	}
 }
 
 // dropped plans OnDrop for a connection that left the table.
