@@ -256,10 +256,13 @@ func (t *Tracker) Flush(ts int64) {
 			t.drain()
 			t.dropped(c.ID)
 		} else {
-			t.dropTomb(tombs[0])
+			t.dropped(tombs[0].id)
 			tombs = tombs[1:]
 		}
 	}
+	// Every tomb was dropped: empty their list and table at once.
+	t.tombs = tombList{}
+	t.tombMap = tombTable{byHash: make(map[uint64]*tomb)}
 	t.drain()
 }
 
