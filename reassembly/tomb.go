@@ -79,67 +79,57 @@ const (
 	tdZWPSet
 )
 
-func (f *tombDirFlags) set(bit tombDirFlags, on bool) {
+// bit returns b if on, else 0 (without a branch to mispredict).
+func bit[F ~uint8 | ~uint16](on bool, b F) F {
+	var x F
 	if on {
-		*f |= bit
+		x = b
 	}
+	return x
 }
 
 func (f tombDirFlags) has(bit tombDirFlags) bool { return f&bit != 0 }
 
-// bury fills tb from c, a closed connection. Nothing else of c is read after a
-// connection closed: a closed connection's streams have ended (no data, gaps or
-// buffers), so process only classifies its segments and moves their relative numbers.
+// bury fills every field of tb but the list links from c, a closed connection. Nothing
+// else of c is read after a connection closed: a closed connection's streams have ended
+// (no data, gaps or buffers), so process only classifies its segments and moves their
+// relative numbers.
 func (tb *tomb) bury(c *Conn) {
-	*tb = tomb{key: c.Key, id: c.ID, lastSeen: c.lastSeen, index: int32(c.Index), close: c.Close, closer: c.Closer}
-	if c.Client != c.Key.A {
-		tb.flags |= tombClientB
-	}
-	if c.wsOK {
-		tb.flags |= tombWSOK
-	}
-	if c.HalfClosed {
-		tb.flags |= tombHalfClosed
-	}
+	tb.key = c.Key
+	tb.id = c.ID
+	tb.lastSeen = c.lastSeen
+	tb.rtt = c.mruSYN
 	if c.irtt != 0 {
 		tb.rtt = c.irtt
-		tb.flags |= tombIRTT
-	} else {
-		tb.rtt = c.mruSYN
 	}
-	for i := range c.Dir {
-		tb.dir[i].bury(&c.Dir[i])
-	}
+	tb.index = int32(c.Index)
+	tb.close = c.Close
+	tb.closer = c.Closer
+	tb.flags = bit(c.Client != c.Key.A, tombClientB) | bit(c.wsOK, tombWSOK) |
+		bit(c.irtt != 0, tombIRTT) | bit(c.HalfClosed, tombHalfClosed)
+	tb.dir[0].bury(&c.Dir[0])
+	tb.dir[1].bury(&c.Dir[1])
 }
 
 func (td *tombDir) bury(d *DirState) {
 	a := &d.an
-	*td = tombDir{
-		nextSeqTime: a.nextSeqTime,
-		lastAckTime: a.lastAckTime,
-		lastNonDup:  a.lastNonDup,
-		nxt:         d.st.nxt,
-		isn:         d.ISN,
-		nextSeq:     a.nextSeq,
-		maxToAck:    a.maxToAck,
-		lastAck:     a.lastAck,
-		zwpEnd:      a.zwpEnd,
-		dupAckNum:   a.dupAckNum,
-		lastFlags:   uint16(a.lastFlags),
-		window:      uint16(a.window),
-		wscale:      d.WScale,
-		state:       d.State,
-	}
-	f := &td.flags
-	f.set(tdSawSYN, d.SawSYN)
-	f.set(tdISNSet, d.st.isnSet)
-	f.set(tdHigh, d.st.high > 0)
-	f.set(tdNextSeqSet, a.nextSeqSet)
-	f.set(tdMaxToAckSet, a.maxToAckSet)
-	f.set(tdLastAckSet, a.lastAckSet)
-	f.set(tdWindowSet, a.windowSet)
-	f.set(tdLastWasSYN, a.lastWasSYN)
-	f.set(tdZWPSet, a.zwpSet)
+	td.nextSeqTime = a.nextSeqTime
+	td.lastAckTime = a.lastAckTime
+	td.lastNonDup = a.lastNonDup
+	td.nxt = d.st.nxt
+	td.isn = d.ISN
+	td.nextSeq = a.nextSeq
+	td.maxToAck = a.maxToAck
+	td.lastAck = a.lastAck
+	td.zwpEnd = a.zwpEnd
+	td.dupAckNum = a.dupAckNum
+	td.lastFlags = uint16(a.lastFlags)
+	td.window = uint16(a.window)
+	td.wscale = d.WScale
+	td.state = d.State
+	td.flags = bit(d.SawSYN, tdSawSYN) | bit(d.st.isnSet, tdISNSet) | bit(d.st.high > 0, tdHigh) |
+		bit(a.nextSeqSet, tdNextSeqSet) | bit(a.maxToAckSet, tdMaxToAckSet) | bit(a.lastAckSet, tdLastAckSet) |
+		bit(a.windowSet, tdWindowSet) | bit(a.lastWasSYN, tdLastWasSYN) | bit(a.zwpSet, tdZWPSet)
 }
 
 // unbury makes c the closed connection tb stands for: the same ID, Key, endpoints,
@@ -210,12 +200,8 @@ func (td *tombDir) unbury(d *DirState) {
 
 // rebury writes back what processing a late segment on c (unburied from tb) changed.
 // Identity, Close, Closer, HalfClosed and the stream position do not change once a
-// connection closed; the list links are kept.
-func (tb *tomb) rebury(c *Conn) {
-	prev, next := tb.prev, tb.next
-	tb.bury(c)
-	tb.prev, tb.next = prev, next
-}
+// connection closed; bury writes every field but the list links.
+func (tb *tomb) rebury(c *Conn) { tb.bury(c) }
 
 // tombList is the list of tombs, least recently active first.
 type tombList struct {

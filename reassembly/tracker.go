@@ -187,10 +187,11 @@ func (t *Tracker) Add(seg *decode.Segment) {
 		t.stats.Reused++
 	case c == nil:
 		if tb := t.tombMap.get(key); tb != nil {
+			index := int(tb.index) + 1
 			if !t.late(tb, seg) {
 				return
 			}
-			c = t.newConn(key, seg, int(tb.index)+1)
+			c = t.newConn(key, seg, index) // tb left the table
 			t.stats.Reused++
 		} else {
 			c = t.newConn(key, seg, 0)
