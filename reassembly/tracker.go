@@ -210,13 +210,12 @@ func (t *Tracker) late(tb *tomb, seg *decode.Segment) (startsNew bool) {
 	if t.startsNew(c, seg) {
 		t.dropTomb(tb)
 		t.drain()
-		*c = Conn{}
 		return true
 	}
 	t.process(c, seg)
 	tb.rebury(c)
 	t.tombs.toTail(tb)
-	*c = Conn{} // keep no handler state or pointer beyond the call
+	c.User = nil // whatever the handler set: unbury clears the rest next time
 	return false
 }
 
