@@ -14,11 +14,12 @@ import (
 // late packets (the last ACK, a retransmitted FIN or RST) are still reported by OnSegment;
 // no OnData, OnGap or second OnClose follows. The *Conn of such a late OnSegment is
 // rebuilt from the tombstone and valid only during the call: it is not the pointer of the
-// earlier calls, nor the same from one late segment to the next. It has the same ID, Key,
-// Client, Server, Index, ReusedTuple, Close, Closer and HalfClosed, Closed reports true,
-// and each DirState has the connection's ISN, SawSYN, WScale and State; its other
-// counters, frames and times are not kept (LastFrame and LastTS are the segment's), and
-// User is nil. The Conn passed before and at OnClose no longer changes after OnClose.
+// earlier calls, and the tracker reuses it for the next late segment of any connection.
+// It has the same ID, Key, Client, Server, Index, ReusedTuple, Close, Closer and
+// HalfClosed, Closed reports true, and each DirState has the connection's ISN, SawSYN,
+// WScale, State and NextOffset; its counters, frame numbers and times cover only the late
+// segment itself, and User is nil. The Conn passed before and at OnClose no longer
+// changes after OnClose.
 // Conn.Closed reports whether OnClose was already called. Calls for other connections
 // (idle timeouts, evictions, buffer limits) may come between the calls of one segment.
 type Handler interface {

@@ -23,7 +23,7 @@ type tomb struct {
 	lastSeen   int64 // as Conn.lastSeen: the tombs list is ordered by it
 	rtt        int64 // Conn.irtt when tombIRTT is set, else Conn.mruSYN
 	prev, next *tomb // the tombs list
-	index      int32
+	index      int32 // Conn.Index (2^31 connections on one 4-tuple are out of reach)
 	close      CloseReason
 	closer     int8
 	flags      tombFlags
