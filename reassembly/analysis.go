@@ -23,9 +23,10 @@ type analysis struct {
 	lastFlags   Class
 	nextSeqTime int64
 	lastAckTime int64
-	dupAckNum   int // -1 marks a hole already reported by acked_unseen_segment
+	dupAckNum   int32 // -1 marks a hole already reported by acked_unseen_segment
 	lastNonDup  uint64
-	// The flags last, so the struct has no padding (it is in every Conn, tombstones too).
+	// The flags last, to keep the padding small (it is in every Conn). A tombstone keeps
+	// the same state in narrower fields (tombDir): a new field goes into both.
 	nextSeqSet  bool
 	maxToAckSet bool
 	lastAckSet  bool
@@ -75,7 +76,7 @@ func (t *Tracker) analyze(c *Conn, d flow.Dir, seg *decode.Segment, seglen uint3
 		f.dupAckNum = 0
 	}
 	if cl&ClassDupAck != 0 {
-		info.DupAckCount = f.dupAckNum
+		info.DupAckCount = int(f.dupAckNum)
 		info.DupAckFrame = f.lastNonDup
 	}
 

@@ -87,7 +87,8 @@ func (d *DirState) NextOffset() uint64 { return uint64(max(d.st.nxt, 0)) }
 func (d *DirState) Buffered() int { return d.st.buffered }
 
 // Conn is one TCP connection. The tracker owns it; handlers may read it during calls
-// and keep the pointer, but only User may be written.
+// and keep the pointer, but only User may be written. After OnClose the tracker no
+// longer uses it: late segments come with a Conn rebuilt from the tombstone (Handler).
 type Conn struct {
 	ID             uint64 // 1-based, in order of each connection's first packet
 	Key            flow.Key
@@ -106,12 +107,12 @@ type Conn struct {
 	ReusedTuple bool // an earlier connection used the same 4-tuple
 	Index       int  // 0 for the first connection on its 4-tuple, then 1, 2, ...
 
-	User any // for the handler
+	User any // for the handler; nil on a Conn rebuilt from a tombstone
 
-	finished bool // streams ended (FIN exchange, RST, or closing): no more data or gaps
-	closed   bool // OnClose emitted
-	wsOK     bool // window scaling negotiated: both SYNs carried the option
-	list     *connList
+	finished bool      // streams ended (FIN exchange, RST, or closing): no more data or gaps
+	closed   bool      // OnClose emitted
+	wsOK     bool      // window scaling negotiated: both SYNs carried the option
+	list     *connList // open or closing; nil once closed
 	lprev    *Conn
 	lnext    *Conn
 	mruSYN   int64 // time of the most recent SYN (Wireshark's ts_mru_syn)

@@ -39,10 +39,12 @@
 // segment, when it is evicted to make room (Config.MaxConns, least recently active
 // first), or by Flush. After OnClose it stays in the table as a tombstone for
 // Config.ClosedLinger (refreshed by each late packet): later packets are still reported
-// with OnSegment under the same connection, without data. A SYN with a new ISN starts a
-// new connection on the same 4-tuple (ReusedTuple, Index+1), closing the old one first.
-// Memory stays flat: buffers are released when the streams end, tombstones hold only the
-// Conn, and the table never exceeds Config.MaxConns.
+// with OnSegment under the same connection ID, without data. A SYN with a new ISN starts
+// a new connection on the same 4-tuple (ReusedTuple, Index+1), closing the old one first.
+// Memory stays flat: buffers are released when the streams end, a tombstone is not the
+// Conn but a 240-byte record of what classifies late packets (the Conn of a late
+// OnSegment is rebuilt from it, see Handler), and the table never exceeds
+// Config.MaxConns, tombstones included.
 //
 // # Gaps
 //

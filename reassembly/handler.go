@@ -11,10 +11,17 @@ import (
 // returns.
 //
 // After OnClose a connection stays in the table as a tombstone for Config.ClosedLinger, so
-// late packets (the last ACK, a retransmitted FIN or RST) are still reported by OnSegment
-// with the same *Conn; no OnData, OnGap or second OnClose follows. Conn.Closed reports
-// whether OnClose was already called. Calls for other connections (idle timeouts,
-// evictions, buffer limits) may come between the calls of one segment.
+// late packets (the last ACK, a retransmitted FIN or RST) are still reported by OnSegment;
+// no OnData, OnGap or second OnClose follows. The *Conn of such a late OnSegment is
+// rebuilt from the tombstone and valid only during the call: it is not the pointer of the
+// earlier calls, and the tracker reuses it for the next late segment of any connection.
+// It has the same ID, Key, Client, Server, Index, ReusedTuple, Close, Closer and
+// HalfClosed, Closed reports true, and each DirState has the connection's ISN, SawSYN,
+// WScale, State and NextOffset; its counters, frame numbers and times cover only the late
+// segment itself, and User is nil. The Conn passed before and at OnClose no longer
+// changes after OnClose.
+// Conn.Closed reports whether OnClose was already called. Calls for other connections
+// (idle timeouts, evictions, buffer limits) may come between the calls of one segment.
 type Handler interface {
 	// OnOpen is called when a connection is first seen (c.ID is set).
 	OnOpen(c *Conn)

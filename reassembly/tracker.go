@@ -94,7 +94,8 @@ const (
 type event struct {
 	kind  evKind
 	dir   flow.Dir
-	c     *Conn
+	c     *Conn  // nil for evDrop
+	id    uint64 // evDrop: the connection's ID
 	off   int64
 	data  []byte
 	n     int64
@@ -107,12 +108,19 @@ type event struct {
 type Tracker struct {
 	cfg   Config
 	h     Handler
-	drops Dropper // h, when it wants OnDrop
-	conns map[flow.Key]*Conn
+	drops Dropper            // h, when it wants OnDrop
+	conns map[flow.Key]*Conn // open and closing connections
 
 	open    connList // open connections, least recently active first
 	closing connList // both FINs reached, waiting for the last ACK
-	tombs   connList // closed, kept for late packets
+	tombs   tombList // closed, kept for late packets, least recently active first
+	tombMap tombTable
+	// freeTombs are tombs that left the table, for the next connections that close.
+	freeTombs []*tomb
+
+	// scratch is a closed connection rebuilt from its tomb while one of its late segments
+	// is processed.
+	scratch Conn
 
 	nextID  uint64
 	now     int64
@@ -123,8 +131,8 @@ type Tracker struct {
 	recentUsed int
 	freeRings  []*ring
 
-	// last is the connection of the previous segment, in the table: consecutive
-	// segments of one connection skip the key and the map lookup.
+	// last is the connection of the previous segment, while it is open or closing:
+	// consecutive segments of one connection skip the key and the map lookup.
 	last *Conn
 
 	// wiresharkCompat turns off segscope's deviations from Wireshark's analysis (only
@@ -141,6 +149,7 @@ func NewTracker(cfg Config, h Handler) *Tracker {
 		h:       h,
 		drops:   drops,
 		conns:   make(map[flow.Key]*Conn),
+		tombMap: tombTable{byHash: make(map[uint64]*tomb)},
 		pending: make([]event, 0, 16),
 	}
 }
@@ -153,7 +162,7 @@ func (t *Tracker) Stats() Stats {
 }
 
 // Len returns the number of connections in the table, tombstones included.
-func (t *Tracker) Len() int { return len(t.conns) }
+func (t *Tracker) Len() int { return len(t.conns) + t.tombs.n }
 
 // Add processes one segment. Segments must come in capture order. seg and seg.Payload
 // are not retained after Add returns; only out-of-order bytes are copied.
@@ -168,18 +177,46 @@ func (t *Tracker) Add(seg *decode.Segment) {
 		key, _ = flow.Tuple{Src: seg.Src, Dst: seg.Dst}.Key()
 		c = t.conns[key]
 	}
-	if c != nil && t.startsNew(c, seg) {
+	switch {
+	case c != nil && t.startsNew(c, seg):
 		index := c.Index + 1
 		t.closeConn(c, endReason(c, CloseOpen))
-		t.drop(c)
+		t.dropped(c.ID)
 		t.drain()
 		c = t.newConn(key, seg, index)
 		t.stats.Reused++
-	} else if c == nil {
-		c = t.newConn(key, seg, 0)
+	case c == nil:
+		if tb := t.tombMap.get(key); tb != nil {
+			index := int(tb.index) + 1
+			if !t.late(tb, seg) {
+				return
+			}
+			c = t.newConn(key, seg, index) // tb left the table
+			t.stats.Reused++
+		} else {
+			c = t.newConn(key, seg, 0)
+		}
 	}
 	t.last = c
 	t.process(c, seg)
+}
+
+// late processes seg, a segment of the 4-tuple of tombstone tb, on t.scratch rebuilt
+// from tb, unless it starts a new connection: then tb leaves the table and late reports
+// true.
+func (t *Tracker) late(tb *tomb, seg *decode.Segment) (startsNew bool) {
+	c := &t.scratch
+	tb.unbury(c)
+	if t.startsNew(c, seg) {
+		t.dropTomb(tb)
+		t.drain()
+		return true
+	}
+	t.process(c, seg)
+	tb.rebury(c)
+	t.tombs.toTail(tb)
+	c.User = nil // whatever the handler set: unbury clears the rest next time
+	return false
 }
 
 // Advance moves the tracker's clock to ts (never back) and closes what timed out by
@@ -201,18 +238,31 @@ func (t *Tracker) Flush(ts int64) {
 		t.now = ts
 	}
 	t.expire() // what timed out by ts closes as such
-	all := make([]*Conn, 0, len(t.conns))
+	live := make([]*Conn, 0, len(t.conns))
 	for _, c := range t.conns {
-		all = append(all, c)
+		live = append(live, c)
 	}
-	slices.SortFunc(all, func(a, b *Conn) int { return cmp.Compare(a.ID, b.ID) })
-	for _, c := range all {
-		if !c.closed {
+	slices.SortFunc(live, func(a, b *Conn) int { return cmp.Compare(a.ID, b.ID) })
+	tombs := make([]*tomb, 0, t.tombs.n)
+	for tb := t.tombs.head; tb != nil; tb = tb.next {
+		tombs = append(tombs, tb)
+	}
+	slices.SortFunc(tombs, func(a, b *tomb) int { return cmp.Compare(a.id, b.id) })
+	for len(live) > 0 || len(tombs) > 0 {
+		if len(live) > 0 && (len(tombs) == 0 || live[0].ID < tombs[0].id) {
+			c := live[0]
+			live = live[1:]
 			t.closeConn(c, endReason(c, CloseOpen))
 			t.drain()
+			t.dropped(c.ID)
+		} else {
+			t.dropped(tombs[0].id)
+			tombs = tombs[1:]
 		}
-		t.drop(c)
 	}
+	// Every tomb was dropped: empty their list and table at once.
+	t.tombs = tombList{}
+	t.tombMap = tombTable{byHash: make(map[uint64]*tomb)}
 	t.drain()
 }
 
@@ -244,20 +294,17 @@ func (t *Tracker) expire() {
 		case o != nil && (c == nil || o.LastFrame < c.LastFrame):
 			t.stats.Timeouts++
 			t.closeConn(o, endReason(o, CloseTimeout))
-			t.drop(o)
+			t.dropped(o.ID)
 			continue
 		case c != nil:
-			if c.closed { // cannot happen; never loop on it
-				c.moveTo(&t.tombs)
-				continue
-			}
 			t.closeConn(c, endReason(c, CloseFIN))
+			t.bury(c)
 			continue
 		}
 		break
 	}
-	for c := t.tombs.head; c != nil && now-c.lastSeen > t.cfg.ClosedLinger; c = t.tombs.head {
-		t.drop(c)
+	for tb := t.tombs.head; tb != nil && now-tb.lastSeen > t.cfg.ClosedLinger; tb = t.tombs.head {
+		t.dropTomb(tb)
 	}
 	t.drain()
 }
@@ -266,20 +313,20 @@ func (t *Tracker) expire() {
 // least recently active connection, closing or open. (Evicting a connection that is
 // closing first would let its last packets open a new, empty connection.)
 func (t *Tracker) makeRoom() {
-	for len(t.conns) >= t.cfg.MaxConns {
+	for t.Len() >= t.cfg.MaxConns {
 		switch {
 		case t.tombs.head != nil:
 			t.stats.TombEvictions++
-			t.drop(t.tombs.head)
+			t.dropTomb(t.tombs.head)
 		case t.closing.head != nil && (t.open.head == nil || t.closing.head.lastSeen <= t.open.head.lastSeen):
 			c := t.closing.head
 			t.closeConn(c, endReason(c, CloseFIN))
-			t.drop(c)
+			t.dropped(c.ID)
 		case t.open.head != nil:
 			c := t.open.head
 			t.stats.Evictions++
 			t.closeConn(c, CloseEvicted)
-			t.drop(c)
+			t.dropped(c.ID)
 		default:
 			return
 		}
@@ -312,7 +359,7 @@ func (t *Tracker) newConn(key flow.Key, seg *decode.Segment, index int) *Conn {
 	c.moveTo(&t.open)
 	t.stats.Conns++
 	t.stats.Active++
-	t.stats.PeakConns = max(t.stats.PeakConns, len(t.conns))
+	t.stats.PeakConns = max(t.stats.PeakConns, t.Len())
 	t.h.OnOpen(c)
 	return c
 }
@@ -375,33 +422,56 @@ func (t *Tracker) finish(c *Conn, reason CloseReason) {
 	}
 }
 
-// closeConn finishes c if needed (with reason), emits OnClose and makes c a tombstone.
+// closeConn finishes c, an open or closing connection, if needed (with reason), plans
+// OnClose and takes c out of the table: the caller then either buries it (a tombstone)
+// or reports it dropped.
 func (t *Tracker) closeConn(c *Conn, reason CloseReason) {
-	if c.closed {
-		return
-	}
 	t.finish(c, reason)
 	c.closed = true
 	t.pending = append(t.pending, event{kind: evClose, c: c, ts: t.now})
 	t.stats.Active--
 	t.stats.Closed++
 	c.lastSeen = t.now
-	c.moveTo(&t.tombs)
-}
-
-// drop removes c from the table.
-func (t *Tracker) drop(c *Conn) {
 	if t.last == c {
 		t.last = nil
 	}
 	if c.list != nil {
 		c.list.remove(c)
 	}
-	if t.conns[c.Key] == c {
-		delete(t.conns, c.Key)
+	delete(t.conns, c.Key)
+}
+
+// bury puts a tombstone for c, just closed, in the table, for Config.ClosedLinger.
+func (t *Tracker) bury(c *Conn) {
+	var tb *tomb
+	if k := len(t.freeTombs); k > 0 {
+		tb = t.freeTombs[k-1]
+		t.freeTombs = t.freeTombs[:k-1]
+	} else {
+		tb = new(tomb)
 	}
+	tb.bury(c)
+	t.tombs.push(tb)
+	t.tombMap.put(tb)
+}
+
+// maxFreeTombs bounds Tracker.freeTombs: tombs expire about as fast as connections close.
+const maxFreeTombs = 256
+
+// dropTomb removes tb from the table.
+func (t *Tracker) dropTomb(tb *tomb) {
+	t.tombs.remove(tb)
+	t.tombMap.del(tb)
+	t.dropped(tb.id)
+	if len(t.freeTombs) < maxFreeTombs {
+		t.freeTombs = append(t.freeTombs, tb)
+	}
+}
+
+// dropped plans OnDrop for a connection that left the table.
+func (t *Tracker) dropped(id uint64) {
 	if t.drops != nil {
-		t.pending = append(t.pending, event{kind: evDrop, c: c})
+		t.pending = append(t.pending, event{kind: evDrop, id: id})
 	}
 }
 
@@ -417,7 +487,7 @@ func (t *Tracker) drain() {
 		case evClose:
 			t.h.OnClose(e.c)
 		case evDrop:
-			t.drops.OnDrop(e.c.ID)
+			t.drops.OnDrop(e.id)
 		}
 		*e = event{}
 	}
@@ -450,13 +520,11 @@ func (t *Tracker) process(c *Conn, seg *decode.Segment) {
 	c.LastFrame = seg.Frame
 	c.LastTS = max(c.LastTS, seg.TS)
 	c.lastSeen = t.now
-	switch c.list {
+	switch c.list { // nil for a tombstone: late moves it
 	case &t.open:
 		c.moveTo(&t.open)
 	case &t.closing:
 		c.moveTo(&t.closing)
-	case &t.tombs:
-		c.moveTo(&t.tombs)
 	}
 	ds.Packets++
 	ds.Bytes += uint64(n)
