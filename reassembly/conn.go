@@ -87,8 +87,10 @@ func (d *DirState) NextOffset() uint64 { return uint64(max(d.st.nxt, 0)) }
 func (d *DirState) Buffered() int { return d.st.buffered }
 
 // Conn is one TCP connection. The tracker owns it; handlers may read it during calls
-// and keep the pointer, but only User may be written. After OnClose the tracker no
-// longer uses it: late segments come with a Conn rebuilt from the tombstone (Handler).
+// and keep the pointer until OnClose returns, but only User may be written. After
+// OnClose the tracker reuses the Conn for a connection that opens later (late segments
+// come with a Conn rebuilt from the tombstone; see Handler): a handler that needs
+// anything of it afterwards copies it in OnClose.
 type Conn struct {
 	ID             uint64 // 1-based, in order of each connection's first packet
 	Key            flow.Key

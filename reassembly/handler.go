@@ -18,8 +18,8 @@ import (
 // It has the same ID, Key, Client, Server, Index, ReusedTuple, Close, Closer and
 // HalfClosed, Closed reports true, and each DirState has the connection's ISN, SawSYN,
 // WScale, State and NextOffset; its counters, frame numbers and times cover only the late
-// segment itself, and User is nil. The Conn passed before and at OnClose no longer
-// changes after OnClose.
+// segment itself, and User is nil. The Conn passed before and at OnClose is reused for
+// a later connection once OnClose returns: handlers must not keep it past OnClose.
 // Conn.Closed reports whether OnClose was already called. Calls for other connections
 // (idle timeouts, evictions, buffer limits) may come between the calls of one segment.
 type Handler interface {

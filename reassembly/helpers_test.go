@@ -159,6 +159,9 @@ func (r *recorder) OnClose(c *Conn) {
 		r.t.Errorf("conn %d: OnClose twice", c.ID)
 	}
 	r.lines = append(r.lines, fmt.Sprintf("close %d %s", c.ID, c.Close))
+	// The tracker reuses c for a later connection: keep a copy as it was at close.
+	cp := *c
+	r.conns[c.ID] = &cp
 }
 
 func (r *recorder) String() string { return strings.Join(r.lines, "\n") }

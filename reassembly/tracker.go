@@ -117,6 +117,7 @@ type Tracker struct {
 	tombMap tombTable
 	// freeTombs are tombs that left the table, for the next connections that close.
 	freeTombs []*tomb
+	freeConns []*Conn // closed connections handed to OnClose, for the next new ones
 
 	// scratch is a closed connection rebuilt from its tomb while one of its late segments
 	// is processed.
@@ -337,7 +338,14 @@ func (t *Tracker) makeRoom() {
 func (t *Tracker) newConn(key flow.Key, seg *decode.Segment, index int) *Conn {
 	t.makeRoom()
 	t.nextID++
-	c := &Conn{
+	var c *Conn
+	if k := len(t.freeConns); k > 0 {
+		c = t.freeConns[k-1]
+		t.freeConns = t.freeConns[:k-1]
+	} else {
+		c = new(Conn)
+	}
+	*c = Conn{
 		ID:         t.nextID,
 		Key:        key,
 		FirstFrame: seg.Frame,
@@ -455,6 +463,10 @@ func (t *Tracker) bury(c *Conn) {
 	t.tombMap.put(tb)
 }
 
+// maxFreeConns bounds Tracker.freeConns: a Conn closes (and becomes a tombstone or
+// leaves) about as often as one opens.
+const maxFreeConns = 64
+
 // maxFreeTombs bounds Tracker.freeTombs: tombs expire about as fast as connections close.
 const maxFreeTombs = 256
 
@@ -486,6 +498,9 @@ func (t *Tracker) drain() {
 			t.h.OnGap(e.c, e.dir, uint64(e.off), uint64(e.n), e.ts)
 		case evClose:
 			t.h.OnClose(e.c)
+			if len(t.freeConns) < maxFreeConns {
+				t.freeConns = append(t.freeConns, e.c)
+			}
 		case evDrop:
 			t.drops.OnDrop(e.id)
 		}
