@@ -12,8 +12,8 @@ type strArena struct {
 }
 
 const (
-	arenaChunk = 4 << 10 // small: every pooled parser keeps one
-	arenaMax   = 1 << 10 // longer strings get an allocation of their own
+	arenaChunk = 2 << 10 // small: every pooled parser keeps one
+	arenaMax   = 512     // longer strings get an allocation of their own
 )
 
 // string returns a string with the bytes of b.

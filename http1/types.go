@@ -175,6 +175,10 @@ func (m *Message) Get(name string) (string, bool) {
 }
 
 func (m *Message) reset() {
+	// The fields' strings are cut from the parser's string chunks: clear them so a free
+	// message does not keep a chunk alive.
+	clear(m.Headers)
+	clear(m.Trailers)
 	*m = Message{
 		Headers:   m.Headers[:0],
 		Trailers:  m.Trailers[:0],
