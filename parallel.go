@@ -12,9 +12,9 @@ import (
 // the output is byte-identical whatever the number of workers.
 
 const (
-	batchSegs  = 512
-	batchBytes = 1 << 20 // payload bytes per batch; larger than any frame (capture.MaxCapLen)
-	batchDepth = 4       // batches in flight
+	batchSegs  = 256
+	batchBytes = capture.MaxCapLen // payload bytes per batch: any frame's payload fits an empty batch
+	batchDepth = 4                 // batches in flight
 )
 
 // segBatch is a run of decoded TCP segments with their payload, and where the input

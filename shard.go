@@ -165,7 +165,7 @@ func runSharded(src capture.Source, p *pipeline) error {
 		workers[i] = w
 	}
 
-	const depth = 6
+	const depth = 4
 	free := make(chan *shardBatch, depth+1)
 	order := make(chan *shardBatch, depth)
 	ins := make([]chan *shardBatch, n)
