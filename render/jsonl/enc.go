@@ -1,7 +1,7 @@
 package jsonl
 
 import (
-	"strconv"
+	"math/bits"
 	"time"
 	"unicode/utf8"
 
@@ -12,13 +12,38 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
+// jsonSafe[c] is true for the bytes appendString copies as they are: printable ASCII
+// other than '"' and '\\'. Every other byte takes the slow path (escapes, UTF-8 checks).
+var jsonSafe = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// appendString appends s as a JSON string. Plain strings (endpoints, flag and class
+// names) are scanned once and copied with one append.
 func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
+	i := 0
+	for i < len(s) && jsonSafe[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	return appendStringSlow(append(b, '"'), s, i)
+}
+
+// appendStringSlow appends the body of s, whose first i bytes need no escaping, and the
+// closing quote.
+func appendStringSlow(b []byte, s string, i int) []byte {
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if jsonSafe[c] {
 				i++
 				continue
 			}
@@ -72,11 +97,92 @@ func appendKey(b []byte, k string) []byte {
 }
 
 func appendStrField(b []byte, k, v string) []byte { return appendString(appendKey(b, k), v) }
-func appendUint(b []byte, k string, v uint64) []byte {
-	return strconv.AppendUint(appendKey(b, k), v, 10)
+func appendUint(b []byte, k string, v uint64) []byte { return appendU64(appendKey(b, k), v) }
+func appendInt(b []byte, k string, v int64) []byte  { return appendI64(appendKey(b, k), v) }
+func appendBool(b []byte, k string, v bool) []byte  { return appendB(appendKey(b, k), v) }
+
+func appendB(b []byte, v bool) []byte {
+	if v {
+		return append(b, "true"...)
+	}
+	return append(b, "false"...)
 }
-func appendInt(b []byte, k string, v int64) []byte { return strconv.AppendInt(appendKey(b, k), v, 10) }
-func appendBool(b []byte, k string, v bool) []byte { return strconv.AppendBool(appendKey(b, k), v) }
+
+// digitPairs holds the two-digit decimal forms of 0 to 99, one after the other.
+const digitPairs = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"
+
+// pow10 holds 10^0 to 10^19, every power of ten a uint64 holds.
+var pow10 = [20]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+	1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
+
+// decLen returns the number of decimal digits of v > 0.
+func decLen(v uint64) int {
+	t := bits.Len64(v) * 1233 >> 12 // about log10(v), never too high by more than one
+	if v < pow10[t] {
+		return t
+	}
+	return t + 1
+}
+
+// grow returns b with room for n more bytes, extended to len(b)+n; the new bytes are
+// to be overwritten.
+func grow(b []byte, n int) []byte {
+	l := len(b)
+	if cap(b)-l < n {
+		b = append(b, make([]byte, n)...)
+	}
+	return b[:l+n]
+}
+
+// appendU64 appends v in decimal, like strconv.AppendUint(b, v, 10): it writes the
+// digits in place, two at a time, without an intermediate buffer.
+func appendU64(b []byte, v uint64) []byte {
+	if v < 10 {
+		return append(b, byte('0'+v))
+	}
+	if v < 100 {
+		return append(b, digitPairs[2*v], digitPairs[2*v+1])
+	}
+	n := decLen(v)
+	b = grow(b, n)
+	putDigits(b[len(b)-n:], v)
+	return b
+}
+
+// putDigits writes v into d, right-aligned and zero-padded to len(d) digits. v must
+// have at most len(d) digits.
+func putDigits(d []byte, v uint64) {
+	i := len(d)
+	for v >= 100 && i >= 2 {
+		q := v / 100
+		r := v - q*100
+		i -= 2
+		d[i], d[i+1] = digitPairs[2*r], digitPairs[2*r+1]
+		v = q
+	}
+	for i > 0 {
+		i--
+		d[i] = byte('0' + v%10)
+		v /= 10
+	}
+}
+
+// appendI64 appends v in decimal, like strconv.AppendInt(b, v, 10).
+func appendI64(b []byte, v int64) []byte {
+	if v < 0 {
+		return appendU64(append(b, '-'), -uint64(v))
+	}
+	return appendU64(b, uint64(v))
+}
 
 const tsLayout = "2006-01-02T15:04:05."
 
@@ -89,8 +195,11 @@ type timeCache struct {
 }
 
 func (c *timeCache) appendTime(b []byte, k string, t report.Time) []byte {
-	b = appendKey(b, k)
-	b = append(b, '"')
+	return c.appendTS(appendKey(b, k), t)
+}
+
+// appendTS appends t as a quoted RFC 3339 time with nanoseconds, in UTC.
+func (c *timeCache) appendTS(b []byte, t report.Time) []byte {
 	sec, nsec := int64(t)/1e9, int64(t)%1e9
 	if nsec < 0 {
 		sec, nsec = sec-1, nsec+1e9
@@ -99,14 +208,13 @@ func (c *timeCache) appendTime(b []byte, k string, t report.Time) []byte {
 		c.prefix = time.Unix(sec, 0).UTC().AppendFormat(c.prefix[:0], tsLayout)
 		c.sec, c.valid = sec, true
 	}
+	b = append(b, '"')
 	b = append(b, c.prefix...)
-	var digits [9]byte
-	for i := 8; i >= 0; i-- {
-		digits[i] = byte('0' + nsec%10)
-		nsec /= 10
-	}
-	b = append(b, digits[:]...)
-	return append(b, 'Z', '"')
+	b = grow(b, 11)
+	d := b[len(b)-11:]
+	putDigits(d[:9], uint64(nsec))
+	d[9], d[10] = 'Z', '"'
+	return b
 }
 
 // appendSeconds writes a duration in seconds with nanosecond precision: 0.000123456.
@@ -122,27 +230,33 @@ func AppendSeconds(b []byte, d report.Duration) []byte {
 	if d == -1 {
 		return append(b, '-', '1')
 	}
+	u := uint64(d)
 	if d < 0 {
 		b = append(b, '-')
-		d = -d
+		u = -u
 	}
-	b = strconv.AppendInt(b, int64(d)/1e9, 10)
-	frac := int64(d) % 1e9
-	b = append(b, '.')
-	var digits [9]byte
-	for i := 8; i >= 0; i-- {
-		digits[i] = byte('0' + frac%10)
-		frac /= 10
+	b = appendU64(b, u/1e9)
+	frac := u % 1e9
+	if frac == 0 {
+		return append(b, '.', '0')
 	}
-	n := 9
-	for n > 1 && digits[n-1] == '0' {
+	b = grow(b, 10)
+	d10 := b[len(b)-10:]
+	d10[0] = '.'
+	putDigits(d10[1:], frac)
+	n := len(b)
+	for b[n-1] == '0' {
 		n--
 	}
-	return append(b, digits[:n]...)
+	return b[:n]
 }
 
 func appendStrings(b []byte, k string, v []string) []byte {
-	b = appendKey(b, k)
+	return appendStringList(appendKey(b, k), v)
+}
+
+// appendStringList appends v as a JSON array of strings.
+func appendStringList(b []byte, v []string) []byte {
 	b = append(b, '[')
 	for i, s := range v {
 		if i > 0 {
@@ -160,7 +274,7 @@ func appendInts(b []byte, k string, v []int) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendInt(b, int64(x), 10)
+		b = appendI64(b, int64(x))
 	}
 	return append(b, ']')
 }
@@ -176,8 +290,8 @@ func appendPerDir(b []byte, k string, v report.PerDir) []byte {
 func appendPair(b []byte, k string, a, c int64) []byte {
 	b = appendKey(b, k)
 	b = append(b, '[')
-	b = strconv.AppendInt(b, a, 10)
+	b = appendI64(b, a)
 	b = append(b, ',')
-	b = strconv.AppendInt(b, c, 10)
+	b = appendI64(b, c)
 	return append(b, ']')
 }
