@@ -1,6 +1,7 @@
 package jsonl
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"time"
 	"unicode/utf8"
@@ -108,72 +109,81 @@ func appendB(b []byte, v bool) []byte {
 	return append(b, "false"...)
 }
 
-// digitPairs holds the two-digit decimal forms of 0 to 99, one after the other.
-const digitPairs = "00010203040506070809" +
-	"10111213141516171819" +
-	"20212223242526272829" +
-	"30313233343536373839" +
-	"40414243444546474849" +
-	"50515253545556575859" +
-	"60616263646566676869" +
-	"70717273747576777879" +
-	"80818283848586878889" +
-	"90919293949596979899"
+// The integer encoders below turn up to eight digits at a time into ASCII with a few
+// multiplications on one uint64 (digits8), and store them with a single 8-byte write
+// into the slice's spare capacity (room8), keeping only the bytes that belong.
 
-// pow10 holds 10^0 to 10^19, every power of ten a uint64 holds.
-var pow10 = [20]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
-	1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
-
-// decLen returns the number of decimal digits of v > 0.
-func decLen(v uint64) int {
-	t := bits.Len64(v) * 1233 >> 12 // about log10(v), never too high by more than one
-	if v < pow10[t] {
-		return t
-	}
-	return t + 1
+// digits8 returns the eight decimal digits of x < 1e8, zero-padded, as ASCII bytes in
+// little-endian order: the most significant digit in the lowest byte.
+func digits8(x uint64) uint64 {
+	// Two lanes of 32 bits: the upper four digits in the low lane, the lower four in the
+	// high lane; then each lane is split in two 16-bit lanes (x/100, x%100), and those in
+	// two 8-bit lanes (x/10, x%10). 10486>>20 and 103>>10 divide by 100 and 10 exactly
+	// for lanes below 10000 and 100.
+	y := x/10000 | (x%10000)<<32
+	h := (y * 10486 >> 20) & 0x0000007f_0000007f
+	y = h | (y-h*100)<<16
+	t := (y * 103 >> 10) & 0x000f000f_000f000f
+	y = t | (y-t*10)<<8
+	return y + 0x30303030_30303030
 }
 
-// grow returns b with room for n more bytes, extended to len(b)+n; the new bytes are
-// to be overwritten.
-func grow(b []byte, n int) []byte {
-	l := len(b)
-	if cap(b)-l < n {
-		b = append(b, make([]byte, n)...)
+// room8 returns b with at least 8 bytes of spare capacity.
+func room8(b []byte) []byte {
+	if cap(b)-len(b) < 8 {
+		b = append(b, make([]byte, 8)...)[:len(b)]
 	}
-	return b[:l+n]
-}
-
-// appendU64 appends v in decimal, like strconv.AppendUint(b, v, 10): it writes the
-// digits in place, two at a time, without an intermediate buffer.
-func appendU64(b []byte, v uint64) []byte {
-	if v < 10 {
-		return append(b, byte('0'+v))
-	}
-	if v < 100 {
-		return append(b, digitPairs[2*v], digitPairs[2*v+1])
-	}
-	n := decLen(v)
-	b = grow(b, n)
-	putDigits(b[len(b)-n:], v)
 	return b
 }
 
-// putDigits writes v into d, right-aligned and zero-padded to len(d) digits. v must
-// have at most len(d) digits.
-func putDigits(d []byte, v uint64) {
-	i := len(d)
-	for v >= 100 && i >= 2 {
-		q := v / 100
-		r := v - q*100
-		i -= 2
-		d[i], d[i+1] = digitPairs[2*r], digitPairs[2*r+1]
-		v = q
+// appendDigits8 appends the eight digits of x < 1e8, zero-padded.
+func appendDigits8(b []byte, x uint64) []byte {
+	b = room8(b)
+	l := len(b)
+	binary.LittleEndian.PutUint64(b[l:l+8], digits8(x))
+	return b[:l+8]
+}
+
+// appendSmall appends 0 < x < 1e8 without leading zeros.
+func appendSmall(b []byte, x uint64) []byte {
+	w := digits8(x)
+	// Leading zeros are the low bytes equal to '0'; x > 0, so at least one digit is not.
+	z := bits.TrailingZeros64(w-0x30303030_30303030) / 8
+	b = room8(b)
+	l := len(b)
+	binary.LittleEndian.PutUint64(b[l:l+8], w>>(8*z))
+	return b[:l+8-z]
+}
+
+// digits4 is digits8 for x < 1e4: four digits in a uint32.
+func digits4(x uint32) uint32 {
+	y := x/100 | (x%100)<<16
+	t := (y * 103 >> 10) & 0x000f000f
+	y = t | (y-t*10)<<8
+	return y + 0x30303030
+}
+
+// appendU64 appends v in decimal, like strconv.AppendUint(b, v, 10).
+func appendU64(b []byte, v uint64) []byte {
+	switch {
+	case v < 10:
+		return append(b, byte('0'+v))
+	case v < 100:
+		return append(b, byte('0'+v/10), byte('0'+v%10))
+	case v < 1e4:
+		w := digits4(uint32(v))
+		z := bits.TrailingZeros32(w-0x30303030) / 8
+		b = room8(b)
+		l := len(b)
+		binary.LittleEndian.PutUint32(b[l:l+4], w>>(8*z))
+		return b[:l+4-z]
+	case v < 1e8:
+		return appendSmall(b, v)
+	case v < 1e16:
+		return appendDigits8(appendSmall(b, v/1e8), v%1e8)
 	}
-	for i > 0 {
-		i--
-		d[i] = byte('0' + v%10)
-		v /= 10
-	}
+	b = appendSmall(b, v/1e16)
+	return appendDigits8(appendDigits8(b, v/1e8%1e8), v%1e8)
 }
 
 // appendI64 appends v in decimal, like strconv.AppendInt(b, v, 10).
@@ -210,11 +220,9 @@ func (c *timeCache) appendTS(b []byte, t report.Time) []byte {
 	}
 	b = append(b, '"')
 	b = append(b, c.prefix...)
-	b = grow(b, 11)
-	d := b[len(b)-11:]
-	putDigits(d[:9], uint64(nsec))
-	d[9], d[10] = 'Z', '"'
-	return b
+	b = append(b, byte('0'+nsec/1e8))
+	b = appendDigits8(b, uint64(nsec%1e8))
+	return append(b, 'Z', '"')
 }
 
 // appendSeconds writes a duration in seconds with nanosecond precision: 0.000123456.
@@ -237,18 +245,17 @@ func AppendSeconds(b []byte, d report.Duration) []byte {
 	}
 	b = appendU64(b, u/1e9)
 	frac := u % 1e9
-	if frac == 0 {
-		return append(b, '.', '0')
+	b = append(b, '.', byte('0'+frac/1e8))
+	w := digits8(frac % 1e8)
+	// Trailing zeros are the high bytes equal to '0'.
+	z := w - 0x30303030_30303030
+	if z == 0 {
+		return b // one decimal (the first) is kept even when it is 0
 	}
-	b = grow(b, 10)
-	d10 := b[len(b)-10:]
-	d10[0] = '.'
-	putDigits(d10[1:], frac)
-	n := len(b)
-	for b[n-1] == '0' {
-		n--
-	}
-	return b[:n]
+	b = room8(b)
+	l := len(b)
+	binary.LittleEndian.PutUint64(b[l:l+8], w)
+	return b[:l+8-bits.LeadingZeros64(z)/8]
 }
 
 func appendStrings(b []byte, k string, v []string) []byte {
