@@ -26,6 +26,11 @@ var jsonSafe = func() (t [256]bool) {
 // names) are scanned once and copied with one append.
 func appendString(b []byte, s string) []byte {
 	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if !plain8(leUint64(s[i:])) {
+			break
+		}
+	}
 	for i < len(s) && jsonSafe[s[i]] {
 		i++
 	}
@@ -35,6 +40,32 @@ func appendString(b []byte, s string) []byte {
 		return append(b, '"')
 	}
 	return appendStringSlow(append(b, '"'), s, i)
+}
+
+const (
+	lsb8 = 0x01010101_01010101
+	msb8 = 0x80808080_80808080
+)
+
+// plain8 reports whether all eight bytes in x are printable ASCII other than '"' and
+// '\\' (jsonSafe, eight at a time).
+func plain8(x uint64) bool {
+	// A byte b is flagged (high bit set) when b < 0x20, b == '"', b == '\\' or b >= 0x80.
+	// The zero-byte tests may flag a byte above a flagged one by borrow, never a byte
+	// when none is, so the answer is exact.
+	ctl := x - 0x20*lsb8
+	quo := (x ^ '"'*lsb8) - lsb8
+	bsl := (x ^ '\\'*lsb8) - lsb8
+	quoZ := quo &^ (x ^ '"'*lsb8)
+	bslZ := bsl &^ (x ^ '\\'*lsb8)
+	return (ctl&^x|quoZ|bslZ|x)&msb8 == 0
+}
+
+// leUint64 reads the first eight bytes of s as a little-endian uint64.
+func leUint64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // appendStringSlow appends the body of s, whose first i bytes need no escaping, and the
@@ -144,10 +175,23 @@ func appendDigits8(b []byte, x uint64) []byte {
 	return b[:l+8]
 }
 
-// appendSmall appends 0 < x < 1e8 without leading zeros.
-func appendSmall(b []byte, x uint64) []byte {
+// appendUpTo8 appends x < 1e8 in decimal.
+func appendUpTo8(b []byte, x uint64) []byte {
+	switch {
+	case x < 10:
+		return append(b, byte('0'+x))
+	case x < 100:
+		return append(b, byte('0'+x/10), byte('0'+x%10))
+	case x < 1e4:
+		w := digits4(uint32(x))
+		// Leading zeros are the low bytes equal to '0'; x > 0, so at least one digit is not.
+		z := bits.TrailingZeros32(w-0x30303030) / 8
+		b = room8(b)
+		l := len(b)
+		binary.LittleEndian.PutUint32(b[l:l+4], w>>(8*z))
+		return b[:l+4-z]
+	}
 	w := digits8(x)
-	// Leading zeros are the low bytes equal to '0'; x > 0, so at least one digit is not.
 	z := bits.TrailingZeros64(w-0x30303030_30303030) / 8
 	b = room8(b)
 	l := len(b)
@@ -165,24 +209,13 @@ func digits4(x uint32) uint32 {
 
 // appendU64 appends v in decimal, like strconv.AppendUint(b, v, 10).
 func appendU64(b []byte, v uint64) []byte {
-	switch {
-	case v < 10:
-		return append(b, byte('0'+v))
-	case v < 100:
-		return append(b, byte('0'+v/10), byte('0'+v%10))
-	case v < 1e4:
-		w := digits4(uint32(v))
-		z := bits.TrailingZeros32(w-0x30303030) / 8
-		b = room8(b)
-		l := len(b)
-		binary.LittleEndian.PutUint32(b[l:l+4], w>>(8*z))
-		return b[:l+4-z]
-	case v < 1e8:
-		return appendSmall(b, v)
-	case v < 1e16:
-		return appendDigits8(appendSmall(b, v/1e8), v%1e8)
+	if v < 1e8 {
+		return appendUpTo8(b, v)
 	}
-	b = appendSmall(b, v/1e16)
+	if v < 1e16 {
+		return appendDigits8(appendUpTo8(b, v/1e8), v%1e8)
+	}
+	b = appendUpTo8(b, v/1e16)
 	return appendDigits8(appendDigits8(b, v/1e8%1e8), v%1e8)
 }
 

@@ -195,3 +195,29 @@ func BenchmarkSegment(b *testing.B) {
 	}
 	b.SetBytes(int64(len(s.appendSegment(nil, &r)) + 2))
 }
+
+// TestPlain8 puts every byte value at every position of plain backgrounds, next to
+// every other byte value: plain8 must agree with jsonSafe byte by byte.
+func TestPlain8(t *testing.T) {
+	for _, bg := range []byte{' ', 'a', '!', '#', '[', ']', '~', 0x7f} {
+		for c := 0; c < 256; c++ {
+			for pos := 0; pos < 8; pos++ {
+				for d := 0; d < 256; d += 1 + 6*(pos&1) {
+					var w [8]byte
+					for i := range w {
+						w[i] = bg
+					}
+					w[pos] = byte(c)
+					w[(pos+1)%8] = byte(d)
+					want := true
+					for _, x := range w {
+						want = want && jsonSafe[x]
+					}
+					if got := plain8(leUint64(string(w[:]))); got != want {
+						t.Fatalf("plain8(%q) = %v, want %v", w, got, want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -87,14 +87,54 @@ func (s *Sink) appendSegment(b []byte, r *report.Segment) []byte {
 	b = append(b, `,"win_scaled":`...)
 	b = appendU64(b, uint64(r.WinScaled))
 	ip := &r.IP
-	b = append(b, `,"ip":{"version":`...)
-	b = appendU64(b, uint64(ip.Version))
-	b = append(b, `,"id":`...)
+	if ip.Version == 4 {
+		b = append(b, `,"ip":{"version":4,"id":`...)
+	} else {
+		b = append(b, `,"ip":{"version":`...)
+		b = appendU64(b, uint64(ip.Version))
+		b = append(b, `,"id":`...)
+	}
 	b = appendU64(b, uint64(ip.ID))
 	b = append(b, `,"ttl":`...)
 	b = appendU64(b, uint64(ip.TTL))
 	b = append(b, `,"total_len":`...)
 	b = appendI64(b, int64(ip.TotalLen))
+	if ip.HdrLen == 20 && ip.DF && !ip.MF && ip.FragOff == 0 {
+		// The common case: an IPv4 header without options, not fragmented.
+		b = append(b, `,"hdr_len":20,"df":true,"mf":false,"frag_off":0`...)
+	} else {
+		b = appendIPFrag(b, ip)
+	}
+	if ip.Fragments > 1 {
+		b = append(b, `,"fragments":`...)
+		b = appendI64(b, int64(ip.Fragments))
+	}
+	if ip.ChecksumBad {
+		b = append(b, `,"checksum_bad":true`...)
+	}
+	b = append(b, `},"tcp_hdr_len":`...)
+	b = appendI64(b, int64(r.TCPHdrLen))
+	b = append(b, `,"options":`...)
+	b = appendOptions(b, &r.Options)
+	if len(r.Class) == 0 {
+		b = append(b, `,"class":[]`...)
+	} else {
+		b = append(b, `,"class":`...)
+		b = appendStringList(b, r.Class)
+	}
+	if r.DupAck > 0 {
+		b = append(b, `,"dup_ack":`...)
+		b = appendI64(b, int64(r.DupAck))
+	}
+	if r.Truncated {
+		b = append(b, `,"truncated":true`...)
+	}
+	b = append(b, `,"frame_len":`...)
+	return appendI64(b, int64(r.FrameLen))
+}
+
+// appendIPFrag appends the IP header length, the fragment flags and offset.
+func appendIPFrag(b []byte, ip *report.IP) []byte {
 	b = append(b, `,"hdr_len":`...)
 	b = appendI64(b, int64(ip.HdrLen))
 	switch {
@@ -107,36 +147,22 @@ func (s *Sink) appendSegment(b []byte, r *report.Segment) []byte {
 	default:
 		b = append(b, `,"df":false,"mf":false,"frag_off":`...)
 	}
-	b = appendU64(b, uint64(ip.FragOff))
-	if ip.Fragments > 1 {
-		b = append(b, `,"fragments":`...)
-		b = appendI64(b, int64(ip.Fragments))
-	}
-	if ip.ChecksumBad {
-		b = append(b, `,"checksum_bad":true`...)
-	}
-	b = append(b, `},"tcp_hdr_len":`...)
-	b = appendI64(b, int64(r.TCPHdrLen))
-	b = append(b, `,"options":`...)
-	b = appendOptions(b, &r.Options)
-	b = append(b, `,"class":`...)
-	b = appendStringList(b, r.Class)
-	if r.DupAck > 0 {
-		b = append(b, `,"dup_ack":`...)
-		b = appendI64(b, int64(r.DupAck))
-	}
-	if r.Truncated {
-		b = append(b, `,"truncated":true`...)
-	}
-	b = append(b, `,"frame_len":`...)
-	return appendI64(b, int64(r.FrameLen))
+	return appendU64(b, uint64(ip.FragOff))
 }
 
 // appendOptions appends the options object; absent options are left out.
 func appendOptions(b []byte, o *report.Options) []byte {
-	if o.MSS == 0 && !o.HasWScale && !o.SACKPerm && len(o.SACK) == 0 && !o.HasTS && !o.TFO &&
+	if o.MSS == 0 && !o.HasWScale && !o.SACKPerm && len(o.SACK) == 0 && !o.TFO &&
 		!o.MPTCP && o.Unknown <= 0 && !o.Malformed {
-		return append(b, '{', '}')
+		// Timestamps alone (most segments of a connection that uses them), or nothing.
+		if !o.HasTS {
+			return append(b, '{', '}')
+		}
+		b = append(b, `{"ts_val":`...)
+		b = appendU64(b, uint64(o.TSVal))
+		b = append(b, `,"ts_ecr":`...)
+		b = appendU64(b, uint64(o.TSEcr))
+		return append(b, '}')
 	}
 	// Every member is written after a comma; the first one's becomes the opening brace.
 	open := len(b)
