@@ -25,21 +25,28 @@ var jsonSafe = func() (t [256]bool) {
 // appendString appends s as a JSON string. Plain strings (endpoints, flag and class
 // names) are scanned once and copied with one append.
 func appendString(b []byte, s string) []byte {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		if !plain8(leUint64(s[i:])) {
-			break
+	if len(s) >= 8 {
+		// Eight bytes at a time; the last step overlaps the one before it, so that the
+		// length of s costs no byte loop (and no mispredicted loop exit).
+		i := 0
+		for ; i+8 < len(s); i += 8 {
+			if !plain8(leUint64(s[i:])) {
+				return appendStringSlow(append(b, '"'), s, 0)
+			}
+		}
+		if !plain8(leUint64(s[len(s)-8:])) {
+			return appendStringSlow(append(b, '"'), s, 0)
+		}
+	} else {
+		for i := 0; i < len(s); i++ {
+			if !jsonSafe[s[i]] {
+				return appendStringSlow(append(b, '"'), s, i)
+			}
 		}
 	}
-	for i < len(s) && jsonSafe[s[i]] {
-		i++
-	}
-	if i == len(s) {
-		b = append(b, '"')
-		b = append(b, s...)
-		return append(b, '"')
-	}
-	return appendStringSlow(append(b, '"'), s, i)
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 const (
@@ -142,7 +149,7 @@ func appendB(b []byte, v bool) []byte {
 
 // The integer encoders below turn up to eight digits at a time into ASCII with a few
 // multiplications on one uint64 (digits8), and store them with a single 8-byte write
-// into the slice's spare capacity (room8), keeping only the bytes that belong.
+// into the slice's spare capacity (room), keeping only the bytes that belong.
 
 // digits8 returns the eight decimal digits of x < 1e8, zero-padded, as ASCII bytes in
 // little-endian order: the most significant digit in the lowest byte.
@@ -159,44 +166,20 @@ func digits8(x uint64) uint64 {
 	return y + 0x30303030_30303030
 }
 
-// room8 returns b with at least 8 bytes of spare capacity.
-func room8(b []byte) []byte {
-	if cap(b)-len(b) < 8 {
-		b = append(b, make([]byte, 8)...)[:len(b)]
+// room returns b with at least n bytes of spare capacity.
+func room(b []byte, n int) []byte {
+	if cap(b)-len(b) < n {
+		b = append(b, make([]byte, n)...)[:len(b)]
 	}
 	return b
 }
 
 // appendDigits8 appends the eight digits of x < 1e8, zero-padded.
 func appendDigits8(b []byte, x uint64) []byte {
-	b = room8(b)
+	b = room(b, 8)
 	l := len(b)
 	binary.LittleEndian.PutUint64(b[l:l+8], digits8(x))
 	return b[:l+8]
-}
-
-// appendUpTo8 appends x < 1e8 in decimal.
-func appendUpTo8(b []byte, x uint64) []byte {
-	switch {
-	case x < 10:
-		return append(b, byte('0'+x))
-	case x < 100:
-		return append(b, byte('0'+x/10), byte('0'+x%10))
-	case x < 1e4:
-		w := digits4(uint32(x))
-		// Leading zeros are the low bytes equal to '0'; x > 0, so at least one digit is not.
-		z := bits.TrailingZeros32(w-0x30303030) / 8
-		b = room8(b)
-		l := len(b)
-		binary.LittleEndian.PutUint32(b[l:l+4], w>>(8*z))
-		return b[:l+4-z]
-	}
-	w := digits8(x)
-	z := bits.TrailingZeros64(w-0x30303030_30303030) / 8
-	b = room8(b)
-	l := len(b)
-	binary.LittleEndian.PutUint64(b[l:l+8], w>>(8*z))
-	return b[:l+8-z]
 }
 
 // digits4 is digits8 for x < 1e4: four digits in a uint32.
@@ -207,25 +190,59 @@ func digits4(x uint32) uint32 {
 	return y + 0x30303030
 }
 
-// appendU64 appends v in decimal, like strconv.AppendUint(b, v, 10).
+// Leading zeros of a digit group are its low bytes equal to '0'; the count comes from
+// the trailing zero bits of the group minus '0's. The last digit always stays: its
+// byte is marked non-zero before counting (last4, last8), which also makes 0 print as 0.
+const (
+	zeros4 = 0x30303030
+	zeros8 = 0x30303030_30303030
+	last4  = 1 << 24
+	last8  = 1 << 56
+)
+
+// appendU64 appends v in decimal, like strconv.AppendUint(b, v, 10). Values below 1e12
+// (every uint32) take one or two digit groups and no further call; below 1e8 the digit
+// count is found without a branch, since fields like seq, ack and len change magnitude
+// from one record to the next and a mispredicted branch costs more than the digits.
 func appendU64(b []byte, v uint64) []byte {
-	if v < 1e8 {
-		return appendUpTo8(b, v)
+	b = room(b, 12)
+	l := len(b)
+	switch {
+	case v < 1e8:
+		w := digits8(v)
+		z := bits.TrailingZeros64(w-zeros8|last8) / 8
+		binary.LittleEndian.PutUint64(b[l:l+8], w>>(8*z))
+		return b[:l+8-z]
+	case v < 1e12:
+		hi := v / 1e8
+		w := digits4(uint32(hi))
+		z := bits.TrailingZeros32(w-zeros4|last4) / 8
+		binary.LittleEndian.PutUint32(b[l:l+4], w>>(8*z))
+		l += 4 - z
+		binary.LittleEndian.PutUint64(b[l:l+8], digits8(v-hi*1e8))
+		return b[:l+8]
 	}
+	return appendBig(b, v)
+}
+
+// appendBig appends v >= 1e12 in decimal.
+func appendBig(b []byte, v uint64) []byte {
 	if v < 1e16 {
-		return appendDigits8(appendUpTo8(b, v/1e8), v%1e8)
+		return appendDigits8(appendU64(b, v/1e8), v%1e8)
 	}
-	b = appendUpTo8(b, v/1e16)
+	b = appendU64(b, v/1e16)
 	return appendDigits8(appendDigits8(b, v/1e8%1e8), v%1e8)
 }
 
 // appendI64 appends v in decimal, like strconv.AppendInt(b, v, 10).
 func appendI64(b []byte, v int64) []byte {
 	if v < 0 {
-		return appendU64(append(b, '-'), -uint64(v))
+		return appendNeg(b, v)
 	}
 	return appendU64(b, uint64(v))
 }
+
+func appendNeg(b []byte, v int64) []byte { return appendU64(append(b, '-'), -uint64(v)) }
 
 const tsLayout = "2006-01-02T15:04:05."
 
@@ -285,7 +302,7 @@ func AppendSeconds(b []byte, d report.Duration) []byte {
 	if z == 0 {
 		return b // one decimal (the first) is kept even when it is 0
 	}
-	b = room8(b)
+	b = room(b, 8)
 	l := len(b)
 	binary.LittleEndian.PutUint64(b[l:l+8], w)
 	return b[:l+8-bits.LeadingZeros64(z)/8]
