@@ -135,10 +135,10 @@ func appendKey(b []byte, k string) []byte {
 	return append(b, '"', ':')
 }
 
-func appendStrField(b []byte, k, v string) []byte { return appendString(appendKey(b, k), v) }
+func appendStrField(b []byte, k, v string) []byte    { return appendString(appendKey(b, k), v) }
 func appendUint(b []byte, k string, v uint64) []byte { return appendU64(appendKey(b, k), v) }
-func appendInt(b []byte, k string, v int64) []byte  { return appendI64(appendKey(b, k), v) }
-func appendBool(b []byte, k string, v bool) []byte  { return appendB(appendKey(b, k), v) }
+func appendInt(b []byte, k string, v int64) []byte   { return appendI64(appendKey(b, k), v) }
+func appendBool(b []byte, k string, v bool) []byte   { return appendB(appendKey(b, k), v) }
 
 func appendB(b []byte, v bool) []byte {
 	if v {
