@@ -234,6 +234,18 @@ func appendBig(b []byte, v uint64) []byte {
 	return appendDigits8(appendDigits8(b, v/1e8%1e8), v%1e8)
 }
 
+// appendU8 appends v in decimal, for fields that are small and nearly constant (TTL,
+// header lengths), where a branch on the digit count is predicted well.
+func appendU8(b []byte, v uint8) []byte {
+	switch {
+	case v < 10:
+		return append(b, '0'+v)
+	case v < 100:
+		return append(b, '0'+v/10, '0'+v%10)
+	}
+	return append(b, '0'+v/100, '0'+v/10%10, '0'+v%10)
+}
+
 // appendI64 appends v in decimal, like strconv.AppendInt(b, v, 10).
 func appendI64(b []byte, v int64) []byte {
 	if v < 0 {
@@ -293,7 +305,13 @@ func AppendSeconds(b []byte, d report.Duration) []byte {
 		b = append(b, '-')
 		u = -u
 	}
-	b = appendU64(b, u/1e9)
+	if sec := u / 1e9; sec < 100 {
+		// Seconds since the first packet: small, and of the same magnitude from one
+		// record to the next.
+		b = appendU8(b, uint8(sec))
+	} else {
+		b = appendU64(b, sec)
+	}
 	frac := u % 1e9
 	b = append(b, '.', byte('0'+frac/1e8))
 	w := digits8(frac % 1e8)

@@ -221,3 +221,11 @@ func TestPlain8(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendU8(t *testing.T) {
+	for v := 0; v < 256; v++ {
+		if got, want := string(appendU8([]byte("x"), uint8(v))), "x"+strconv.Itoa(v); got != want {
+			t.Errorf("appendU8(%d) = %s, want %s", v, got, want)
+		}
+	}
+}

@@ -99,7 +99,7 @@ func (s *Sink) appendSegment(b []byte, r *report.Segment) []byte {
 	}
 	b = appendU64(b, uint64(ip.ID))
 	b = append(b, `,"ttl":`...)
-	b = appendU64(b, uint64(ip.TTL))
+	b = appendU8(b, ip.TTL)
 	b = append(b, `,"total_len":`...)
 	b = appendI64(b, int64(ip.TotalLen))
 	if ip.HdrLen == 20 && ip.DF && !ip.MF && ip.FragOff == 0 {
@@ -116,7 +116,11 @@ func (s *Sink) appendSegment(b []byte, r *report.Segment) []byte {
 		b = append(b, `,"checksum_bad":true`...)
 	}
 	b = append(b, `},"tcp_hdr_len":`...)
-	b = appendI64(b, int64(r.TCPHdrLen))
+	if uint(r.TCPHdrLen) < 256 {
+		b = appendU8(b, uint8(r.TCPHdrLen))
+	} else {
+		b = appendI64(b, int64(r.TCPHdrLen))
+	}
 	b = append(b, `,"options":`...)
 	b = appendOptions(b, &r.Options)
 	if len(r.Class) == 0 {
