@@ -309,8 +309,11 @@ func (p *pipeline) fillSegment(r *report.Segment, c *reassembly.Conn, cs *connSt
 	r.Win = seg.Window
 	r.WinScaled = info.Window
 	ip := &seg.IP
-	r.IP = report.IP{Version: ip.Version, ID: ip.ID, TTL: ip.TTL, TotalLen: ip.TotalLen, HdrLen: ip.HdrLen,
-		DF: ip.DF, MF: ip.MF, FragOff: ip.FragOff, Fragments: ip.Fragments, ChecksumBad: ip.ChecksumBad}
+	// Field by field, here and for Options: a composite literal would be built on the
+	// stack and copied in (with write barriers for SACK), once per segment.
+	ri := &r.IP
+	ri.Version, ri.ID, ri.TTL, ri.TotalLen, ri.HdrLen = ip.Version, ip.ID, ip.TTL, ip.TotalLen, ip.HdrLen
+	ri.DF, ri.MF, ri.FragOff, ri.Fragments, ri.ChecksumBad = ip.DF, ip.MF, ip.FragOff, ip.Fragments, ip.ChecksumBad
 	r.TCPHdrLen = seg.TCPHdrLen
 	o := &seg.Opts
 	p.sack = p.sack[:0]
@@ -322,10 +325,14 @@ func (p *pipeline) fillSegment(r *report.Segment, c *reassembly.Conn, cs *connSt
 		}
 		p.sack = append(p.sack, [2]uint32{l, rr})
 	}
-	r.Options = report.Options{MSS: o.MSS, WScale: int(o.WScale), HasWScale: o.HasWScale, SACKPerm: o.SACKPermitted,
-		SACK: p.sack, TSVal: o.TSVal, TSEcr: o.TSEcr, HasTS: o.HasTS, TFO: o.HasTFO, MPTCP: o.HasMPTCP,
-		Unknown: o.Unknown, Malformed: o.Malformed}
-	p.classes = info.Class.Names(p.classes[:0])
+	ro := &r.Options
+	ro.MSS, ro.WScale, ro.HasWScale, ro.SACKPerm = o.MSS, int(o.WScale), o.HasWScale, o.SACKPermitted
+	ro.SACK, ro.TSVal, ro.TSEcr, ro.HasTS = p.sack, o.TSVal, o.TSEcr, o.HasTS
+	ro.TFO, ro.MPTCP, ro.Unknown, ro.Malformed = o.HasTFO, o.HasMPTCP, o.Unknown, o.Malformed
+	p.classes = p.classes[:0]
+	if info.Class != 0 { // most segments have no class
+		p.classes = info.Class.Names(p.classes)
+	}
 	r.Class = p.classes
 	r.DupAck = 0
 	if info.Class.Has(reassembly.ClassDupAck) {

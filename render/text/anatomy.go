@@ -403,7 +403,7 @@ func writeSegRow(w *strings.Builder, r *report.Anatomy, a *report.AnatomySegment
 	}
 	b = padRight(b, pay, 30)
 	b = append(b, ' ')
-	b = padRight(b, "["+string(appendShortFlags(nil, a.Flags))+"]", 6)
+	b = padRight(b, "["+string(appendShortFlags(nil, flagsOf(a.Flags)))+"]", 6)
 	var marks []string
 	for _, c := range a.Class {
 		if m, ok := classMarks[c]; ok {

@@ -99,7 +99,7 @@ func (s *Sink) Event(r *report.Event) error {
 
 // eventLabel is the text on an arrow, shortened until it fits the lane.
 func eventLabel(r *report.Event) string {
-	fl := "[" + string(appendShortFlags(nil, r.Flags)) + "]"
+	fl := "[" + string(appendShortFlags(nil, flagsOf(r.Flags))) + "]"
 	seq := " seq " + strconv.FormatUint(uint64(r.Seq), 10)
 	ack := ""
 	if hasFlag(r.Flags, "ACK") {

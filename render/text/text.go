@@ -5,8 +5,10 @@ package text
 
 import (
 	"bufio"
+	"encoding/binary"
 	"fmt"
 	"io"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -46,11 +48,11 @@ func (s *Sink) line(b []byte) error {
 func (s *Sink) Segment(r *report.Segment) error {
 	b := s.buf[:0]
 	var num [20]byte
-	b = padLeft(b, strconv.AppendUint(num[:0], r.Frame, 10), 6)
+	b = padLeft(b, appendDec(num[:0], r.Frame), 6)
 	b = append(b, ' ')
 	b = appendSecs(b, r.Rel, 6)
 	b = append(b, " c"...)
-	b = strconv.AppendUint(b, r.Conn, 10)
+	b = appendDec(b, r.Conn)
 	b = append(b, ' ')
 	b = append(b, r.Dir...)
 	b = append(b, ' ')
@@ -58,24 +60,25 @@ func (s *Sink) Segment(r *report.Segment) error {
 	b = append(b, " > "...)
 	b = append(b, r.Dst...)
 	b = append(b, ": Flags ["...)
-	b = appendShortFlags(b, r.Flags)
+	f := flagsOf(r.Flags)
+	b = appendShortFlags(b, f)
 	b = append(b, "], "...)
-	if r.Len > 0 || hasFlag(r.Flags, "SYN") || hasFlag(r.Flags, "FIN") || !hasFlag(r.Flags, "ACK") {
+	if r.Len > 0 || f&(flagSYN|flagFIN) != 0 || f&flagACK == 0 {
 		b = append(b, "seq "...)
-		b = strconv.AppendUint(b, uint64(r.Seq), 10)
+		b = appendDec(b, uint64(r.Seq))
 		if r.Len > 0 {
 			b = append(b, ':')
-			b = strconv.AppendUint(b, uint64(r.Seq+uint32(r.Len)), 10)
+			b = appendDec(b, uint64(r.Seq+uint32(r.Len)))
 		}
 		b = append(b, ", "...)
 	}
-	if hasFlag(r.Flags, "ACK") {
+	if f&flagACK != 0 {
 		b = append(b, "ack "...)
-		b = strconv.AppendUint(b, uint64(r.Ack), 10)
+		b = appendDec(b, uint64(r.Ack))
 		b = append(b, ", "...)
 	}
 	b = append(b, "win "...)
-	b = strconv.AppendUint(b, uint64(r.Win), 10)
+	b = appendDec(b, uint64(r.Win))
 	b = appendOptions(b, &r.Options)
 	b = append(b, ", length "...)
 	b = strconv.AppendInt(b, int64(r.Len), 10)
@@ -120,17 +123,59 @@ func hasFlag(flags []string, f string) bool {
 	return false
 }
 
-func appendShortFlags(b []byte, flags []string) []byte {
-	n := len(b)
-	for _, c := range [...]struct {
-		name string
-		c    byte
-	}{{"SYN", 'S'}, {"FIN", 'F'}, {"PSH", 'P'}, {"RST", 'R'}, {"URG", 'U'}, {"ECE", 'E'}, {"CWR", 'W'}} {
-		if hasFlag(flags, c.name) {
-			b = append(b, c.c)
+// segFlags are the TCP flags a packet line shows, read once from a record's flag names.
+type segFlags uint8
+
+const (
+	flagSYN segFlags = 1 << iota
+	flagFIN
+	flagPSH
+	flagRST
+	flagURG
+	flagECE
+	flagCWR
+	flagACK
+)
+
+// shortFlags lists the flags in tcpdump's order with their letters; ACK is the '.' after.
+var shortFlags = [...]struct {
+	f segFlags
+	c byte
+}{{flagSYN, 'S'}, {flagFIN, 'F'}, {flagPSH, 'P'}, {flagRST, 'R'}, {flagURG, 'U'}, {flagECE, 'E'}, {flagCWR, 'W'}}
+
+func flagsOf(names []string) segFlags {
+	var f segFlags
+	for _, n := range names {
+		switch n {
+		case "SYN":
+			f |= flagSYN
+		case "FIN":
+			f |= flagFIN
+		case "PSH":
+			f |= flagPSH
+		case "RST":
+			f |= flagRST
+		case "URG":
+			f |= flagURG
+		case "ECE":
+			f |= flagECE
+		case "CWR":
+			f |= flagCWR
+		case "ACK":
+			f |= flagACK
 		}
 	}
-	if hasFlag(flags, "ACK") {
+	return f
+}
+
+func appendShortFlags(b []byte, f segFlags) []byte {
+	n := len(b)
+	for _, x := range shortFlags {
+		if f&x.f != 0 {
+			b = append(b, x.c)
+		}
+	}
+	if f&flagACK != 0 {
 		b = append(b, '.')
 	}
 	if len(b) == n {
@@ -151,7 +196,7 @@ func appendOptions(b []byte, o *report.Options) []byte {
 	if o.MSS != 0 {
 		sep()
 		b = append(b, "mss "...)
-		b = strconv.AppendUint(b, uint64(o.MSS), 10)
+		b = appendDec(b, uint64(o.MSS))
 	}
 	if o.SACKPerm {
 		sep()
@@ -160,9 +205,9 @@ func appendOptions(b []byte, o *report.Options) []byte {
 	if o.HasTS {
 		sep()
 		b = append(b, "TS val "...)
-		b = strconv.AppendUint(b, uint64(o.TSVal), 10)
+		b = appendDec(b, uint64(o.TSVal))
 		b = append(b, " ecr "...)
-		b = strconv.AppendUint(b, uint64(o.TSEcr), 10)
+		b = appendDec(b, uint64(o.TSEcr))
 	}
 	if o.HasWScale {
 		sep()
@@ -209,6 +254,18 @@ func appendOptions(b []byte, o *report.Options) []byte {
 func startLine(p []byte) []byte {
 	if len(p) < 8 {
 		return nil
+	}
+	if string(p[:7]) != "HTTP/1." {
+		// A request line starts with a method (3 or more capital letters) and a space.
+		// Checked first, so that a segment of body bytes is rejected at its first bytes
+		// instead of after a search for a line end.
+		i := 0
+		for i < len(p) && 'A' <= p[i] && p[i] <= 'Z' {
+			i++
+		}
+		if i < 3 || i == len(p) || p[i] != ' ' {
+			return nil
+		}
 	}
 	end := len(p)
 	for i, c := range p {
@@ -266,21 +323,68 @@ func padRight(b []byte, v string, w int) []byte {
 	return b
 }
 
+// appendDec appends v in decimal, like strconv.AppendUint(b, v, 10); below 1e8 it
+// writes eight digits at once and drops the leading zeros (the encoder of render/jsonl,
+// which this package may not import, does the same).
+func appendDec(b []byte, v uint64) []byte {
+	if v >= 1e8 {
+		if v >= 1e16 {
+			return strconv.AppendUint(b, v, 10)
+		}
+		hi := v / 1e8
+		return appendDigits8(appendDec(b, hi), v-hi*1e8)
+	}
+	w := digits8(v)
+	// Leading zeros are the low bytes equal to '0'; the last digit always stays.
+	z := bits.TrailingZeros64(w-0x30303030_30303030|1<<56) / 8
+	b = room8(b)
+	l := len(b)
+	binary.LittleEndian.PutUint64(b[l:l+8], w>>(8*z))
+	return b[:l+8-z]
+}
+
+// appendDigits8 appends the eight digits of x < 1e8, zero-padded.
+func appendDigits8(b []byte, x uint64) []byte {
+	b = room8(b)
+	l := len(b)
+	binary.LittleEndian.PutUint64(b[l:l+8], digits8(x))
+	return b[:l+8]
+}
+
+// room8 returns b with at least 8 bytes of spare capacity.
+func room8(b []byte) []byte {
+	if cap(b)-len(b) < 8 {
+		b = append(b, make([]byte, 8)...)[:len(b)]
+	}
+	return b
+}
+
+// digits8 returns the eight decimal digits of x < 1e8, zero-padded, as ASCII bytes in
+// little-endian order (most significant digit in the lowest byte), computed in SWAR
+// lanes: 4+4 digits, then 2+2+2+2, then 1 each; 10486>>20 and 103>>10 divide exactly
+// by 100 and 10 in lanes below 10000 and 100.
+func digits8(x uint64) uint64 {
+	y := x/10000 | (x%10000)<<32
+	h := (y * 10486 >> 20) & 0x0000007f_0000007f
+	y = h | (y-h*100)<<16
+	t := (y * 103 >> 10) & 0x000f000f_000f000f
+	y = t | (y-t*10)<<8
+	return y + 0x30303030_30303030
+}
+
 // appendSecs writes d in seconds with prec decimals (rounded down).
 func appendSecs(b []byte, d report.Duration, prec int) []byte {
 	if d < 0 {
 		return append(b, '-')
 	}
-	b = strconv.AppendInt(b, int64(d)/1e9, 10)
+	b = appendDec(b, uint64(d)/1e9)
 	if prec == 0 {
 		return b
 	}
-	frac := int64(d) % 1e9
+	frac := uint64(d) % 1e9
 	var digits [9]byte
-	for i := 8; i >= 0; i-- {
-		digits[i] = byte('0' + frac%10)
-		frac /= 10
-	}
+	digits[0] = byte('0' + frac/1e8)
+	binary.LittleEndian.PutUint64(digits[1:], digits8(frac%1e8))
 	b = append(b, '.')
 	return append(b, digits[:prec]...)
 }
