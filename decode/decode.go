@@ -12,8 +12,7 @@
 // TCP segment on any supported link type; only IP fragments (rare) allocate.
 //
 // Ethernet II and its 802.1Q/802.1ad tags are decoded by gopacket's DecodingLayerParser
-// with preallocated layers (no allocation), except untagged IPv4 and IPv6 frames, whose
-// 14-byte header is cut by hand (the same result, without the parser's cost). Everything above, and the other link types,
+// with preallocated layers (no allocation). Everything above, and the other link types,
 // is decoded by hand, in place: gopacket's TCP layer allocates for a SYN's options, its
 // Linux SLL layer rejects link addresses longer than 8 bytes, and its IP layers allocate
 // on options, extension headers and errors. The tests build packets with gopacket and
@@ -301,11 +300,6 @@ func (d *Decoder) ethernet(data []byte) Kind {
 			d.st.BadLength++
 		}
 		return d.llc(payload)
-	}
-	if t == ethIPv4 || t == ethIPv6 {
-		// Untagged IP, nearly every frame: all gopacket would do is cut the 14-byte
-		// header, so its parser (a third of this function's time) is skipped.
-		return d.ether(t, payload, 0)
 	}
 	// Ethernet II: gopacket's layers strip the header and any VLAN tags it knows.
 	// An error can only be a cut tag; the hand-written dispatch below reports it.
