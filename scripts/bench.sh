@@ -220,26 +220,31 @@ echo "- median of $ROUNDS rounds, tools run in alternation, warm page cache, out
 echo
 T0=$(median <"$TMP/res.0")
 C0=$(awk '{print $3 + $4}' "$TMP/res.0" | median)
-TSH= TSHC=
+TSH= TSHC= TSP= TSPC=
 for i in "${!NAMES[@]}"; do
-  if [[ ${NAMES[$i]} == tshark* ]]; then
-    TSH=$(median <"$TMP/res.$i")
-    TSHC=$(awk '{print $3 + $4}' "$TMP/res.$i" | median)
-  fi
+  case ${NAMES[$i]} in
+    "tshark (HTTP)")
+      TSH=$(median <"$TMP/res.$i")
+      TSHC=$(awk '{print $3 + $4}' "$TMP/res.$i" | median) ;;
+    "tshark (packets)")
+      TSP=$(median <"$TMP/res.$i")
+      TSPC=$(awk '{print $3 + $4}' "$TMP/res.$i" | median) ;;
+  esac
 done
-printf '| tool | command | wall s | CPU s | MB/s | packets/s | peak RSS MiB | ÷ segscope http (wall, CPU) |%s\n' "$([[ -n $TSH ]] && echo ' tshark ÷ tool (wall, CPU) |')"
-printf '|---|---|---:|---:|---:|---:|---:|---:|%s\n' "$([[ -n $TSH ]] && echo '---:|')"
+printf '| tool | command | wall s | CPU s | MB/s | packets/s | peak RSS MiB | ÷ segscope http (wall, CPU) |%s%s\n' \
+  "$([[ -n $TSH ]] && echo ' tshark HTTP ÷ tool (wall, CPU) |')" "$([[ -n $TSP ]] && echo ' tshark packets ÷ tool (wall, CPU) |')"
+printf '|---|---|---:|---:|---:|---:|---:|---:|%s%s\n' "$([[ -n $TSH ]] && echo '---:|')" "$([[ -n $TSP ]] && echo '---:|')"
 for i in "${!NAMES[@]}"; do
   us=$(awk '{print $1}' "$TMP/res.$i" | median)
   rss=$(awk '{print $2}' "$TMP/res.$i" | median)
   cpu=$(awk '{print $3 + $4}' "$TMP/res.$i" | median)
   awk -v name="${NAMES[$i]}" -v cmd="${CMDS[$i]}" -v us="$us" -v rss="$rss" -v cpu="$cpu" -v b="$BYTES" \
-      -v p="$PACKETS" -v t0="$T0" -v c0="$C0" -v tsh="$TSH" -v tshc="$TSHC" 'BEGIN {
+      -v p="$PACKETS" -v t0="$T0" -v c0="$C0" -v tsh="$TSH" -v tshc="$TSHC" -v tsp="$TSP" -v tspc="$TSPC" 'BEGIN {
     s = us / 1e6; if (s <= 0) s = 1e-6
     cr = c0 > 0 ? sprintf("%.2f×", cpu / c0) : "-"
     printf "| %s | `%s` | %.3f | %.2f | %.0f | %.3f M | %.1f | %.2f×, %s |", name, cmd, s, cpu, b / 1e6 / s, p / s / 1e6, rss / 1024, us / t0, cr
-    ct = cpu > 0 ? sprintf("%.1f×", tshc / cpu) : "-"
-    if (tsh != "") printf " %.1f×, %s |", tsh / us, ct
+    if (tsh != "") printf " %.1f×, %s |", tsh / us, (cpu > 0 ? sprintf("%.1f×", tshc / cpu) : "-")
+    if (tsp != "") printf " %.1f×, %s |", tsp / us, (cpu > 0 ? sprintf("%.1f×", tspc / cpu) : "-")
     printf "\n"
   }'
 done
