@@ -181,6 +181,13 @@ func TestMemoryFlat(t *testing.T) {
 	if benchRaceEnabled {
 		t.Skip("too slow under -race, and the race runtime changes what is allocated")
 	}
+	// One worker, and two sharding the connections (each with half the table).
+	for _, workers := range []int{1, 2} {
+		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) { memoryFlat(t, workers) })
+	}
+}
+
+func memoryFlat(t *testing.T, workers int) {
 	g := &memGen{srv: netip.MustParseAddrPort("10.2.0.1:80")}
 	const t0 = 1_700_000_000e9
 	src := &benchFrames{buf: make([]byte, 0, 2048), next: func(b []byte, i uint64) ([]byte, int64, bool) {
@@ -218,7 +225,7 @@ func TestMemoryFlat(t *testing.T) {
 	sample(0)
 	base := points[0].live
 	sink := &memSink{}
-	cfg := segscope.Config{Mode: segscope.ModeHTTP, Progress: func(frames uint64) {
+	cfg := segscope.Config{Mode: segscope.ModeHTTP, Workers: workers, Progress: func(frames uint64) {
 		if calls++; calls%memSampleEach == 0 {
 			sample(frames)
 		}

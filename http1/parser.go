@@ -137,6 +137,7 @@ func (p *Parser) Reset() {
 	p.respIdx, p.depth = 0, 0
 	p.proto, p.sni = ProtoUnknown, ""
 	p.noMore = false
+	p.strs.restart()
 	p.conn = p.conn[:0]
 	for d := range p.half {
 		h := &p.half[d]

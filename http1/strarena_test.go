@@ -34,6 +34,6 @@ func TestStrArena(t *testing.T) {
 		t.Error("empty input gave a non-empty string")
 	}
 	if n := testing.AllocsPerRun(1000, func() { _ = a.string([]byte("GET / HTTP/1.1")) }); n > 0.01 {
-		t.Errorf("%v allocations per string, want about 1 per %d bytes", n, arenaChunk)
+		t.Errorf("%v allocations per string, want about 1 per %d bytes", n, arenaChunkMax)
 	}
 }
