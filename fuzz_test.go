@@ -2,9 +2,12 @@ package segscope_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/segscope/segscope"
 	"github.com/segscope/segscope/capture"
@@ -23,6 +26,14 @@ func FuzzPipeline(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte, m uint8) {
+		// A run that does not end (a deadlock between the goroutines of a run with
+		// workers, a loop) crashes the fuzzing process with every goroutine's stack, so
+		// the input is kept; without this it would only stall the fuzzer.
+		watchdog := time.AfterFunc(20*time.Second, func() {
+			buf := make([]byte, 1<<20)
+			panic(fmt.Sprintf("FuzzPipeline: a run took over 20 s\n%s", buf[:runtime.Stack(buf, true)]))
+		})
+		defer watchdog.Stop()
 		mode := segscope.Mode(m % 7)
 		run := func(workers int) string {
 			src, err := capture.NewReader(bytes.NewReader(data), "fuzz")
