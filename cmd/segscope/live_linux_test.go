@@ -44,8 +44,13 @@ func TestLiveCaptureNetns(t *testing.T) {
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Skip("needs iproute2 (ip)")
 	}
-	const ns, hostIf, nsIf = "sgl-live", "sgl-h0", "sgl-n0"
-	const hostIP, nsIP = "10.78.0.1", "10.78.0.2"
+	// Names and a /30 of 10.128.0.0/9 of this process's own, so that runs of the test
+	// side by side (other checkouts, other engineers) do not take each other's down.
+	pid := os.Getpid()
+	ns, hostIf, nsIf := fmt.Sprintf("sgl-live-%d", pid), fmt.Sprintf("sglh%d", pid), fmt.Sprintf("sgln%d", pid)
+	net30 := 10<<24 | 1<<23 | (pid&(1<<21-1))<<2 // the /30 numbered pid mod 2^21
+	hostIP := fmt.Sprintf("%d.%d.%d.%d", net30>>24, net30>>16&255, net30>>8&255, net30&255+1)
+	nsIP := fmt.Sprintf("%d.%d.%d.%d", net30>>24, net30>>16&255, net30>>8&255, net30&255+2)
 	ip := func(args ...string) {
 		t.Helper()
 		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
