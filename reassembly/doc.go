@@ -43,8 +43,17 @@
 // a new connection on the same 4-tuple (ReusedTuple, Index+1), closing the old one first.
 // Memory stays flat: buffers are released when the streams end, a tombstone is not the
 // Conn but a 240-byte record of what classifies late packets (the Conn of a late
-// OnSegment is rebuilt from it, see Handler), and the table never exceeds
-// Config.MaxConns, tombstones included.
+// OnSegment is rebuilt from it, see Handler), the closed Conn is reused for a later
+// connection, and the table never exceeds Config.MaxConns, tombstones included.
+//
+// # Shards
+//
+// A Tracker is used by one goroutine. To use several, give each the connections whose
+// flow.Tuple.Hash falls to it, and call Advance with the time of every segment the
+// tracker does not get: timeouts then fire at the same segments as in one tracker, and
+// connections that time out together close in the order of their last frames, as they
+// do in one tracker. A Handler that also implements Dropper learns when an ID leaves the
+// table, to map each shard's IDs to one numbering.
 //
 // # Gaps
 //
