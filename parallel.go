@@ -5,8 +5,9 @@ import (
 	"github.com/segscope/segscope/decode"
 )
 
-// With Config.Workers > 1 the run is split in two stages on two goroutines: one reads
-// and decodes frames, the other tracks connections, parses HTTP and writes records.
+// With Config.Workers > 1, in the modes that are not sharded (shard.go: anatomy, ladder,
+// diagnose, follow, and --conn N), the run is split in two stages on two goroutines: one
+// reads and decodes frames, the other tracks connections, parses HTTP and writes records.
 // Segments cross between them in batches, with their payload copied into the batch, so
 // the second stage does exactly what a single-goroutine run does, in the same order:
 // the output is byte-identical whatever the number of workers.
