@@ -144,9 +144,7 @@ func splitLimits(c reassembly.Config, n int) reassembly.Config {
 	}
 	c.MaxConns = share(c.MaxConns, reassembly.DefaultMaxConns)
 	c.MaxBufferedTotal = share(c.MaxBufferedTotal, reassembly.DefaultMaxBufferedTotal)
-	if c.RecentTotal >= 0 {
-		c.RecentTotal = share(c.RecentTotal, reassembly.DefaultRecentTotal)
-	}
+	c.RecentTotal = share(c.RecentTotal, reassembly.DefaultRecentTotal)
 	return c
 }
 
