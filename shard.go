@@ -67,6 +67,9 @@ type capItem struct {
 	idx   int    // index into the capBuf slice of its kind
 }
 
+// textPerSegment is about the length of a segment record in JSON.
+const textPerSegment = 640
+
 // rendered is a record in capBuf.text: text[off:end], with its connection ID at connAt.
 type rendered struct{ off, connAt, end int }
 
@@ -310,6 +313,10 @@ func (w *worker) batch(b *shardBatch) {
 	p := w.p
 	w.out = &b.out[w.id]
 	w.out.reset()
+	if w.enc != nil && w.out.text == nil {
+		// First use: room for the worker's share of a batch of typical segment records.
+		w.out.text = make([]byte, 0, batchSegs*textPerSegment/len(b.out)+4096)
+	}
 	if b.hasFst && !p.firstSet {
 		p.first, p.firstSet = b.first, true
 	}
