@@ -28,7 +28,12 @@ import (
 //     input (Flush, phase 2, in connection-ID order);
 //   - the main goroutine merges the workers' records batch by batch in that order, gives
 //     connections their IDs in the order they opened (a worker's tracker numbers only its
-//     own), and writes them to the sink.
+//     own), and writes them to the sink;
+//   - when the sink is a report.EncodingSink (JSON), the workers render the records as
+//     they capture them, each with an Encoder of its own, and leave a hole for the
+//     connection ID: the main goroutine only copies the bytes around each ID into one
+//     buffer, in order, and writes it. Rendering, the bulk of the output's cost, is then
+//     spread over the workers instead of done on the main goroutine.
 //
 // The tracker's limits (connections, buffered and recent bytes) are split evenly between
 // the workers, so a run that reaches them may differ from a one-worker run.
@@ -49,6 +54,7 @@ const (
 	capSegment
 	capConn
 	capHTTP
+	capText // a record rendered by the worker's Encoder
 )
 
 // capItem is one captured record or ID event, in a worker's emission order.
@@ -61,6 +67,13 @@ type capItem struct {
 	idx   int    // index into the capBuf slice of its kind
 }
 
+// textPerSegment is about the length of a segment record in JSON (477 bytes on average
+// in the benchmark capture).
+const textPerSegment = 512
+
+// rendered is a record in capBuf.text: text[off:end], with its connection ID at connAt.
+type rendered struct{ off, connAt, end int }
+
 // capBuf holds what one worker captured from one batch. Its slices are reused.
 type capBuf struct {
 	items []capItem
@@ -70,6 +83,8 @@ type capBuf struct {
 	strs  []string // flags, classes and anomalies of the records
 	ints  []int
 	sack  [][2]uint32
+	text  []byte // records rendered by the worker's Encoder
+	texts []rendered
 }
 
 func (b *capBuf) reset() {
@@ -88,6 +103,8 @@ func (b *capBuf) reset() {
 	b.strs = b.strs[:0]
 	b.ints = b.ints[:0]
 	b.sack = b.sack[:0]
+	b.text = b.text[:0]
+	b.texts = b.texts[:0]
 }
 
 // strings copies s into the arena. The copy stays valid after the arena grows: growing
@@ -116,7 +133,8 @@ type shardBatch struct {
 type worker struct {
 	id  uint8
 	p   *pipeline
-	out *capBuf // of the batch being processed
+	out *capBuf        // of the batch being processed
+	enc report.Encoder // renders records as they are captured (nil: they are copied)
 	seq uint64
 	ph  uint8
 }
@@ -153,9 +171,13 @@ func runSharded(src capture.Source, p *pipeline) error {
 	n := min(cfg.Workers, MaxWorkers)
 	wcfg := *cfg
 	wcfg.Tracker = splitLimits(cfg.Tracker, n)
+	es, _ := p.sink.(report.EncodingSink)
 	workers := make([]*worker, n)
 	for i := range workers {
 		w := &worker{id: uint8(i)}
+		if es != nil {
+			w.enc = es.NewEncoder()
+		}
 		w.p = newPipeline(w, wcfg)
 		w.p.dec = nil // the reader decodes
 		w.p.shard = w
@@ -247,6 +269,10 @@ func runSharded(src capture.Source, p *pipeline) error {
 	for i := range m.ids {
 		m.ids[i] = map[uint64]uint64{}
 	}
+	if es != nil {
+		m.es, m.enc = es, es.NewEncoder()
+		m.text = make([]byte, 0, 2*writeAt)
+	}
 	var srcErr error
 	for b := range order {
 		b.wg.Wait()
@@ -264,6 +290,7 @@ func runSharded(src capture.Source, p *pipeline) error {
 		}
 		free <- b
 	}
+	m.write()
 	close(done)
 	for b := range order { // let the reader and the workers finish
 		b.wg.Wait()
@@ -285,6 +312,10 @@ func (w *worker) batch(b *shardBatch) {
 	p := w.p
 	w.out = &b.out[w.id]
 	w.out.reset()
+	if w.enc != nil && w.out.text == nil {
+		// First use: room for the worker's share of a batch of typical segment records.
+		w.out.text = make([]byte, 0, batchSegs*textPerSegment/len(b.out)+4096)
+	}
 	if b.hasFst && !p.firstSet {
 		p.first, p.firstSet = b.first, true
 	}
@@ -330,9 +361,22 @@ func (w *worker) opened(c *reassembly.Conn) { w.item(capOpen, c.ID, 0) }
 
 func (w *worker) dropped(id uint64) { w.item(capDrop, id, 0) }
 
-// Segment, Conn and HTTP implement report.Sink: they copy the record.
+// render adds a record that w.enc appended to its text.
+func (w *worker) render(text []byte, connAt int, conn uint64) {
+	b := w.out
+	b.texts = append(b.texts, rendered{off: len(b.text), connAt: connAt, end: len(text)})
+	b.text = text
+	w.item(capText, conn, len(b.texts)-1)
+}
+
+// Segment, Conn and HTTP implement report.Sink: they render the record, or copy it.
 func (w *worker) Segment(r *report.Segment) error {
 	b := w.out
+	if w.enc != nil {
+		text, at := w.enc.AppendSegment(b.text, r)
+		w.render(text, at, r.Conn)
+		return nil
+	}
 	b.segs = append(b.segs, *r)
 	c := &b.segs[len(b.segs)-1]
 	c.Flags = b.strings(r.Flags)
@@ -348,6 +392,11 @@ func (w *worker) Segment(r *report.Segment) error {
 
 func (w *worker) Conn(r *report.Conn) error {
 	b := w.out
+	if w.enc != nil {
+		text, at := w.enc.AppendConn(b.text, r)
+		w.render(text, at, r.Conn)
+		return nil
+	}
 	b.conns = append(b.conns, *r)
 	w.item(capConn, r.Conn, len(b.conns)-1)
 	return nil
@@ -355,6 +404,11 @@ func (w *worker) Conn(r *report.Conn) error {
 
 func (w *worker) HTTP(r *report.HTTP) error {
 	b := w.out
+	if w.enc != nil {
+		text, at := w.enc.AppendHTTP(b.text, r)
+		w.render(text, at, r.Conn)
+		return nil
+	}
 	b.https = append(b.https, *r)
 	c := &b.https[len(b.https)-1]
 	c.Anomalies = b.strings(r.Anomalies)
@@ -380,6 +434,24 @@ type merger struct {
 	ids    []map[uint64]uint64 // per worker: local connection ID -> ID
 	nextID uint64
 	heads  []int
+
+	// With an EncodingSink: the records rendered by the workers, IDs in place, not yet
+	// written.
+	es   report.EncodingSink
+	enc  report.Encoder // for the IDs
+	text []byte
+}
+
+// writeAt is how many bytes of rendered records the merger gathers before it writes
+// them (it writes the rest at the end).
+const writeAt = 256 << 10
+
+// write writes the rendered records gathered so far.
+func (m *merger) write() {
+	if m.es != nil && len(m.text) > 0 && m.p.err == nil {
+		m.p.fail(m.es.WriteRendered(m.text))
+	}
+	m.text = m.text[:0]
 }
 
 // key is an item's place; phase 2 items are ordered by their connection's ID.
@@ -413,6 +485,9 @@ func (m *merger) batch(b *shardBatch) {
 			}
 		}
 		if best < 0 {
+			if len(m.text) >= writeAt {
+				m.write()
+			}
 			return
 		}
 		out := &b.out[best]
@@ -437,6 +512,11 @@ func (m *merger) batch(b *shardBatch) {
 			r := &out.https[it.idx]
 			r.Conn = ids[r.Conn]
 			p.fail(p.sink.HTTP(r))
+		case capText:
+			t := &out.texts[it.idx]
+			m.text = append(m.text, out.text[t.off:t.connAt]...)
+			m.text = m.enc.AppendConnID(m.text, ids[it.id])
+			m.text = append(m.text, out.text[t.connAt:t.end]...)
 		}
 	}
 }

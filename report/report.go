@@ -261,6 +261,31 @@ type Sink interface {
 	Close() error
 }
 
+// Encoder renders segment, conn and http records to bytes apart from a Sink, so that
+// records can be rendered on several goroutines at once, each with an Encoder of its own.
+// Each Append method appends one complete record, line end included, except for its
+// connection ID: it returns the offset in the result at which the ID belongs, and
+// AppendConnID renders an ID. A record's bytes depend on that record alone.
+type Encoder interface {
+	AppendSegment(dst []byte, r *Segment) (b []byte, connAt int)
+	AppendConn(dst []byte, r *Conn) (b []byte, connAt int)
+	AppendHTTP(dst []byte, r *HTTP) (b []byte, connAt int)
+	AppendConnID(dst []byte, id uint64) []byte
+}
+
+// EncodingSink is a Sink whose segment, conn and http records may be rendered elsewhere:
+// by Encoders that it hands out, of its format and options, whose output it then writes.
+// Sinks that are not (text) receive every record through their methods.
+type EncodingSink interface {
+	Sink
+	// NewEncoder returns an Encoder independent of the Sink and of every other.
+	NewEncoder() Encoder
+	// WriteRendered writes records that its Encoders rendered (with their IDs in place),
+	// in order after those already passed to it, with the Sink's buffering and error
+	// semantics. p is borrowed for the call.
+	WriteRendered(p []byte) error
+}
+
 // Stream receives the reassembled bytes of connections (`segscope follow`). Data is
 // borrowed until the call returns. Dir is "c2s" or "s2c".
 type Stream interface {

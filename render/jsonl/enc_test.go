@@ -193,7 +193,8 @@ func BenchmarkSegment(b *testing.B) {
 		s.Segment(&r)
 		n++
 	}
-	b.SetBytes(int64(len(s.appendSegment(nil, &r)) + 2))
+	enc, _ := s.enc.appendSegment(nil, &r, true)
+	b.SetBytes(int64(len(enc) + 2))
 }
 
 // TestPlain8 puts every byte value at every position of plain backgrounds, next to

@@ -18,7 +18,15 @@ type Sink struct {
 	w   io.Writer
 	buf []byte // records not yet written; each record is appended to it in place
 	err error  // the first write error; every later call returns it
-	tc  timeCache
+	enc Encoder
+}
+
+// Encoder renders records as JSON Lines into byte slices, apart from a Sink: several
+// goroutines may render at once, each with an Encoder of its own (the zero value is
+// ready to use). A record's rendering depends on that record alone; an Encoder keeps only
+// a cache of the last second's formatted date. It implements report.Encoder.
+type Encoder struct {
+	tc timeCache
 }
 
 // flushAt is how many buffered bytes make the Sink write. The buffer has room for a few
@@ -29,6 +37,51 @@ const flushAt = 256 << 10
 func New(w io.Writer) *Sink {
 	return &Sink{w: w, buf: make([]byte, 0, flushAt+16<<10)}
 }
+
+// NewEncoder returns an Encoder of its own (report.EncodingSink).
+func (s *Sink) NewEncoder() report.Encoder { return new(Encoder) }
+
+// WriteRendered writes records rendered by Encoders (report.EncodingSink), after those
+// already buffered. A write error is kept as for records passed one by one.
+func (s *Sink) WriteRendered(p []byte) error {
+	if len(s.buf)+len(p) < flushAt {
+		s.buf = append(s.buf, p...)
+		return s.err
+	}
+	if s.flush() != nil || len(p) == 0 {
+		return s.err
+	}
+	n, err := s.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	s.err = err
+	return err
+}
+
+// AppendSegment appends a "segment" record without its connection ID, which belongs at
+// connAt (report.Encoder).
+func (e *Encoder) AppendSegment(dst []byte, r *report.Segment) (b []byte, connAt int) {
+	b, connAt = e.appendSegment(dst, r, false)
+	return append(b, '}', '\n'), connAt
+}
+
+// AppendConn appends a "conn" record without its connection ID, which belongs at connAt
+// (report.Encoder).
+func (e *Encoder) AppendConn(dst []byte, r *report.Conn) (b []byte, connAt int) {
+	b, connAt = e.appendConn(dst, r, false)
+	return append(b, '}', '\n'), connAt
+}
+
+// AppendHTTP appends an "http" record without its connection ID, which belongs at
+// connAt (report.Encoder).
+func (e *Encoder) AppendHTTP(dst []byte, r *report.HTTP) (b []byte, connAt int) {
+	b, connAt = e.appendHTTP(dst, r, false)
+	return append(b, '}', '\n'), connAt
+}
+
+// AppendConnID appends a connection ID as the records' "conn" value (report.Encoder).
+func (e *Encoder) AppendConnID(dst []byte, id uint64) []byte { return appendU64(dst, id) }
 
 // emit ends the record that b (s.buf with the record appended) holds, and writes the
 // buffer out once it holds flushAt bytes.
@@ -54,19 +107,26 @@ func (s *Sink) flush() error {
 }
 
 // Segment writes a "segment" record.
-func (s *Sink) Segment(r *report.Segment) error { return s.emit(s.appendSegment(s.buf, r)) }
+func (s *Sink) Segment(r *report.Segment) error {
+	b, _ := s.enc.appendSegment(s.buf, r, true)
+	return s.emit(b)
+}
 
-// appendSegment appends the record without its closing brace and newline. Field names
-// are written with their separators as constants; only the values are formatted.
-func (s *Sink) appendSegment(b []byte, r *report.Segment) []byte {
+// appendSegment appends the record without its closing brace and newline, and with its
+// connection ID only if withID; connAt is where the ID is. Field names are written with
+// their separators as constants; only the values are formatted.
+func (e *Encoder) appendSegment(b []byte, r *report.Segment, withID bool) (_ []byte, connAt int) {
 	b = append(b, `{"type":"segment","frame":`...)
 	b = appendU64(b, r.Frame)
 	b = append(b, `,"ts":`...)
-	b = s.tc.appendTS(b, r.TS)
+	b = e.tc.appendTS(b, r.TS)
 	b = append(b, `,"rel":`...)
 	b = AppendSeconds(b, r.Rel)
 	b = append(b, `,"conn":`...)
-	b = appendU64(b, r.Conn)
+	connAt = len(b)
+	if withID {
+		b = appendU64(b, r.Conn)
+	}
 	b = append(b, `,"dir":`...)
 	b = appendString(b, r.Dir)
 	b = append(b, `,"src":`...)
@@ -137,7 +197,7 @@ func (s *Sink) appendSegment(b []byte, r *report.Segment) []byte {
 		b = append(b, `,"truncated":true`...)
 	}
 	b = append(b, `,"frame_len":`...)
-	return appendI64(b, int64(r.FrameLen))
+	return appendI64(b, int64(r.FrameLen)), connAt
 }
 
 // appendIPFrag appends the IP header length, the fragment flags and offset.
@@ -223,15 +283,26 @@ func appendOptions(b []byte, o *report.Options) []byte {
 
 // Conn writes a "conn" record.
 func (s *Sink) Conn(r *report.Conn) error {
-	b := append(s.buf, '{')
+	b, _ := s.enc.appendConn(s.buf, r, true)
+	return s.emit(b)
+}
+
+// appendConn appends the record without its closing brace and newline, and with its
+// connection ID only if withID; connAt is where the ID is.
+func (e *Encoder) appendConn(b []byte, r *report.Conn, withID bool) (_ []byte, connAt int) {
+	b = append(b, '{')
 	b = appendStrField(b, "type", "conn")
-	b = appendUint(b, "conn", r.Conn)
+	b = appendKey(b, "conn")
+	connAt = len(b)
+	if withID {
+		b = appendU64(b, r.Conn)
+	}
 	b = appendStrField(b, "client", r.Client)
 	b = appendStrField(b, "server", r.Server)
 	b = appendUint(b, "first_frame", r.FirstFrame)
 	b = appendUint(b, "last_frame", r.LastFrame)
-	b = s.tc.appendTime(b, "start", r.Start)
-	b = s.tc.appendTime(b, "end", r.End)
+	b = e.tc.appendTime(b, "start", r.Start)
+	b = e.tc.appendTime(b, "end", r.End)
 	b = appendSeconds(b, "rel", r.StartRel)
 	b = appendSeconds(b, "duration", r.Duration)
 	b = appendStrField(b, "state", r.State)
@@ -259,16 +330,27 @@ func (s *Sink) Conn(r *report.Conn) error {
 		b = appendBool(b, "reused_tuple", true)
 		b = appendInt(b, "tuple_index", int64(r.TupleIndex))
 	}
-	return s.emit(b)
+	return b, connAt
 }
 
 // HTTP writes an "http" record.
 func (s *Sink) HTTP(r *report.HTTP) error {
-	b := append(s.buf, '{')
+	b, _ := s.enc.appendHTTP(s.buf, r, true)
+	return s.emit(b)
+}
+
+// appendHTTP appends the record without its closing brace and newline, and with its
+// connection ID only if withID; connAt is where the ID is.
+func (e *Encoder) appendHTTP(b []byte, r *report.HTTP, withID bool) (_ []byte, connAt int) {
+	b = append(b, '{')
 	b = appendStrField(b, "type", "http")
-	b = appendUint(b, "conn", r.Conn)
+	b = appendKey(b, "conn")
+	connAt = len(b)
+	if withID {
+		b = appendU64(b, r.Conn)
+	}
 	b = appendInt(b, "depth", int64(r.Depth))
-	b = s.tc.appendTime(b, "ts", r.TS)
+	b = e.tc.appendTime(b, "ts", r.TS)
 	b = appendSeconds(b, "rel", r.Rel)
 	b = appendStrField(b, "client", r.Client)
 	b = appendStrField(b, "server", r.Server)
@@ -302,7 +384,7 @@ func (s *Sink) HTTP(r *report.HTTP) error {
 	if r.Upgrade != "" {
 		b = appendStrField(b, "upgrade", r.Upgrade)
 	}
-	return s.emit(b)
+	return b, connAt
 }
 
 // Anatomy writes an "anatomy" record.
