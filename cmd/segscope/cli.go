@@ -281,12 +281,17 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	var sink report.Sink
 	var follow *text.Follow
 	var files *flowfiles.Writer
+	// Live, every record is written as soon as it is complete, as tcpdump does on a
+	// terminal; from files, output is written in large blocks.
 	switch {
 	case o.format == "json":
-		sink = jsonl.New(out)
+		js := jsonl.New(out)
+		js.FlushEach = live != nil
+		sink = js
 	default:
 		ts := text.New(out)
 		ts.MaxRows = o.maxRows
+		ts.FlushEach = live != nil
 		sink = ts
 	}
 	if mode == segscope.ModeFollow {
@@ -303,6 +308,7 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 			}
 			follow = text.NewFollow(out, fm)
 			follow.Dir, follow.FillGaps = o.dir, o.fillGaps
+			follow.FlushEach = live != nil
 			cfg.Stream = follow
 		}
 	}

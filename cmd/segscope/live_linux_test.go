@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -108,6 +110,26 @@ func TestLiveCaptureNetns(t *testing.T) {
 	if err := pk.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// A third one writes text to a pipe: its lines must come while it runs, not only when
+	// it stops (live output is written record by record).
+	tx := exec.Command(exe, "packets", "-q", "-i", hostIf)
+	tx.Env = seg.Env
+	txOut, err := tx.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var txLines atomic.Int64
+	txDone := make(chan struct{})
+	go func() {
+		defer close(txDone)
+		sc := bufio.NewScanner(txOut)
+		for sc.Scan() {
+			txLines.Add(1)
+		}
+	}()
 	var td *exec.Cmd
 	if p, err := exec.LookPath("tcpdump"); err == nil {
 		td = exec.Command(p, "-i", hostIf, "-nn", "-U", "-w", dir+"/tcpdump.pcap", "tcp")
@@ -133,11 +155,18 @@ func TestLiveCaptureNetns(t *testing.T) {
 		tr.CloseIdleConnections()
 	}
 	time.Sleep(time.Second) // the last FIN/ACKs
-	for _, c := range []*exec.Cmd{seg, pk, td} {
+	if n := txLines.Load(); n == 0 {
+		t.Errorf("segscope packets -i wrote no line while the traffic ran (output held back until it stops)")
+	} else {
+		t.Logf("segscope packets -i had written %d lines before it was stopped", n)
+	}
+	for _, c := range []*exec.Cmd{seg, pk, tx, td} {
 		if c != nil {
 			c.Process.Signal(os.Interrupt)
 		}
 	}
+	<-txDone
+	tx.Wait()
 	if err := seg.Wait(); err != nil {
 		t.Fatalf("segscope http -i: %v\n%s", err, segErr.String())
 	}

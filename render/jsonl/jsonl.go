@@ -15,6 +15,10 @@ import (
 
 // Sink writes JSON Lines to a writer. It buffers; Close flushes.
 type Sink struct {
+	// FlushEach writes every record out as soon as it is complete (live capture: a
+	// record shows when its packet arrives), instead of 256 KiB at a time.
+	FlushEach bool
+
 	w   io.Writer
 	buf []byte // records not yet written; each record is appended to it in place
 	err error  // the first write error; every later call returns it
@@ -87,7 +91,7 @@ func (e *Encoder) AppendConnID(dst []byte, id uint64) []byte { return appendU64(
 // buffer out once it holds flushAt bytes.
 func (s *Sink) emit(b []byte) error {
 	s.buf = append(b, '}', '\n')
-	if len(s.buf) >= flushAt {
+	if len(s.buf) >= flushAt || s.FlushEach {
 		return s.flush()
 	}
 	return s.err

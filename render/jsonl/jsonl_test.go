@@ -84,3 +84,23 @@ func TestSegmentAllocs(t *testing.T) {
 		t.Errorf("Segment allocates %v per record", n)
 	}
 }
+
+// TestFlushEach checks that with FlushEach every record reaches the writer at once, and
+// without it records wait for the buffer to fill.
+func TestFlushEach(t *testing.T) {
+	for _, each := range []bool{false, true} {
+		var out bytes.Buffer
+		s := New(&out)
+		s.FlushEach = each
+		if err := s.Conn(&report.Conn{Conn: 1, Client: "10.0.0.1:1", Server: "10.0.0.2:80"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := out.Len() > 0; got != each {
+			t.Errorf("FlushEach %v: record written before Close: %v", each, got)
+		}
+		s.Close()
+		if !bytes.HasSuffix(out.Bytes(), []byte("}\n")) {
+			t.Errorf("FlushEach %v: output %q", each, out.String())
+		}
+	}
+}

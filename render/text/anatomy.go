@@ -109,8 +109,7 @@ func (s *Sink) Anatomy(r *report.Anatomy) error {
 	parts = append(parts, "first byte to last byte "+fmtMs(sm.Span))
 	writeWrapped(&w, "  ", "    ", parts, "; ")
 	w.WriteByte('\n')
-	_, err := s.w.WriteString(w.String())
-	return err
+	return s.block(w.String())
 }
 
 func count(n int, one, many string) string {

@@ -24,6 +24,9 @@ var ErrGapInRaw = errors.New("the stream has missing bytes")
 
 // Follow renders reassembled streams (report.Stream) for people or, in raw mode, as bytes.
 type Follow struct {
+	// FlushEach writes out after every call (live capture), instead of 256 KiB at a time.
+	FlushEach bool
+
 	w        *bufio.Writer
 	Mode     FollowMode
 	Dir      string // raw mode: "c2s" or "s2c"
@@ -40,6 +43,9 @@ func NewFollow(w io.Writer, mode FollowMode) *Follow {
 
 // StreamOpen implements report.Stream.
 func (f *Follow) StreamOpen(c *report.Conn) error {
+	if f.FlushEach {
+		defer f.w.Flush() // a write error shows at the next call or at Flush
+	}
 	f.cur = ""
 	if f.Mode == FollowRaw {
 		return nil
@@ -71,6 +77,9 @@ func (f *Follow) marker(dir string, off uint64) {
 
 // StreamData implements report.Stream.
 func (f *Follow) StreamData(conn uint64, dir string, off uint64, data []byte) error {
+	if f.FlushEach {
+		defer f.w.Flush() // a write error shows at the next call or at Flush
+	}
 	switch f.Mode {
 	case FollowRaw:
 		if dir != f.Dir {
@@ -148,6 +157,9 @@ func (f *Follow) hexdump(off uint64, data []byte) {
 
 // StreamGap implements report.Stream.
 func (f *Follow) StreamGap(conn uint64, dir string, off, n uint64) error {
+	if f.FlushEach {
+		defer f.w.Flush() // a write error shows at the next call or at Flush
+	}
 	if f.Mode == FollowRaw {
 		if dir != f.Dir {
 			return nil
@@ -173,6 +185,9 @@ func (f *Follow) StreamGap(conn uint64, dir string, off, n uint64) error {
 
 // StreamClose implements report.Stream.
 func (f *Follow) StreamClose(c *report.Conn) error {
+	if f.FlushEach {
+		defer f.w.Flush() // a write error shows at the next call or at Flush
+	}
 	if f.Mode != FollowRaw {
 		f.endLine()
 		fmt.Fprintf(f.w, "=== end of conn %d: %s, %d/%d payload bytes c2s/s2c ===\n", c.Conn, c.Close, c.Bytes.C2S, c.Bytes.S2C)

@@ -93,8 +93,7 @@ func (s *Sink) Event(r *report.Event) error {
 		w.WriteString(l)
 		w.WriteByte('\n')
 	}
-	_, err := s.w.WriteString(w.String())
-	return err
+	return s.block(w.String())
 }
 
 // eventLabel is the text on an arrow, shortened until it fits the lane.

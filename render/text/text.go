@@ -24,6 +24,9 @@ type Sink struct {
 	header   [8]bool
 	MaxRows  int // ladder: collapse long runs of data segments (0: never)
 	lastConn uint64
+	// FlushEach writes every line out at once (live capture: a line shows when its
+	// packet arrives), instead of 256 KiB at a time.
+	FlushEach bool
 }
 
 // New returns a Sink writing to w.
@@ -34,10 +37,22 @@ func New(w io.Writer) *Sink {
 // Close flushes buffered output.
 func (s *Sink) Close() error { return s.w.Flush() }
 
+// block writes a record of several lines.
+func (s *Sink) block(text string) error {
+	_, err := s.w.WriteString(text)
+	if err == nil && s.FlushEach {
+		err = s.w.Flush()
+	}
+	return err
+}
+
 func (s *Sink) line(b []byte) error {
 	b = append(b, '\n')
 	s.buf = b[:0]
 	_, err := s.w.Write(b)
+	if err == nil && s.FlushEach {
+		err = s.w.Flush()
+	}
 	return err
 }
 
