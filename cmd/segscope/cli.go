@@ -260,9 +260,12 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 
 	cfg := segscope.Config{Mode: mode, Conn: connID, ConnKey: connKey, Count: o.count, Absolute: o.absolute,
 		MaxRows: o.maxRows, Msg: o.msg, MsgDir: o.part, Workers: o.workers}
-	if live != nil {
-		// Workers take segments in batches, which live traffic may take long to fill: one
-		// worker reports each record as soon as its packet arrives.
+	// Live capture, or a capture streamed into stdin (tcpdump -U -w - | segscope ... -):
+	// records are written as soon as they are complete, and one worker handles each
+	// packet as it arrives (workers take segments in batches, which a stream may take
+	// long to fill).
+	streaming := live != nil || isStream(o.files)
+	if streaming {
 		cfg.Workers = 1
 	}
 	cfg.HTTP.VerifyCoding = o.verify
@@ -286,12 +289,12 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	switch {
 	case o.format == "json":
 		js := jsonl.New(out)
-		js.FlushEach = live != nil
+		js.FlushEach = streaming
 		sink = js
 	default:
 		ts := text.New(out)
 		ts.MaxRows = o.maxRows
-		ts.FlushEach = live != nil
+		ts.FlushEach = streaming
 		sink = ts
 	}
 	if mode == segscope.ModeFollow {
@@ -308,7 +311,7 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 			}
 			follow = text.NewFollow(out, fm)
 			follow.Dir, follow.FillGaps = o.dir, o.fillGaps
-			follow.FlushEach = live != nil
+			follow.FlushEach = streaming
 			cfg.Stream = follow
 		}
 	}
@@ -365,6 +368,16 @@ func openSource(o *options) (capture.Source, *capture.Live, error) {
 	}
 	src, err := capture.OpenFiles(o.files)
 	return src, nil, err
+}
+
+// isStream reports whether the input is stdin and not a file (a pipe, a socket, a
+// terminal), so packets may arrive over time.
+func isStream(files []string) bool {
+	if len(files) != 1 || files[0] != "-" {
+		return false
+	}
+	st, err := os.Stdin.Stat()
+	return err == nil && !st.Mode().IsRegular()
 }
 
 // openOutput returns the writer for results and a function that finishes it: with -o the
