@@ -1,6 +1,9 @@
 package segscope
 
 import (
+	"fmt"
+	"sync/atomic"
+
 	"github.com/segscope/segscope/capture"
 	"github.com/segscope/segscope/decode"
 )
@@ -17,6 +20,32 @@ const (
 	batchBytes = capture.MaxCapLen // payload bytes per batch: any frame's payload fits an empty batch
 	batchDepth = 4                 // batches in flight
 )
+
+// goPanic holds the first panic of a run's goroutines other than the caller's. A panic
+// is a bug; it must reach the caller of Run (the command turns it into an error message,
+// not a crash with a stack trace), so each goroutine recovers it here, lets the run wind
+// down, and Run's goroutine panics again with it (rethrow).
+type goPanic struct {
+	p atomic.Pointer[panicValue]
+}
+
+type panicValue struct{ v any }
+
+// catch, deferred, records a panic of the goroutine.
+func (g *goPanic) catch() {
+	if r := recover(); r != nil {
+		g.p.CompareAndSwap(nil, &panicValue{v: r})
+	}
+}
+
+func (g *goPanic) happened() bool { return g.p.Load() != nil }
+
+// rethrow panics on the calling goroutine with the recorded panic, if any.
+func (g *goPanic) rethrow() {
+	if pv := g.p.Load(); pv != nil {
+		panic(fmt.Sprintf("%v (in a worker goroutine)", pv.v))
+	}
+}
 
 // segBatch is a run of decoded TCP segments with their payload, and where the input
 // stood after them.
@@ -91,8 +120,10 @@ func runPipelined(src capture.Source, p *pipeline) error {
 	}
 
 	// Stage 1: read and decode.
+	var gp goPanic
 	go func() {
 		defer close(full)
+		defer gp.catch()
 		var rd reader
 		b := <-free
 		send := func(end bool, err error) bool {
@@ -148,5 +179,6 @@ func runPipelined(src capture.Source, p *pipeline) error {
 	close(done)
 	for range full { // let stage 1 finish before its decoder's statistics are read
 	}
+	gp.rethrow()
 	return srcErr
 }

@@ -198,13 +198,20 @@ func runSharded(src capture.Source, p *pipeline) error {
 	}
 	var running sync.WaitGroup
 
-	// Workers.
+	// Workers. After a panic in any goroutine they only pass batches on, so that the
+	// run winds down and Run's goroutine can panic with it.
+	var gp goPanic
 	for i, w := range workers {
 		running.Add(1)
 		go func() {
 			defer running.Done()
 			for b := range ins[i] {
-				w.batch(b)
+				if !gp.happened() {
+					func() {
+						defer gp.catch()
+						w.batch(b)
+					}()
+				}
 				b.wg.Done()
 			}
 		}()
@@ -220,6 +227,7 @@ func runSharded(src capture.Source, p *pipeline) error {
 				close(in)
 			}
 		}()
+		defer gp.catch()
 		var rd reader
 		var seq uint64
 		var b *shardBatch
@@ -276,6 +284,9 @@ func runSharded(src capture.Source, p *pipeline) error {
 	var srcErr error
 	for b := range order {
 		b.wg.Wait()
+		if gp.happened() {
+			break // a batch a worker did not finish is not written
+		}
 		if b.hasFst && !p.firstSet {
 			p.first, p.firstSet = b.first, true
 		}
@@ -296,6 +307,7 @@ func runSharded(src capture.Source, p *pipeline) error {
 		b.wg.Wait()
 	}
 	running.Wait()
+	gp.rethrow()
 	for _, w := range workers {
 		ts := w.p.trk.Stats()
 		p.sum.Conns += ts.Conns
@@ -309,6 +321,9 @@ func runSharded(src capture.Source, p *pipeline) error {
 // batch processes b's segments: its own are added to its tracker, the others advance
 // its clock. At the end of the input it flushes its tracker.
 func (w *worker) batch(b *shardBatch) {
+	if testHookBatch != nil {
+		testHookBatch(int(w.id))
+	}
 	p := w.p
 	w.out = &b.out[w.id]
 	w.out.reset()
@@ -336,6 +351,9 @@ func (w *worker) batch(b *shardBatch) {
 		p.trk.Flush(p.lastTS)
 	}
 }
+
+// testHookBatch, when set (by tests only), is called by each worker before each batch.
+var testHookBatch func(worker int)
 
 // item appends an item for the connection being reported (p.cur) at w's place.
 func (w *worker) item(kind capKind, id uint64, idx int) {
