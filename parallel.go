@@ -69,12 +69,14 @@ func (b *segBatch) full(seg *decode.Segment) bool {
 	return len(b.segs) == cap(b.segs) || len(b.buf)+len(seg.Payload) > cap(b.buf)
 }
 
-// add appends seg, copying its payload: it borrows the frame (or the defragmenter).
+// add appends seg, copying its payload: it borrows the frame (or the defragmenter). The
+// raw options, which also alias the frame, are not kept (nothing after decode reads them).
 func (b *segBatch) add(seg *decode.Segment) {
 	off := len(b.buf)
 	b.buf = append(b.buf, seg.Payload...)
 	s := *seg
 	s.Payload = b.buf[off:len(b.buf):len(b.buf)]
+	s.Opts.Raw = nil
 	b.segs = append(b.segs, s)
 }
 
