@@ -35,8 +35,6 @@ const (
 // Severity is report.Finding.Severity.
 type Severity string
 
-func (s Severity) String() string { return string(s) }
-
 // Severities of findings.
 const (
 	SevInfo Severity = "info" // worth knowing

@@ -32,9 +32,6 @@ func (t Tuple) Key() (k Key, swapped bool) {
 	return Key{A: t.Src, B: t.Dst}, false
 }
 
-// Reverse returns the tuple of the opposite direction.
-func (t Tuple) Reverse() Tuple { return Tuple{Src: t.Dst, Dst: t.Src} }
-
 func less(a, b Endpoint) bool {
 	if c := a.Addr().Compare(b.Addr()); c != 0 {
 		return c < 0
@@ -83,6 +80,3 @@ func (d Dir) String() string {
 	}
 	return "c2s"
 }
-
-// FormatEndpoint writes e as "ip:port", or "[v6]:port" for IPv6.
-func FormatEndpoint(e Endpoint) string { return e.String() }

@@ -64,13 +64,3 @@ func (c Class) String() string {
 	var buf [numClasses]string
 	return strings.Join(c.Names(buf[:0]), ",")
 }
-
-// ClassByName returns the class with the given name.
-func ClassByName(name string) (Class, bool) {
-	for i, n := range classNames {
-		if n == name {
-			return 1 << i, true
-		}
-	}
-	return 0, false
-}

@@ -29,7 +29,6 @@ func (s Seq) InWindow(start Seq, size uint32) bool {
 type Unwrapper struct {
 	base Seq
 	last uint64 // last unwrapped offset, plus 2^32 bias so small negatives stay representable
-	set  bool
 }
 
 const bias = 1 << 32
@@ -38,14 +37,7 @@ const bias = 1 << 32
 func (u *Unwrapper) Reset(base Seq) {
 	u.base = base
 	u.last = bias
-	u.set = true
 }
-
-// Base returns the base set by Reset.
-func (u *Unwrapper) Base() Seq { return u.base }
-
-// IsSet reports whether Reset has been called.
-func (u *Unwrapper) IsSet() bool { return u.set }
 
 // Unwrap returns s as a signed 64-bit offset from the base. Numbers slightly before the
 // base (a keep-alive at ISN, or the SYN itself) give small negative offsets.
