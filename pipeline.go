@@ -89,13 +89,20 @@ type mark struct {
 const maxMarks = 64
 
 func newPipeline(sink report.Sink, cfg Config) *pipeline {
+	p := newTracking(sink, cfg)
+	p.dec = decode.NewDecoder(cfg.Decode)
+	p.trk = reassembly.NewTracker(cfg.Tracker, p)
+	return p
+}
+
+// newTracking returns a pipeline without its decoder and tracker, for the caller to set
+// (a sharded run's worker has no decoder, and a tracker handler that also wants OnDrop).
+func newTracking(sink report.Sink, cfg Config) *pipeline {
 	// Every mode but packets and follow reads HTTP; only http reports decoded lengths.
 	p := &pipeline{cfg: cfg, sink: sink, wantHTTP: cfg.Mode != ModePackets && cfg.Mode != ModeFollow}
 	if cfg.Mode == ModeHTTP {
 		p.cfg.HTTP.DecodeBodies = true
 	}
-	p.dec = decode.NewDecoder(cfg.Decode)
-	p.trk = reassembly.NewTracker(cfg.Tracker, p)
 	p.late.p = p
 	return p
 }

@@ -70,6 +70,8 @@ type Config struct {
 	// in capture order; in the other modes reading and decoding run on a goroutine of
 	// their own, in parallel with the rest. The output is byte-identical to a run with one
 	// worker, unless the tracker's limits are reached: they are split between workers.
+	// Segments go to the other goroutines in batches of 256, so a live or streamed source,
+	// whose records should show as packets arrive, wants one worker.
 	Workers int
 }
 

@@ -178,8 +178,7 @@ func runSharded(src capture.Source, p *pipeline) error {
 		if es != nil {
 			w.enc = es.NewEncoder()
 		}
-		w.p = newPipeline(w, wcfg)
-		w.p.dec = nil // the reader decodes
+		w.p = newTracking(w, wcfg) // no decoder: the reader decodes
 		w.p.shard = w
 		w.p.trk = reassembly.NewTracker(wcfg.Tracker, dropHandler{w.p})
 		workers[i] = w

@@ -1,25 +1,14 @@
 package analysis
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/segscope/segscope/report"
+)
 
 // fmtDur writes a duration in nanoseconds the way the notes use it: "0.21 ms", "40.1 ms",
 // "212 ms", "1.50 s".
-func fmtDur(ns int64) string {
-	if ns < 0 {
-		return "-" + fmtDur(-ns)
-	}
-	ms := float64(ns) / 1e6
-	switch {
-	case ms < 10:
-		return strconv.FormatFloat(ms, 'f', 2, 64) + " ms"
-	case ms < 100:
-		return strconv.FormatFloat(ms, 'f', 1, 64) + " ms"
-	case ms < 1000:
-		return strconv.FormatFloat(ms, 'f', 0, 64) + " ms"
-	default:
-		return strconv.FormatFloat(ms/1000, 'f', 2, 64) + " s"
-	}
-}
+func fmtDur(ns int64) string { return report.Duration(ns).Text() }
 
 // fmtBytes writes n with thousands separators: 14,480.
 func fmtBytes(n int64) string {

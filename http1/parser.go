@@ -1214,15 +1214,7 @@ func (p *Parser) openTunnel() {
 	c.st = stIdle
 	c.off = c.holdOff
 	c.tunnelProbe = true
-	if len(c.hold) == 0 {
-		return
-	}
-	data := append([]byte(nil), c.hold...)
-	c.hold = c.hold[:0]
-	fr, ts := p.frame, p.ts
-	p.frame, p.ts = c.holdFrame, c.holdTS
-	p.feedHalf(c, data)
-	p.frame, p.ts = fr, ts
+	p.replayHold(c, p.feedHalf)
 }
 
 // releaseHold replays client bytes held after a CONNECT or Upgrade request
@@ -1238,6 +1230,12 @@ func (p *Parser) releaseHold(c *half) {
 	}
 	c.st = stIdle
 	c.off = c.holdOff
+	p.replayHold(c, p.run)
+}
+
+// replayHold hands the client bytes held since holdOff to feed, with the frame and time
+// of the first of them, and empties the hold.
+func (p *Parser) replayHold(c *half, feed func(*half, []byte)) {
 	if len(c.hold) == 0 {
 		return
 	}
@@ -1245,7 +1243,7 @@ func (p *Parser) releaseHold(c *half) {
 	c.hold = c.hold[:0]
 	fr, ts := p.frame, p.ts
 	p.frame, p.ts = c.holdFrame, c.holdTS
-	p.run(c, data)
+	feed(c, data)
 	p.frame, p.ts = fr, ts
 }
 

@@ -483,22 +483,13 @@ func writeGapRow(w *strings.Builder, r *report.Anatomy, g report.Part) {
 	w.WriteByte('\n')
 }
 
-// fmtMs writes a duration in milliseconds for the summary: "0.20 ms", "41.0 ms", "212 ms",
-// "1.50 s".
+// fmtMs writes a duration for the summary ("0.20 ms", "41.0 ms", "212 ms", "1.50 s"), or
+// "-" when it was not measured (negative).
 func fmtMs(d report.Duration) string {
 	if d < 0 {
 		return "-"
 	}
-	ms := float64(d) / 1e6
-	switch {
-	case ms < 10:
-		return strconv.FormatFloat(ms, 'f', 2, 64) + " ms"
-	case ms < 100:
-		return strconv.FormatFloat(ms, 'f', 1, 64) + " ms"
-	case ms < 1000:
-		return strconv.FormatFloat(ms, 'f', 0, 64) + " ms"
-	}
-	return strconv.FormatFloat(ms/1000, 'f', 2, 64) + " s"
+	return d.Text()
 }
 
 // relMs writes a time offset in milliseconds with three decimals: "212.100 ms".
