@@ -24,6 +24,7 @@ func TestDependencyDirection(t *testing.T) {
 		"http1":            {"github.com/andybalholm/brotli"},
 		"analysis":         {"report", "http1", "flow", "tcpseq"},
 		"report":           {"flow"},
+		"filter":           {"golang.org/x/net/bpf"},
 		"render/text":      {"report"},
 		"render/jsonl":     {"report"},
 		"render/flowfiles": {"report"},
