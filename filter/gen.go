@@ -436,7 +436,7 @@ func (g *gen) port(n *prim) (frag, error) {
 			}
 		}
 		if len(keep) == 0 {
-			return frag{}, semErr(n.col, "give the port number instead", "that service is not a %s service", n.proto)
+			return frag{}, semErr(n.idCol, "give the port number instead", "that service is not a %s service", n.proto)
 		}
 		protos = keep
 	}
@@ -541,7 +541,8 @@ func (g *gen) arith(a arith) (value, error) {
 			x.k = -x.k
 			return x, nil
 		}
-		x.stmts = append(x.stmts, bpf.NegateA{})
+		// 0 - A rather than neg, which golang.org/x/net/bpf's VM (the reference) lacks
+		x.stmts = append(x.stmts, bpf.TAX{}, bpf.LoadConstant{Dst: bpf.RegA}, bpf.ALUOpX{Op: bpf.ALUOpSub})
 		return x, nil
 	case *binA:
 		l, err := g.arith(a.l)

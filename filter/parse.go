@@ -44,6 +44,7 @@ type (
 		num    uint32   // proto number, vlan id
 		hasNum bool
 		col    int
+		idCol  int // column of the ID
 	}
 	// relation is "l op r" on arithmetic expressions.
 	relation struct {
@@ -179,9 +180,25 @@ func isKeyword(w string) bool {
 const grammarHint = "a filter is a tcpdump expression such as 'tcp port 80 and host 10.0.0.1' (see pcap-filter(7))"
 
 type parser struct {
-	toks []token
-	i    int
-	last qual
+	toks  []token
+	i     int
+	last  qual
+	depth int
+}
+
+// maxDepth bounds nesting (parentheses, 'not', arithmetic), so no input can exhaust the
+// stack; maxExpr bounds the text.
+const (
+	maxDepth = 200
+	maxExpr  = 64 << 10
+)
+
+func (p *parser) enter() error {
+	p.depth++
+	if p.depth > maxDepth {
+		return errAt(p.peek(), "simplify the expression", "nested more than %d levels deep", maxDepth)
+	}
+	return nil
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
@@ -210,6 +227,9 @@ func errAt(t token, hint, format string, args ...any) *SyntaxError {
 
 // parse parses a whole expression; the empty expression (only blanks) gives nil.
 func parse(expr string) (node, error) {
+	if len(expr) > maxExpr {
+		return nil, &SyntaxError{Col: maxExpr + 1, Msg: fmt.Sprintf("expression longer than %d bytes", maxExpr), Hint: "use a shorter expression"}
+	}
 	toks, err := lex(expr)
 	if err != nil {
 		return nil, err
@@ -267,6 +287,10 @@ func (p *parser) expr() (node, error) {
 }
 
 func (p *parser) unary() (node, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
 	t := p.peek()
 	if t.kind == tWord && t.text == "not" || t.kind == tPunct && t.text == "!" {
 		p.next()
@@ -405,6 +429,10 @@ func init() {
 }
 
 func (p *parser) arithPrimary() (arith, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer func() { p.depth-- }()
 	t := p.peek()
 	switch {
 	case t.kind == tPunct && t.text == "(":
@@ -627,7 +655,7 @@ func (p *parser) id(q qual, col int) (node, error) {
 		return nil, errAt(t, hint, "expected %s", want)
 	}
 	p.next()
-	n := &prim{proto: q.proto, dir: q.dir, col: col}
+	n := &prim{proto: q.proto, dir: q.dir, col: col, idCol: t.col}
 	switch q.typ {
 	case tyProto:
 		if q.dir != dDefault {

@@ -157,14 +157,7 @@ func layout(root *blk) []bpf.Instruction {
 }
 
 // String returns the program as 'tcpdump -d' prints it.
-func (p *Program) String() string {
-	var sb strings.Builder
-	for i, r := range p.raw {
-		sb.WriteString(image(r, i))
-		sb.WriteByte('\n')
-	}
-	return sb.String()
-}
+func (p *Program) String() string { return Image(p.raw) }
 
 // image formats one instruction as libpcap's bpf_image.
 func image(r bpf.RawInstruction, n int) string {
@@ -237,4 +230,14 @@ func image(r bpf.RawInstruction, n int) string {
 		return fmt.Sprintf("(%03d) %-8s %-16s jt %d\tjf %d", n, op, operand, n+1+int(r.Jt), n+1+int(r.Jf))
 	}
 	return fmt.Sprintf("(%03d) %-8s %s", n, op, operand)
+}
+
+// Image formats a raw program as 'tcpdump -d' prints it.
+func Image(raw []bpf.RawInstruction) string {
+	var sb strings.Builder
+	for i, r := range raw {
+		sb.WriteString(image(r, i))
+		sb.WriteByte('\n')
+	}
+	return sb.String()
 }

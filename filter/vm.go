@@ -65,12 +65,22 @@ const (
 	fTax
 	fTxa
 	fBad
+	// fused: a load and the conditional jump after it, in one dispatch (the jump stays
+	// at the next index, for any jump that targets it)
+	fLdBJ
+	fLdHJ
+	fLdWJ
+	fLdIndBJ
+	fLdIndHJ
+	fLdIndWJ
 )
 
 type fastIns struct {
 	op     fastOp
+	cond   fastOp // of a fused instruction: fJeqK, fJgtK, fJgeK or fJsetK
 	jt, jf uint8
 	k      uint32
+	k2     uint32 // of a fused instruction: the jump's constant
 }
 
 var aluFast = map[uint16]fastOp{0x00: fAddK, 0x10: fSubK, 0x20: fMulK, 0x30: fDivK, 0x90: fModK,
@@ -151,7 +161,50 @@ func compileFast(raw []bpf.RawInstruction) []fastIns {
 		}
 		out[i] = fastIns{op: o, jt: r.Jt, jf: r.Jf, k: r.K}
 	}
+	for i := 0; i+1 < len(out); i++ {
+		j := out[i+1]
+		if j.op < fJeqK || j.op > fJsetK {
+			continue
+		}
+		var f fastOp
+		switch out[i].op {
+		case fLdB:
+			f = fLdBJ
+		case fLdH:
+			f = fLdHJ
+		case fLdW:
+			f = fLdWJ
+		case fLdIndB:
+			f = fLdIndBJ
+		case fLdIndH:
+			f = fLdIndHJ
+		case fLdIndW:
+			f = fLdIndWJ
+		default:
+			continue
+		}
+		out[i] = fastIns{op: f, cond: j.op, jt: j.jt, jf: j.jf, k: out[i].k, k2: j.k}
+	}
 	return out
+}
+
+// branch returns how far a fused instruction jumps past its own jump.
+func branch(in *fastIns, a uint32) int {
+	var ok bool
+	switch in.cond {
+	case fJeqK:
+		ok = a == in.k2
+	case fJgtK:
+		ok = a > in.k2
+	case fJgeK:
+		ok = a >= in.k2
+	default:
+		ok = a&in.k2 != 0
+	}
+	if ok {
+		return 1 + int(in.jt)
+	}
+	return 1 + int(in.jf)
 }
 
 // Run runs the program on a frame's captured bytes; wireLen is its length on the wire
@@ -166,6 +219,45 @@ func (p *Program) Run(data []byte, wireLen int) uint32 {
 	for pc := 0; pc < len(ins); pc++ {
 		in := &ins[pc]
 		switch in.op {
+		case fLdHJ:
+			if in.k > n || n-in.k < 2 {
+				return 0
+			}
+			a = uint32(binary.BigEndian.Uint16(data[in.k:]))
+			pc += branch(in, a)
+		case fLdBJ:
+			if in.k >= n {
+				return 0
+			}
+			a = uint32(data[in.k])
+			pc += branch(in, a)
+		case fLdWJ:
+			if in.k > n || n-in.k < 4 {
+				return 0
+			}
+			a = binary.BigEndian.Uint32(data[in.k:])
+			pc += branch(in, a)
+		case fLdIndHJ:
+			o := uint64(x) + uint64(in.k)
+			if o+2 > uint64(n) {
+				return 0
+			}
+			a = uint32(binary.BigEndian.Uint16(data[o:]))
+			pc += branch(in, a)
+		case fLdIndBJ:
+			o := uint64(x) + uint64(in.k)
+			if o >= uint64(n) {
+				return 0
+			}
+			a = uint32(data[o])
+			pc += branch(in, a)
+		case fLdIndWJ:
+			o := uint64(x) + uint64(in.k)
+			if o+4 > uint64(n) {
+				return 0
+			}
+			a = binary.BigEndian.Uint32(data[o:])
+			pc += branch(in, a)
 		case fRetK:
 			return in.k
 		case fRetA:
