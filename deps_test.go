@@ -26,7 +26,8 @@ func TestDependencyDirection(t *testing.T) {
 		"report":           {"flow"},
 		"render/text":      {"report"},
 		"render/jsonl":     {"report"},
-		"render/flowfiles": {"report"},
+		"render/flowfiles": {"report", "internal/safefile"},
+		"internal/safefile": {},
 		"":                 {"capture", "decode", "reassembly", "http1", "analysis", "report", "flow", "tcpseq"},
 	}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {

@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/segscope/segscope"
 	"github.com/segscope/segscope/capture"
 	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/internal/safefile"
 	"github.com/segscope/segscope/render/flowfiles"
 	"github.com/segscope/segscope/render/jsonl"
 	"github.com/segscope/segscope/render/text"
@@ -59,6 +59,7 @@ type options struct {
 	hex, raw  bool
 	dir       string
 	fillGaps  bool
+	force     bool
 	writeDir  string
 	msg       int
 	part      string
@@ -105,6 +106,12 @@ func hintFor(err error) string {
 	if errors.As(err, &h) {
 		return h.hint
 	}
+	switch {
+	case errors.Is(err, safefile.ErrExists):
+		return "add --force to overwrite files that exist, or write to an empty directory"
+	case errors.Is(err, safefile.ErrLink):
+		return "segscope never writes through a symbolic link in its output directory; remove the link or choose another directory"
+	}
 	return capture.Hint(err)
 }
 
@@ -143,6 +150,7 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.dir, "dir", "", "")
 	fs.BoolVar(&o.fillGaps, "fill-gaps", false, "")
 	fs.StringVar(&o.writeDir, "write-dir", "", "")
+	fs.BoolVar(&o.force, "force", false, "")
 	fs.IntVar(&o.msg, "msg", 0, "")
 	fs.StringVar(&o.part, "part", "", "")
 	fs.IntVar(&o.maxRows, "max-rows", 0, "")
@@ -162,7 +170,7 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 	}
 	o.files = append(o.files, fs.Args()...)
 	if cmd == "capture" {
-		return runCapture(&o, stderr)
+		return runCapture(&o, stdout, stderr)
 	}
 	return runAnalysis(mode, &o, stdout, stderr)
 }
@@ -300,7 +308,11 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	if mode == segscope.ModeFollow {
 		switch {
 		case o.writeDir != "":
-			files = flowfiles.New(o.writeDir)
+			files, err = flowfiles.Open(o.writeDir, o.force)
+			if err != nil {
+				commit(false)
+				return &hinted{err: fmt.Errorf("--write-dir: %w", err), hint: "give an existing directory"}
+			}
 			cfg.Stream = files
 		default:
 			fm := text.FollowText
@@ -341,6 +353,9 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	if errors.Is(runErr, segscope.ErrStopped) {
 		runErr = nil
 	}
+	if errors.Is(runErr, text.ErrGapTooLarge) {
+		runErr = &hinted{err: runErr, hint: "--fill-gaps writes at most 1 MiB of zeros more than the bytes delivered; use --write-dir (which cuts such holes and lists them) or text mode"}
+	}
 	if errors.Is(runErr, text.ErrGapInRaw) {
 		runErr = &hinted{err: runErr, hint: "add --fill-gaps to write zero bytes for missing data, or use text mode, which marks the gap"}
 	}
@@ -380,29 +395,19 @@ func isStream(files []string) bool {
 	return err == nil && !st.Mode().IsRegular()
 }
 
-// openOutput returns the writer for results and a function that finishes it: with -o the
-// output goes to a temporary file renamed into place by commit(true) and removed by
-// commit(false), so a failed run leaves no partial file.
+// openOutput returns the writer for results and a function that finishes it: with -o a
+// regular file is written to a temporary file renamed into place by commit(true) and
+// removed by commit(false), so a failed run leaves no partial file; a device, FIFO or
+// socket is written in place (safefile's rules).
 func openOutput(path string, stdout io.Writer) (io.Writer, func(keep bool) error, error) {
 	if path == "" || path == "-" {
 		return stdout, func(bool) error { return nil }, nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	out, err := safefile.CreateOutput(path)
 	if err != nil {
 		return nil, nil, &hinted{err: err, hint: "check that the directory of -o exists and is writable"}
 	}
-	return tmp, func(keep bool) error {
-		cerr := tmp.Close()
-		if !keep {
-			os.Remove(tmp.Name())
-			return nil
-		}
-		if cerr != nil {
-			os.Remove(tmp.Name())
-			return cerr
-		}
-		return os.Rename(tmp.Name(), path)
-	}, nil
+	return out, out.Commit, nil
 }
 
 func printSummary(w io.Writer, s *report.Summary, live *capture.Live) {
