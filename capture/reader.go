@@ -22,6 +22,15 @@ const (
 	maxInterfaces  = 1 << 16  // pcapng interfaces per file; more are rejected as corrupt
 )
 
+// Limits on what is kept of pcapng interface options: an interface name longer than
+// MaxIfName bytes is cut there (NameCut set), and once MaxIfNamesTotal bytes of names are
+// kept for a Reader, later names are not kept at all (NameCut set, Name empty). The
+// interface table itself is bounded by maxInterfaces per file.
+const (
+	MaxIfName       = 256
+	MaxIfNamesTotal = 1 << 20
+)
+
 // InterfaceInfo describes one interface (pcapng IDB, or the single implicit interface of a
 // pcap file) seen by a Reader.
 type InterfaceInfo struct {
@@ -30,7 +39,8 @@ type InterfaceInfo struct {
 	Index    int      // interface ID within that section, as in Info.Interface
 	LinkType LinkType // link-layer header type of its frames
 	Snaplen  int      // snapshot length from the header (0: unknown / unlimited)
-	Name     string   // pcapng if_name option, if present
+	Name     string   // pcapng if_name option, if present (at most MaxIfName bytes)
+	NameCut  bool     // the name was cut or dropped by MaxIfName / MaxIfNamesTotal
 	Frames   uint64   // frames read from it so far
 }
 
@@ -42,6 +52,7 @@ type Reader struct {
 	in      *input   // current input, nil between inputs
 	frame   uint64   // last frame number handed out
 	ifaces  []InterfaceInfo
+	names   int // bytes of interface names kept in ifaces
 	bufSize int
 	br      *bufio.Reader // reused across inputs
 	gzbr    *bufio.Reader // reused for gzip-compressed inputs
