@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/pflag"
@@ -271,10 +271,10 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	cfg.HTTP.VerifyCoding = o.verify
 	cfg.Tracker.MaxConns = o.maxConns
 	cfg.Tracker.MaxBufferedPerConn = o.maxBuffer
-	var stop atomic.Bool
-	cfg.Stop = &stop
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
 	defer onInterrupt(func() {
-		stop.Store(true)
+		stop()
 		if live != nil {
 			// Stop, not Close: the frames the kernel already queued are still read.
 			live.Stop()
@@ -324,7 +324,7 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 			}
 		}
 	}
-	sum, runErr := segscope.Run(src, sink, cfg)
+	sum, runErr := segscope.Run(ctx, src, sink, cfg)
 	if progress && sum != nil && sum.Frames >= 1<<18 {
 		fmt.Fprint(stderr, "\r\033[K")
 	}
@@ -338,7 +338,7 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 			runErr = err
 		}
 	}
-	if errors.Is(runErr, segscope.ErrStopped) {
+	if errors.Is(runErr, context.Canceled) { // stopped by a signal
 		runErr = nil
 	}
 	if errors.Is(runErr, text.ErrGapInRaw) {

@@ -1,4 +1,4 @@
-package segscope
+package pipeline
 
 import (
 	"strconv"
@@ -115,7 +115,7 @@ func (r *recorder) prune(dir flow.Dir, off uint64) {
 	r.gaps = gaps
 }
 
-func (p *pipeline) connInfo(cs *connState) *analysis.ConnInfo {
+func (p *Pipeline) connInfo(cs *connState) *analysis.ConnInfo {
 	c := cs.c
 	ci := &analysis.ConnInfo{
 		ID: c.ID, Client: cs.endpoint(flow.C2S), Server: cs.endpoint(flow.S2C), FirstTS: c.FirstTS,
@@ -131,7 +131,7 @@ func (p *pipeline) connInfo(cs *connState) *analysis.ConnInfo {
 }
 
 // emitAnatomy writes the anatomy records of one exchange of the selected connection.
-func (p *pipeline) emitAnatomy(cs *connState, x *http1.Exchange) {
+func (p *Pipeline) emitAnatomy(cs *connState, x *http1.Exchange) {
 	r := cs.rec
 	if p.cfg.Msg != 0 && x.Depth != p.cfg.Msg {
 		p.pruneAfter(cs, x)
@@ -152,7 +152,7 @@ func (p *pipeline) emitAnatomy(cs *connState, x *http1.Exchange) {
 	p.pruneAfter(cs, x)
 }
 
-func (p *pipeline) pruneAfter(cs *connState, x *http1.Exchange) {
+func (p *Pipeline) pruneAfter(cs *connState, x *http1.Exchange) {
 	if x.Req != nil {
 		cs.rec.prune(flow.C2S, x.Req.EndOff)
 	}
@@ -162,7 +162,7 @@ func (p *pipeline) pruneAfter(cs *connState, x *http1.Exchange) {
 }
 
 // emitRecorded writes the ladder or the findings of a finished connection.
-func (p *pipeline) emitRecorded(cs *connState) {
+func (p *Pipeline) emitRecorded(cs *connState) {
 	r := cs.rec
 	ci := p.connInfo(cs)
 	switch p.cfg.Mode {
