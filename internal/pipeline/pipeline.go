@@ -25,6 +25,7 @@ type Pipeline struct {
 	firstSet bool
 	lastTS   int64
 
+	view     view // what the mode reports
 	wantHTTP bool // parse HTTP
 
 	// reused per segment record
@@ -128,9 +129,10 @@ func (h dropHandler) OnDrop(id uint64) {
 
 // newTracking returns a pipeline without its decoder and tracker, for the caller to set.
 func newTracking(sink report.Sink, cfg Config) *Pipeline {
-	// Every mode but packets and follow reads HTTP; only http reports decoded lengths.
-	p := &Pipeline{cfg: cfg, sink: sink, wantHTTP: cfg.Mode != ModePackets && cfg.Mode != ModeFollow}
-	if cfg.Mode == ModeHTTP {
+	p := &Pipeline{cfg: cfg, sink: sink}
+	var decodeBodies bool
+	p.view, p.wantHTTP, decodeBodies = viewFor(cfg.Mode)
+	if decodeBodies {
 		p.cfg.HTTP.DecodeBodies = true
 	}
 	p.late.p = p
@@ -273,17 +275,10 @@ func (p *Pipeline) OnOpen(c *reassembly.Conn) {
 	if cs.selected {
 		p.sum.Selected++
 	}
-	if cs.selected && (p.cfg.Mode == ModeAnatomy || p.cfg.Mode == ModeLadder || p.cfg.Mode == ModeDiagnose) {
-		cs.rec = newRecorder(p.cfg.Mode)
-	}
-	if p.cfg.Mode == ModeDiagnose && cs.selected {
-		p.trackParallel(cs, true)
-	}
 	cs.eps = [2]string{}
 	c.User = cs
-	if p.cfg.Mode == ModeFollow && cs.selected && p.cfg.Stream != nil {
-		p.fillConn(cs)
-		p.fail(p.cfg.Stream.StreamOpen(&p.rconn))
+	if cs.selected {
+		p.view.opened(p, cs)
 	}
 }
 
@@ -296,11 +291,8 @@ func (p *Pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 	if cs == nil {
 		// A late segment of a connection already closed and reported (a last ACK, a
 		// retransmitted FIN): it still gets its line in packets mode.
-		if p.cfg.Mode == ModePackets && p.selects(c) {
-			p.late.c = c
-			p.late.eps = [2]string{}
-			p.fillSegment(&p.rseg, c, &p.late, dir, seg, info)
-			p.fail(p.sink.Segment(&p.rseg))
+		if p.selects(c) {
+			p.view.late(p, c, dir, seg, info)
 		}
 		return
 	}
@@ -313,9 +305,7 @@ func (p *Pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 	if seg.Truncated && seg.PayloadLen > len(seg.Payload) {
 		cs.addMark(dir, markTruncated, info.Off+int64(len(seg.Payload)), seg.PayloadLen-len(seg.Payload))
 	}
-	if cs.rec != nil {
-		cs.rec.segment(c, dir, seg, info)
-	}
+	p.view.segment(p, cs, dir, seg, info)
 	if p.wantHTTP && seg.Flags.Has(decode.FIN) && cs.finAt[dir] < 0 {
 		if end := info.Off + int64(seg.PayloadLen); end >= 0 {
 			cs.finAt[dir] = end
@@ -326,12 +316,6 @@ func (p *Pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 			}
 		}
 	}
-	if p.cfg.Mode != ModePackets {
-		return
-	}
-	r := &p.rseg
-	p.fillSegment(r, c, cs, dir, seg, info)
-	p.fail(p.sink.Segment(r))
 }
 
 func (cs *connState) addMark(dir flow.Dir, k markKind, off int64, n int) {
@@ -432,15 +416,10 @@ func (p *Pipeline) OnData(c *reassembly.Conn, dir flow.Dir, off uint64, data []b
 	if cs == nil || !cs.selected {
 		return
 	}
-	if cs.rec != nil {
-		cs.rec.data(dir, off, len(data), frame)
-	}
+	p.view.data(p, cs, dir, off, data, frame)
 	if p.wantHTTP {
 		p.parserOf(cs).Feed(http1.Dir(dir), data, frame, ts)
 		p.reached(cs, dir, off+uint64(len(data)), ts)
-	}
-	if p.cfg.Stream != nil {
-		p.fail(p.cfg.Stream.StreamData(c.ID, dir.String(), off, data))
 	}
 }
 
@@ -453,15 +432,10 @@ func (p *Pipeline) OnGap(c *reassembly.Conn, dir flow.Dir, off, n uint64, ts int
 	if cs == nil || !cs.selected {
 		return
 	}
-	if cs.rec != nil {
-		cs.rec.gap(dir, off, n)
-	}
+	p.view.gap(p, cs, dir, off, n)
 	if p.wantHTTP {
 		p.parserOf(cs).Gap(http1.Dir(dir), n, ts)
 		p.reached(cs, dir, off+n, ts)
-	}
-	if p.cfg.Stream != nil {
-		p.fail(p.cfg.Stream.StreamGap(c.ID, dir.String(), off, n))
 	}
 }
 
@@ -478,22 +452,7 @@ func (p *Pipeline) OnClose(c *reassembly.Conn) {
 		if cs.parser != nil {
 			cs.parser.Finish(c.LastTS)
 		}
-		p.fillConn(cs)
-		switch p.cfg.Mode {
-		case ModeConns:
-			p.fail(p.sink.Conn(&p.rconn))
-		case ModeFollow:
-			if p.cfg.Stream != nil {
-				p.fail(p.cfg.Stream.StreamClose(&p.rconn))
-			}
-		case ModeLadder, ModeDiagnose:
-			if p.cfg.Mode == ModeDiagnose {
-				p.trackParallel(cs, false)
-			}
-			if cs.rec != nil {
-				p.emitRecorded(cs)
-			}
-		}
+		p.view.closed(p, cs)
 	}
 	if cs.parser != nil {
 		if len(p.parsers) < maxPooledParsers {

@@ -17,7 +17,6 @@ const maxRecorded = 1 << 20
 
 // recorder keeps the segment log of one connection for the explanatory views.
 type recorder struct {
-	mode      Mode
 	segs      []analysis.SegRecord
 	dels      []analysis.Delivery
 	gaps      []analysis.Gap
@@ -26,7 +25,7 @@ type recorder struct {
 	anat      report.Anatomy
 }
 
-func newRecorder(m Mode) *recorder { return &recorder{mode: m} }
+func newRecorder() *recorder { return &recorder{} }
 
 func (r *recorder) segment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segment, info *reassembly.SegInfo) {
 	if len(r.segs) >= maxRecorded {
@@ -72,9 +71,6 @@ func (r *recorder) gap(dir flow.Dir, off, n uint64) {
 }
 
 func (r *recorder) exchange(x *http1.Exchange, h *report.HTTP) {
-	if r.mode == ModeAnatomy {
-		return
-	}
 	e := analysis.ExchangeInfo{HTTP: *h}
 	e.HTTP.Anomalies = append([]string(nil), h.Anomalies...)
 	e.HTTP.Interim = append([]int(nil), h.Interim...)
@@ -158,22 +154,6 @@ func (p *Pipeline) pruneAfter(cs *connState, x *http1.Exchange) {
 	}
 	if x.Resp != nil {
 		cs.rec.prune(flow.S2C, x.Resp.EndOff)
-	}
-}
-
-// emitRecorded writes the ladder or the findings of a finished connection.
-func (p *Pipeline) emitRecorded(cs *connState) {
-	r := cs.rec
-	ci := p.connInfo(cs)
-	switch p.cfg.Mode {
-	case ModeLadder:
-		for _, e := range analysis.Ladder(ci, r.segs, r.xs, p.cfg.MaxRows) {
-			p.fail(p.sink.Event(&e))
-		}
-	case ModeDiagnose:
-		for _, f := range analysis.Diagnose(ci, r.segs, r.xs) {
-			p.fail(p.sink.Finding(&f))
-		}
 	}
 }
 

@@ -77,17 +77,7 @@ func (cs *connState) OnExchange(x *http1.Exchange) {
 	}
 	r := &p.rhttp
 	p.fillHTTP(cs, x, r)
-	switch p.cfg.Mode {
-	case ModeHTTP:
-		p.fail(p.sink.HTTP(r))
-	case ModeAnatomy:
-		if cs.rec != nil {
-			p.emitAnatomy(cs, x)
-		}
-	}
-	if cs.rec != nil {
-		cs.rec.exchange(x, r)
-	}
+	p.view.exchange(p, cs, x, r)
 	if x.Req != nil {
 		cs.pruneMarks(flow.C2S, x.Req.EndOff)
 	}
