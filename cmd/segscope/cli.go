@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -293,12 +294,12 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	cfg.HTTP.VerifyCoding = o.verify
 	cfg.Tracker.MaxConns = o.maxConns
 	cfg.Tracker.MaxBufferedPerConn = o.maxBuffer
-	var stop atomic.Bool
-	cfg.Stop = &stop
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
 	var signalled atomic.Value // the os.Signal that stopped the run
 	defer onInterrupt(func(sig os.Signal) {
 		signalled.Store(sig)
-		stop.Store(true)
+		stop()
 		if live != nil {
 			// Stop, not Close: the frames the kernel already queued are still read.
 			live.Stop()
@@ -354,7 +355,7 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 			}
 		}
 	}
-	sum, runErr := segscope.Run(src, sink, cfg)
+	sum, runErr := segscope.Run(ctx, src, sink, cfg)
 	if progress && sum != nil && sum.Frames >= 1<<18 {
 		fmt.Fprint(stderr, "\r\033[K")
 	}
@@ -372,10 +373,7 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	if v := signalled.Load(); v != nil {
 		sig = v.(os.Signal)
 	}
-	if sig != nil && (errors.Is(runErr, segscope.ErrStopped) || errors.Is(runErr, capture.ErrInterrupted)) {
-		runErr = nil
-	}
-	if errors.Is(runErr, segscope.ErrStopped) {
+	if errors.Is(runErr, context.Canceled) || (sig != nil && errors.Is(runErr, capture.ErrInterrupted)) { // stopped by a signal
 		runErr = nil
 	}
 	if errors.Is(runErr, text.ErrGapTooLarge) {
