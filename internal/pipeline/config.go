@@ -75,6 +75,8 @@ type Config struct {
 	MsgFrames func(conn uint64, frames []uint64)
 
 	rejected uint64 // frames Filter rejected
+	frags    *[maxFragKeys]filter.FragKey
+	fragNext int
 
 	Decode  decode.Config
 	Tracker reassembly.Config

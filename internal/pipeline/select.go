@@ -49,17 +49,43 @@ func (s *ConnSelect) OnlyID() (uint64, bool) {
 	return 0, false
 }
 
-// filterFrame applies cfg.Filter to f; it reports whether f is kept.
+// filterFrame applies cfg.Filter to f; it reports whether f is kept. A filter with a
+// port test matches an IPv4 datagram's first fragment only (libpcap's rule, which the
+// filter follows exactly); so that the matching connection is reassembled whole, the
+// later fragments of a datagram whose first fragment matched are kept too (up to
+// maxFragKeys datagrams at a time; a later fragment that arrives before its first one
+// is not kept).
 func filterFrame(cfg *Config, f *capture.Frame) (bool, error) {
-	ok, err := cfg.Filter.Match(filter.LinkType(f.LinkType), f.Data, f.OrigLen)
+	link := filter.LinkType(f.LinkType)
+	ok, err := cfg.Filter.Match(link, f.Data, f.OrigLen)
 	if err != nil {
 		return false, &FilterError{Frame: f.Frame, Err: err}
+	}
+	if key, first, isFrag := filter.Fragment(link, f.Data); isFrag {
+		if cfg.frags == nil {
+			cfg.frags = new([maxFragKeys]filter.FragKey)
+		}
+		switch {
+		case ok && first:
+			cfg.frags[cfg.fragNext%maxFragKeys] = key
+			cfg.fragNext++
+		case !ok && !first:
+			for i := range min(cfg.fragNext, maxFragKeys) {
+				if cfg.frags[i] == key {
+					ok = true
+					break
+				}
+			}
+		}
 	}
 	if !ok {
 		cfg.rejected++
 	}
 	return ok, nil
 }
+
+// maxFragKeys is how many datagrams with a matching first fragment are remembered.
+const maxFragKeys = 64
 
 // FilterError is a filter that cannot be compiled for the link type of a frame.
 type FilterError struct {
