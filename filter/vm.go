@@ -73,6 +73,11 @@ const (
 	fLdIndBJ
 	fLdIndHJ
 	fLdIndWJ
+	// the same with jeq, the most common test, without the test's switch
+	fLdBJeq
+	fLdHJeq
+	fLdWJeq
+	fLdIndHJeq
 )
 
 type fastIns struct {
@@ -183,6 +188,18 @@ func compileFast(raw []bpf.RawInstruction) []fastIns {
 		default:
 			continue
 		}
+		if j.op == fJeqK {
+			switch f {
+			case fLdBJ:
+				f = fLdBJeq
+			case fLdHJ:
+				f = fLdHJeq
+			case fLdWJ:
+				f = fLdWJeq
+			case fLdIndHJ:
+				f = fLdIndHJeq
+			}
+		}
 		out[i] = fastIns{op: f, cond: j.op, jt: j.jt, jf: j.jf, k: out[i].k, k2: j.k}
 	}
 	return out
@@ -219,6 +236,47 @@ func (p *Program) Run(data []byte, wireLen int) uint32 {
 	for pc := 0; pc < len(ins); pc++ {
 		in := &ins[pc]
 		switch in.op {
+		case fLdHJeq:
+			if in.k > n || n-in.k < 2 {
+				return 0
+			}
+			a = uint32(binary.BigEndian.Uint16(data[in.k:]))
+			if a == in.k2 {
+				pc += 1 + int(in.jt)
+			} else {
+				pc += 1 + int(in.jf)
+			}
+		case fLdBJeq:
+			if in.k >= n {
+				return 0
+			}
+			a = uint32(data[in.k])
+			if a == in.k2 {
+				pc += 1 + int(in.jt)
+			} else {
+				pc += 1 + int(in.jf)
+			}
+		case fLdWJeq:
+			if in.k > n || n-in.k < 4 {
+				return 0
+			}
+			a = binary.BigEndian.Uint32(data[in.k:])
+			if a == in.k2 {
+				pc += 1 + int(in.jt)
+			} else {
+				pc += 1 + int(in.jf)
+			}
+		case fLdIndHJeq:
+			o := uint64(x) + uint64(in.k)
+			if o+2 > uint64(n) {
+				return 0
+			}
+			a = uint32(binary.BigEndian.Uint16(data[o:]))
+			if a == in.k2 {
+				pc += 1 + int(in.jt)
+			} else {
+				pc += 1 + int(in.jf)
+			}
 		case fLdHJ:
 			if in.k > n || n-in.k < 2 {
 				return 0
