@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"net"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -60,7 +61,7 @@ func TestLiveKernelFilter(t *testing.T) {
 			}
 			defer b.Close()
 			pa, pb := a.LocalAddr().(*net.UDPAddr).Port, b.LocalAddr().(*net.UDPAddr).Port
-			expr := "udp dst port " + itoa(pa)
+			expr := "udp dst port " + strconv.Itoa(pa)
 			l, err := OpenLive(iface, LiveConfig{Filter: sockFilter(t, expr)})
 			if err != nil {
 				t.Fatal(err)
@@ -106,21 +107,6 @@ func TestLiveKernelFilter(t *testing.T) {
 				t.Errorf("kernel received %d packets, want %d to %d (only port %d's; %d went to port %d)", recv, n, 2*n, pa, n, pb)
 			}
 		})
-	}
-}
-
-func itoa(v int) string { return formatInt(v) }
-
-func formatInt(v int) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			return string(b[i:])
-		}
 	}
 }
 

@@ -519,11 +519,10 @@ func fold(op string, a, b uint32) (uint32, bool) {
 // value is generated arithmetic: a constant, or statements leaving it in A, valid only
 // when cond holds.
 type value struct {
-	konst  bool
-	k      uint32
-	stmts  []bpf.Instruction
-	cond   frag
-	hasLen bool
+	konst bool
+	k     uint32
+	stmts []bpf.Instruction
+	cond  frag
 }
 
 func (g *gen) arith(a arith) (value, error) {

@@ -695,9 +695,6 @@ func (p *parser) id(q qual, col int) (node, error) {
 		default:
 			return nil, errAt(t, "ports belong to tcp, udp or sctp, as in 'tcp port 80'", "illegal qualifier of '%s'", qtypeText[q.typ])
 		}
-		if q.dir == dAnd {
-			// libpcap accepts "src and dst port": both ports equal
-		}
 		if q.typ == tyPort {
 			v, svc, err := parsePort(t.text)
 			if err != nil {
@@ -801,7 +798,6 @@ func (p *parser) id(q qual, col int) (node, error) {
 		}
 		p.next()
 		bits = int(v)
-		a = shiftPartial(a, parts)
 	case p.isWord("mask"):
 		if q.typ == tyHost {
 			return nil, errAt(p.peek(), "", "Mask syntax for networks only")
@@ -823,12 +819,11 @@ func (p *parser) id(q qual, col int) (node, error) {
 		if bits < 0 {
 			return nil, errAt(mt, "a netmask is contiguous ones, as in 255.255.0.0", "non-contiguous netmask %s", mt.text)
 		}
-		a = shiftPartial(a, parts)
 	case q.typ == tyNet:
 		bits = 8 * parts
-	default:
-		a = shiftPartial(a, parts) // "host 10" is 10.0.0.0, as in libpcap
 	}
+	// a partial address holds its numbers in its first bytes: "host 10" is 10.0.0.0 and
+	// "net 10" is 10.0.0.0/8, as in libpcap
 	pfx := netip.PrefixFrom(a, bits)
 	if pfx.Masked() != pfx {
 		return nil, errAt(t, "clear the host bits, as in '"+pfx.Masked().String()+"'", "non-network bits set in \"%s/%d\"", t.text, bits)
@@ -866,9 +861,6 @@ func parseIPv4(w string) (netip.Addr, int, bool) {
 	}
 	return netip.AddrFrom4(b), len(fs), true
 }
-
-// shiftPartial keeps a partial address as given: "10" with parts 1 is 10.0.0.0 already.
-func shiftPartial(a netip.Addr, parts int) netip.Addr { return a }
 
 // protoSet is a set of transport protocols a port applies to.
 type protoSet uint8

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"net/netip"
 	"slices"
+	"strconv"
 
 	"github.com/segscope/segscope/capture"
 	"github.com/segscope/segscope/decode"
@@ -93,21 +94,10 @@ type FilterError struct {
 	Err   error
 }
 
-func (e *FilterError) Error() string { return e.Err.Error() + " (frame " + itoa(e.Frame) + ")" }
-func (e *FilterError) Unwrap() error { return e.Err }
-
-func itoa(v uint64) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			return string(b[i:])
-		}
-	}
+func (e *FilterError) Error() string {
+	return e.Err.Error() + " (frame " + strconv.FormatUint(e.Frame, 10) + ")"
 }
+func (e *FilterError) Unwrap() error { return e.Err }
 
 // keepFrame hands f to cfg.Keep when it is selected: every frame (that passed the
 // filter) without a connection selection; with one, the frames of selected connections.
