@@ -2,6 +2,7 @@ package filter_test
 
 import (
 	"errors"
+	"fmt"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -185,4 +186,40 @@ func tcpdumpRaw(capture, expr string) ([]bpf.RawInstruction, error) {
 		raw = append(raw, bpf.RawInstruction{Op: uint16(v[0]), Jt: uint8(v[1]), Jf: uint8(v[2]), K: uint32(v[3])})
 	}
 	return raw, nil
+}
+
+// TestLongExpression compiles 300 hosts (a program of thousands of instructions, with
+// unconditional jumps where a conditional one cannot reach) and checks it on every
+// frame of a capture against the reference VM and against a direct reading of the rule.
+func TestLongExpression(t *testing.T) {
+	var parts []string
+	for i := 0; i < 300; i++ {
+		parts = append(parts, fmt.Sprintf("host 10.77.%d.%d", i/250, i%250))
+	}
+	p, err := filter.Compile(strings.Join(parts, " or ")+" and tcp port 80", filter.LinkEthernet, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(p.String(), " ja ") {
+		t.Errorf("%d instructions and no ja", len(p.Raw()))
+	}
+	vm, err := bpf.NewVM(p.Instructions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames, _ := readAll(t, "../testdata/pcaps/parallel.pcap")
+	kept := 0
+	for _, f := range frames {
+		want, _ := vm.Run(f.Data)
+		if got := p.Run(f.Data, f.OrigLen); got != uint32(want) {
+			t.Fatalf("frame %d: fast %d, x/net/bpf %d", f.Frame, got, want)
+		}
+		if want != 0 {
+			kept++
+		}
+	}
+	// every frame is 10.77.0.1 <-> 10.77.0.2 port 80: all match
+	if kept != len(frames) {
+		t.Errorf("kept %d of %d frames", kept, len(frames))
+	}
 }

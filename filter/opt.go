@@ -192,9 +192,17 @@ func buildGraph(root *blk) *graph {
 	return g
 }
 
+// maxFacts bounds the facts kept per edge (the most recent ones), so that optimising a
+// long expression stays linear in its size.
+const maxFacts = 48
+
 // edgeState is the state along the edge from b (whose exit state is out) on side res.
 func edgeState(b *blk, out regs, in []fact, res bool) state {
 	s := state{regs: out}
+	if len(in) >= maxFacts {
+		in = in[len(in)-maxFacts+1:]
+	}
+	s.facts = make([]fact, 0, len(in)+1)
 	s.facts = append(s.facts, in...)
 	if !b.useX && out.a != "" {
 		s.facts = append(s.facts, fact{out.a, b.cond, b.k, res})
@@ -215,22 +223,40 @@ func meet(a, b state) state {
 			r.mem[i] = a.mem[i]
 		}
 	}
-	for _, f := range a.facts {
-		for _, g := range b.facts {
-			if f == g {
-				r.facts = append(r.facts, f)
-				break
+	if len(a.facts)*len(b.facts) <= 256 {
+		for _, f := range a.facts {
+			for _, g := range b.facts {
+				if f == g {
+					r.facts = append(r.facts, f)
+					break
+				}
 			}
+		}
+		return r
+	}
+	in := make(map[fact]bool, len(b.facts))
+	for _, g := range b.facts {
+		in[g] = true
+	}
+	for _, f := range a.facts {
+		if in[f] {
+			r.facts = append(r.facts, f)
 		}
 	}
 	return r
 }
 
 // optimize simplifies the block graph rooted at root in place.
+// A long expression (hundreds of hosts) gets fewer rounds: each costs time linear in the
+// program, and the first rounds find most of what there is to find.
 func optimize(root *blk) {
-	for round := 0; round < 50; round++ {
+	rounds := 50
+	for round := 0; round < rounds; round++ {
 		if !optimizeOnce(root) {
 			return
+		}
+		if round == 0 && len(buildGraph(root).blocks) > 400 {
+			rounds = 6
 		}
 	}
 }
