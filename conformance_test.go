@@ -113,8 +113,6 @@ type recorder struct {
 
 func (r *recorder) Segment(s *report.Segment) error {
 	c := *s
-	c.Flags = append([]string(nil), s.Flags...)
-	c.Class = append([]string(nil), s.Class...)
 	c.Options.SACK = append([][2]uint32(nil), s.Options.SACK...)
 	c.Payload = nil
 	r.segs = append(r.segs, c)

@@ -285,7 +285,7 @@ func TestDifferentialPacketsTshark(t *testing.T) {
 				"flags": first(r[1]), "seq": first(r[2]), "ack": first(r[3]), "len": first(r[4]), "win": first(r[5]),
 			}
 			got := map[string]string{
-				"flags": fmt.Sprintf("0x%04x", flagValue(s.Flags)),
+				"flags": fmt.Sprintf("0x%04x", uint16(s.Flags)),
 				"seq":   strconv.FormatUint(uint64(s.Seq), 10),
 				"ack":   strconv.FormatUint(uint64(s.Ack), 10),
 				"len":   strconv.Itoa(s.Len),
@@ -462,7 +462,7 @@ func TestDifferentialPacketsTcpdump(t *testing.T) {
 					}
 				}
 				fields++
-				if flagValue(names)&0xff == flagValue(s.Flags)&0xff {
+				if flagValue(names)&0xff == uint16(s.Flags)&0xff {
 					eq++
 				} else {
 					t.Errorf("%s frame %d: flags %v, tcpdump [%s]", filepath.Base(out), r.frame, s.Flags, r.flags)
@@ -543,7 +543,7 @@ func TestDifferentialAnalysisFlags(t *testing.T) {
 				}
 				inS := false
 				if s := segs[fr]; s != nil {
-					for _, c := range s.Class {
+					for _, c := range s.Class.Names(nil) {
 						if c == af.class {
 							inS = true
 						}
