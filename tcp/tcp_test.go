@@ -70,3 +70,28 @@ func TestClassText(t *testing.T) {
 		t.Errorf("Has is not 'every class of'")
 	}
 }
+
+// TestAppendLettersEveryCombination checks tcpdump's letters for every set of the eight
+// flags it shows: S F P R U E W in that order, then "." for ACK, "none" for no flag.
+func TestAppendLettersEveryCombination(t *testing.T) {
+	order := []struct {
+		f Flags
+		c string
+	}{{SYN, "S"}, {FIN, "F"}, {PSH, "P"}, {RST, "R"}, {URG, "U"}, {ECE, "E"}, {CWR, "W"}, {ACK, "."}}
+	for m := 0; m < 1<<len(order); m++ {
+		var f Flags
+		want := ""
+		for i, x := range order {
+			if m&(1<<i) != 0 {
+				f |= x.f
+				want += x.c
+			}
+		}
+		if want == "" {
+			want = "none"
+		}
+		if got := string(f.AppendLetters([]byte("x"))); got != "x"+want {
+			t.Errorf("Flags(%v).AppendLetters(\"x\") = %q, want %q", f, got, "x"+want)
+		}
+	}
+}
