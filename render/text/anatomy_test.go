@@ -153,6 +153,3 @@ func TestScaleKeepsSmallPartsVisible(t *testing.T) {
 		t.Errorf("partsBar = %q", bar)
 	}
 }
-
-// CheckGolden is golden for the external tests of this package (real captures).
-func CheckGolden(t *testing.T, name string, got []byte) { golden(t, name, got) }

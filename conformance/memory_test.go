@@ -1,11 +1,11 @@
-package segscope_test
+package conformance_test
 
 // A memory test, not a timing test: a generated capture of millions of packets (many
 // short HTTP connections, interleaved, with 4-tuples reused after close, and a flood of
 // SYN-only connections that are never answered) streams through segscope.Run in
 // ModeHTTP, and the live heap, sampled through Config.Progress, must stay under a fixed
 // bound and must not grow with the number of connections seen once the connection table
-// is full. The frames are produced one at a time into a reused buffer (benchFrames), so
+// is full. The frames are produced one at a time into a reused buffer (synth.Source), so
 // the test itself holds no capture in memory.
 //
 // SEGSCOPE_MEMTEST_PROFILE=FILE writes a heap profile (go tool pprof -sample_index
@@ -17,12 +17,15 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
 	"testing"
 
 	"github.com/segscope/segscope"
+	"github.com/segscope/segscope/internal/synth"
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
 )
 
 const (
@@ -97,73 +100,73 @@ func (g *memGen) frame(b []byte, i uint64) []byte {
 	if i%memSynEvery == 0 {
 		n := g.syns
 		g.syns++
-		p := benchPkt{
+		p := synth.Packet{
 			Src:   netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 3, byte(n >> 16), byte(n >> 8)}), uint16(20000+n%256)),
 			Dst:   g.srv,
 			Seq:   uint32(n * 7919),
-			Flags: benchSYN, Win: 64240, MSS: 1460,
+			Flags: tcp.SYN, Win: 64240, MSS: 1460,
 		}
-		return p.appendFrame(b)
+		return p.AppendFrame(b)
 	}
 	s := &g.slots[g.next]
 	g.next = (g.next + 1) % memSlots
 	if s.step == 0 {
 		g.start(s)
 	}
-	p := benchPkt{Win: 502, ID: uint16(s.step)}
-	c2s := func(flags uint8, payload []byte) {
+	p := synth.Packet{Win: 502, ID: uint16(s.step)}
+	c2s := func(flags tcp.Flags, payload []byte) {
 		p.Src, p.Dst, p.Seq, p.Ack, p.Flags, p.Payload = s.cli, s.srv, s.cseq, s.sseq, flags, payload
 		s.cseq += uint32(len(payload))
-		if flags&(benchSYN|benchFIN) != 0 {
+		if flags.Any(tcp.SYN | tcp.FIN) {
 			s.cseq++
 		}
 	}
-	s2c := func(flags uint8, payload []byte) {
+	s2c := func(flags tcp.Flags, payload []byte) {
 		p.Src, p.Dst, p.Seq, p.Ack, p.Flags, p.Payload = s.srv, s.cli, s.sseq, s.cseq, flags, payload
 		s.sseq += uint32(len(payload))
-		if flags&(benchSYN|benchFIN) != 0 {
+		if flags.Any(tcp.SYN | tcp.FIN) {
 			s.sseq++
 		}
 	}
 	last := 3 + 3*s.exchanges // first step of the close
 	switch st := s.step; {
 	case st == 0:
-		c2s(benchSYN, nil)
+		c2s(tcp.SYN, nil)
 		p.Ack, p.MSS = 0, 1460
 	case st == 1:
-		s2c(benchSYN|benchACK, nil)
+		s2c(tcp.SYN|tcp.ACK, nil)
 		p.MSS = 1460
 	case st == 2:
-		c2s(benchACK, nil)
+		c2s(tcp.ACK, nil)
 	case st < last:
 		switch (st - 3) % 3 {
 		case 0:
-			c2s(benchPSH|benchACK, memReq)
+			c2s(tcp.PSH|tcp.ACK, memReq)
 			g.reqs++
 		case 1:
-			s2c(benchPSH|benchACK, memResp)
+			s2c(tcp.PSH|tcp.ACK, memResp)
 			g.resps++
 		case 2:
-			c2s(benchACK, nil)
+			c2s(tcp.ACK, nil)
 		}
 	case st == last:
-		c2s(benchFIN|benchACK, nil)
+		c2s(tcp.FIN|tcp.ACK, nil)
 	case st == last+1:
-		s2c(benchFIN|benchACK, nil)
+		s2c(tcp.FIN|tcp.ACK, nil)
 	default:
-		c2s(benchACK, nil)
+		c2s(tcp.ACK, nil)
 	}
 	if s.step == last+2 {
 		s.step = 0
 	} else {
 		s.step++
 	}
-	return p.appendFrame(b)
+	return p.AppendFrame(b)
 }
 
 // memSink counts HTTP records.
 type memSink struct {
-	benchDiscard
+	synth.Discard
 	http, ok uint64
 }
 
@@ -179,7 +182,7 @@ func TestMemoryFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates 2.5 million packets; skipped with -short")
 	}
-	if benchRaceEnabled {
+	if raceEnabled {
 		t.Skip("too slow under -race, and the race runtime changes what is allocated")
 	}
 	// One worker, and two sharding the connections (each with half the table).
@@ -191,7 +194,7 @@ func TestMemoryFlat(t *testing.T) {
 func memoryFlat(t *testing.T, workers int) {
 	g := &memGen{srv: netip.MustParseAddrPort("10.2.0.1:80")}
 	const t0 = 1_700_000_000e9
-	src := &benchFrames{buf: make([]byte, 0, 2048), next: func(b []byte, i uint64) ([]byte, int64, bool) {
+	src := &synth.Source{Buf: make([]byte, 0, 2048), Frames: func(b []byte, i uint64) ([]byte, int64, bool) {
 		if i > memFrames {
 			return nil, 0, false
 		}
@@ -286,3 +289,15 @@ func memoryFlat(t *testing.T, workers int) {
 		t.Errorf("live heap still growing: at most %s in the first half of the run, %s in the second", mib(first), mib(second))
 	}
 }
+
+// raceEnabled reports a -race build (the race runtime changes what is allocated).
+var raceEnabled = func() bool {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "-race" {
+				return s.Value == "true"
+			}
+		}
+	}
+	return false
+}()

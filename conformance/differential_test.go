@@ -1,4 +1,4 @@
-package segscope_test
+package conformance_test
 
 // Differential tests against peer tools: tshark (per-segment fields, tcp.analysis flags,
 // conversation statistics), tcpdump's own expected outputs in ../shared/pcaps/tcpdump,

@@ -1,9 +1,8 @@
-package analysis_test
+package conformance_test
 
 // Invariants of the explanatory views on real captures: every capture under testdata/ and
-// ../shared/pcaps is run through the whole pipeline (segscope.Run) in anatomy, ladder and
-// diagnose modes. This is an external test package so that it may import the module root,
-// which imports analysis.
+// the shared corpus is run through the whole pipeline (segscope.Run) in anatomy, ladder
+// and diagnose modes.
 
 import (
 	"context"
@@ -23,7 +22,10 @@ import (
 func captureFiles(t *testing.T) []string {
 	t.Helper()
 	var files []string
-	for _, root := range []string{"../testdata", "../../shared/pcaps"} {
+	if !haveCorpus() {
+		t.Logf("shared corpus %s absent: %s runs on testdata/ only", sharedDir, t.Name())
+	}
+	for _, root := range []string{"../testdata", sharedDir} {
 		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return nil
@@ -75,7 +77,7 @@ func (s *recSink) Finding(r *report.Finding) error {
 }
 func (s *recSink) Close() error { return nil }
 
-func run(t *testing.T, file string, mode segscope.Mode, maxRows int) *recSink {
+func runViews(t *testing.T, file string, mode segscope.Mode, maxRows int) *recSink {
 	t.Helper()
 	src, err := capture.Open(file)
 	if err != nil {
@@ -113,7 +115,7 @@ func TestViewsOnCaptures(t *testing.T) {
 	}
 	for _, file := range captureFiles(t) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			pk := run(t, file, segscope.ModePackets, 0)
+			pk := runViews(t, file, segscope.ModePackets, 0)
 			owner := make(map[uint64]frameKey, len(pk.segs))
 			segsOf := map[uint64]int{}
 			for _, s := range pk.segs {
@@ -121,7 +123,7 @@ func TestViewsOnCaptures(t *testing.T) {
 				segsOf[s.Conn]++
 			}
 
-			an := run(t, file, segscope.ModeAnatomy, 0)
+			an := runViews(t, file, segscope.ModeAnatomy, 0)
 			for _, a := range an.anatomy {
 				name := a.Dir + " " + a.Title
 				var sum int64
@@ -148,7 +150,7 @@ func TestViewsOnCaptures(t *testing.T) {
 				}
 			}
 
-			ld := run(t, file, segscope.ModeLadder, 0)
+			ld := runViews(t, file, segscope.ModeLadder, 0)
 			perConn := map[uint64]int{}
 			for _, e := range ld.events {
 				perConn[e.Conn]++
@@ -161,7 +163,7 @@ func TestViewsOnCaptures(t *testing.T) {
 					t.Errorf("ladder conn %d: %d events for %d segments", c, n, segsOf[c])
 				}
 			}
-			col := run(t, file, segscope.ModeLadder, 4)
+			col := runViews(t, file, segscope.ModeLadder, 4)
 			var segsShown, want int
 			for _, e := range col.events {
 				if e.Collapsed > 0 {
@@ -175,7 +177,7 @@ func TestViewsOnCaptures(t *testing.T) {
 				t.Errorf("collapsed ladder: %d rows standing for %d segments; full ladder %d", len(col.events), segsShown, want)
 			}
 
-			dg := run(t, file, segscope.ModeDiagnose, 0)
+			dg := runViews(t, file, segscope.ModeDiagnose, 0)
 			for _, f := range dg.findings {
 				if f.Kind == "" || f.Text == "" || (f.Severity != "info" && f.Severity != "warn") {
 					t.Errorf("finding %+v", f)

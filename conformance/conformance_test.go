@@ -1,11 +1,11 @@
-package segscope_test
+package conformance_test
 
 // Conformance tests: segscope's HTTP exchanges and reassembled streams against the
-// expected outputs other projects ship with their captures (../shared/pcaps, see its
-// README) and against the ground truth of segscope's own captures (testdata/pcaps/
-// *.expect.tsv, written from the servers' logs) and of the benchmark corpus (nginx's
-// access log). Scores are kept as baselines in testdata/conformance; a test fails when a
-// score drops below its baseline, and `go test -run Conformance -update` rewrites them.
+// expected outputs other projects ship with their captures (the shared corpus) and
+// against the ground truth of segscope's own captures (testdata/pcaps/*.expect.tsv,
+// written from the servers' logs) and of the benchmark corpus (nginx's access log).
+// Scores are kept as baselines in conformance/testdata; a test fails when a score drops
+// below its baseline, and `go test ./conformance -run Conformance -update` rewrites them.
 //
 // The peer-tool differential tests (tshark, tcpdump, tcpflow) are in differential_test.go;
 // the helpers shared by both files are at the end of this one.
@@ -38,26 +38,46 @@ import (
 	"github.com/segscope/segscope/report"
 )
 
-var update = flag.Bool("update", false, "rewrite the baselines in testdata/conformance")
+var update = flag.Bool("update", false, "rewrite the baselines and golden files in conformance/testdata")
 
 // ---------------------------------------------------------------------------------------
 // Shared helpers
 
-// sharedDir is the public corpus, next to the repository.
-var sharedDir = filepath.Join("..", "shared", "pcaps")
+// sharedDir is the public corpus: $SEGSCOPE_CORPUS, or ../shared/pcaps next to the
+// repository.
+var sharedDir = corpusDir()
+
+func corpusDir() string {
+	if d := os.Getenv("SEGSCOPE_CORPUS"); d != "" {
+		return d
+	}
+	return filepath.Join("..", "..", "shared", "pcaps")
+}
+
+// haveCorpus reports whether the shared corpus is there.
+func haveCorpus() bool {
+	st, err := os.Stat(sharedDir)
+	return err == nil && st.IsDir()
+}
+
+// needCorpus skips t, with one line naming it, when the shared corpus is absent.
+func needCorpus(t testing.TB) {
+	t.Helper()
+	if !haveCorpus() {
+		t.Skipf("%s skipped: shared corpus %s absent (SEGSCOPE_CORPUS=DIR points elsewhere)", t.Name(), sharedDir)
+	}
+}
 
 // ownDir holds the project's own captures.
-var ownDir = filepath.Join("testdata", "pcaps")
+var ownDir = filepath.Join("..", "testdata", "pcaps")
 
-const baselineDir = "testdata/conformance"
+const baselineDir = "testdata"
 
-// sharedCaptures lists the captures of ../shared/pcaps; it skips the test when the corpus
-// is absent.
+// sharedCaptures lists the captures of the shared corpus; it skips the test when the
+// corpus is absent.
 func sharedCaptures(t *testing.T) []string {
 	t.Helper()
-	if _, err := os.Stat(sharedDir); err != nil {
-		t.Skipf("%s absent: %v", sharedDir, err)
-	}
+	needCorpus(t)
 	return globCaptures(filepath.Join(sharedDir, "*"))
 }
 
@@ -78,12 +98,14 @@ func globCaptures(dir string) []string {
 func allCaptures(t *testing.T) []string {
 	t.Helper()
 	var out []string
-	if _, err := os.Stat(sharedDir); err == nil {
+	if haveCorpus() {
 		out = append(out, globCaptures(filepath.Join(sharedDir, "*"))...)
+	} else {
+		t.Logf("shared corpus %s absent: %s runs on testdata/pcaps only", sharedDir, t.Name())
 	}
 	out = append(out, ownCaptures()...)
 	if len(out) == 0 {
-		t.Skip("no captures in ../shared/pcaps or testdata/pcaps")
+		t.Fatalf("no captures in %s or %s", sharedDir, ownDir)
 	}
 	return out
 }
