@@ -11,6 +11,7 @@ import (
 	"github.com/segscope/segscope/flow"
 	"github.com/segscope/segscope/http1"
 	"github.com/segscope/segscope/reassembly"
+	"github.com/segscope/segscope/tcp"
 )
 
 // ConnSelect selects connections for the display (--conn): a connection is selected
@@ -136,9 +137,9 @@ func (p *Pipeline) msgSegment(cs *connState, dir flow.Dir, seg *decode.Segment) 
 		return // a handshake is a few frames; more SYNs are retransmissions of no interest
 	}
 	switch {
-	case seg.Flags.Has(decode.SYN):
+	case seg.Flags.Has(tcp.SYN):
 		m.hs = append(m.hs, seg.Frame)
-		if seg.Flags.Has(decode.ACK) {
+		if seg.Flags.Has(tcp.ACK) {
 			m.synack = true
 		}
 	case m.synack && dir == flow.C2S:
