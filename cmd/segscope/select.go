@@ -33,12 +33,7 @@ func splitArgs(o *options, pos []string) (files []string, expr string) {
 		return nil, strings.Join(pos, " ")
 	}
 	i := 0
-	for i < len(pos) {
-		if pos[i] != "-" {
-			if _, err := os.Stat(pos[i]); err != nil {
-				break
-			}
-		}
+	for i < len(pos) && (pos[i] == "-" || isFile(pos[i])) {
 		i++
 	}
 	if i == 0 && len(pos) > 0 && (looksLikeFile(pos[0]) || len(pos) == 1 && !looksLikeExpr(pos[0])) {
@@ -47,8 +42,15 @@ func splitArgs(o *options, pos []string) (files []string, expr string) {
 	return pos[:i], strings.Join(pos[i:], " ")
 }
 
+// isFile reports whether s names something to read that is not a directory (a
+// directory named like a keyword, such as this repository's "tcp", is not a capture).
+func isFile(s string) bool {
+	st, err := os.Stat(s)
+	return err == nil && !st.IsDir()
+}
+
 func looksLikeFile(s string) bool {
-	if _, err := os.Stat(s); err == nil {
+	if isFile(s) {
 		return true
 	}
 	return strings.ContainsRune(s, '/') || strings.HasSuffix(s, ".pcap") || strings.HasSuffix(s, ".pcapng") ||
