@@ -136,6 +136,17 @@ var libpcapRefuses = []string{"no VLAN support", "supported only on", "not suppo
 
 // TestTcpdumpDifferential compares, on every test capture, the frames segscope's
 // compiled filter keeps with those tcpdump keeps.
+//
+// Where segscope compiles differently from libpcap on purpose:
+//   - BSD NULL/loopback: libpcap compares the address family in the byte order of the
+//     file it reads; segscope's program has no file, so it accepts both orders (no real
+//     family value is the byte swap of another).
+//   - libpcap's "expression rejects all packets" is an error; segscope compiles such an
+//     expression, which must then keep nothing (checked below).
+//   - libpcap's optimiser reports "division by zero" for divisors it cannot know, and
+//     x/net/bpf has no neg instruction (FuzzExprVsTcpdump says so where it meets them).
+//   - The pipeline, not the filter, keeps the later fragments of a datagram whose first
+//     fragment matched (internal/pipeline); the filter itself matches as libpcap does.
 func TestTcpdumpDifferential(t *testing.T) {
 	if _, err := exec.LookPath("tcpdump"); err != nil {
 		t.Skip("tcpdump: not installed")
