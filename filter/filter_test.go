@@ -223,3 +223,56 @@ func TestLongExpression(t *testing.T) {
 		t.Errorf("kept %d of %d frames", kept, len(frames))
 	}
 }
+
+// ipv4TCP builds an IPv4 TCP header pair from fields (20-byte IP header, 20-byte TCP).
+func ipv4TCP(src, dst [4]byte, sport, dport uint16) []byte {
+	b := make([]byte, 40)
+	b[0], b[9] = 0x45, 6
+	b[2], b[3] = 0, 40
+	copy(b[12:], src[:])
+	copy(b[16:], dst[:])
+	b[20], b[21], b[22], b[23] = byte(sport>>8), byte(sport), byte(dport>>8), byte(dport)
+	b[32] = 0x50
+	return b
+}
+
+// TestLinkTypes runs one expression on the same IPv4 packet behind every link-layer
+// header segscope reads.
+func TestLinkTypes(t *testing.T) {
+	ip := ipv4TCP([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 40000, 80)
+	eth := append([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00}, ip...)
+	vlan := append([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x81, 0x00, 0x00, 0x07, 0x08, 0x00}, ip...)
+	sll := append([]byte{0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x08, 0x00}, ip...)
+	sll2 := append([]byte{0x08, 0x00, 0, 0, 0, 0, 0, 1, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0}, ip...)
+	nullLE := append([]byte{2, 0, 0, 0}, ip...)
+	nullBE := append([]byte{0, 0, 0, 2}, ip...)
+	for _, c := range []struct {
+		link filter.LinkType
+		data []byte
+		expr string
+		want bool
+	}{
+		{filter.LinkEthernet, eth, "tcp port 80 and host 10.0.0.1", true},
+		{filter.LinkEthernet, vlan, "tcp port 80", false}, // libpcap: 'vlan' is needed to look inside the tag
+		{filter.LinkEthernet, vlan, "vlan 7 and tcp port 80 and host 10.0.0.2", true},
+		{filter.LinkEthernet, vlan, "vlan 8 and tcp", false},
+		{filter.LinkLinuxSLL, sll, "tcp dst port 80 and src host 10.0.0.1", true},
+		{filter.LinkLinuxSLL2, sll2, "tcp dst port 80 and src host 10.0.0.1", true},
+		{filter.LinkNull, nullLE, "ip and tcp port 80", true},
+		{filter.LinkNull, nullBE, "ip and tcp port 80", true},
+		{filter.LinkNull, nullLE, "ip6", false},
+		{filter.LinkLoop, nullBE, "tcp port 80", true},
+		{filter.LinkRaw, ip, "tcp[tcpflags] = 0 and port 80", true},
+		{filter.LinkIPv4, ip, "ip and dst port 80", true},
+		{filter.LinkIPv4, ip, "ip6", false},
+		{filter.LinkIPv6, ip, "ip", false},
+	} {
+		p, err := filter.Compile(c.expr, c.link, 0)
+		if err != nil {
+			t.Fatalf("%q on %s: %v", c.expr, c.link, err)
+		}
+		if got := p.Match(c.data, len(c.data)); got != c.want {
+			t.Errorf("%q on %s = %v, want %v\n%s", c.expr, c.link, got, c.want, p)
+		}
+	}
+}
