@@ -62,9 +62,10 @@ type Segment struct {
 	DupAck    int       `json:"dup_ack,omitempty"`
 	Truncated bool      `json:"truncated,omitempty"`
 	FrameLen  int       `json:"frame_len"`
-	// Payload is the captured payload (borrowed). Text output shows the HTTP start line
-	// found at its beginning; it is not part of the JSON record.
-	Payload []byte `json:"-"`
+	// Info is a summary of the payload, as tcpdump prints one after the segment: the
+	// HTTP/1.x start line the payload begins with ("GET / HTTP/1.1"), raw bytes, or "".
+	// Text output shows it; it is not part of the JSON record.
+	Info string `json:"-"`
 }
 
 // IP describes the IP packet that carried a segment.

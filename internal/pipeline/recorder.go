@@ -116,7 +116,7 @@ func (p *Pipeline) connInfo(cs *connState) *analysis.ConnInfo {
 		ID: c.ID, Client: cs.endpoint(flow.C2S), Server: cs.endpoint(flow.S2C), FirstTS: c.FirstTS,
 		SYNTime: c.SYNTime, SYNACKTime: c.SYNACKTime, ACKTime: c.ACKTime,
 		Close: c.Close.String(), Closer: int(c.Closer), HalfClosed: c.HalfClosed,
-		ParallelConns: cs.maxParallel, Truncated: cs.rec != nil && cs.rec.truncated,
+		ParallelConns: cs.par.Max, Truncated: cs.rec != nil && cs.rec.truncated,
 	}
 	for d := range 2 {
 		ci.MSS[d] = int(c.Dir[d].MSS)

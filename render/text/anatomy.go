@@ -120,7 +120,7 @@ func count(n int, one, many string) string {
 	return strconv.Itoa(n) + " " + many
 }
 
-func printable(s string) string { return string(appendPrintable(nil, []byte(s))) }
+func printable(s string) string { return string(appendPrintable(nil, s)) }
 
 // chunkInfo returns the number of chunks (the last, empty, one included) and the bytes of
 // chunk framing (size lines, CRLFs, trailer) of a chunked message; 0, 0 otherwise.

@@ -98,9 +98,9 @@ func (s *Sink) Segment(r *report.Segment) error {
 	b = appendOptions(b, &r.Options)
 	b = append(b, ", length "...)
 	b = strconv.AppendInt(b, int64(r.Len), 10)
-	if line := startLine(r.Payload); len(line) > 0 {
+	if r.Info != "" {
 		b = append(b, ": "...)
-		b = appendPrintable(b, line)
+		b = appendPrintable(b, r.Info)
 	}
 	if r.Truncated {
 		b = append(b, " [|tcp]"...)
@@ -200,56 +200,9 @@ func appendOptions(b []byte, o *report.Options) []byte {
 	return b
 }
 
-// startLine returns the HTTP request or status line at the start of p, if p starts with
-// one, without the line end.
-func startLine(p []byte) []byte {
-	if len(p) < 8 {
-		return nil
-	}
-	if string(p[:7]) != "HTTP/1." {
-		// A request line starts with a method (3 or more capital letters) and a space.
-		// Checked first, so that a segment of body bytes is rejected at its first bytes
-		// instead of after a search for a line end.
-		i := 0
-		for i < len(p) && 'A' <= p[i] && p[i] <= 'Z' {
-			i++
-		}
-		if i < 3 || i == len(p) || p[i] != ' ' {
-			return nil
-		}
-	}
-	end := len(p)
-	for i, c := range p {
-		if c == '\r' || c == '\n' {
-			end = i
-			break
-		}
-		if i >= 200 {
-			return nil
-		}
-	}
-	line := p[:end]
-	if len(line) >= 12 && string(line[:7]) == "HTTP/1." {
-		return line
-	}
-	sp := -1
-	for i, c := range line {
-		if c == ' ' {
-			sp = i
-			break
-		}
-		if c < 'A' || c > 'Z' {
-			return nil
-		}
-	}
-	if sp < 3 || len(line) < sp+10 || string(line[len(line)-8:len(line)-1]) != "HTTP/1." {
-		return nil
-	}
-	return line
-}
-
-func appendPrintable(b []byte, p []byte) []byte {
-	for _, c := range p {
+func appendPrintable(b []byte, p string) []byte {
+	for i := 0; i < len(p); i++ {
+		c := p[i]
 		if c < 0x20 || c >= 0x7f {
 			b = append(b, '.')
 		} else {
@@ -463,7 +416,7 @@ func (s *Sink) HTTP(r *report.HTTP) error {
 	if len(target) > 49 {
 		target = target[:48] + "…"
 	}
-	b = padRight(b, string(appendPrintable(nil, []byte(target))), 49)
+	b = padRight(b, string(appendPrintable(nil, target)), 49)
 	b = append(b, ' ')
 	st := "-"
 	if r.Status != 0 {
