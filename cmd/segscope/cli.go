@@ -14,8 +14,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/spf13/pflag"
-
 	"github.com/segscope/segscope"
 	"github.com/segscope/segscope/capture"
 	"github.com/segscope/segscope/flow"
@@ -40,12 +38,6 @@ type hinted struct {
 
 func (e *hinted) Error() string { return e.err.Error() }
 func (e *hinted) Unwrap() error { return e.err }
-
-var commands = map[string]segscope.Mode{
-	"packets": segscope.ModePackets, "conns": segscope.ModeConns, "http": segscope.ModeHTTP,
-	"follow": segscope.ModeFollow, "anatomy": segscope.ModeAnatomy, "ladder": segscope.ModeLadder,
-	"diagnose": segscope.ModeDiagnose,
-}
 
 type options struct {
 	files     []string
@@ -105,7 +97,7 @@ func hintFor(err error) string {
 	if errors.As(err, &h) {
 		return h.hint
 	}
-	return capture.Hint(err)
+	return captureHint(err)
 }
 
 func runErr(args []string, stdout, stderr io.Writer) error {
@@ -113,58 +105,48 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 		io.WriteString(stderr, usage)
 		return &usageError{msg: "no command given", hint: "try `segscope packets FILE`; `segscope help` lists the commands"}
 	}
-	cmd := args[0]
-	switch cmd {
+	name := args[0]
+	switch name {
 	case "help", "-h", "--help":
+		if len(args) > 1 {
+			cmd, ok := lookupCommand(args[1])
+			if !ok {
+				return unknownCommand(args[1])
+			}
+			writeCommandHelp(stdout, cmd)
+			return nil
+		}
 		io.WriteString(stdout, usage)
 		return nil
 	case "version", "--version":
 		fmt.Fprintf(stdout, "segscope %s\n", version)
 		return nil
 	}
-	mode, isAnalysis := commands[cmd]
-	if !isAnalysis && cmd != "capture" {
-		return &usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands: packets, conns, http, follow, anatomy, ladder, diagnose, capture; `segscope help` for more"}
+	cmd, ok := lookupCommand(name)
+	if !ok {
+		return unknownCommand(name)
 	}
 	var o options
-	fs := pflag.NewFlagSet(cmd, pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.SortFlags = false
-	fs.StringArrayVarP(&o.files, "read", "r", nil, "")
-	fs.StringVarP(&o.iface, "interface", "i", "", "")
-	fs.Uint64VarP(&o.count, "count", "c", 0, "")
-	fs.StringVarP(&o.output, "output", "o", "", "")
-	fs.StringVar(&o.format, "format", "text", "")
-	fs.StringVar(&o.conn, "conn", "", "")
-	fs.BoolVarP(&o.absolute, "absolute", "S", false, "")
-	fs.BoolVarP(&o.quiet, "quiet", "q", false, "")
-	fs.BoolVar(&o.hex, "hex", false, "")
-	fs.BoolVar(&o.raw, "raw", false, "")
-	fs.StringVar(&o.dir, "dir", "", "")
-	fs.BoolVar(&o.fillGaps, "fill-gaps", false, "")
-	fs.StringVar(&o.writeDir, "write-dir", "", "")
-	fs.IntVar(&o.msg, "msg", 0, "")
-	fs.StringVar(&o.part, "part", "", "")
-	fs.IntVar(&o.maxRows, "max-rows", 0, "")
-	fs.StringVarP(&o.write, "write", "w", "", "")
-	fs.BoolVar(&o.pcap, "pcap", false, "")
-	fs.IntVarP(&o.snaplen, "snaplen", "s", capture.DefaultSnaplen, "")
-	fs.IntVar(&o.maxConns, "max-conns", 0, "")
-	fs.IntVar(&o.maxBuffer, "max-buffer", 0, "")
-	fs.IntVar(&o.workers, "workers", 1, "")
-	fs.BoolVar(&o.verify, "verify-coding", false, "")
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			io.WriteString(stdout, usage)
-			return nil
-		}
-		return &usageError{msg: err.Error(), hint: "`segscope help` lists the flags"}
+	help, err := parseFlags(cmd, &o, args[1:])
+	if err != nil {
+		return err
 	}
-	o.files = append(o.files, fs.Args()...)
-	if cmd == "capture" {
+	if help {
+		writeCommandHelp(stdout, cmd)
+		return nil
+	}
+	if cmd.bit == cmdCapture {
 		return runCapture(&o, stderr)
 	}
-	return runAnalysis(mode, &o, stdout, stderr)
+	return runAnalysis(cmd.mode, &o, stdout, stderr)
+}
+
+func unknownCommand(name string) error {
+	names := make([]string, len(commandTable))
+	for i, c := range commandTable {
+		names[i] = c.name
+	}
+	return &usageError{msg: fmt.Sprintf("unknown command %q", name), hint: "commands: " + strings.Join(names, ", ") + "; `segscope help` for more"}
 }
 
 func (o *options) validate(mode segscope.Mode) error {
@@ -176,9 +158,6 @@ func (o *options) validate(mode segscope.Mode) error {
 	}
 	if o.format != "text" && o.format != "json" {
 		return &usageError{msg: fmt.Sprintf("unknown --format %q", o.format), hint: "--format text or --format json"}
-	}
-	if o.write != "" {
-		return &usageError{msg: "-w is for `segscope capture`", hint: "use -o FILE to write this command's output to a file"}
 	}
 	needConn := mode == segscope.ModeAnatomy || mode == segscope.ModeLadder || (mode == segscope.ModeFollow && o.writeDir == "")
 	if needConn && o.conn == "" {
