@@ -36,6 +36,7 @@ type pipeline struct {
 	rconn report.Conn
 	rhttp report.HTTP
 	anoms []string
+	hdrs  hdrBuf
 
 	free    []*connState
 	parsers []*http1.Parser // parsers free for reuse

@@ -109,11 +109,16 @@ func (p *pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 		RespDecodedLen: -1,
 	}
 	r.Timing = report.Timing{Connect: -1, Send: -1, Wait: -1, Receive: -1}
+	r.ReqHeaderLen, r.RespHeaderLen = -1, -1
+	p.hdrs.reset()
 	conflict, truncated := false, false
 	var firstTS int64
 	if q := x.Req; q != nil {
 		r.Method, r.URI, r.Host, r.Version = q.Method, q.URI, q.Host, q.Version
 		r.ReqBodyLen = q.BodyLen
+		p.fillHeaders(q, &r.ReqHeaders, &r.ReqTrailers, &r.ReqHeadersCut, &r.ReqTrailersCut)
+		r.ReqHeaderLen, r.ReqGapBytes = int64(q.HeaderLen()), q.GapBytes
+		p.fillBody(q, &r.ReqBody)
 		r.ReqFrames = report.FrameRange{q.FirstFrame, q.LastFrame}
 		r.Timing.Send = report.Duration(q.LastTS - q.FirstTS)
 		firstTS = q.FirstTS
@@ -129,9 +134,12 @@ func (p *pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 		if r.Version == "" {
 			r.Version = s.Version
 		}
-		r.Status, r.Reason = s.Status, s.Reason
+		r.Status, r.Reason, r.RespVersion = s.Status, s.Reason, s.Version
 		r.RespBodyLen = s.BodyLen
 		r.RespDecodedLen = s.DecodedLen
+		p.fillHeaders(s, &r.RespHeaders, &r.RespTrailers, &r.RespHeadersCut, &r.RespTrailersCut)
+		r.RespHeaderLen, r.RespGapBytes = int64(s.HeaderLen()), s.GapBytes
+		p.fillBody(s, &r.RespBody)
 		r.ContentType, r.ContentEnc = s.ContentType, s.ContentEncoding
 		r.RespFrames = report.FrameRange{s.FirstFrame, s.LastFrame}
 		r.Timing.Receive = report.Duration(s.LastTS - s.FirstTS)
@@ -159,6 +167,12 @@ func (p *pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 	r.Anomalies = p.anoms
 	if r.Interim == nil {
 		r.Interim = []int{}
+	}
+	if r.ReqHeaders == nil {
+		r.ReqHeaders = p.hdrs.empty()
+	}
+	if r.RespHeaders == nil {
+		r.RespHeaders = p.hdrs.empty()
 	}
 }
 

@@ -87,6 +87,10 @@ func (p *Parser) returnBodies(ex *Exchange) {
 	}
 }
 
+// IsIdentity reports whether a Content-Encoding value names no coding but identity (an
+// empty value included): the body is as sent.
+func IsIdentity(ce string) bool { return isIdentity(ce) }
+
 // ErrUnknownCoding is returned by DecodeBody for a content-coding it does not undo.
 var ErrUnknownCoding = errors.New("http1: unknown content-coding")
 
@@ -127,9 +131,6 @@ func DecodeBody(ce string, body []byte, max int64) ([]byte, error) {
 			return nil, ErrDecodedTooLarge
 		}
 		cur = out.Bytes()
-	}
-	if len(cods) == 0 {
-		return append([]byte(nil), body...), nil
 	}
 	return cur, nil
 }

@@ -289,6 +289,7 @@ func TestDecodeBody(t *testing.T) {
 		err      error
 	}{
 		{"identity", "identity", plain, 1 << 20, nil},
+		{"identity list", "identity, identity", plain, 1 << 20, nil},
 		{"none", "", plain, 1 << 20, nil},
 		{"gzip", "gzip", gz(plain), 1 << 20, nil},
 		{"x-gzip", "X-Gzip", gz(plain), 1 << 20, nil},
