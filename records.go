@@ -118,6 +118,7 @@ func (p *pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 		r.ReqBodyLen = q.BodyLen
 		p.fillHeaders(q, &r.ReqHeaders, &r.ReqTrailers, &r.ReqHeadersCut, &r.ReqTrailersCut)
 		r.ReqHeaderLen, r.ReqGapBytes = int64(q.HeaderLen()), q.GapBytes
+		r.Retransmissions.C2S = cs.retransIn(flow.C2S, q.StartOff, q.EndOff)
 		p.fillBody(q, &r.ReqBody)
 		r.ReqFrames = report.FrameRange{q.FirstFrame, q.LastFrame}
 		r.Timing.Send = report.Duration(q.LastTS - q.FirstTS)
@@ -139,6 +140,7 @@ func (p *pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 		r.RespDecodedLen = s.DecodedLen
 		p.fillHeaders(s, &r.RespHeaders, &r.RespTrailers, &r.RespHeadersCut, &r.RespTrailersCut)
 		r.RespHeaderLen, r.RespGapBytes = int64(s.HeaderLen()), s.GapBytes
+		r.Retransmissions.S2C = cs.retransIn(flow.S2C, s.StartOff, s.EndOff)
 		p.fillBody(s, &r.RespBody)
 		r.ContentType, r.ContentEnc = s.ContentType, s.ContentEncoding
 		r.RespFrames = report.FrameRange{s.FirstFrame, s.LastFrame}

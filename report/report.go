@@ -196,6 +196,9 @@ type HTTP struct {
 	// Bytes of the exchange lost in gaps, per message.
 	ReqGapBytes  uint64 `json:"req_gap_bytes"`
 	RespGapBytes uint64 `json:"resp_gap_bytes"`
+	// Retransmitted data segments that start inside each message (at most 1024 are
+	// remembered per direction of a connection at once).
+	Retransmissions PerDir `json:"retransmissions"`
 
 	// Bodies, retained only for the commands that take them out (har, export); not
 	// part of the JSON record.

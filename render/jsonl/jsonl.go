@@ -393,6 +393,7 @@ func (e *Encoder) appendHTTP(b []byte, r *report.HTTP, withID bool) (_ []byte, c
 	b = appendInt(b, "resp_header_len", r.RespHeaderLen)
 	b = appendUint(b, "req_gap_bytes", r.ReqGapBytes)
 	b = appendUint(b, "resp_gap_bytes", r.RespGapBytes)
+	b = appendPerDir(b, "retransmissions", r.Retransmissions)
 	b = appendHeaders(b, "req_headers", r.ReqHeaders)
 	b = appendHeaders(b, "resp_headers", r.RespHeaders)
 	if len(r.ReqHeadersCut) > 0 {
