@@ -67,7 +67,7 @@ type connState struct {
 	// retrans are the stream offsets of retransmitted data segments, per direction (at
 	// most maxRetrans), counted into the exchange whose messages hold them. Pruned too.
 	retrans [2][]uint64
-	rec   *recorder // segment log for anatomy and ladder; only for the selected connection
+	rec     *recorder // segment log for anatomy and ladder; only for the selected connection
 	// finAt is the stream offset of each direction's FIN once seen (-1 before): when the
 	// bytes before it have all been delivered, the HTTP parser is told that direction
 	// ended, so a response delimited by the close is reported at once, not only when the
