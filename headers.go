@@ -58,14 +58,14 @@ func (p *pipeline) fillBody(m *http1.Message, b *report.Body) {
 	if !p.cfg.HTTP.KeepBodies || m.BodyLen == 0 {
 		return
 	}
-	*b = report.Body{Data: m.Body, Kept: true, Cut: int64(len(m.Body)) < m.BodyLen || !m.Complete}
+	*b = report.Body{Data: m.Body, Kept: true, Cut: int64(len(m.Body)) < m.BodyLen, Incomplete: !m.Complete}
 	ce := m.ContentEncoding
 	if http1.IsIdentity(ce) {
 		return
 	}
 	b.Coding = ce
-	if b.Cut {
-		b.DecodeErr = "body incomplete"
+	if b.Cut || b.Incomplete || m.GapBytes > 0 {
+		b.DecodeErr = "body not whole"
 		return
 	}
 	out, err := http1.DecodeBody(ce, m.Body, p.cfg.HTTP.MaxBody)

@@ -235,8 +235,8 @@ type Body struct {
 	// Kept: the body was retained (the command asked for bodies and the message had one).
 	Kept bool
 	// Cut: Data stops short of the body: a cap was reached (the per-body or the global
-	// one), or the message itself ended early.
-	Cut bool
+	// one). Incomplete: the message itself ended early (the verdict says why).
+	Cut, Incomplete bool
 	// Decoded: Data has the content-coding undone. Coding is the Content-Encoding that
 	// was undone, or that could not be (then DecodeErr says why and Data is as sent).
 	Decoded   bool
