@@ -1,4 +1,4 @@
-package segscope
+package pipeline
 
 import (
 	"github.com/segscope/segscope/http1"
@@ -42,7 +42,7 @@ func (h *hdrBuf) addCuts(src []int) []int {
 
 // fillHeaders sets a record's header, trailer and cut lists from message m. Growing the
 // buffer leaves earlier lists on the old array, so lists filled before stay valid.
-func (p *pipeline) fillHeaders(m *http1.Message, hd, tr *[]report.Header, hdCut, trCut *[]int) {
+func (p *Pipeline) fillHeaders(m *http1.Message, hd, tr *[]report.Header, hdCut, trCut *[]int) {
 	*hd = p.hdrs.add(m.Headers)
 	*hdCut = p.hdrs.addCuts(m.HeadersCut)
 	if len(m.Trailers) > 0 {
@@ -54,7 +54,7 @@ func (p *pipeline) fillHeaders(m *http1.Message, hd, tr *[]report.Header, hdCut,
 // fillBody sets a record's body from message m when the run keeps bodies: the bytes as
 // retained (borrowed from the parser until the record is written), with the
 // content-coding undone when it is known and the body whole.
-func (p *pipeline) fillBody(m *http1.Message, b *report.Body) {
+func (p *Pipeline) fillBody(m *http1.Message, b *report.Body) {
 	if !p.cfg.HTTP.KeepBodies || m.BodyLen == 0 {
 		return
 	}
