@@ -19,8 +19,11 @@ import (
 	"github.com/segscope/segscope"
 	"github.com/segscope/segscope/capture"
 	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/http1"
 	"github.com/segscope/segscope/internal/safefile"
+	"github.com/segscope/segscope/render/export"
 	"github.com/segscope/segscope/render/flowfiles"
+	"github.com/segscope/segscope/render/har"
 	"github.com/segscope/segscope/render/jsonl"
 	"github.com/segscope/segscope/render/text"
 	"github.com/segscope/segscope/report"
@@ -46,9 +49,12 @@ var commands = map[string]segscope.Mode{
 	"packets": segscope.ModePackets, "conns": segscope.ModeConns, "http": segscope.ModeHTTP,
 	"follow": segscope.ModeFollow, "anatomy": segscope.ModeAnatomy, "ladder": segscope.ModeLadder,
 	"diagnose": segscope.ModeDiagnose,
+	// har and export run the http mode with bodies kept, into their own sinks.
+	"har": segscope.ModeHTTP, "export": segscope.ModeHTTP,
 }
 
 type options struct {
+	cmd       string
 	files     []string
 	iface     string
 	count     uint64
@@ -72,7 +78,18 @@ type options struct {
 	maxBuffer int
 	workers   int
 	verify    bool
+	headers   bool   // http: header lines under each row
+	harBody   int64  // har: body text up to this many bytes
+	bodyMax   int64  // export: bodies kept up to this many bytes
+	exportDir string // export: the directory
 }
+
+// Bodies kept at once by har and export, all connections together: past it, bodies are
+// cut (har: no text; export: skipped) and the run says how many.
+const (
+	harBudget    = 24 << 20
+	exportBudget = 256 << 20
+)
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	defer func() {
@@ -137,9 +154,9 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 	}
 	mode, isAnalysis := commands[cmd]
 	if !isAnalysis && cmd != "capture" {
-		return &usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands: packets, conns, http, follow, anatomy, ladder, diagnose, capture; `segscope help` for more"}
+		return &usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands: packets, conns, http, follow, anatomy, ladder, diagnose, har, export, capture; `segscope help` for more"}
 	}
-	var o options
+	o := options{cmd: cmd}
 	fs := pflag.NewFlagSet(cmd, pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.SortFlags = false
@@ -167,6 +184,9 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.maxBuffer, "max-buffer", 0, "")
 	fs.IntVar(&o.workers, "workers", 1, "")
 	fs.BoolVar(&o.verify, "verify-coding", false, "")
+	fs.BoolVar(&o.headers, "headers", false, "")
+	fs.Int64Var(&o.harBody, "har-body-max", 1<<20, "")
+	fs.Int64Var(&o.bodyMax, "body-max", 64<<20, "")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			io.WriteString(stdout, usage)
@@ -175,9 +195,12 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 		return &usageError{msg: err.Error(), hint: "`segscope help` lists the flags"}
 	}
 	o.files = append(o.files, fs.Args()...)
+	if err := o.commandFlags(fs); err != nil {
+		return err
+	}
 	// A limit given on the command line must be positive: 0 would read as "no limit" or
 	// "the default", and neither is what someone typing it means.
-	for _, name := range []string{"max-conns", "max-buffer", "snaplen", "max-rows", "workers", "count"} {
+	for _, name := range []string{"max-conns", "max-buffer", "snaplen", "max-rows", "workers", "count", "har-body-max", "body-max"} {
 		if f := fs.Lookup(name); f != nil && f.Changed {
 			if v, err := strconv.ParseInt(f.Value.String(), 10, 64); err == nil && v <= 0 {
 				return &usageError{msg: fmt.Sprintf("--%s %s: must be a positive number", name, f.Value.String()), hint: "leave the flag out for the default; `segscope help` lists the defaults"}
@@ -324,6 +347,32 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		ts.FlushEach = streaming
 		sink = ts
 	}
+	var budget *http1.BodyBudget
+	var harSink *har.Sink
+	var exp *export.Sink
+	switch o.cmd {
+	case "har":
+		budget = &http1.BodyBudget{Left: harBudget}
+		cfg.HTTP.KeepBodies, cfg.HTTP.MaxBody, cfg.HTTP.Budget = true, max(o.harBody, 1), budget
+		harSink = har.New(out, har.Options{Version: version, BodyMax: o.harBody})
+		sink = harSink
+	case "export":
+		budget = &http1.BodyBudget{Left: exportBudget}
+		cfg.HTTP.KeepBodies, cfg.HTTP.MaxBody, cfg.HTTP.Budget = true, o.bodyMax, budget
+		exp, err = export.Open(o.exportDir, export.Options{FillGaps: o.fillGaps, Force: o.force})
+		if err != nil {
+			commit(false)
+			if errors.Is(err, safefile.ErrExists) || errors.Is(err, safefile.ErrLink) {
+				return err
+			}
+			return &hinted{err: err, hint: "give a directory segscope may create files in (its parent must exist)"}
+		}
+		sink = exp
+	case "http":
+		if ts, ok := sink.(*text.Sink); ok {
+			ts.Headers = o.headers
+		}
+	}
 	if mode == segscope.ModeFollow {
 		switch {
 		case o.writeDir != "":
@@ -369,6 +418,20 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 			runErr = err
 		}
 	}
+	if exp != nil {
+		if err := exp.Close(); err != nil && runErr == nil {
+			runErr = err
+		}
+		if !o.quiet {
+			st := exp.Stats()
+			fmt.Fprintf(stderr, "segscope: export: %d files (%d bytes) in %s, %d bodies skipped; %s lists them all\n",
+				st.Written, st.Bytes, o.exportDir, st.Skipped, export.IndexName)
+		}
+	}
+	if budget != nil && budget.Cut > 0 {
+		fmt.Fprintf(stderr, "segscope: note: %d bodies cut: more than %d MiB of bodies were held at once (open exchanges of all connections)\n",
+			budget.Cut, map[bool]int{true: harBudget >> 20, false: exportBudget >> 20}[o.cmd == "har"])
+	}
 	var sig os.Signal
 	if v := signalled.Load(); v != nil {
 		sig = v.(os.Signal)
@@ -399,6 +462,46 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		return &hinted{err: fmt.Errorf("no connection matches --conn %s: the capture has %d", o.conn, sum.Conns), hint: "list them with `segscope conns FILE`"}
 	}
 	return runErr
+}
+
+// commandFlags takes the arguments and flags that belong to one command (export's DIR)
+// and refuses the flags of har, export and http --headers elsewhere.
+func (o *options) commandFlags(fs *pflag.FlagSet) error {
+	changed := func(n string) bool { return fs.Lookup(n).Changed }
+	only := func(flag string, cmds ...string) error {
+		if changed(flag) && !slices.Contains(cmds, o.cmd) {
+			return &usageError{msg: fmt.Sprintf("--%s is not a flag of %s", flag, o.cmd), hint: fmt.Sprintf("--%s belongs to %s; `segscope help` lists each command's flags", flag, strings.Join(cmds, ", "))}
+		}
+		return nil
+	}
+	for _, f := range []struct {
+		name string
+		cmds []string
+	}{{"headers", []string{"http"}}, {"har-body-max", []string{"har"}}, {"body-max", []string{"export"}},
+		{"fill-gaps", []string{"follow", "export"}}, {"force", []string{"follow", "export"}}} {
+		if err := only(f.name, f.cmds...); err != nil {
+			return err
+		}
+	}
+	switch o.cmd {
+	case "har", "export":
+		if changed("format") {
+			return &usageError{msg: fmt.Sprintf("%s has no --format", o.cmd), hint: "har writes HAR 1.2 JSON; export writes files and index.jsonl; `segscope http --format json` writes JSON Lines"}
+		}
+	}
+	if o.headers && o.format == "json" {
+		return &usageError{msg: "--headers is for text output", hint: "JSON records always carry req_headers and resp_headers"}
+	}
+	if o.cmd == "export" {
+		if len(o.files) == 0 {
+			return &usageError{msg: "export needs a directory", hint: "segscope export DIR FILE... (DIR is created if it does not exist)"}
+		}
+		o.exportDir, o.files = o.files[0], o.files[1:]
+		if o.exportDir == "-" {
+			return &usageError{msg: "export writes files into a directory, not to stdout", hint: "segscope export DIR FILE..."}
+		}
+	}
+	return nil
 }
 
 func openSource(o *options) (capture.Source, *capture.Live, error) {
