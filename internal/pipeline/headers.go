@@ -55,7 +55,7 @@ func (p *Pipeline) fillHeaders(m *http1.Message, hd, tr *[]report.Header, hdCut,
 // retained (borrowed from the parser until the record is written), with the
 // content-coding undone when it is known and the body whole.
 func (p *Pipeline) fillBody(m *http1.Message, b *report.Body) {
-	if !p.cfg.HTTP.KeepBodies || m.BodyLen == 0 {
+	if !p.cfg.HTTP.KeepBodies || m.BodyLen == 0 && m.Complete {
 		return
 	}
 	*b = report.Body{Data: m.Body, Kept: true, Cut: int64(len(m.Body)) < m.BodyLen, Incomplete: !m.Complete}

@@ -93,10 +93,11 @@ func (s *Sink) HTTP(r *report.HTTP) error {
 	if s.err != nil {
 		return s.err
 	}
+	// A response that ended early is listed even when none of its body was seen.
 	if r.ReqBodyLen > 0 {
 		s.body(r, "req", &r.ReqBody, r.ReqBodyLen, r.ReqGapBytes, r.ReqFrames[0], header(r.ReqHeaders, "Content-Type"))
 	}
-	if r.RespBodyLen > 0 && s.err == nil {
+	if (r.RespBodyLen > 0 || r.RespBody.Incomplete) && s.err == nil {
 		s.body(r, "resp", &r.RespBody, r.RespBodyLen, r.RespGapBytes, r.RespFrames[0], r.ContentType)
 	}
 	return s.err
@@ -127,7 +128,7 @@ func (s *Sink) body(r *report.HTTP, dir string, b *report.Body, wireLen int64, g
 	var sum [sha256.Size]byte
 	size := int64(len(b.Data))
 	if skip == "" {
-		name = s.unique(baseName(r.URI, frame))
+		name = s.unique(BaseName(r.URI, frame))
 		f, err := s.dir.Create(name)
 		if err != nil {
 			s.err = err
@@ -226,9 +227,9 @@ func (s *Sink) unique(name string) string {
 // maxName bounds a file name's length in bytes.
 const maxName = 200
 
-// baseName is the file name for a body of the request to uri: the last path element,
-// made safe, or object<frame>.
-func baseName(uri string, frame uint64) string {
+// BaseName is the file name for a body of the request to uri, before "(N)" is added for
+// a repeat: the last path element made safe (see the package doc), or object<frame>.
+func BaseName(uri string, frame uint64) string {
 	p := uri
 	if i := strings.Index(p, "://"); i >= 0 { // absolute form: drop scheme and authority
 		p = p[i+3:]
