@@ -190,9 +190,12 @@ type HTTP struct {
 	ReqTrailersCut  []int    `json:"req_trailers_cut,omitempty"`
 	RespTrailersCut []int    `json:"resp_trailers_cut,omitempty"`
 
-	// Sizes of the start line and header block as on the wire; -1 without the message.
+	// Sizes of the start line and header block as on the wire, and of the whole message
+	// as on the wire (chunk framing and trailers included); -1 without the message.
 	ReqHeaderLen  int64 `json:"req_header_len"`
 	RespHeaderLen int64 `json:"resp_header_len"`
+	ReqMsgLen     int64 `json:"req_msg_len"`
+	RespMsgLen    int64 `json:"resp_msg_len"`
 	// Bytes of the exchange lost in gaps, per message.
 	ReqGapBytes  uint64 `json:"req_gap_bytes"`
 	RespGapBytes uint64 `json:"resp_gap_bytes"`

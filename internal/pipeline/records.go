@@ -99,7 +99,7 @@ func (p *Pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 		RespDecodedLen: -1,
 	}
 	r.Timing = report.Timing{Connect: -1, Send: -1, Wait: -1, Receive: -1}
-	r.ReqHeaderLen, r.RespHeaderLen = -1, -1
+	r.ReqHeaderLen, r.RespHeaderLen, r.ReqMsgLen, r.RespMsgLen = -1, -1, -1, -1
 	p.hdrs.reset()
 	conflict, truncated := false, false
 	var firstTS int64
@@ -107,7 +107,7 @@ func (p *Pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 		r.Method, r.URI, r.Host, r.Version = q.Method, q.URI, q.Host, q.Version
 		r.ReqBodyLen = q.BodyLen
 		p.fillHeaders(q, &r.ReqHeaders, &r.ReqTrailers, &r.ReqHeadersCut, &r.ReqTrailersCut)
-		r.ReqHeaderLen, r.ReqGapBytes = int64(q.HeaderLen()), q.GapBytes
+		r.ReqHeaderLen, r.ReqMsgLen, r.ReqGapBytes = int64(q.HeaderLen()), int64(q.EndOff-q.StartOff), q.GapBytes
 		r.Retransmissions.C2S = cs.retransIn(flow.C2S, q.StartOff, q.EndOff)
 		p.fillBody(q, &r.ReqBody)
 		r.ReqFrames = report.FrameRange{q.FirstFrame, q.LastFrame}
@@ -129,7 +129,7 @@ func (p *Pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 		r.RespBodyLen = s.BodyLen
 		r.RespDecodedLen = s.DecodedLen
 		p.fillHeaders(s, &r.RespHeaders, &r.RespTrailers, &r.RespHeadersCut, &r.RespTrailersCut)
-		r.RespHeaderLen, r.RespGapBytes = int64(s.HeaderLen()), s.GapBytes
+		r.RespHeaderLen, r.RespMsgLen, r.RespGapBytes = int64(s.HeaderLen()), int64(s.EndOff-s.StartOff), s.GapBytes
 		r.Retransmissions.S2C = cs.retransIn(flow.S2C, s.StartOff, s.EndOff)
 		p.fillBody(s, &r.RespBody)
 		r.ContentType, r.ContentEnc = s.ContentType, s.ContentEncoding

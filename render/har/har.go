@@ -550,11 +550,7 @@ func (s *Sink) appendRequest(b []byte, r *report.HTTP, u string) []byte {
 	b = append(b, `,"headersSize":`...)
 	b = strconv.AppendInt(b, r.ReqHeaderLen, 10)
 	b = append(b, `,"bodySize":`...)
-	if r.ReqHeaderLen < 0 {
-		b = append(b, '-', '1')
-	} else {
-		b = strconv.AppendInt(b, r.ReqBodyLen, 10)
-	}
+	b = strconv.AppendInt(b, wireBody(r.ReqHeaderLen, r.ReqMsgLen), 10)
 	if r.Method == "" {
 		b = append(b, `,"comment":"request not captured"`...)
 	}
@@ -617,6 +613,7 @@ func (s *Sink) appendResponse(b []byte, r *report.HTTP) []byte {
 	}
 	b = strconv.AppendInt(b, size, 10)
 	if r.RespDecodedLen >= 0 && r.RespDecodedLen != r.RespBodyLen {
+		// HAR: the bytes saved by the content-coding.
 		b = append(b, `,"compression":`...)
 		b = strconv.AppendInt(b, r.RespDecodedLen-r.RespBodyLen, 10)
 	}
@@ -647,15 +644,20 @@ func (s *Sink) appendResponse(b []byte, r *report.HTTP) []byte {
 	b = append(b, `,"headersSize":`...)
 	b = strconv.AppendInt(b, r.RespHeaderLen, 10)
 	b = append(b, `,"bodySize":`...)
-	if r.RespHeaderLen < 0 {
-		b = append(b, '-', '1')
-	} else {
-		b = strconv.AppendInt(b, r.RespBodyLen, 10)
-	}
+	b = strconv.AppendInt(b, wireBody(r.RespHeaderLen, r.RespMsgLen), 10)
 	if r.RespHeaderLen < 0 {
 		b = append(b, `,"comment":"no response captured"`...)
 	}
 	return append(b, '}')
+}
+
+// wireBody is HAR's bodySize: the body's bytes on the wire (chunk framing and trailers
+// included, as browsers count them), -1 without the message.
+func wireBody(headerLen, msgLen int64) int64 {
+	if headerLen < 0 || msgLen < headerLen {
+		return -1
+	}
+	return msgLen - headerLen
 }
 
 func appendSetCookie(b []byte, v string) []byte {

@@ -391,6 +391,8 @@ func (e *Encoder) appendHTTP(b []byte, r *report.HTTP, withID bool) (_ []byte, c
 	b = appendStrField(b, "resp_version", r.RespVersion)
 	b = appendInt(b, "req_header_len", r.ReqHeaderLen)
 	b = appendInt(b, "resp_header_len", r.RespHeaderLen)
+	b = appendInt(b, "req_msg_len", r.ReqMsgLen)
+	b = appendInt(b, "resp_msg_len", r.RespMsgLen)
 	b = appendUint(b, "req_gap_bytes", r.ReqGapBytes)
 	b = appendUint(b, "resp_gap_bytes", r.RespGapBytes)
 	b = appendPerDir(b, "retransmissions", r.Retransmissions)
