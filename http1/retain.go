@@ -30,6 +30,9 @@ func (p *Parser) keepCutLine(h *half, data []byte) {
 	p.fieldLine(h, content, true)
 }
 
+// keepBodyCap is the largest body array a released message keeps for the next one.
+const keepBodyCap = 16 << 10
+
 // BodyBudget caps the body bytes that parsers retain (Limits.KeepBodies) at once: every
 // parser given the same BodyBudget takes its bodies' bytes from Left and gives them back
 // when the exchange has been reported and released. A body that finds the budget spent

@@ -186,13 +186,19 @@ func (m *Message) reset() {
 	// message does not keep a chunk alive.
 	clear(m.Headers)
 	clear(m.Trailers)
+	// A large retained body's array is dropped, not kept for the next message: pooled
+	// exchanges would otherwise pin MaxBody bytes each.
+	body := m.Body[:0]
+	if cap(body) > keepBodyCap {
+		body = nil
+	}
 	*m = Message{
 		Headers:     m.Headers[:0],
 		Trailers:    m.Trailers[:0],
 		HeadersCut:  m.HeadersCut[:0],
 		TrailersCut: m.TrailersCut[:0],
 		Chunks:      m.Chunks[:0],
-		Body:        m.Body[:0],
+		Body:        body,
 		Anomalies:   m.Anomalies[:0],
 	}
 }

@@ -87,7 +87,7 @@ type options struct {
 // Bodies kept at once by har and export, all connections together: past it, bodies are
 // cut (har: no text; export: skipped) and the run says how many.
 const (
-	harBudget    = 24 << 20
+	harBudget    = 16 << 20
 	exportBudget = 256 << 20
 )
 

@@ -43,7 +43,7 @@ type Options struct {
 	// default 1 MiB; negative: no body text at all.
 	BodyMax int64
 	// Window is how much packet time entries are held to be written in request order;
-	// default 10 s. HeldBytes caps the rendered entries held; default 16 MiB.
+	// default 10 s. HeldBytes caps the rendered entries held; default 4 MiB.
 	Window    report.Duration
 	HeldBytes int
 	// MaxPages caps the pages (client addresses); later clients' entries have no
@@ -62,7 +62,7 @@ func (o Options) withDefaults() Options {
 		o.Window = report.Duration(10 * time.Second)
 	}
 	if o.HeldBytes <= 0 {
-		o.HeldBytes = 16 << 20
+		o.HeldBytes = 4 << 20
 	}
 	if o.MaxPages <= 0 {
 		o.MaxPages = 4096
@@ -205,7 +205,7 @@ func (s *Sink) writeEntry(e entry) {
 	}
 	s.write(p)
 	s.write(e.body)
-	if len(s.free) < 64 && cap(e.body) <= 1<<20 {
+	if len(s.free) < 16 && cap(e.body) <= 64<<10 {
 		s.free = append(s.free, e.body)
 	}
 }
