@@ -851,6 +851,7 @@ func (p *Parser) startBody(h *half, f Framing, cl int64, an []Anomaly) {
 		m.flag(a)
 	}
 	m.Chunked = f == FramingChunked
+	m.overMax = f == FramingContentLength && cl > p.lim.MaxBody
 	h.enc = h.enc[:0]
 	h.encOver = false
 	h.coding = codNone

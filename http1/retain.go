@@ -46,6 +46,9 @@ type BodyBudget struct {
 // keepBody appends body bytes b to m.Body within Limits.MaxBody and the budget.
 // m.BodyLen already counts b.
 func (p *Parser) keepBody(m *Message, b []byte) {
+	if m.overMax {
+		return // it would be cut anyway: copy none of it
+	}
 	whole := int64(len(m.Body)) == m.BodyLen-int64(len(b)) // nothing cut so far
 	room := p.lim.MaxBody - int64(len(m.Body))
 	bg := p.lim.Budget
@@ -107,6 +110,12 @@ var ErrDecodedTooLarge = errors.New("http1: decoded body too large")
 // error for a corrupt body. It allocates the result; it is meant for bodies that leave
 // segscope (HAR, export), not for the packet path.
 func DecodeBody(ce string, body []byte, max int64) ([]byte, error) {
+	return DecodeBodySized(ce, body, max, 0)
+}
+
+// DecodeBodySized is DecodeBody with the decoded size expected (Message.DecodedLen, when
+// known), so that the result is allocated once.
+func DecodeBodySized(ce string, body []byte, max, size int64) ([]byte, error) {
 	var cods []string
 	forEachListItem(ce, func(item string) {
 		if !equalFold(item, "identity") {
@@ -127,7 +136,10 @@ func DecodeBody(ce string, body []byte, max int64) ([]byte, error) {
 			return nil, err
 		}
 		var out bytes.Buffer
-		if _, err := io.Copy(&out, io.LimitReader(r, max+1)); err != nil {
+		if i == 0 && size > 0 && size <= max {
+			out.Grow(int(size) + bytes.MinRead) // ReadFrom wants MinRead spare bytes
+		}
+		if _, err := out.ReadFrom(io.LimitReader(r, max+1)); err != nil {
 			return nil, err
 		}
 		if int64(out.Len()) > max {

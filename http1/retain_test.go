@@ -204,7 +204,7 @@ func TestBodyBudget(t *testing.T) {
 	p.Feed(C2S, []byte(req+req+req), 1, 1)
 	// Three pipelined responses arrive before any is complete... they complete in order,
 	// so the first releases its bytes before the third starts.
-	p.Feed(S2C, []byte("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789"), 2, 2)
+	p.Feed(S2C, []byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\n0123456789\r\n0\r\n\r\n"), 2, 2)
 	if got := bg.Left; got != 8 {
 		t.Errorf("after the first exchange: Left = %d, want 8 (bytes given back)", got)
 	}
@@ -215,18 +215,23 @@ func TestBodyBudget(t *testing.T) {
 	k2 := &keeper{}
 	p2 := NewParser(k2, Limits{KeepBodies: true, MaxBody: 6, Budget: bg})
 	p2.Feed(C2S, []byte(req), 1, 1)
-	p2.Feed(S2C, []byte("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabcdef"), 2, 2)
-	if bg.Left != 2 {
-		t.Fatalf("Left = %d with 6 bytes held, want 2", bg.Left)
+	p2.Feed(S2C, []byte("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabcde"), 2, 2)
+	if bg.Left != 3 {
+		t.Fatalf("Left = %d with 5 bytes held, want 3", bg.Left)
 	}
 	p.Feed(S2C, []byte("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nwxyz"), 3, 3)
-	if k.rsBody[1] != "wx" {
-		t.Errorf("second body = %q, want %q (budget spent)", k.rsBody[1], "wx")
+	if k.rsBody[1] != "wxy" {
+		t.Errorf("second body = %q, want %q (budget spent)", k.rsBody[1], "wxy")
 	}
 	if bg.Cut != 1 {
 		t.Errorf("Cut = %d, want 1", bg.Cut)
 	}
-	p2.Feed(S2C, []byte("ghij"), 3, 3)
+	p2.Feed(S2C, []byte("f"), 3, 3)
+	// A Content-Length over MaxBody: none of the body is copied.
+	p.Feed(S2C, []byte("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n1234567"), 5, 5)
+	if k.rsBody[2] != "" || k.resps[2].BodyLen != 7 {
+		t.Errorf("body over MaxBody by Content-Length = %q (BodyLen %d), want none kept", k.rsBody[2], k.resps[2].BodyLen)
+	}
 	p.Finish(10)
 	p2.Finish(10)
 	if bg.Left != 8 {

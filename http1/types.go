@@ -162,10 +162,11 @@ type Message struct {
 	HeadEndTS             int64 // time the header block completed
 	Complete              bool  // the message ended where its framing says
 
-	Body      []byte // when Limits.KeepBodies: body without chunk framing, gaps zero-filled, at most MaxBody bytes (and Budget); shorter than BodyLen when cut
+	Body      []byte // when Limits.KeepBodies: body without chunk framing, gaps zero-filled, at most MaxBody bytes (and Budget), none when Content-Length is over MaxBody; shorter than BodyLen when cut
 	Anomalies []Anomaly
 
 	headSeen bool // the header block was complete
+	overMax  bool // Content-Length over Limits.MaxBody: the body is not kept at all
 }
 
 // HeaderLen is the size of the start line and header block.

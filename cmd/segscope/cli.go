@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -89,6 +90,7 @@ type options struct {
 const (
 	harBudget    = 16 << 20
 	exportBudget = 256 << 20
+	harMemLimit  = 40 << 20
 )
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
@@ -352,6 +354,12 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	var exp *export.Sink
 	switch o.cmd {
 	case "har":
+		// Bodies pass through as garbage (decoded, base64): a soft memory limit makes the
+		// collector keep the peak near the live bytes (held entries and open bodies, about
+		// 20 MiB) instead of twice them. GOMEMLIMIT, when set, wins.
+		if os.Getenv("GOMEMLIMIT") == "" {
+			debug.SetMemoryLimit(harMemLimit)
+		}
 		budget = &http1.BodyBudget{Left: harBudget}
 		cfg.HTTP.KeepBodies, cfg.HTTP.MaxBody, cfg.HTTP.Budget = true, max(o.harBody, 1), budget
 		harSink = har.New(out, har.Options{Version: version, BodyMax: o.harBody})

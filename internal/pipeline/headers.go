@@ -68,7 +68,12 @@ func (p *Pipeline) fillBody(m *http1.Message, b *report.Body) {
 		b.DecodeErr = "body not whole"
 		return
 	}
-	out, err := http1.DecodeBody(ce, m.Body, p.cfg.HTTP.MaxBody)
+	if m.DecodedLen > p.cfg.HTTP.MaxBody {
+		// Known (gzip's trailer) to decode past the cap: not worth inflating.
+		b.Cut, b.DecodeErr = true, http1.ErrDecodedTooLarge.Error()
+		return
+	}
+	out, err := http1.DecodeBodySized(ce, m.Body, p.cfg.HTTP.MaxBody, m.DecodedLen)
 	if err != nil {
 		b.DecodeErr = err.Error()
 		return

@@ -168,6 +168,10 @@ func (s *Sink) HTTP(r *report.HTTP) error {
 	if n := len(s.free); n > 0 {
 		buf, s.free = s.free[n-1][:0], s.free[:n-1]
 	}
+	// Room for the bodies as base64 and the rest, so that a large entry grows once.
+	if need := 4*(len(r.ReqBody.Data)+len(r.RespBody.Data))/3 + 4096; cap(buf) < need {
+		buf = make([]byte, 0, need)
+	}
 	e := entry{ts: started(r), conn: r.Conn, depth: r.Depth, client: clientAddr(r.Client)}
 	e.url = entryURL(r)
 	e.body = s.appendEntry(buf, r, e.ts, e.url)
@@ -702,11 +706,30 @@ func appendJSONString(b []byte, s string) []byte {
 	return appendJSONBytes(b, unsafe.Slice(unsafe.StringData(s), len(s)))
 }
 
+// jsonPlain marks the bytes a JSON string holds as they are: printable ASCII but '"' and
+// '\\'.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return
+}()
+
 // appendJSONBytes appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
 func appendJSONBytes(b []byte, s []byte) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	for i := 0; i < len(s); {
+		// Runs of bytes that need no escape are copied at once.
+		j := i
+		for j < len(s) && jsonPlain[s[j]] {
+			j++
+		}
+		if j > i {
+			b = append(b, s[i:j]...)
+			i = j
+			continue
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {
