@@ -19,13 +19,16 @@ import (
 )
 
 // corpus lists the project's captures and, when it is there, the public corpus in
-// ../shared/pcaps (skipping visibly without it).
+// ../shared/pcaps or SEGSCOPE_CORPUS (saying so without it).
 func corpus(t *testing.T) []string {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "pcaps", "*.pcap"))
 	shared := filepath.Join("..", "..", "..", "shared", "pcaps")
+	if d := os.Getenv("SEGSCOPE_CORPUS"); d != "" {
+		shared = d
+	}
 	if _, err := os.Stat(shared); err != nil {
-		t.Log("../shared/pcaps: not present, only testdata/pcaps is used")
+		t.Logf("%s: not present, only testdata/pcaps is used (SEGSCOPE_CORPUS=DIR names the corpus)", shared)
 		return files
 	}
 	filepath.WalkDir(shared, func(p string, d fs.DirEntry, err error) error {
