@@ -202,7 +202,7 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 	}
 	// A limit given on the command line must be positive: 0 would read as "no limit" or
 	// "the default", and neither is what someone typing it means.
-	for _, name := range []string{"max-conns", "max-buffer", "snaplen", "max-rows", "workers", "count", "har-body-max", "body-max"} {
+	for _, name := range []string{"max-conns", "max-buffer", "snaplen", "max-rows", "workers", "count", "body-max"} {
 		if f := fs.Lookup(name); f != nil && f.Changed {
 			if v, err := strconv.ParseInt(f.Value.String(), 10, 64); err == nil && v <= 0 {
 				return &usageError{msg: fmt.Sprintf("--%s %s: must be a positive number", name, f.Value.String()), hint: "leave the flag out for the default; `segscope help` lists the defaults"}
@@ -360,9 +360,18 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		if os.Getenv("GOMEMLIMIT") == "" {
 			debug.SetMemoryLimit(harMemLimit)
 		}
-		budget = &http1.BodyBudget{Left: harBudget}
-		cfg.HTTP.KeepBodies, cfg.HTTP.MaxBody, cfg.HTTP.Budget = true, max(o.harBody, 1), budget
-		harSink = har.New(out, har.Options{Version: version, BodyMax: o.harBody})
+		if o.harBody < 0 {
+			commit(false)
+			return &usageError{msg: fmt.Sprintf("--har-body-max %d: must be 0 or more", o.harBody), hint: "0 writes no body text; the default is 1048576 (1 MiB)"}
+		}
+		bodyMax := o.harBody
+		if bodyMax == 0 {
+			bodyMax = -1 // no body text, and no bodies kept for it
+		} else {
+			budget = &http1.BodyBudget{Left: harBudget}
+			cfg.HTTP.KeepBodies, cfg.HTTP.MaxBody, cfg.HTTP.Budget = true, o.harBody, budget
+		}
+		harSink = har.New(out, har.Options{Version: version, BodyMax: bodyMax})
 		sink = harSink
 	case "export":
 		budget = &http1.BodyBudget{Left: exportBudget}
