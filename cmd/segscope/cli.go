@@ -513,6 +513,9 @@ func (o *options) commandFlags(fs *pflag.FlagSet) error {
 		if len(o.files) == 0 {
 			return &usageError{msg: "export needs a directory", hint: "segscope export DIR FILE... (DIR is created if it does not exist)"}
 		}
+		if changed("output") {
+			return &usageError{msg: "export writes into its directory, not to -o", hint: "segscope export DIR FILE... (index.jsonl in DIR lists the bodies)"}
+		}
 		o.exportDir, o.files = o.files[0], o.files[1:]
 		if o.exportDir == "-" {
 			return &usageError{msg: "export writes files into a directory, not to stdout", hint: "segscope export DIR FILE..."}
