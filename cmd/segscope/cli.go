@@ -15,8 +15,6 @@ import (
 	"sync/atomic"
 	"syscall"
 
-	"github.com/spf13/pflag"
-
 	"github.com/segscope/segscope"
 	"github.com/segscope/segscope/capture"
 	"github.com/segscope/segscope/flow"
@@ -46,16 +44,8 @@ type hinted struct {
 func (e *hinted) Error() string { return e.err.Error() }
 func (e *hinted) Unwrap() error { return e.err }
 
-var commands = map[string]segscope.Mode{
-	"packets": segscope.ModePackets, "conns": segscope.ModeConns, "http": segscope.ModeHTTP,
-	"follow": segscope.ModeFollow, "anatomy": segscope.ModeAnatomy, "ladder": segscope.ModeLadder,
-	"diagnose": segscope.ModeDiagnose,
-	// har and export run the http mode with bodies kept, into their own sinks.
-	"har": segscope.ModeHTTP, "export": segscope.ModeHTTP,
-}
-
 type options struct {
-	cmd       string
+	cmd       string // the command's name
 	files     []string
 	iface     string
 	count     uint64
@@ -80,13 +70,14 @@ type options struct {
 	workers   int
 	verify    bool
 	headers   bool   // http: header lines under each row
-	harBody   int64  // har: body text up to this many bytes
+	harBody   int64  // har: body text up to this many bytes (0: none)
 	bodyMax   int64  // export: bodies kept up to this many bytes
 	exportDir string // export: the directory
 }
 
 // Bodies kept at once by har and export, all connections together: past it, bodies are
-// cut (har: no text; export: skipped) and the run says how many.
+// cut (har: no text; export: skipped) and the run says how many. har also sets a soft
+// memory limit (see runAnalysis).
 const (
 	harBudget    = 16 << 20
 	exportBudget = 256 << 20
@@ -131,13 +122,7 @@ func hintFor(err error) string {
 	if errors.As(err, &h) {
 		return h.hint
 	}
-	switch {
-	case errors.Is(err, safefile.ErrExists):
-		return "add --force to overwrite files that exist, or write to an empty directory"
-	case errors.Is(err, safefile.ErrLink):
-		return "segscope never writes through a symbolic link in its output directory; remove the link or choose another directory"
-	}
-	return capture.Hint(err)
+	return captureHint(err)
 }
 
 func runErr(args []string, stdout, stderr io.Writer) error {
@@ -145,74 +130,51 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 		io.WriteString(stderr, usage)
 		return &usageError{msg: "no command given", hint: "try `segscope packets FILE`; `segscope help` lists the commands"}
 	}
-	cmd := args[0]
-	switch cmd {
+	name := args[0]
+	switch name {
 	case "help", "-h", "--help":
+		if len(args) > 1 {
+			cmd, ok := lookupCommand(args[1])
+			if !ok {
+				return unknownCommand(args[1])
+			}
+			writeCommandHelp(stdout, cmd)
+			return nil
+		}
 		io.WriteString(stdout, usage)
 		return nil
 	case "version", "--version":
 		fmt.Fprintf(stdout, "segscope %s\n", version)
 		return nil
 	}
-	mode, isAnalysis := commands[cmd]
-	if !isAnalysis && cmd != "capture" {
-		return &usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands: packets, conns, http, follow, anatomy, ladder, diagnose, har, export, capture; `segscope help` for more"}
+	cmd, ok := lookupCommand(name)
+	if !ok {
+		return unknownCommand(name)
 	}
-	o := options{cmd: cmd}
-	fs := pflag.NewFlagSet(cmd, pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.SortFlags = false
-	fs.StringArrayVarP(&o.files, "read", "r", nil, "")
-	fs.StringVarP(&o.iface, "interface", "i", "", "")
-	fs.Uint64VarP(&o.count, "count", "c", 0, "")
-	fs.StringVarP(&o.output, "output", "o", "", "")
-	fs.StringVar(&o.format, "format", "text", "")
-	fs.StringVar(&o.conn, "conn", "", "")
-	fs.BoolVarP(&o.absolute, "absolute", "S", false, "")
-	fs.BoolVarP(&o.quiet, "quiet", "q", false, "")
-	fs.BoolVar(&o.hex, "hex", false, "")
-	fs.BoolVar(&o.raw, "raw", false, "")
-	fs.StringVar(&o.dir, "dir", "", "")
-	fs.BoolVar(&o.fillGaps, "fill-gaps", false, "")
-	fs.StringVar(&o.writeDir, "write-dir", "", "")
-	fs.BoolVar(&o.force, "force", false, "")
-	fs.IntVar(&o.msg, "msg", 0, "")
-	fs.StringVar(&o.part, "part", "", "")
-	fs.IntVar(&o.maxRows, "max-rows", 0, "")
-	fs.StringVarP(&o.write, "write", "w", "", "")
-	fs.BoolVar(&o.pcap, "pcap", false, "")
-	fs.IntVarP(&o.snaplen, "snaplen", "s", capture.DefaultSnaplen, "")
-	fs.IntVar(&o.maxConns, "max-conns", 0, "")
-	fs.IntVar(&o.maxBuffer, "max-buffer", 0, "")
-	fs.IntVar(&o.workers, "workers", 1, "")
-	fs.BoolVar(&o.verify, "verify-coding", false, "")
-	fs.BoolVar(&o.headers, "headers", false, "")
-	fs.Int64Var(&o.harBody, "har-body-max", 1<<20, "")
-	fs.Int64Var(&o.bodyMax, "body-max", 64<<20, "")
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			io.WriteString(stdout, usage)
-			return nil
-		}
-		return &usageError{msg: err.Error(), hint: "`segscope help` lists the flags"}
-	}
-	o.files = append(o.files, fs.Args()...)
-	if err := o.commandFlags(fs); err != nil {
+	o := options{cmd: cmd.name, format: "text"} // format: har and export have no --format
+	help, err := parseFlags(cmd, &o, args[1:])
+	if err != nil {
 		return err
 	}
-	// A limit given on the command line must be positive: 0 would read as "no limit" or
-	// "the default", and neither is what someone typing it means.
-	for _, name := range []string{"max-conns", "max-buffer", "snaplen", "max-rows", "workers", "count", "body-max"} {
-		if f := fs.Lookup(name); f != nil && f.Changed {
-			if v, err := strconv.ParseInt(f.Value.String(), 10, 64); err == nil && v <= 0 {
-				return &usageError{msg: fmt.Sprintf("--%s %s: must be a positive number", name, f.Value.String()), hint: "leave the flag out for the default; `segscope help` lists the defaults"}
-			}
-		}
+	if help {
+		writeCommandHelp(stdout, cmd)
+		return nil
 	}
-	if cmd == "capture" {
+	if err := o.bodyFlags(); err != nil {
+		return err
+	}
+	if cmd.bit == cmdCapture {
 		return runCapture(&o, stdout, stderr)
 	}
-	return runAnalysis(mode, &o, stdout, stderr)
+	return runAnalysis(cmd.mode, &o, stdout, stderr)
+}
+
+func unknownCommand(name string) error {
+	names := make([]string, len(commandTable))
+	for i, c := range commandTable {
+		names[i] = c.name
+	}
+	return &usageError{msg: fmt.Sprintf("unknown command %q", name), hint: "commands: " + strings.Join(names, ", ") + "; `segscope help` for more"}
 }
 
 func (o *options) validate(mode segscope.Mode) error {
@@ -224,9 +186,6 @@ func (o *options) validate(mode segscope.Mode) error {
 	}
 	if o.format != "text" && o.format != "json" {
 		return &usageError{msg: fmt.Sprintf("unknown --format %q", o.format), hint: "--format text or --format json"}
-	}
-	if o.write != "" {
-		return &usageError{msg: "-w is for `segscope capture`", hint: "use -o FILE to write this command's output to a file"}
 	}
 	needConn := mode == segscope.ModeAnatomy || mode == segscope.ModeLadder || (mode == segscope.ModeFollow && o.writeDir == "")
 	if needConn && o.conn == "" {
@@ -255,6 +214,26 @@ func (o *options) validate(mode segscope.Mode) error {
 	}
 	if o.part != "" && o.part != "req" && o.part != "resp" {
 		return &usageError{msg: fmt.Sprintf("unknown --part %q", o.part), hint: "--part req or --part resp"}
+	}
+	return nil
+}
+
+// bodyFlags checks the flags of har, export and http --headers, and takes export's DIR.
+func (o *options) bodyFlags() error {
+	if o.headers && o.format == "json" {
+		return &usageError{msg: "--headers is for text output", hint: "JSON records always carry req_headers and resp_headers"}
+	}
+	if o.harBody < 0 {
+		return &usageError{msg: fmt.Sprintf("--har-body-max %d: must be 0 or more", o.harBody), hint: "0 writes no body text; the default is 1048576 (1 MiB)"}
+	}
+	if o.cmd == "export" {
+		if len(o.files) == 0 {
+			return &usageError{msg: "export needs a directory", hint: "segscope export DIR FILE... (DIR is created if it does not exist)"}
+		}
+		o.exportDir, o.files = o.files[0], o.files[1:]
+		if o.exportDir == "-" {
+			return &usageError{msg: "export writes files into a directory, not to stdout", hint: "segscope export DIR FILE..."}
+		}
 	}
 	return nil
 }
@@ -350,7 +329,6 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		sink = ts
 	}
 	var budget *http1.BodyBudget
-	var harSink *har.Sink
 	var exp *export.Sink
 	switch o.cmd {
 	case "har":
@@ -360,10 +338,6 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		if os.Getenv("GOMEMLIMIT") == "" {
 			debug.SetMemoryLimit(harMemLimit)
 		}
-		if o.harBody < 0 {
-			commit(false)
-			return &usageError{msg: fmt.Sprintf("--har-body-max %d: must be 0 or more", o.harBody), hint: "0 writes no body text; the default is 1048576 (1 MiB)"}
-		}
 		bodyMax := o.harBody
 		if bodyMax == 0 {
 			bodyMax = -1 // no body text, and no bodies kept for it
@@ -371,8 +345,7 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 			budget = &http1.BodyBudget{Left: harBudget}
 			cfg.HTTP.KeepBodies, cfg.HTTP.MaxBody, cfg.HTTP.Budget = true, o.harBody, budget
 		}
-		harSink = har.New(out, har.Options{Version: version, BodyMax: bodyMax})
-		sink = harSink
+		sink = har.New(out, har.Options{Version: version, BodyMax: bodyMax})
 	case "export":
 		budget = &http1.BodyBudget{Left: exportBudget}
 		cfg.HTTP.KeepBodies, cfg.HTTP.MaxBody, cfg.HTTP.Budget = true, o.bodyMax, budget
@@ -446,8 +419,11 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		}
 	}
 	if budget != nil && budget.Cut > 0 {
-		fmt.Fprintf(stderr, "segscope: note: %d bodies cut: more than %d MiB of bodies were held at once (open exchanges of all connections)\n",
-			budget.Cut, map[bool]int{true: harBudget >> 20, false: exportBudget >> 20}[o.cmd == "har"])
+		held := exportBudget
+		if o.cmd == "har" {
+			held = harBudget
+		}
+		fmt.Fprintf(stderr, "segscope: note: %d bodies cut: more than %d MiB of bodies were held at once (open exchanges of all connections)\n", budget.Cut, held>>20)
 	}
 	var sig os.Signal
 	if v := signalled.Load(); v != nil {
@@ -479,49 +455,6 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		return &hinted{err: fmt.Errorf("no connection matches --conn %s: the capture has %d", o.conn, sum.Conns), hint: "list them with `segscope conns FILE`"}
 	}
 	return runErr
-}
-
-// commandFlags takes the arguments and flags that belong to one command (export's DIR)
-// and refuses the flags of har, export and http --headers elsewhere.
-func (o *options) commandFlags(fs *pflag.FlagSet) error {
-	changed := func(n string) bool { return fs.Lookup(n).Changed }
-	only := func(flag string, cmds ...string) error {
-		if changed(flag) && !slices.Contains(cmds, o.cmd) {
-			return &usageError{msg: fmt.Sprintf("--%s is not a flag of %s", flag, o.cmd), hint: fmt.Sprintf("--%s belongs to %s; `segscope help` lists each command's flags", flag, strings.Join(cmds, ", "))}
-		}
-		return nil
-	}
-	for _, f := range []struct {
-		name string
-		cmds []string
-	}{{"headers", []string{"http"}}, {"har-body-max", []string{"har"}}, {"body-max", []string{"export"}},
-		{"fill-gaps", []string{"follow", "export"}}, {"force", []string{"follow", "export"}}} {
-		if err := only(f.name, f.cmds...); err != nil {
-			return err
-		}
-	}
-	switch o.cmd {
-	case "har", "export":
-		if changed("format") {
-			return &usageError{msg: fmt.Sprintf("%s has no --format", o.cmd), hint: "har writes HAR 1.2 JSON; export writes files and index.jsonl; `segscope http --format json` writes JSON Lines"}
-		}
-	}
-	if o.headers && o.format == "json" {
-		return &usageError{msg: "--headers is for text output", hint: "JSON records always carry req_headers and resp_headers"}
-	}
-	if o.cmd == "export" {
-		if len(o.files) == 0 {
-			return &usageError{msg: "export needs a directory", hint: "segscope export DIR FILE... (DIR is created if it does not exist)"}
-		}
-		if changed("output") {
-			return &usageError{msg: "export writes into its directory, not to -o", hint: "segscope export DIR FILE... (index.jsonl in DIR lists the bodies)"}
-		}
-		o.exportDir, o.files = o.files[0], o.files[1:]
-		if o.exportDir == "-" {
-			return &usageError{msg: "export writes files into a directory, not to stdout", hint: "segscope export DIR FILE..."}
-		}
-	}
-	return nil
 }
 
 func openSource(o *options) (capture.Source, *capture.Live, error) {
