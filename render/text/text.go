@@ -150,7 +150,6 @@ func appendPrintable(b []byte, p string) []byte {
 	return b
 }
 
-
 func padLeft(b, v []byte, w int) []byte {
 	for i := len(v); i < w; i++ {
 		b = append(b, ' ')
