@@ -16,18 +16,19 @@ func TestDependencyDirection(t *testing.T) {
 	const mod = "github.com/segscope/segscope"
 	// allowed lists, per package, the module packages and third-party prefixes it may import.
 	allowed := map[string][]string{
-		"flow":             {},
-		"tcp":              {},
-		"tcpseq":           {},
-		"capture":          {"golang.org/x/sys"},
-		"decode":           {"tcp", "flow", "tcpseq", "github.com/gopacket/gopacket"},
-		"reassembly":       {"decode", "tcp", "flow", "tcpseq"},
-		"http1":            {"github.com/andybalholm/brotli"},
-		"analysis":         {"report", "http1", "tcp", "flow", "tcpseq", "internal/textfmt"},
-		"report":           {"tcp", "flow"},
-		"render/text":      {"report", "tcp", "internal/textfmt"},
-		"render/jsonl":     {"report", "tcp", "internal/textfmt"},
-		"render/flowfiles": {"report"},
+		"flow":              {},
+		"tcp":               {},
+		"tcpseq":            {},
+		"capture":           {"golang.org/x/sys"},
+		"decode":            {"tcp", "flow", "tcpseq", "github.com/gopacket/gopacket"},
+		"reassembly":        {"decode", "tcp", "flow", "tcpseq"},
+		"http1":             {"github.com/andybalholm/brotli"},
+		"analysis":          {"report", "http1", "tcp", "flow", "tcpseq", "internal/textfmt"},
+		"report":            {"tcp", "flow"},
+		"render/text":       {"report", "tcp", "internal/textfmt"},
+		"render/jsonl":      {"report", "tcp", "internal/textfmt"},
+		"render/flowfiles":  {"report", "internal/safefile"},
+		"internal/safefile": {},
 		// The pipeline wires the protocol packages; parallel runs pipelines and imports
 		// the pipeline, never the reverse; the root is the API only.
 		"internal/pipeline": {"capture", "decode", "reassembly", "http1", "analysis", "report", "tcp", "flow", "tcpseq", "internal/textfmt"},

@@ -909,8 +909,11 @@ func TestConformanceBench(t *testing.T) {
 func streamFiles(t *testing.T, path string) map[string][]byte {
 	t.Helper()
 	dir := t.TempDir()
-	w := flowfiles.New(dir)
-	_, err := runSink(t, path, &recorder{}, segscope.Config{Mode: segscope.ModeFollow, Stream: w})
+	w, err := flowfiles.Open(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = runSink(t, path, &recorder{}, segscope.Config{Mode: segscope.ModeFollow, Stream: w})
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}

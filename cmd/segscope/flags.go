@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -88,6 +89,7 @@ var flagTable = []flagDef{
 	{"dir", "", "c2s|s2c", "only one direction", cmdFollow, str(func(o *options) *string { return &o.dir }, "")},
 	{"fill-gaps", "", "", "write zero bytes for missing data (with --raw)", cmdFollow, boolean(func(o *options) *bool { return &o.fillGaps })},
 	{"write-dir", "", "DIR", "write each connection's streams to files in DIR, tcpflow style (all connections)", cmdFollow, str(func(o *options) *string { return &o.writeDir }, "")},
+	{"force", "", "", "overwrite files that exist in the --write-dir directory (never through a link)", cmdFollow, boolean(func(o *options) *bool { return &o.force })},
 	{"msg", "", "K", "only exchange K", cmdAnatomy, integer(func(o *options) *int { return &o.msg }, 0)},
 	{"part", "", "req|resp", "only the request or only the response", cmdAnatomy, str(func(o *options) *string { return &o.part }, "")},
 	{"max-rows", "", "N", "collapse long runs of data segments beyond N rows", cmdLadder, integer(func(o *options) *int { return &o.maxRows }, 0)},
@@ -148,6 +150,15 @@ func parseFlags(cmd *command, o *options, args []string) (help bool, err error) 
 		return false, flagError(cmd, err)
 	}
 	o.files = append(o.files, fs.Args()...)
+	// A limit given on the command line must be positive: 0 would read as "no limit" or
+	// "the default", and neither is what someone typing it means.
+	for _, name := range []string{"max-conns", "max-buffer", "snaplen", "max-rows", "workers", "count"} {
+		if f := fs.Lookup(name); f != nil && f.Changed {
+			if v, err := strconv.ParseInt(f.Value.String(), 10, 64); err == nil && v <= 0 {
+				return false, &usageError{msg: fmt.Sprintf("--%s %s: must be a positive number", name, f.Value.String()), hint: "leave the flag out for the default; `segscope help " + cmd.name + "` lists the defaults"}
+			}
+		}
+	}
 	return false, nil
 }
 

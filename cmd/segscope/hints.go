@@ -5,6 +5,7 @@ import (
 	"io/fs"
 
 	"github.com/segscope/segscope/capture"
+	"github.com/segscope/segscope/internal/safefile"
 )
 
 // captureHint returns a one-line suggestion about an error of the capture package (or
@@ -28,6 +29,10 @@ func captureHint(err error) string {
 		return "run as root or grant CAP_NET_RAW: setcap cap_net_raw+ep $(which segscope)"
 	case errors.Is(err, capture.ErrLiveUnsupported):
 		return "capture with tcpdump -w FILE and read the file with segscope"
+	case errors.Is(err, safefile.ErrExists):
+		return "add --force to overwrite files that exist, or write to an empty directory"
+	case errors.Is(err, safefile.ErrLink):
+		return "segscope never writes through a symbolic link in its output directory; remove the link or choose another directory"
 	case errors.Is(err, fs.ErrNotExist):
 		return "check the file name; use - to read a capture from standard input"
 	case errors.Is(err, fs.ErrPermission):
