@@ -5,20 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 
 	"github.com/segscope/segscope"
 	"github.com/segscope/segscope/capture"
-	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/filter"
+	"github.com/segscope/segscope/http1"
 	"github.com/segscope/segscope/internal/safefile"
+	"github.com/segscope/segscope/render/export"
 	"github.com/segscope/segscope/render/flowfiles"
+	"github.com/segscope/segscope/render/har"
 	"github.com/segscope/segscope/render/jsonl"
 	"github.com/segscope/segscope/render/text"
 	"github.com/segscope/segscope/report"
@@ -41,7 +43,9 @@ func (e *hinted) Error() string { return e.err.Error() }
 func (e *hinted) Unwrap() error { return e.err }
 
 type options struct {
+	cmd       string // the command's name
 	files     []string
+	args      []string // the positional arguments: files, then a filter expression
 	iface     string
 	count     uint64
 	output    string
@@ -59,12 +63,28 @@ type options struct {
 	maxRows   int
 	write     string
 	pcap      bool
+	pcapng    bool   // -w writes pcapng
+	expr      string // filter expression (-f, or after the files)
+	dump      bool   // -d: print the compiled filter and exit
 	snaplen   int
 	maxConns  int
 	maxBuffer int
 	workers   int
 	verify    bool
+	headers   bool   // http: header lines under each row
+	harBody   int64  // har: body text up to this many bytes (0: none)
+	bodyMax   int64  // export: bodies kept up to this many bytes
+	exportDir string // export: the directory
 }
+
+// Bodies kept at once by har and export, all connections together: past it, bodies are
+// cut (har: no text; export: skipped) and the run says how many. har also sets a soft
+// memory limit (see runAnalysis).
+const (
+	harBudget    = 16 << 20
+	exportBudget = 256 << 20
+	harMemLimit  = 40 << 20
+)
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	defer func() {
@@ -133,7 +153,7 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 	if !ok {
 		return unknownCommand(name)
 	}
-	var o options
+	o := options{cmd: cmd.name, format: "text"} // format: har and export have no --format
 	help, err := parseFlags(cmd, &o, args[1:])
 	if err != nil {
 		return err
@@ -141,6 +161,27 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 	if help {
 		writeCommandHelp(stdout, cmd)
 		return nil
+	}
+	if cmd.bit == cmdExport {
+		// export DIR [FILE...]: DIR first, before the files and filter are told apart.
+		if len(o.args) == 0 {
+			return &usageError{msg: "export needs a directory", hint: "segscope export DIR FILE... (DIR is created if it does not exist)"}
+		}
+		o.exportDir, o.args = o.args[0], o.args[1:]
+		if o.exportDir == "-" {
+			return &usageError{msg: "export writes files into a directory, not to stdout", hint: "segscope export DIR FILE..."}
+		}
+	}
+	if err := o.bodyFlags(); err != nil {
+		return err
+	}
+	files, expr := splitArgs(&o, o.args)
+	o.files = append(o.files, files...)
+	if expr != "" {
+		if o.expr != "" {
+			return &usageError{msg: "a filter given both with -f and after the files", hint: "give the expression once: `segscope http x.pcap tcp port 80` or `-f 'tcp port 80'`"}
+		}
+		o.expr = expr
 	}
 	if cmd.bit == cmdCapture {
 		return runCapture(&o, stdout, stderr)
@@ -165,6 +206,17 @@ func (o *options) validate(mode segscope.Mode) error {
 	}
 	if o.format != "text" && o.format != "json" {
 		return &usageError{msg: fmt.Sprintf("unknown --format %q", o.format), hint: "--format text or --format json"}
+	}
+	if o.write != "" && o.msg != 0 {
+		if mode != segscope.ModeHTTP && mode != segscope.ModeAnatomy {
+			return &usageError{msg: fmt.Sprintf("-w with --msg is for http and anatomy, not %s", mode), hint: "--msg K picks the K-th exchange of a connection; drop --msg to write every selected frame"}
+		}
+		if o.iface != "" || isStream(o.files) || slices.Contains(o.files, "-") {
+			return &usageError{msg: "-w with --msg needs capture files", hint: "the frames of an exchange are known at its end: segscope reads the files a second time to write them"}
+		}
+	}
+	if o.write != "" && o.output == "" && o.write == "-" {
+		return &usageError{msg: "-w - and the records both go to stdout", hint: "add -o FILE (or -o /dev/null) for the records, or -q"}
 	}
 	needConn := mode == segscope.ModeAnatomy || mode == segscope.ModeLadder || (mode == segscope.ModeFollow && o.writeDir == "")
 	if needConn && o.conn == "" {
@@ -197,35 +249,34 @@ func (o *options) validate(mode segscope.Mode) error {
 	return nil
 }
 
-// parseConn accepts a connection id or two endpoints "ip:port-ip:port".
-func parseConn(s string) (uint64, *flow.Key, error) {
-	if s == "" {
-		return 0, nil, nil
+// bodyFlags checks the flags of har and http --headers.
+func (o *options) bodyFlags() error {
+	if o.headers && o.format == "json" {
+		return &usageError{msg: "--headers is for text output", hint: "JSON records always carry req_headers and resp_headers"}
 	}
-	if n, err := strconv.ParseUint(s, 10, 64); err == nil && n > 0 {
-		return n, nil, nil
+	if o.harBody < 0 {
+		return &usageError{msg: fmt.Sprintf("--har-body-max %d: must be 0 or more", o.harBody), hint: "0 writes no body text; the default is 1048576 (1 MiB)"}
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] != '-' && s[i] != ',' && s[i] != ' ' {
-			continue
-		}
-		a, err1 := netip.ParseAddrPort(strings.TrimSpace(s[:i]))
-		b, err2 := netip.ParseAddrPort(strings.TrimSpace(s[i+1:]))
-		if err1 == nil && err2 == nil {
-			k, _ := flow.Tuple{Src: a, Dst: b}.Key()
-			return 0, &k, nil
-		}
-	}
-	return 0, nil, &usageError{msg: fmt.Sprintf("bad --conn %q", s), hint: "--conn takes a connection number from `segscope conns`, or ip:port-ip:port ([v6]:port for IPv6)"}
+	return nil
 }
 
 func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err error) {
 	if err := o.validate(mode); err != nil {
 		return err
 	}
-	connID, connKey, err := parseConn(o.conn)
+	sel, err := parseConnSelect(o.conn)
 	if err != nil {
 		return err
+	}
+	flt, err := compileFilter(o.expr)
+	if err != nil {
+		return err
+	}
+	if o.dump {
+		return dumpFilter(o, flt, o.expr, stdout)
+	}
+	if flt != nil {
+		flt.SetSnaplen(o.snaplen)
 	}
 	if o.writeDir != "" {
 		if st, err := os.Stat(o.writeDir); err != nil || !st.IsDir() {
@@ -233,19 +284,34 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		}
 	}
 
-	src, live, err := openSource(o)
+	src, live, err := openSource(o, flt)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
+	var fw *frameWriter
+	if o.write != "" {
+		if fw, err = newFrameWriter(o, stdout); err != nil {
+			return err
+		}
+	}
 
 	out, commit, err := openOutput(o.output, stdout)
 	if err != nil {
 		return err
 	}
 
-	cfg := segscope.Config{Mode: mode, Conn: connID, ConnKey: connKey, Count: o.count, Absolute: o.absolute,
+	cfg := segscope.Config{Mode: mode, Select: sel, Filter: flt, Count: o.count, Absolute: o.absolute,
 		MaxRows: o.maxRows, Msg: o.msg, MsgDir: o.part, Workers: o.workers}
+	msgFrames := map[uint64][]uint64{}
+	switch {
+	case fw != nil && o.msg != 0:
+		cfg.Workers = 1
+		cfg.MsgFrames = func(conn uint64, frames []uint64) { msgFrames[conn] = frames }
+	case fw != nil:
+		cfg.Workers = 1 // frames are written as they are read, in order
+		cfg.Keep = fw.Write
+	}
 	// Live capture, or a capture streamed into stdin (tcpdump -U -w - | segscope ... -):
 	// records are written as soon as they are complete, and one worker handles each
 	// packet as it arrives (workers take segments in batches, which a stream may take
@@ -287,6 +353,41 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		ts.FlushEach = streaming
 		sink = ts
 	}
+	var budget *http1.BodyBudget
+	var exp *export.Sink
+	switch o.cmd {
+	case "har":
+		// Bodies pass through as garbage (decoded, base64): a soft memory limit makes the
+		// collector keep the peak near the live bytes (held entries and open bodies, about
+		// 20 MiB) instead of twice them. GOMEMLIMIT, when set, wins.
+		if os.Getenv("GOMEMLIMIT") == "" {
+			debug.SetMemoryLimit(harMemLimit)
+		}
+		bodyMax := o.harBody
+		if bodyMax == 0 {
+			bodyMax = -1 // no body text, and no bodies kept for it
+		} else {
+			budget = &http1.BodyBudget{Left: harBudget}
+			cfg.HTTP.KeepBodies, cfg.HTTP.MaxBody, cfg.HTTP.Budget = true, o.harBody, budget
+		}
+		sink = har.New(out, har.Options{Version: version, BodyMax: bodyMax})
+	case "export":
+		budget = &http1.BodyBudget{Left: exportBudget}
+		cfg.HTTP.KeepBodies, cfg.HTTP.MaxBody, cfg.HTTP.Budget = true, o.bodyMax, budget
+		exp, err = export.Open(o.exportDir, export.Options{FillGaps: o.fillGaps, Force: o.force})
+		if err != nil {
+			commit(false)
+			if errors.Is(err, safefile.ErrExists) || errors.Is(err, safefile.ErrLink) {
+				return err
+			}
+			return &hinted{err: err, hint: "give a directory segscope may create files in (its parent must exist)"}
+		}
+		sink = exp
+	case "http":
+		if ts, ok := sink.(*text.Sink); ok {
+			ts.Headers = o.headers
+		}
+	}
 	if mode == segscope.ModeFollow {
 		switch {
 		case o.writeDir != "":
@@ -319,6 +420,23 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		}
 	}
 	sum, runErr := segscope.Run(ctx, src, sink, cfg)
+	if fw != nil {
+		link := capture.LinkType(1)
+		if r, ok := src.(interface{ LinkTypes() []capture.LinkType }); ok && len(r.LinkTypes()) > 0 {
+			link = r.LinkTypes()[0]
+		} else if live != nil {
+			link = live.LinkType()
+		}
+		if cfg.MsgFrames != nil && runErr == nil {
+			link, runErr = writeFrames(o, fw, sortedUnion(msgFrames))
+		}
+		if err := fw.Close(runErr == nil || sum.Frames > 0, link); err != nil && runErr == nil {
+			runErr = err
+		}
+		if !o.quiet && runErr == nil && o.write != "-" {
+			fmt.Fprintf(stderr, "segscope: %d frames written to %s\n", fw.n, o.write)
+		}
+	}
 	if progress && sum != nil && sum.Frames >= 1<<18 {
 		fmt.Fprint(stderr, "\r\033[K")
 	}
@@ -331,6 +449,23 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		if err := files.Close(); err != nil && runErr == nil {
 			runErr = err
 		}
+	}
+	if exp != nil {
+		if err := exp.Close(); err != nil && runErr == nil {
+			runErr = err
+		}
+		if !o.quiet {
+			st := exp.Stats()
+			fmt.Fprintf(stderr, "segscope: export: %d files (%d bytes) in %s, %d bodies skipped; %s lists them all\n",
+				st.Written, st.Bytes, o.exportDir, st.Skipped, export.IndexName)
+		}
+	}
+	if budget != nil && budget.Cut > 0 {
+		held := exportBudget
+		if o.cmd == "har" {
+			held = harBudget
+		}
+		fmt.Fprintf(stderr, "segscope: note: %d bodies cut: more than %d MiB of bodies were held at once (open exchanges of all connections)\n", budget.Cut, held>>20)
 	}
 	var sig os.Signal
 	if v := signalled.Load(); v != nil {
@@ -364,9 +499,9 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	return runErr
 }
 
-func openSource(o *options) (capture.Source, *capture.Live, error) {
+func openSource(o *options, flt *filter.Filter) (capture.Source, *capture.Live, error) {
 	if o.iface != "" {
-		l, err := capture.OpenLive(o.iface, capture.LiveConfig{Snaplen: o.snaplen, Promisc: true})
+		l, err := capture.OpenLive(o.iface, capture.LiveConfig{Snaplen: o.snaplen, Promisc: true, Filter: liveFilter(flt, o.snaplen)})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -407,6 +542,9 @@ func printSummary(w io.Writer, s *report.Summary, live *capture.Live) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "segscope: %d frames, %d TCP segments", s.Frames, s.TCPSegments)
+	if s.FilteredOut > 0 {
+		fmt.Fprintf(&b, " (%d frames did not match the filter)", s.FilteredOut)
+	}
 	if len(s.Other) > 0 {
 		keys := make([]string, 0, len(s.Other))
 		var total uint64

@@ -26,9 +26,13 @@ const (
 	cmdLadder
 	cmdDiagnose
 	cmdCapture
+	cmdHAR
+	cmdExport
 
 	// analysisCmds are the commands that read captures and write records.
-	analysisCmds = cmdPackets | cmdConns | cmdHTTP | cmdFollow | cmdAnatomy | cmdLadder | cmdDiagnose
+	analysisCmds = cmdPackets | cmdConns | cmdHTTP | cmdFollow | cmdAnatomy | cmdLadder | cmdDiagnose | cmdHAR | cmdExport
+	// recordCmds write records to -o in a --format: all but har (HAR) and export (files).
+	recordCmds = analysisCmds &^ (cmdHAR | cmdExport)
 )
 
 // command is one row of the command table.
@@ -48,6 +52,8 @@ var commandTable = []command{
 	{"anatomy", cmdAnatomy, segscope.ModeAnatomy, "--conn N [FILE...]", "how each HTTP message of a connection was cut into segments"},
 	{"ladder", cmdLadder, segscope.ModeLadder, "--conn N [FILE...]", "a connection as a sequence diagram"},
 	{"diagnose", cmdDiagnose, segscope.ModeDiagnose, "[FILE...]", "connection-management findings in plain words"},
+	{"har", cmdHAR, segscope.ModeHTTP, "[FILE...]", "an HTTP Archive (HAR 1.2) of every exchange, for browsers' tools and HAR viewers"},
+	{"export", cmdExport, segscope.ModeHTTP, "DIR [FILE...]", "every HTTP body as a file in DIR, named like tshark's export objects, with an index.jsonl manifest"},
 	{"capture", cmdCapture, 0, "-i IFACE -w FILE", "write live packets to a pcapng (or pcap) file"},
 }
 
@@ -79,22 +85,28 @@ var flagTable = []flagDef{
 	{"read", "r", "FILE", "read FILE (may repeat; files are read as one capture, in order)", analysisCmds, strs(func(o *options) *[]string { return &o.files })},
 	{"interface", "i", "IFACE", "capture live from IFACE (root or CAP_NET_RAW)", analysisCmds | cmdCapture, str(func(o *options) *string { return &o.iface }, "")},
 	{"count", "c", "N", "stop after N frames", analysisCmds | cmdCapture, u64(func(o *options) *uint64 { return &o.count })},
-	{"output", "o", "FILE", "write output to FILE instead of stdout (no partial file on failure)", analysisCmds, str(func(o *options) *string { return &o.output }, "")},
-	{"format", "", "FORMAT", "text or json (JSON Lines)", analysisCmds, str(func(o *options) *string { return &o.format }, "text")},
+	{"output", "o", "FILE", "write output to FILE instead of stdout (no partial file on failure)", analysisCmds &^ cmdExport, str(func(o *options) *string { return &o.output }, "")},
+	{"format", "", "FORMAT", "text or json (JSON Lines)", recordCmds, str(func(o *options) *string { return &o.format }, "text")},
 	{"conn", "", "N|A-B", "only connection N, or the one between endpoints A and B (ip:port-ip:port, either order)", analysisCmds, str(func(o *options) *string { return &o.conn }, "")},
 	{"absolute", "S", "", "raw sequence numbers instead of relative ones", cmdPackets, boolean(func(o *options) *bool { return &o.absolute })},
 	{"verify-coding", "", "", "inflate gzip bodies instead of trusting the gzip trailer's length", cmdHTTP, boolean(func(o *options) *bool { return &o.verify })},
+	{"headers", "", "", "each exchange's start lines and header fields under its row, like curl -v", cmdHTTP, boolean(func(o *options) *bool { return &o.headers })},
+	{"har-body-max", "", "BYTES", "body text for bodies up to BYTES (decoded); 0: no body text", cmdHAR, i64(func(o *options) *int64 { return &o.harBody }, 1<<20)},
+	{"body-max", "", "BYTES", "bodies kept up to BYTES each (longer ones are listed, not written)", cmdExport, i64(func(o *options) *int64 { return &o.bodyMax }, 64<<20)},
 	{"hex", "", "", "hex dump of the bytes", cmdFollow, boolean(func(o *options) *bool { return &o.hex })},
 	{"raw", "", "", "the raw bytes of one direction (with --dir)", cmdFollow, boolean(func(o *options) *bool { return &o.raw })},
 	{"dir", "", "c2s|s2c", "only one direction", cmdFollow, str(func(o *options) *string { return &o.dir }, "")},
-	{"fill-gaps", "", "", "write zero bytes for missing data (with --raw)", cmdFollow, boolean(func(o *options) *bool { return &o.fillGaps })},
+	{"fill-gaps", "", "", "write zero bytes for missing data (follow --raw; export: bodies with gaps)", cmdFollow | cmdExport, boolean(func(o *options) *bool { return &o.fillGaps })},
 	{"write-dir", "", "DIR", "write each connection's streams to files in DIR, tcpflow style (all connections)", cmdFollow, str(func(o *options) *string { return &o.writeDir }, "")},
-	{"force", "", "", "overwrite files that exist in the --write-dir directory (never through a link)", cmdFollow, boolean(func(o *options) *bool { return &o.force })},
-	{"msg", "", "K", "only exchange K", cmdAnatomy, integer(func(o *options) *int { return &o.msg }, 0)},
+	{"force", "", "", "overwrite files that exist (-w, --write-dir, export's DIR; never through a symbolic link)", analysisCmds | cmdCapture, boolean(func(o *options) *bool { return &o.force })},
+	{"msg", "", "K", "only exchange K (http: with -w, write the frames of exchange K)", cmdAnatomy | cmdHTTP, integer(func(o *options) *int { return &o.msg }, 0)},
 	{"part", "", "req|resp", "only the request or only the response", cmdAnatomy, str(func(o *options) *string { return &o.part }, "")},
 	{"max-rows", "", "N", "collapse long runs of data segments beyond N rows", cmdLadder, integer(func(o *options) *int { return &o.maxRows }, 0)},
-	{"write", "w", "FILE", "the capture file to write", cmdCapture, str(func(o *options) *string { return &o.write }, "")},
+	{"write", "w", "FILE", "write the selected frames to FILE (capture: the frames captured); pcap, pcapng with --pcapng or a .pcapng name; - for stdout", analysisCmds | cmdCapture, str(func(o *options) *string { return &o.write }, "")},
 	{"pcap", "", "", "write pcap instead of pcapng", cmdCapture, boolean(func(o *options) *bool { return &o.pcap })},
+	{"pcapng", "", "", "-w writes pcapng instead of pcap", analysisCmds, boolean(func(o *options) *bool { return &o.pcapng })},
+	{"filter", "f", "EXPR", "a tcpdump filter expression (pcap-filter(7)); may also follow the files", analysisCmds | cmdCapture, str(func(o *options) *string { return &o.expr }, "")},
+	{"dump-filter", "d", "", "print the filter's compiled BPF program, as tcpdump -d, and exit", analysisCmds | cmdCapture, boolean(func(o *options) *bool { return &o.dump })},
 	{"snaplen", "s", "N", "bytes kept of each live frame", analysisCmds | cmdCapture, integer(func(o *options) *int { return &o.snaplen }, capture.DefaultSnaplen)},
 	{"max-conns", "", "N", "connections tracked at once (the oldest idle one is evicted beyond)", analysisCmds, integer(func(o *options) *int { return &o.maxConns }, 0)},
 	{"max-buffer", "", "BYTES", "out-of-order bytes buffered per direction", analysisCmds, integer(func(o *options) *int { return &o.maxBuffer }, 0)},
@@ -120,6 +132,10 @@ func boolean(field func(*options) *bool) func(*pflag.FlagSet, *options, *flagDef
 
 func integer(field func(*options) *int, def int) func(*pflag.FlagSet, *options, *flagDef) {
 	return func(fs *pflag.FlagSet, o *options, d *flagDef) { fs.IntVarP(field(o), d.long, d.short, def, d.help) }
+}
+
+func i64(field func(*options) *int64, def int64) func(*pflag.FlagSet, *options, *flagDef) {
+	return func(fs *pflag.FlagSet, o *options, d *flagDef) { fs.Int64VarP(field(o), d.long, d.short, def, d.help) }
 }
 
 func u64(field func(*options) *uint64) func(*pflag.FlagSet, *options, *flagDef) {
@@ -149,10 +165,10 @@ func parseFlags(cmd *command, o *options, args []string) (help bool, err error) 
 		}
 		return false, flagError(cmd, err)
 	}
-	o.files = append(o.files, fs.Args()...)
+	o.args = fs.Args() // files, then a filter expression: split by splitArgs
 	// A limit given on the command line must be positive: 0 would read as "no limit" or
 	// "the default", and neither is what someone typing it means.
-	for _, name := range []string{"max-conns", "max-buffer", "snaplen", "max-rows", "workers", "count"} {
+	for _, name := range []string{"max-conns", "max-buffer", "snaplen", "max-rows", "workers", "count", "body-max"} {
 		if f := fs.Lookup(name); f != nil && f.Changed {
 			if v, err := strconv.ParseInt(f.Value.String(), 10, 64); err == nil && v <= 0 {
 				return false, &usageError{msg: fmt.Sprintf("--%s %s: must be a positive number", name, f.Value.String()), hint: "leave the flag out for the default; `segscope help " + cmd.name + "` lists the defaults"}
@@ -187,8 +203,12 @@ func flagError(cmd *command, err error) error {
 	if d.cmds&analysisCmds == analysisCmds {
 		owners = "flag of the commands that read captures"
 	}
+	article := "a"
+	if strings.ContainsRune("aeiou", rune(owners[0])) || strings.HasPrefix(owners, "http") {
+		article = "an"
+	}
 	return &usageError{msg: fmt.Sprintf("%s does not take %s", cmd.name, name),
-		hint: fmt.Sprintf("--%s is a %s; `segscope help %s` lists the flags of %s", d.long, owners, cmd.name, cmd.name)}
+		hint: fmt.Sprintf("--%s is %s %s; `segscope help %s` lists the flags of %s", d.long, article, owners, cmd.name, cmd.name)}
 }
 
 func findFlag(match func(*flagDef) bool) *flagDef {

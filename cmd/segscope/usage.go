@@ -3,8 +3,11 @@ package main
 const usage = `segscope - TCP segment inspector and HTTP/1.x reassembler
 
 Usage:
-    segscope COMMAND [flags] [FILE...]     read pcap/pcapng files (gzip ok; - is stdin)
-    segscope COMMAND [flags] -i IFACE      capture live (root or CAP_NET_RAW)
+    segscope COMMAND [flags] [FILE...] [EXPRESSION]   read pcap/pcapng files (gzip ok; - is stdin)
+    segscope COMMAND [flags] -i IFACE [EXPRESSION]    capture live (root or CAP_NET_RAW)
+
+    EXPRESSION is a tcpdump filter (pcap-filter(7)), e.g. tcp port 80 and host 10.0.0.1;
+    frame numbers stay the file's. Live, the kernel applies it to the socket.
 
 Commands:
     packets    one line per TCP segment, tcpdump style, with Wireshark's frame numbers
@@ -14,6 +17,8 @@ Commands:
     anatomy    how each HTTP message of a connection was cut into segments (--conn N)
     ladder     a connection as a sequence diagram (--conn N)
     diagnose   connection-management findings in plain words
+    har        an HTTP Archive (HAR 1.2) of every exchange, for browsers' tools and HAR viewers
+    export     every HTTP body as a file in DIR, with index.jsonl (segscope export DIR FILE...)
     capture    write live packets to a file (-i IFACE -w FILE)
     version    print the version
 
@@ -26,13 +31,23 @@ Common flags:
     -c, --count N          stop after N frames
     -o, --output FILE      write output to FILE instead of stdout
         --format FORMAT    text (default) or json (JSON Lines)
-        --conn N|A-B       only connection N, or the one between endpoints A and B
-                           (ip:port-ip:port, either order)
+        --conn LIST        only these connections: numbers and ranges (3,5-9), a 4-tuple
+                           (ip:port-ip:port, either order), a host (10.0.0.1), a port
+                           (:8080) or an endpoint (10.0.0.1:8080), comma-separated
+    -f, --filter EXPR      the filter expression (instead of after the files)
+    -d, --dump-filter      print the compiled filter program (as tcpdump -d) and exit
+    -w FILE                also write the selected frames (filter, --conn, or with --msg
+                           one exchange and its handshake) to FILE: pcap, or pcapng with
+                           --pcapng or a .pcapng name; - is stdout; --force replaces a file
     -S, --absolute         raw sequence numbers instead of relative ones (packets)
     -q, --quiet            no summary on stderr
 
 follow:  --hex | --raw --dir c2s|s2c [--fill-gaps] | --write-dir DIR
-http:    --verify-coding (inflate gzip bodies instead of trusting the gzip trailer's length)
+http:    --verify-coding (inflate gzip bodies instead of trusting the gzip trailer's length),
+         --headers (each exchange's header lines under its row, like curl -v)
+har:     --har-body-max BYTES (body text up to this size; default 1 MiB, 0 none)
+export:  --body-max BYTES (default 64 MiB), --fill-gaps (write bodies with gaps, zero-filled),
+         --force (overwrite files in DIR)
 anatomy: --msg K (exchange K only), --part req|resp
 ladder:  --max-rows N (collapse long runs of data segments)
 capture: -w FILE, --pcap (pcap instead of pcapng), -s/--snaplen N

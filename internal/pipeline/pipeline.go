@@ -35,6 +35,7 @@ type Pipeline struct {
 	rconn report.Conn
 	rhttp report.HTTP
 	anoms []string
+	hdrs  hdrBuf
 
 	free    []*connState
 	parsers []*http1.Parser // parsers free for reuse
@@ -45,6 +46,8 @@ type Pipeline struct {
 
 	// parallel counts the connections open at once per server (diagnose only).
 	parallel analysis.Parallel
+
+	curSelected bool // the last segment tracked belongs to a selected connection (for Keep)
 }
 
 // connState is what the pipeline keeps per connection, in reassembly.Conn.User.
@@ -58,7 +61,10 @@ type connState struct {
 	// marks are stream ranges with a conflict or a truncation, per direction, used to set
 	// an exchange's verdict. Pruned as exchanges complete.
 	marks [2][]mark
-	rec   *recorder // segment log for anatomy and ladder; only for the selected connection
+	// retrans are the stream offsets of retransmitted data segments, per direction (at
+	// most maxRetrans), counted into the exchange whose messages hold them. Pruned too.
+	retrans [2][]uint64
+	rec     *recorder // segment log for anatomy and ladder; only for the selected connection
 	// finAt is the stream offset of each direction's FIN once seen (-1 before): when the
 	// bytes before it have all been delivered, the HTTP parser is told that direction
 	// ended, so a response delimited by the close is reported at once, not only when the
@@ -67,6 +73,7 @@ type connState struct {
 	// par follows how many connections to this connection's server are open at once
 	// (diagnose only).
 	par analysis.ParallelConn
+	msg msgLog // for MsgFrames only
 }
 
 type markKind uint8
@@ -139,10 +146,12 @@ func newTracking(sink report.Sink, cfg Config) *Pipeline {
 // selects reports whether the configuration asks for connection c.
 func (p *Pipeline) selects(c *reassembly.Conn) bool {
 	switch {
-	case p.cfg.ConnKey != nil:
-		return *p.cfg.ConnKey == c.Key
-	case p.cfg.Conn != 0:
-		return p.cfg.Conn == c.ID
+	case p.cfg.ConnKey != nil && *p.cfg.ConnKey != c.Key:
+		return false
+	case p.cfg.Conn != 0 && p.cfg.Conn != c.ID:
+		return false
+	case p.cfg.Select != nil && !p.cfg.Select.Match(c):
+		return false
 	}
 	return true
 }
@@ -161,8 +170,12 @@ func (p *Pipeline) Frame(f *capture.Frame) {
 	}
 	p.lastTS = f.TS
 	k := p.dec.Decode(f.Data, decode.LinkType(f.LinkType), f.OrigLen, f.TS, f.Frame, &p.seg)
+	p.curSelected = false
 	if k == decode.KindTCP {
 		p.AddSegment(&p.seg)
+	}
+	if p.cfg.Keep != nil {
+		p.keepFrame(f, k == decode.KindTCP)
 	}
 }
 
@@ -218,6 +231,7 @@ func (p *Pipeline) Finish() {
 	ts := p.trk.Stats()
 	p.sum.Conns += ts.Conns // a sharded run added its workers' already
 	p.sum.Evicted += ts.Evictions
+	p.sum.FilteredOut = p.cfg.rejected
 	p.fail(p.sink.Close())
 }
 
@@ -237,8 +251,14 @@ func (p *Pipeline) OnOpen(c *reassembly.Conn) {
 	}
 	cs.c = c
 	cs.requests = 0
+	// A reused connState must not carry the last connection's marks into this one.
+	for d := range cs.marks {
+		cs.marks[d] = cs.marks[d][:0]
+		cs.retrans[d] = cs.retrans[d][:0]
+	}
 	cs.selected = p.selects(c)
 	cs.finAt = [2]int64{-1, -1}
+	cs.msg = msgLog{}
 	if cs.selected {
 		p.sum.Selected++
 	}
@@ -259,6 +279,7 @@ func (p *Pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 		// A late segment of a connection already closed and reported (a last ACK, a
 		// retransmitted FIN): it still gets its line in packets mode.
 		if p.selects(c) {
+			p.curSelected = true
 			p.view.late(p, c, dir, seg, info)
 		}
 		return
@@ -266,8 +287,15 @@ func (p *Pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 	if !cs.selected {
 		return
 	}
+	p.curSelected = true
+	if p.cfg.MsgFrames != nil {
+		p.msgSegment(cs, dir, seg)
+	}
 	if info.Class.Has(tcp.ClassOverlapConflict) {
 		cs.addMark(dir, markConflict, info.Off, seg.PayloadLen)
+	}
+	if info.Class.Has(tcp.ClassRetransmission) && seg.PayloadLen > 0 && info.Off >= 0 && len(cs.retrans[dir]) < maxRetrans {
+		cs.retrans[dir] = append(cs.retrans[dir], uint64(info.Off))
 	}
 	if seg.Truncated && seg.PayloadLen > len(seg.Payload) {
 		cs.addMark(dir, markTruncated, info.Off+int64(len(seg.Payload)), seg.PayloadLen-len(seg.Payload))
@@ -316,6 +344,26 @@ func (cs *connState) pruneMarks(dir flow.Dir, off uint64) {
 		}
 	}
 	cs.marks[dir] = ms
+	rs := cs.retrans[dir][:0]
+	for _, o := range cs.retrans[dir] {
+		if o >= off {
+			rs = append(rs, o)
+		}
+	}
+	cs.retrans[dir] = rs
+}
+
+// maxRetrans bounds the retransmission offsets kept per direction of a connection.
+const maxRetrans = 1024
+
+// retransIn counts the retransmitted data segments of dir that start in [off, end).
+func (cs *connState) retransIn(dir flow.Dir, off, end uint64) (n uint64) {
+	for _, o := range cs.retrans[dir] {
+		if o >= off && o < end {
+			n++
+		}
+	}
+	return n
 }
 
 func (p *Pipeline) fillSegment(r *report.Segment, c *reassembly.Conn, cs *connState, dir flow.Dir, seg *decode.Segment, info *reassembly.SegInfo) {
@@ -379,6 +427,9 @@ func (p *Pipeline) OnData(c *reassembly.Conn, dir flow.Dir, off uint64, data []b
 		return
 	}
 	p.view.data(p, cs, dir, off, data, frame)
+	if p.cfg.MsgFrames != nil {
+		p.msgData(cs, dir, off, len(data), frame)
+	}
 	if p.wantHTTP {
 		p.parserOf(cs).Feed(http1.Dir(dir), data, frame, ts)
 		p.reached(cs, dir, off+uint64(len(data)), ts)
@@ -423,6 +474,7 @@ func (p *Pipeline) OnClose(c *reassembly.Conn) {
 		cs.parser = nil
 	}
 	cs.rec = nil
+	cs.msg = msgLog{}
 	cs.c = nil
 	c.User = nil
 	p.free = append(p.free, cs)
