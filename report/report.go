@@ -46,9 +46,10 @@ type Segment struct {
 	Truncated bool      `json:"truncated,omitempty"`
 	FrameLen  int       `json:"frame_len"`
 	// Info is a summary of the payload, as tcpdump prints one after the segment: the
-	// HTTP/1.x start line the payload begins with ("GET / HTTP/1.1"), raw bytes, or "".
-	// Text output shows it; it is not part of the JSON record.
-	Info string `json:"-"`
+	// HTTP/1.x start line the payload begins with ("GET / HTTP/1.1"), raw bytes, or
+	// empty. Borrowed like the record (it aliases the captured payload, so filling it
+	// costs no allocation). Text output shows it; it is not part of the JSON record.
+	Info []byte `json:"-"`
 }
 
 // IP describes the IP packet that carried a segment.

@@ -414,10 +414,7 @@ func (p *Pipeline) fillSegment(r *report.Segment, c *reassembly.Conn, cs *connSt
 	}
 	r.Truncated = seg.Truncated
 	r.FrameLen = seg.FrameLen
-	r.Info = ""
-	if line := http1.StartLine(seg.Payload); line != nil {
-		r.Info = string(line)
-	}
+	r.Info = http1.StartLine(seg.Payload)
 }
 
 // OnData implements reassembly.Handler.
