@@ -16,19 +16,20 @@ func TestDependencyDirection(t *testing.T) {
 	const mod = "github.com/segscope/segscope"
 	// allowed lists, per package, the module packages and third-party prefixes it may import.
 	allowed := map[string][]string{
-		"flow":             {},
-		"tcpseq":           {},
-		"capture":          {"golang.org/x/sys"},
-		"decode":           {"flow", "tcpseq", "github.com/gopacket/gopacket"},
-		"reassembly":       {"decode", "flow", "tcpseq"},
-		"http1":            {"github.com/andybalholm/brotli"},
-		"analysis":         {"report", "http1", "flow", "tcpseq"},
-		"report":           {"flow"},
-		"render/text":      {"report"},
-		"render/jsonl":     {"report"},
-		"render/flowfiles": {"report", "internal/safefile"},
+		"flow":              {},
+		"tcpseq":            {},
+		"capture":           {"golang.org/x/sys"},
+		"decode":            {"flow", "tcpseq", "github.com/gopacket/gopacket"},
+		"reassembly":        {"decode", "flow", "tcpseq"},
+		"http1":             {"github.com/andybalholm/brotli"},
+		"analysis":          {"report", "http1", "flow", "tcpseq"},
+		"report":            {"flow"},
+		"render/text":       {"report"},
+		"render/jsonl":      {"report"},
+		"render/flowfiles":  {"report", "internal/safefile"},
+		"render/zeek":       {"report"},
 		"internal/safefile": {},
-		"":                 {"capture", "decode", "reassembly", "http1", "analysis", "report", "flow", "tcpseq"},
+		"":                  {"capture", "decode", "reassembly", "http1", "analysis", "report", "flow", "tcpseq"},
 	}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		pkg, imports, _ := strings.Cut(line, ":")

@@ -3,6 +3,7 @@ package segscope
 import (
 	"net/netip"
 
+	"github.com/segscope/segscope/analysis"
 	"github.com/segscope/segscope/capture"
 	"github.com/segscope/segscope/decode"
 	"github.com/segscope/segscope/flow"
@@ -72,6 +73,11 @@ type connState struct {
 	// maxParallel is the most connections to this connection's server open at once while
 	// it was open, itself included (diagnose only).
 	maxParallel int
+	// hist is Zeek's history and endpoint states; ipBytes sums IP total lengths per
+	// direction; cid and uid are the connection's Community ID and uid, made once.
+	hist     analysis.History
+	ipBytes  [2]uint64
+	cid, uid string
 }
 
 type markKind uint8
@@ -209,6 +215,9 @@ func (p *pipeline) OnOpen(c *reassembly.Conn) {
 		p.trackParallel(cs, true)
 	}
 	cs.eps = [2]string{}
+	cs.hist.Reset()
+	cs.ipBytes = [2]uint64{}
+	cs.cid, cs.uid = "", ""
 	c.User = cs
 	if p.cfg.Mode == ModeFollow && cs.selected && p.cfg.Stream != nil {
 		p.fillConn(cs)
@@ -234,6 +243,16 @@ func (p *pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 	if !cs.selected {
 		return
 	}
+	cs.ipBytes[dir] += uint64(seg.IP.TotalLen)
+	cs.hist.Segment(dir, analysis.HistSeg{
+		SYN: seg.Flags.Has(decode.SYN), ACK: seg.Flags.Has(decode.ACK),
+		FIN: seg.Flags.Has(decode.FIN), RST: seg.Flags.Has(decode.RST),
+		Seq: seg.Seq, Len: seg.PayloadLen,
+		// Zeek's T counts retransmitted payload, not repeated SYNs or FINs.
+		Retransmission: seg.PayloadLen > 0 && info.Class&(reassembly.ClassRetransmission|reassembly.ClassFastRetransmission|reassembly.ClassSpuriousRetransmission) != 0,
+		ZeroWindow:     info.Class.Has(reassembly.ClassZeroWindow),
+		TS:             seg.TS,
+	})
 	if info.Class.Has(reassembly.ClassOverlapConflict) {
 		cs.addMark(dir, markConflict, info.Off, seg.PayloadLen)
 	}
@@ -376,6 +395,7 @@ func (p *pipeline) OnGap(c *reassembly.Conn, dir flow.Dir, off, n uint64, ts int
 	if cs == nil || !cs.selected {
 		return
 	}
+	cs.hist.Gap(dir)
 	if cs.rec != nil {
 		cs.rec.gap(dir, off, n)
 	}
@@ -456,6 +476,16 @@ func (p *pipeline) parserOf(cs *connState) *http1.Parser {
 		cs.parser = http1.NewParser(cs, p.cfg.HTTP)
 	}
 	return cs.parser
+}
+
+// ids returns the connection's Community ID and uid, made once per connection.
+func (cs *connState) ids() (cid, uid string) {
+	if cs.cid == "" {
+		c := cs.c
+		cs.cid = flow.Tuple{Src: c.Client, Dst: c.Server}.CommunityID(cs.p.cfg.CommunityIDSeed)
+		cs.uid = analysis.ZeekUID(cs.cid, c.FirstTS)
+	}
+	return cs.cid, cs.uid
 }
 
 // endpoint returns the "ip:port" text of the client (C2S) or server (S2C), made once per

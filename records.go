@@ -1,6 +1,7 @@
 package segscope
 
 import (
+	"github.com/segscope/segscope/analysis"
 	"github.com/segscope/segscope/flow"
 	"github.com/segscope/segscope/http1"
 	"github.com/segscope/segscope/reassembly"
@@ -66,6 +67,13 @@ func (p *pipeline) fillConn(cs *connState) {
 		r.Protocol = cs.parser.Protocol().String()
 		r.SNI = cs.parser.SNI()
 	}
+	r.CommunityID, r.UID = cs.ids()
+	r.History = cs.hist.String()
+	r.ZeekDuration = report.Duration(cs.hist.LastTS() - c.FirstTS)
+	// The sequence span: every byte delivered or reported as a gap, as Zeek counts.
+	r.SeqBytes = report.PerDir{C2S: c.Dir[0].NextOffset(), S2C: c.Dir[1].NextOffset()}
+	r.IPBytes = report.PerDir{C2S: cs.ipBytes[0], S2C: cs.ipBytes[1]}
+	r.ConnState = analysis.ConnState(cs.hist.State(flow.C2S), cs.hist.State(flow.S2C), r.History, r.SeqBytes.C2S, r.SeqBytes.S2C)
 }
 
 // OnExchange implements http1.Handler: one exchange of cs's connection is complete.
@@ -108,6 +116,7 @@ func (p *pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 		Upgrade:        x.Upgrade,
 		RespDecodedLen: -1,
 	}
+	r.CommunityID, r.UID = cs.ids()
 	r.Timing = report.Timing{Connect: -1, Send: -1, Wait: -1, Receive: -1}
 	conflict, truncated := false, false
 	var firstTS int64
@@ -130,6 +139,7 @@ func (p *pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 			r.Version = s.Version
 		}
 		r.Status, r.Reason = s.Status, s.Reason
+		r.RespVersion = s.Version
 		r.RespBodyLen = s.BodyLen
 		r.RespDecodedLen = s.DecodedLen
 		r.ContentType, r.ContentEnc = s.ContentType, s.ContentEncoding

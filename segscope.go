@@ -51,6 +51,9 @@ type Config struct {
 	MaxRows  int       // ladder: collapse runs of data segments beyond this many rows (0: never)
 	Msg      int       // anatomy: only this exchange depth (0: all)
 	MsgDir   string    // anatomy: "req", "resp" or "" for both
+	// CommunityIDSeed is the seed of the records' Community IDs (0, the default, is what
+	// Zeek, Suricata and Wireshark use unless configured otherwise).
+	CommunityIDSeed uint16
 
 	Decode  decode.Config
 	Tracker reassembly.Config

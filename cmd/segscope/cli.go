@@ -22,6 +22,7 @@ import (
 	"github.com/segscope/segscope/render/flowfiles"
 	"github.com/segscope/segscope/render/jsonl"
 	"github.com/segscope/segscope/render/text"
+	"github.com/segscope/segscope/render/zeek"
 	"github.com/segscope/segscope/report"
 )
 
@@ -71,6 +72,7 @@ type options struct {
 	maxBuffer int
 	workers   int
 	verify    bool
+	cidSeed   uint16
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
@@ -161,6 +163,7 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.maxBuffer, "max-buffer", 0, "")
 	fs.IntVar(&o.workers, "workers", 1, "")
 	fs.BoolVar(&o.verify, "verify-coding", false, "")
+	fs.Uint16Var(&o.cidSeed, "community-id-seed", 0, "")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			io.WriteString(stdout, usage)
@@ -182,8 +185,14 @@ func (o *options) validate(mode segscope.Mode) error {
 	if o.iface == "" && len(o.files) == 0 {
 		return &usageError{msg: "no input", hint: "name a capture file (or - for stdin), or -i IFACE for live capture"}
 	}
-	if o.format != "text" && o.format != "json" {
-		return &usageError{msg: fmt.Sprintf("unknown --format %q", o.format), hint: "--format text or --format json"}
+	switch o.format {
+	case "text", "json":
+	case "zeek":
+		if mode != segscope.ModeConns && mode != segscope.ModeHTTP {
+			return &usageError{msg: fmt.Sprintf("%s has no Zeek log", mode), hint: "--format zeek is for conns (conn.log) and http (http.log)"}
+		}
+	default:
+		return &usageError{msg: fmt.Sprintf("unknown --format %q", o.format), hint: "--format text, json or zeek"}
 	}
 	if o.write != "" {
 		return &usageError{msg: "-w is for `segscope capture`", hint: "use -o FILE to write this command's output to a file"}
@@ -267,7 +276,7 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	}
 
 	cfg := segscope.Config{Mode: mode, Conn: connID, ConnKey: connKey, Count: o.count, Absolute: o.absolute,
-		MaxRows: o.maxRows, Msg: o.msg, MsgDir: o.part, Workers: o.workers}
+		MaxRows: o.maxRows, Msg: o.msg, MsgDir: o.part, Workers: o.workers, CommunityIDSeed: o.cidSeed}
 	// Live capture, or a capture streamed into stdin (tcpdump -U -w - | segscope ... -):
 	// records are written as soon as they are complete, and one worker handles each
 	// packet as it arrives (workers take segments in batches, which a stream may take
@@ -295,6 +304,14 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	// Live, every record is written as soon as it is complete, as tcpdump does on a
 	// terminal; from files, output is written in large blocks.
 	switch {
+	case o.format == "zeek":
+		log := zeek.ConnLog
+		if mode == segscope.ModeHTTP {
+			log = zeek.HTTPLog
+		}
+		zs := zeek.New(out, log)
+		zs.FlushEach = streaming
+		sink = zs
 	case o.format == "json":
 		js := jsonl.New(out)
 		js.FlushEach = streaming
