@@ -21,6 +21,7 @@ import (
 	"github.com/segscope/segscope/internal/safefile"
 	"github.com/segscope/segscope/render/flowfiles"
 	"github.com/segscope/segscope/render/jsonl"
+	"github.com/segscope/segscope/render/parquet"
 	"github.com/segscope/segscope/render/text"
 	"github.com/segscope/segscope/render/zeek"
 	"github.com/segscope/segscope/report"
@@ -191,8 +192,15 @@ func (o *options) validate(mode segscope.Mode) error {
 		if mode != segscope.ModeConns && mode != segscope.ModeHTTP {
 			return &usageError{msg: fmt.Sprintf("%s has no Zeek log", mode), hint: "--format zeek is for conns (conn.log) and http (http.log)"}
 		}
+	case "parquet":
+		if mode != segscope.ModePackets && mode != segscope.ModeConns && mode != segscope.ModeHTTP {
+			return &usageError{msg: fmt.Sprintf("%s has no Parquet output", mode), hint: "--format parquet is for packets, conns and http"}
+		}
+		if o.output == "" || o.output == "-" && isTerminal(os.Stdout) {
+			return &usageError{msg: "--format parquet needs -o FILE", hint: "Parquet is a binary file: add -o out.parquet"}
+		}
 	default:
-		return &usageError{msg: fmt.Sprintf("unknown --format %q", o.format), hint: "--format text, json or zeek"}
+		return &usageError{msg: fmt.Sprintf("unknown --format %q", o.format), hint: "--format text, json, zeek or parquet"}
 	}
 	if o.write != "" {
 		return &usageError{msg: "-w is for `segscope capture`", hint: "use -o FILE to write this command's output to a file"}
@@ -304,6 +312,15 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	// Live, every record is written as soon as it is complete, as tcpdump does on a
 	// terminal; from files, output is written in large blocks.
 	switch {
+	case o.format == "parquet":
+		kind := parquet.Segments
+		switch mode {
+		case segscope.ModeConns:
+			kind = parquet.Conns
+		case segscope.ModeHTTP:
+			kind = parquet.HTTP
+		}
+		sink = parquet.New(out, kind)
 	case o.format == "zeek":
 		log := zeek.ConnLog
 		if mode == segscope.ModeHTTP {
