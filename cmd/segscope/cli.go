@@ -74,6 +74,7 @@ type options struct {
 	workers   int
 	verify    bool
 	cidSeed   uint16
+	merge     bool
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
@@ -165,6 +166,7 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.workers, "workers", 1, "")
 	fs.BoolVar(&o.verify, "verify-coding", false, "")
 	fs.Uint16Var(&o.cidSeed, "community-id-seed", 0, "")
+	fs.BoolVar(&o.merge, "merge", false, "")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			io.WriteString(stdout, usage)
@@ -272,7 +274,7 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		}
 	}
 
-	src, live, err := openSource(o)
+	src, live, err := openSource(o, stderr)
 	if err != nil {
 		return err
 	}
@@ -407,7 +409,10 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	return runErr
 }
 
-func openSource(o *options) (capture.Source, *capture.Live, error) {
+// openSource opens the live interface, or the input files: directories and glob
+// patterns stand for the captures in them, read one after another, or merged into time
+// order with --merge.
+func openSource(o *options, stderr io.Writer) (capture.Source, *capture.Live, error) {
 	if o.iface != "" {
 		l, err := capture.OpenLive(o.iface, capture.LiveConfig{Snaplen: o.snaplen, Promisc: true})
 		if err != nil {
@@ -415,7 +420,29 @@ func openSource(o *options) (capture.Source, *capture.Live, error) {
 		}
 		return l, l, nil
 	}
-	src, err := capture.OpenFiles(o.files)
+	in, err := capture.ExpandInputs(o.files)
+	if err != nil {
+		return nil, nil, &hinted{err: err, hint: "name capture files, a directory of them, or a quoted glob such as 'dir/*.pcap'"}
+	}
+	if len(in.Skipped) > 0 && !o.quiet {
+		fmt.Fprintf(stderr, "segscope: %d files that are not captures skipped (%s", len(in.Skipped), in.Skipped[0])
+		if len(in.Skipped) > 1 {
+			fmt.Fprint(stderr, ", ...")
+		}
+		fmt.Fprintln(stderr, ")")
+	}
+	o.files = in.Paths
+	if o.merge {
+		m, err := capture.OpenMerged(in.Paths)
+		if errors.Is(err, capture.ErrMergeStdin) {
+			return nil, nil, &hinted{err: err, hint: "save the stream to a file first, or drop --merge to read it in order"}
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		return m, nil, nil
+	}
+	src, err := capture.OpenFiles(in.Paths)
 	return src, nil, err
 }
 
