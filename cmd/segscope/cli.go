@@ -75,6 +75,9 @@ type options struct {
 	verify    bool
 	cidSeed   uint16
 	merge     bool
+	rotMB     float64
+	rotFiles  int
+	rotSecs   int
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
@@ -167,6 +170,9 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.verify, "verify-coding", false, "")
 	fs.Uint16Var(&o.cidSeed, "community-id-seed", 0, "")
 	fs.BoolVar(&o.merge, "merge", false, "")
+	fs.Float64VarP(&o.rotMB, "file-size", "C", 0, "")
+	fs.IntVarP(&o.rotFiles, "file-count", "W", 0, "")
+	fs.IntVarP(&o.rotSecs, "rotate-seconds", "G", 0, "")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			io.WriteString(stdout, usage)

@@ -22,7 +22,12 @@ Common flags:
     -i, --interface IFACE  capture live from IFACE
     -c, --count N          stop after N frames
     -o, --output FILE      write output to FILE instead of stdout
-        --format FORMAT    text (default) or json (JSON Lines)
+        --format FORMAT    text (default), json (JSON Lines), zeek (conns: conn.log,
+                           http: http.log) or parquet (packets, conns, http; needs -o)
+        --merge            merge the input files into time order, frame by frame (mergecap);
+                           without it files are read one after another (a directory or a
+                           quoted glob stands for the captures in it, in natural name order)
+        --community-id-seed N  seed of the records' Community IDs (default 0)
         --conn N|A-B       only connection N, or the one between endpoints A and B
                            (ip:port-ip:port, either order)
     -S, --absolute         raw sequence numbers instead of relative ones (packets)
@@ -32,7 +37,10 @@ follow:  --hex | --raw --dir c2s|s2c [--fill-gaps] | --write-dir DIR
 http:    --verify-coding (inflate gzip bodies instead of trusting the gzip trailer's length)
 anatomy: --msg K (exchange K only), --part req|resp
 ladder:  --max-rows N (collapse long runs of data segments)
-capture: -w FILE, --pcap (pcap instead of pcapng), -s/--snaplen N
+capture: -w FILE, --pcap (pcap instead of pcapng), -s/--snaplen N,
+         -C MB (new file every MB million bytes: FILE, FILE1, ...), -W N (with -C a ring of
+         N files FILE0..; with -G stop after N files), -G SECONDS (new file every SECONDS of
+         packet time; strftime %Y%m%d%H%M%S in FILE)
 
 Limits: --max-conns N, --max-buffer BYTES (out-of-order bytes per direction)
 Speed:  --workers N uses N cores: packets, conns and http split the connections between
