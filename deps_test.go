@@ -28,8 +28,13 @@ func TestDependencyDirection(t *testing.T) {
 		"render/jsonl":      {"report"},
 		"render/flowfiles":  {"report", "internal/safefile"},
 		"render/zeek":       {"report"},
+		"render/parquet":    {"report", "github.com/parquet-go/parquet-go"},
 		"internal/safefile": {},
-		"":                  {"capture", "decode", "reassembly", "http1", "analysis", "report", "flow", "tcpseq"},
+		// The pipeline wires the protocol packages; parallel runs pipelines and imports
+		// the pipeline, never the reverse; the root is the API only.
+		"internal/pipeline": {"capture", "decode", "reassembly", "http1", "analysis", "report", "flow", "tcpseq"},
+		"internal/parallel": {"internal/pipeline", "capture", "decode", "reassembly", "report", "flow"},
+		"":                  {"internal/pipeline", "internal/parallel", "capture", "report"},
 	}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		pkg, imports, _ := strings.Cut(line, ":")

@@ -3,6 +3,7 @@ package parquet_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -31,7 +32,7 @@ func run(t testing.TB, path string, mode segscope.Mode, sink report.Sink) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	if _, err := segscope.Run(src, sink, segscope.Config{Mode: mode}); err != nil {
+	if _, err := segscope.Run(context.Background(), src, sink, segscope.Config{Mode: mode}); err != nil {
 		t.Fatal(err)
 	}
 }

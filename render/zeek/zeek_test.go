@@ -3,6 +3,7 @@ package zeek_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -262,7 +263,7 @@ func runZeek(t *testing.T, pcap string, mode segscope.Mode, log zeek.Log) []byte
 	}
 	defer src.Close()
 	var buf bytes.Buffer
-	if _, err := segscope.Run(src, zeek.New(&buf, log), segscope.Config{Mode: mode}); err != nil {
+	if _, err := segscope.Run(context.Background(), src, zeek.New(&buf, log), segscope.Config{Mode: mode}); err != nil {
 		t.Fatalf("%s: %v", pcap, err)
 	}
 	return buf.Bytes()
