@@ -7,9 +7,10 @@
 #     gzip), one process per file, JOBS at a time, with GNU parallel (xargs -P when
 #     parallel is not installed): OUT/conns/NAME.parquet and OUT/http/NAME.parquet;
 #   * reduce: queries all the files at once with DuckDB (tools/duckdb, npm
-#     @duckdb/node-api; `npm ci --prefix tools/duckdb` once): connections and exchanges per
-#     file, the busiest servers, status codes, the slowest exchanges, and connections cut
-#     by a file boundary, found again by their Community ID.
+#     @duckdb/node-api; `npm ci --prefix tools/duckdb` once): files, connections and
+#     packets, the busiest servers, status codes, the slowest exchanges (joined with their
+#     connections by uid), and connections cut by a file boundary, found again by their
+#     Community ID.
 #
 # Each file is analysed on its own, so a connection that spans two rotated files is two
 # conn rows (one per file) with the same community_id: the last query joins them. The same
@@ -61,13 +62,13 @@ else
   printf '%s\0' "${files[@]}" | xargs -0 -P "$JOBS" -I{} bash -c 'map_one "$@"' _ "$SEG" "$OUT" {}
 fi
 end=$(date +%s.%N)
-printf 'map: %d files, %s s with %d jobs\n' "${#files[@]}" "$(echo "$end - $start" | bc)" "$JOBS"
+printf "map: %d files, %.1f s with %d jobs\n" "${#files[@]}" "$(echo "$end - $start" | bc)" "$JOBS"
 
 # The reduce step: SQL over every file at once.
 C="read_parquet('$OUT/conns/*.parquet', filename = true)"
 H="read_parquet('$OUT/http/*.parquet', filename = true)"
 node "$ROOT/tools/duckdb/query.mjs" \
-  "select regexp_extract(filename, '[^/]*$') as file, count(*) as conns, sum(packets_c2s + packets_s2c) as packets from $C group by all order by file" \
+  "select count(distinct filename) as files, count(*) as conns, sum(packets_c2s + packets_s2c) as packets from $C" \
   "select server, count(*) as conns, sum(bytes_s2c) as bytes_to_clients from $C group by server order by bytes_to_clients desc limit 3" \
   "select status, count(*) as exchanges from $H group by status order by exchanges desc" \
   "select uri, round(timing_wait_ns / 1e6, 2) as wait_ms, conn_state from $H join $C using (uid) order by timing_wait_ns desc limit 3" \
