@@ -230,6 +230,14 @@ func (s *Sink) keepStrs(ss []string) []string {
 	return s.strs[n:len(s.strs):len(s.strs)]
 }
 
+// since returns the names appended to the batch's string store since it held n.
+func (s *Sink) since(n int) []string {
+	if len(s.strs) == n {
+		return nil
+	}
+	return s.strs[n:len(s.strs):len(s.strs)]
+}
+
 // Segment adds a segment row.
 func (s *Sink) Segment(r *report.Segment) error {
 	if s.segs == nil || s.err != nil {
@@ -240,15 +248,21 @@ func (s *Sink) Segment(r *report.Segment) error {
 	o := &r.Options
 	*row = SegmentRow{
 		Frame: r.Frame, TS: int64(r.TS), RelNS: int64(r.Rel), Conn: r.Conn, Dir: r.Dir, Src: r.Src, Dst: r.Dst,
-		Flags: s.keepStrs(r.Flags), Seq: r.Seq, Ack: r.Ack, SeqRaw: r.SeqRaw, AckRaw: r.AckRaw,
+		Seq: r.Seq, Ack: r.Ack, SeqRaw: r.SeqRaw, AckRaw: r.AckRaw,
 		Len: int32(r.Len), Win: r.Win, WinScaled: r.WinScaled,
 		IPVersion: r.IP.Version, IPID: r.IP.ID, IPTTL: r.IP.TTL, IPTotalLen: int32(r.IP.TotalLen),
 		IPHdrLen: int32(r.IP.HdrLen), IPDF: r.IP.DF, IPMF: r.IP.MF, IPFragOff: r.IP.FragOff,
 		IPFragments: int32(r.IP.Fragments), IPChecksumBad: r.IP.ChecksumBad, TCPHdrLen: int32(r.TCPHdrLen),
 		MSS: o.MSS, WScale: -1, SACKPerm: o.SACKPerm, TSVal: -1, TSEcr: -1, TFO: o.TFO, MPTCP: o.MPTCP,
 		UnknownOpts: int32(o.Unknown), OptsMalformed: o.Malformed,
-		Class: s.keepStrs(r.Class), DupAck: int32(r.DupAck), Truncated: r.Truncated, FrameLen: int32(r.FrameLen),
+		DupAck: int32(r.DupAck), Truncated: r.Truncated, FrameLen: int32(r.FrameLen),
 	}
+	n := len(s.strs)
+	s.strs = r.Flags.Names(s.strs)
+	row.Flags = s.since(n)
+	n = len(s.strs)
+	s.strs = r.Class.Names(s.strs)
+	row.Class = s.since(n)
 	if o.HasWScale {
 		row.WScale = int32(o.WScale)
 	}
