@@ -35,11 +35,14 @@ func runCapture(o *options, stdout, stderr io.Writer) error {
 			return &usageError{msg: "-C and -G rotate files, not standard output", hint: "give -w a file name"}
 		}
 	}
-	live, err := capture.OpenLive(o.iface, capture.LiveConfig{Snaplen: o.snaplen, Promisc: true})
+	live, err := openLive(o)
 	if err != nil {
 		return err
 	}
 	defer live.Close()
+	if !o.quiet {
+		defer dropReporter(live, stderr, 10*time.Second)()
+	}
 	var out packetWriter
 	var commit func(bool) error
 	if rotate {

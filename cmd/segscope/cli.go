@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -51,34 +52,35 @@ var commands = map[string]segscope.Mode{
 }
 
 type options struct {
-	files     []string
-	iface     string
-	count     uint64
-	output    string
-	format    string
-	conn      string
-	absolute  bool
-	quiet     bool
-	hex, raw  bool
-	dir       string
-	fillGaps  bool
-	force     bool
-	writeDir  string
-	msg       int
-	part      string
-	maxRows   int
-	write     string
-	pcap      bool
-	snaplen   int
-	maxConns  int
-	maxBuffer int
-	workers   int
-	verify    bool
-	cidSeed   uint16
-	merge     bool
-	rotMB     float64
-	rotFiles  int
-	rotSecs   int
+	files                     []string
+	iface                     string
+	count                     uint64
+	output                    string
+	format                    string
+	conn                      string
+	absolute                  bool
+	quiet                     bool
+	hex, raw                  bool
+	dir                       string
+	fillGaps                  bool
+	force                     bool
+	writeDir                  string
+	msg                       int
+	part                      string
+	maxRows                   int
+	write                     string
+	pcap                      bool
+	snaplen                   int
+	maxConns                  int
+	maxBuffer                 int
+	workers                   int
+	verify                    bool
+	cidSeed                   uint16
+	merge                     bool
+	rotMB                     float64
+	rotFiles                  int
+	rotSecs                   int
+	ringBlockSize, ringBlocks int
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
@@ -179,6 +181,8 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 	fs.Float64VarP(&o.rotMB, "file-size", "C", 0, "")
 	fs.IntVarP(&o.rotFiles, "file-count", "W", 0, "")
 	fs.IntVarP(&o.rotSecs, "rotate-seconds", "G", 0, "")
+	fs.IntVar(&o.ringBlockSize, "ring-block-size", capture.DefaultRingBlockSize, "")
+	fs.IntVar(&o.ringBlocks, "ring-blocks", capture.DefaultRingBlocks, "")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			io.WriteString(stdout, usage)
@@ -300,6 +304,9 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		return err
 	}
 	defer src.Close()
+	if live != nil && !o.quiet {
+		defer dropReporter(live, stderr, 10*time.Second)()
+	}
 
 	out, commit, err := openOutput(o.output, stdout)
 	if err != nil {
@@ -446,9 +453,9 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 // openSource opens the live interface, or the input files: directories and glob
 // patterns stand for the captures in them, read one after another, or merged into time
 // order with --merge.
-func openSource(o *options, stderr io.Writer) (capture.Source, *capture.Live, error) {
+func openSource(o *options, stderr io.Writer) (capture.Source, liveSource, error) {
 	if o.iface != "" {
-		l, err := capture.OpenLive(o.iface, capture.LiveConfig{Snaplen: o.snaplen, Promisc: true})
+		l, err := openLive(o)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -505,7 +512,7 @@ func openOutput(path string, stdout io.Writer) (io.Writer, func(keep bool) error
 	return out, out.Commit, nil
 }
 
-func printSummary(w io.Writer, s *report.Summary, live *capture.Live) {
+func printSummary(w io.Writer, s *report.Summary, live liveSource) {
 	if s == nil {
 		return
 	}
