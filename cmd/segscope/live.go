@@ -31,7 +31,7 @@ func openLive(o *options) (liveSource, error) {
 	}
 	r, err := capture.OpenRing(o.iface, cfg, capture.RingConfig{BlockSize: o.ringBlockSize, Blocks: o.ringBlocks})
 	if err != nil {
-		return nil, &hinted{err: err, hint: capture.Hint(err) + ringHint}
+		return nil, &hinted{err: err, hint: captureHint(err) + ringHint}
 	}
 	return r, nil
 }

@@ -17,6 +17,9 @@ Commands:
     capture    write live packets to a file (-i IFACE -w FILE)
     version    print the version
 
+Each command takes only its own flags: segscope help COMMAND (or segscope COMMAND --help)
+lists them.
+
 Common flags:
     -r, --read FILE        read FILE (may repeat; files are read as one capture, in order)
     -i, --interface IFACE  capture live from IFACE
@@ -27,7 +30,6 @@ Common flags:
         --merge            merge the input files into time order, frame by frame (mergecap);
                            without it files are read one after another (a directory or a
                            quoted glob stands for the captures in it, in natural name order)
-        --community-id-seed N  seed of the records' Community IDs (default 0)
         --conn N|A-B       only connection N, or the one between endpoints A and B
                            (ip:port-ip:port, either order)
     -S, --absolute         raw sequence numbers instead of relative ones (packets)
@@ -35,6 +37,7 @@ Common flags:
 
 follow:  --hex | --raw --dir c2s|s2c [--fill-gaps] | --write-dir DIR
 http:    --verify-coding (inflate gzip bodies instead of trusting the gzip trailer's length)
+conns, http: --community-id-seed N (seed of the records' Community IDs; default 0)
 anatomy: --msg K (exchange K only), --part req|resp
 ladder:  --max-rows N (collapse long runs of data segments)
 capture: -w FILE, --pcap (pcap instead of pcapng), -s/--snaplen N,
@@ -42,6 +45,8 @@ capture: -w FILE, --pcap (pcap instead of pcapng), -s/--snaplen N,
          N files FILE0..; with -G stop after N files), -G SECONDS (new file every SECONDS of
          packet time; strftime %Y%m%d%H%M%S in FILE)
 
+Live:   -i reads a TPACKET_V3 ring: --ring-blocks N (default 64; 0: a plain packet socket),
+        --ring-block-size BYTES (default 1 MiB)
 Limits: --max-conns N, --max-buffer BYTES (out-of-order bytes per direction)
 Speed:  --workers N uses N cores: packets, conns and http split the connections between
         N workers; the other commands read on a second core (same output, byte for byte)
