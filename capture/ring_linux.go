@@ -64,13 +64,14 @@ type Ring struct {
 	bsize   int
 	nblocks int
 
-	block      int    // index of the block being read
-	pending    bool   // the block at index block is ours (TP_STATUS_USER) and not yet released
-	left       uint32 // frames of the block not yet returned
-	off        uint32 // offset in the block of the next frame
-	frame      uint64
-	scratch    []byte
-	stopWaited bool
+	block        int    // index of the block being read
+	pending      bool   // the block at index block is ours (TP_STATUS_USER) and not yet released
+	left         uint32 // frames of the block not yet returned
+	off          uint32 // offset in the block of the next frame
+	frame        uint64
+	scratch      []byte
+	stopWaited   bool
+	kernelFilter bool
 
 	closed   atomic.Bool
 	stopping atomic.Bool
@@ -136,6 +137,28 @@ func OpenRing(iface string, cfg LiveConfig, rcfg RingConfig) (*Ring, error) {
 		}
 		syscall.Close(fd)
 		return nil, liveErr(iface, op, err)
+	}
+	if cfg.Filter != nil {
+		// The filter helper's program, attached as Live attaches it (before the ring and
+		// the bind: not one unfiltered packet is queued).
+		prog, err := cfg.Filter(r.link)
+		if err != nil {
+			syscall.Close(fd)
+			return nil, err
+		}
+		if r.cooked {
+			prog = cookedProgram(prog)
+		}
+		if prog != nil {
+			switch err := attachFilter(fd, prog); {
+			case err == nil:
+				r.kernelFilter = true
+			case errors.Is(err, syscall.EINVAL):
+				// the kernel refuses it (too long, say): the caller filters every frame
+			default:
+				return fail("attaching the filter", err)
+			}
+		}
 	}
 	if err := syscall.SetsockoptInt(fd, solPacket, packetVersion, tpacketV3); err != nil {
 		return fail("TPACKET_V3", err)
@@ -319,6 +342,10 @@ func (r *Ring) isLoopback(ifindex int32) bool {
 	}
 	return false
 }
+
+// KernelFilter reports whether the kernel filters the frames (LiveConfig.Filter was
+// attached to the socket).
+func (r *Ring) KernelFilter() bool { return r.kernelFilter }
 
 // LinkType returns the link type of the frames.
 func (r *Ring) LinkType() LinkType { return r.link }

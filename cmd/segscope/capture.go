@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/segscope/segscope/capture"
+	"github.com/segscope/segscope/filter"
 	"github.com/segscope/segscope/internal/safefile"
 )
 
@@ -15,6 +16,13 @@ import (
 // frames, SIGINT or SIGTERM, then reports the kernel's counters. With -C, -W or -G it
 // rotates files as tcpdump does (capture.Rotator).
 func runCapture(o *options, stdout, stderr io.Writer) error {
+	if o.dump {
+		flt, err := compileFilter(o.expr)
+		if err != nil {
+			return err
+		}
+		return dumpFilter(o, flt, o.expr, stdout)
+	}
 	if o.iface == "" {
 		return &usageError{msg: "capture needs -i IFACE", hint: "e.g. segscope capture -i lo -w out.pcapng"}
 	}
@@ -35,7 +43,14 @@ func runCapture(o *options, stdout, stderr io.Writer) error {
 			return &usageError{msg: "-C and -G rotate files, not standard output", hint: "give -w a file name"}
 		}
 	}
-	live, err := openLive(o)
+	flt, err := compileFilter(o.expr)
+	if err != nil {
+		return err
+	}
+	if flt != nil {
+		flt.SetSnaplen(o.snaplen)
+	}
+	live, err := openLive(o, liveFilter(flt, o.snaplen))
 	if err != nil {
 		return err
 	}
@@ -96,6 +111,18 @@ func runCapture(o *options, stdout, stderr io.Writer) error {
 				runErr = err
 			}
 			break
+		}
+		if flt != nil && !live.KernelFilter() {
+			// the kernel could not take the program (a cooked socket reading other header
+			// bytes): filter here
+			ok, err := flt.Match(filter.LinkType(fr.LinkType), fr.Data, fr.OrigLen)
+			if err != nil {
+				runErr = filterErr(o.expr, err)
+				break
+			}
+			if !ok {
+				continue
+			}
 		}
 		if err := out.WritePacket(fr.Info, fr.Data); err != nil {
 			if !errors.Is(err, capture.ErrRotationDone) {

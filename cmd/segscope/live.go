@@ -17,11 +17,12 @@ type liveSource interface {
 	Stats() (received, dropped uint64)
 	LinkType() capture.LinkType
 	Snaplen() int
+	KernelFilter() bool
 }
 
-// openLive opens -i IFACE with the ring flags.
-func openLive(o *options) (liveSource, error) {
-	cfg := capture.LiveConfig{Snaplen: o.snaplen, Promisc: true}
+// openLive opens -i IFACE with the ring flags and the kernel filter (nil for none).
+func openLive(o *options, kernel func(capture.LinkType) ([]capture.SockFilter, error)) (liveSource, error) {
+	cfg := capture.LiveConfig{Snaplen: o.snaplen, Promisc: true, Filter: kernel}
 	if o.ringBlocks == 0 {
 		l, err := capture.OpenLive(o.iface, cfg)
 		if err != nil {
