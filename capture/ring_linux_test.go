@@ -103,3 +103,43 @@ func TestRingConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestRingKernelFilter attaches a program that accepts nothing: the kernel filters the
+// ring's socket, and no frame of the loopback traffic reaches Next before Stop.
+func TestRingKernelFilter(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (AF_PACKET)")
+	}
+	none := func(LinkType) ([]SockFilter, error) { return []SockFilter{{Op: 0x06, K: 0}}, nil } // ret #0
+	r, err := OpenRing("lo", LiveConfig{Filter: none}, RingConfig{BlockSize: 1 << 16, Blocks: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if !r.KernelFilter() {
+		t.Fatal("KernelFilter = false: the program was not attached")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		if c, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+			c.Write([]byte("filtered out"))
+			c.Close()
+		}
+		time.Sleep(50 * time.Millisecond)
+		r.Stop()
+	}()
+	for {
+		f, err := r.Next()
+		if err != nil {
+			break
+		}
+		t.Fatalf("frame %d passed a filter that accepts nothing", f.Frame)
+	}
+	if recv, _ := r.Stats(); recv != 0 {
+		t.Errorf("kernel counted %d packets for a socket whose filter takes none", recv)
+	}
+}
