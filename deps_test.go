@@ -31,6 +31,8 @@ func TestDependencyDirection(t *testing.T) {
 		"render/flowfiles":  {"report", "internal/safefile"},
 		"render/zeek":       {"report"},
 		"render/parquet":    {"report", "github.com/parquet-go/parquet-go"},
+		"render/har":        {"report"},
+		"render/export":     {"report", "internal/safefile"},
 		"internal/safefile": {},
 		// The pipeline wires the protocol packages; parallel runs pipelines and imports
 		// the pipeline, never the reverse; the root is the API only.

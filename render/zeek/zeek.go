@@ -261,14 +261,15 @@ func AppendHTTP(b []byte, r *report.HTTP) []byte {
 	b = appendStr(append(b, sep), r.Method)
 	b = appendStr(append(b, sep), r.Host)
 	b = appendValue(append(b, sep), unescapeURI(r.URI), r.Method != "")
-	b = append(b, "\t-"...) // referrer: needs the request headers
+	b = appendStr(append(b, sep), header(r.ReqHeaders, "Referer"))
 	// Zeek's version is the response's when there is one.
 	version := r.Version
 	if r.RespVersion != "" {
 		version = r.RespVersion
 	}
 	b = appendStr(append(b, sep), strings.TrimPrefix(version, "HTTP/"))
-	b = append(b, "\t-\t-"...) // user_agent, origin: need the request headers
+	b = appendStr(append(b, sep), header(r.ReqHeaders, "User-Agent"))
+	b = appendStr(append(b, sep), header(r.ReqHeaders, "Origin"))
 	b = strconv.AppendInt(append(b, sep), max(r.ReqBodyLen, 0), 10)
 	body := r.RespBodyLen
 	if r.RespDecodedLen >= 0 {
@@ -327,6 +328,17 @@ func unhex(c byte) byte {
 		return c - 'A' + 10
 	}
 	return c - 'a' + 10
+}
+
+// header returns the value of the first request header field named name (as Zeek's
+// http.log takes the first), or "".
+func header(hs []report.Header, name string) string {
+	for _, h := range hs {
+		if strings.EqualFold(h.Name, name) {
+			return h.Value
+		}
+	}
+	return ""
 }
 
 func appendEndpoints(b []byte, client, server string) []byte {

@@ -85,25 +85,21 @@ func key(r map[string]string, fields []string) string {
 
 // notCompared are the columns never compared, and why.
 var notCompared = map[string]string{
-	"ts":  "btest masks the baselines' times (XXXXXXXXXX.XXXXXX)",
-	"uid": "Zeek's uids are random per run; segscope's are derived from the Community ID and the start time",
-	// These come from request headers, which http records do not carry yet.
-	"referrer":   "from the Referer header, not in the http record",
-	"user_agent": "from the User-Agent header, not in the http record",
-	"origin":     "from the Origin header, not in the http record",
-	"username":   "from the Authorization header, not in the http record",
-	"password":   "from the Authorization header, not in the http record",
-	"info_msg":   "the reason phrase of an interim (1xx) response is not in the http record",
-	"tags":       "Zeek's scripts tag URIs (HTTP::URI_SQLI); segscope does no detection",
-	"proxied":    "from proxy headers, not in the http record",
+	"ts":       "btest masks the baselines' times (XXXXXXXXXX.XXXXXX)",
+	"uid":      "Zeek's uids are random per run; segscope's are derived from the Community ID and the start time",
+	"username": "Zeek decodes HTTP Basic credentials from the Authorization header; segscope does not",
+	"password": "Zeek decodes HTTP Basic credentials from the Authorization header; segscope does not",
+	"info_msg": "the reason phrase of an interim (1xx) response is not in the http record",
+	"tags":     "Zeek's scripts tag URIs (HTTP::URI_SQLI); segscope does no detection",
+	"proxied":  "from proxy headers, not in the http record",
 	// File analysis: Zeek hands bodies to its file framework, which segscope does not have.
 	"orig_fuids": "file analysis", "orig_filenames": "file analysis", "orig_mime_types": "file analysis (libmagic)",
 	"resp_fuids": "file analysis", "resp_filenames": "file analysis", "resp_mime_types": "file analysis (libmagic)",
 	// VLAN context columns (id.ctx.vlan) need the VLAN tags in the conn record.
 	"id.ctx.vlan": "VLAN ids are not in the conn record", "id.ctx.inner_vlan": "VLAN ids are not in the conn record",
 	"vlan": "VLAN ids are not in the conn record", "inner_vlan": "VLAN ids are not in the conn record",
-	"client_header_names": "request header names, not in the http record",
-	"server_header_names": "response header names, not in the http record",
+	"client_header_names": "a policy script's column (header names); segscope's http.log has Zeek's default columns",
+	"server_header_names": "a policy script's column (header names); segscope's http.log has Zeek's default columns",
 	"speculative_service": "Zeek's dynamic protocol detection guess; segscope has no such column",
 }
 
