@@ -89,7 +89,7 @@ var flagTable = []flagDef{
 	{"format", "", "FORMAT", "text, json (JSON Lines), zeek (conns: conn.log, http: http.log) or parquet (packets, conns, http; needs -o)", recordCmds, str(func(o *options) *string { return &o.format }, "text")},
 	{"merge", "", "", "merge the input files into time order frame by frame, as mergecap (without it they are read one after another; a directory or a quoted glob stands for the captures in it)", analysisCmds, boolean(func(o *options) *bool { return &o.merge })},
 	{"community-id-seed", "", "N", "seed of the records' Community IDs (0 to 65535)", cmdConns | cmdHTTP | cmdHAR, u16(func(o *options) *uint16 { return &o.cidSeed })},
-	{"conn", "", "N|A-B", "only connection N, or the one between endpoints A and B (ip:port-ip:port, either order)", analysisCmds, str(func(o *options) *string { return &o.conn }, "")},
+	{"conn", "", "LIST", "only these connections: numbers and ranges (3,5-9), a 4-tuple (ip:port-ip:port, either order), a host (10.0.0.1), a port (:8080) or an endpoint (10.0.0.1:8080), comma-separated", analysisCmds, str(func(o *options) *string { return &o.conn }, "")},
 	{"absolute", "S", "", "raw sequence numbers instead of relative ones", cmdPackets, boolean(func(o *options) *bool { return &o.absolute })},
 	{"verify-coding", "", "", "inflate gzip bodies instead of trusting the gzip trailer's length", cmdHTTP, boolean(func(o *options) *bool { return &o.verify })},
 	{"headers", "", "", "each exchange's start lines and header fields under its row, like curl -v", cmdHTTP, boolean(func(o *options) *bool { return &o.headers })},
