@@ -29,6 +29,8 @@ const (
 	KindHalfClose      Kind = "half_close"
 	KindReset          Kind = "reset"
 	KindTimeWait       Kind = "time_wait"
+	KindNoClose        Kind = "no_close"
+	KindTupleReuse     Kind = "tuple_reuse"
 	KindTruncated      Kind = "log_truncated"
 )
 
@@ -45,10 +47,11 @@ const (
 // the rest are counted in one more finding.
 const maxDetailed = 3
 
-// Diagnose returns findings about how connection ci was managed, in plain words, in a
-// fixed order: handshake, keep-alive use, pipelining, parallel connections, slow start,
-// Nagle and delayed ACK stalls, retransmissions, zero windows, capture gaps, half-close,
-// reset, and who holds TIME_WAIT. Inferences (delayed ACK, Nagle, slow start) are worded
+// Diagnose returns findings about how connection ci was managed, in plain words, sorted
+// by frame (findings about the whole connection last): handshake (and TCP Fast Open),
+// keep-alive use, pipelining, slow start, Nagle and delayed ACK stalls, retransmissions,
+// zero windows, capture gaps, half-close, reset, who holds TIME_WAIT, and reuse of the
+// 4-tuple. Parallel connections concern several connections: see Parallel. Inferences (delayed ACK, Nagle, slow start) are worded
 // as such: a capture shows packets, not socket options.
 func Diagnose(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo) []report.Finding {
 	f := findFacts(ci, segs, xs)
@@ -56,9 +59,6 @@ func Diagnose(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo) []report.Findin
 	d.handshake()
 	d.keepAlive()
 	d.pipelining()
-	if ci.ParallelConns > 1 {
-		d.add(0, KindParallel, SevInfo, strconv.Itoa(ci.ParallelConns)+" connections to the same server overlapped in time (this one included): the client opened parallel connections to fetch in parallel, each paying its own handshake and slow start")
-	}
 	d.slowStart()
 	d.nagle()
 	d.delayedAck()
@@ -68,10 +68,30 @@ func Diagnose(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo) []report.Findin
 	d.halfClose()
 	d.reset()
 	d.timeWait()
+	d.reuse()
 	if ci.Truncated {
 		d.add(0, KindTruncated, SevWarn, "the segment log of this connection filled up after "+strconv.Itoa(len(segs))+" segments: findings cover only those")
 	}
+	sortFindings(d.out)
 	return d.out
+}
+
+// sortFindings orders one connection's findings by frame, those about the whole
+// connection (frame 0) last; equal frames keep the order of Diagnose's steps.
+func sortFindings(fs []report.Finding) {
+	slices.SortStableFunc(fs, func(a, b report.Finding) int {
+		switch {
+		case a.Frame == b.Frame:
+			return 0
+		case a.Frame == 0:
+			return 1
+		case b.Frame == 0:
+			return -1
+		case a.Frame < b.Frame:
+			return -1
+		}
+		return 1
+	})
 }
 
 type diag struct {
@@ -119,6 +139,9 @@ func (d *diag) handshake() {
 		return
 	}
 	t := "TCP handshake (SYN, SYN-ACK, ACK) took " + fmtDur(f.rtt) + " from SYN to ACK: about one round trip between client and server, paid before the first request could be sent"
+	if tfo := tfoText(d.ci, d.f, segs); tfo != "" {
+		t = "TCP handshake (SYN, SYN-ACK, ACK) took " + fmtDur(f.rtt) + " from SYN to ACK; " + tfo
+	}
 	var opts []string
 	if d.ci.MSS[0] > 0 || d.ci.MSS[1] > 0 {
 		opts = append(opts, "MSS "+strconv.Itoa(d.ci.MSS[0])+" (client) / "+strconv.Itoa(d.ci.MSS[1])+" (server)")
@@ -290,77 +313,27 @@ func (d *diag) slowStart() {
 	}
 }
 
-// nagle finds small data segments sent right after (< 1 ms) a pure ACK that acknowledged
-// the previous small segment of the same sender, which had waited more than 30 ms beyond
-// the round trip: the pattern of Nagle's algorithm holding a small write back until the
-// outstanding small segment is acknowledged (seen best in a capture taken on the sender).
-// Excluded, because the sender was then waiting for its peer rather than for Nagle: a
-// segment that starts a new message, and one sent after the peer sent data.
+// nagle states the Nagle stalls findNagle found.
 func (d *diag) nagle() {
-	segs := d.segs
-	var prev [2]int = [2]int{-1, -1} // last original data segment per direction
-	var newAck [2]int = [2]int{-1, -1}
-	var ackVal, ackBefore [2]int64
-	var ackSet [2]bool
-	var maxEnd [2]int64
-	mss := [2]int{senderMSS(d.ci, 0, segs), senderMSS(d.ci, 1, segs)}
-	// Offsets where a message starts: a small segment there waited for the application
-	// (a new request after a response), not for Nagle.
-	starts := [2]map[int64]bool{{}, {}}
-	for k := range d.xs {
-		x := &d.xs[k]
-		if x.HasReq {
-			starts[dirC2S][int64(x.ReqStart)] = true
-		}
-		if x.HasResp {
-			starts[dirS2C][int64(x.RespStart)] = true
-		}
-	}
-	peerData := [2]int{-1, -1} // index of the last data segment sent by each direction
-	count, first, firstText := 0, uint64(0), ""
-	for i := range segs {
-		s := &segs[i]
-		dr, peer := s.Dir&1, (s.Dir&1)^1
-		if s.Len > 0 && !s.isRetrans() && !s.has(flagSYN) {
-			if p := prev[dr]; p >= 0 && s.Len < mss[dr] && segs[p].Len < mss[dr] && s.Off == segs[p].end() {
-				if a := newAck[peer]; a > p && segs[a].isPureAck() && ackVal[peer] >= segs[p].end() && ackBefore[peer] < segs[p].end() &&
-					s.TS-segs[a].TS < 1e6 && s.TS-segs[p].TS > 30e6 && s.TS-segs[p].TS-d.f.rtt >= 30e6 &&
-					peerData[peer] < p && !starts[dr][s.Off] {
-					count++
-					if count == 1 {
-						first = s.Frame
-						firstText = "frame " + strconv.FormatUint(s.Frame, 10) + " (" + fmtBytes(int64(s.Len)) + " bytes) was sent " +
-							fmtDur(s.TS-segs[a].TS) + " after the ACK (frame " + strconv.FormatUint(segs[a].Frame, 10) +
-							") of the previous small segment (frame " + strconv.FormatUint(segs[p].Frame, 10) + "), " +
-							fmtDur(s.TS-segs[p].TS) + " after that segment"
-					}
-				}
-			}
-			prev[dr] = i
-			maxEnd[dr] = max(maxEnd[dr], s.end())
-		}
-		if s.Len > 0 {
-			peerData[dr] = i
-		}
-		if s.has(flagACK) && !s.has(flagSYN) {
-			ao := ackOff(s.Ack, maxEnd[peer])
-			if !ackSet[dr] || ao > ackVal[dr] {
-				ackBefore[dr] = ackVal[dr]
-				if !ackSet[dr] {
-					ackBefore[dr] = -1 << 62
-				}
-				ackVal[dr], ackSet[dr], newAck[dr] = ao, true, i
-			}
-		}
-	}
-	if count == 0 {
+	stalls := findNagle(d.ci, d.f, d.segs, d.xs)
+	if len(stalls) == 0 {
 		return
 	}
-	t := firstText + ": this suggests Nagle's algorithm held the small write until the outstanding small segment was acknowledged; with delayed ACK on the peer each such write waits tens of milliseconds (TCP_NODELAY on the sender avoids it)"
-	if count > 1 {
-		t += "; " + strconv.Itoa(count) + " such stalls in this connection"
+	segs := d.segs
+	st := stalls[0]
+	s, a, p := &segs[st.held], &segs[st.ack], &segs[st.prev]
+	t := "frame " + strconv.FormatUint(s.Frame, 10) + " (" + fmtBytes(int64(s.Len)) + " bytes) was sent " +
+		fmtDur(s.TS-a.TS) + " after the ACK (frame " + strconv.FormatUint(a.Frame, 10) +
+		") of the previous small segment (frame " + strconv.FormatUint(p.Frame, 10) + "), " +
+		fmtDur(s.TS-p.TS) + " after that segment: this suggests Nagle's algorithm held the small write until the outstanding small segment was acknowledged; with delayed ACK on the peer each such write waits tens of milliseconds (TCP_NODELAY on the sender avoids it)"
+	if len(stalls) > 1 {
+		var total int64
+		for _, x := range stalls {
+			total += segs[x.held].TS - segs[x.prev].TS
+		}
+		t += "; " + strconv.Itoa(len(stalls)) + " such stalls in this connection, " + fmtDur(total) + " in all"
 	}
-	d.add(first, KindNagle, SevWarn, t)
+	d.add(s.Frame, KindNagle, SevWarn, t)
 }
 
 func (d *diag) delayedAck() {
@@ -517,24 +490,13 @@ func (d *diag) gaps() {
 
 func (d *diag) halfClose() {
 	for dr := range uint8(2) {
-		fi := d.f.firstFIN[dr]
-		if fi < 0 {
+		h := d.f.halfClosed(d.segs, dr^1)
+		if h.first < 0 {
 			continue
 		}
-		var n int64
-		first := -1
-		for j := fi + 1; j < len(d.segs); j++ {
-			if s := &d.segs[j]; s.Dir == dr^1 && s.Len > 0 && !s.isRetrans() {
-				n += int64(s.Len)
-				if first < 0 {
-					first = j
-				}
-			}
-		}
-		if n > 0 {
-			d.add(d.frame(first), KindHalfClose, SevInfo, "half-close: after the "+sideName(dr)+"'s FIN (frame "+strconv.FormatUint(d.segs[fi].Frame, 10)+
-				") the "+sideName(dr^1)+" still sent "+fmtBytes(n)+" bytes; a FIN only ends one direction, the "+sideName(dr)+" kept receiving")
-		}
+		fi := d.f.firstFIN[dr]
+		d.add(d.frame(h.first), KindHalfClose, SevInfo, "half-close: after the "+sideName(dr)+"'s FIN (frame "+strconv.FormatUint(d.segs[fi].Frame, 10)+
+			") the "+sideName(dr^1)+" still sent "+fmtBytes(h.bytes)+" new bytes before its own FIN; a FIN only ends one direction (shutdown(SHUT_WR)), the "+sideName(dr)+" kept receiving")
 	}
 }
 
@@ -555,12 +517,15 @@ func (d *diag) reset() {
 	}
 }
 
+// timeWait says who holds TIME_WAIT. Only a FIN exchange leads to TIME_WAIT: a
+// connection without any FIN gets a no_close finding instead (still open, or idle, at the
+// end of the capture).
 func (d *diag) timeWait() {
 	c := d.f.closer()
 	if c < 0 {
 		if d.ci.Close == "open" || d.ci.Close == "timeout" || d.ci.Close == "evicted" || d.ci.Close == "" {
 			if len(d.segs) > 0 && d.f.rst < 0 {
-				d.add(0, KindTimeWait, SevInfo, "no FIN was seen: the connection was still open at the end of the capture (or went idle)")
+				d.add(0, KindNoClose, SevInfo, "no FIN was seen: the connection was still open at the end of the capture (or went idle), so neither side has reached TIME_WAIT")
 			}
 		}
 		return
@@ -568,7 +533,7 @@ func (d *diag) timeWait() {
 	fi := d.f.firstFIN[c]
 	peer := uint8(c) ^ 1
 	t := "the " + sideName(uint8(c)) + " sent the first FIN (frame " + strconv.FormatUint(d.segs[fi].Frame, 10) + "): an active close, so the " +
-		sideName(uint8(c)) + " holds the connection in TIME_WAIT for 2*MSL (60 s on Linux) after the last ACK, and this 4-tuple cannot be reused meanwhile; the " +
+		sideName(uint8(c)) + " holds the connection in TIME_WAIT for 2*MSL (60 s on Linux) after the last ACK, so that stray segments of this connection die out; meanwhile it accepts a new connection on this 4-tuple only when the new SYN is recognisably newer (a higher sequence number or, with timestamps, a newer timestamp: RFC 9293 §3.6.1, RFC 6191), and the other side, which holds no TIME_WAIT, is free to reuse it; the " +
 		sideName(peer) + " closed passively"
 	if pf := d.f.firstFIN[peer]; pf < 0 {
 		t += " (its FIN was not seen)"

@@ -1,8 +1,7 @@
 package pipeline
 
 import (
-	"net/netip"
-
+	"github.com/segscope/segscope/analysis"
 	"github.com/segscope/segscope/capture"
 	"github.com/segscope/segscope/decode"
 	"github.com/segscope/segscope/flow"
@@ -45,9 +44,8 @@ type Pipeline struct {
 	// hooks tell a sharded run's worker about the connections (zero otherwise).
 	hooks Hooks
 
-	// openByServer lists the open connections per server (diagnose only), to tell how
-	// many connections a client ran in parallel to one server.
-	openByServer map[netip.AddrPort][]*connState
+	// teach follows what concerns several connections (diagnose only; teach.go).
+	teach *teach
 }
 
 // connState is what the pipeline keeps per connection, in reassembly.Conn.User.
@@ -67,9 +65,10 @@ type connState struct {
 	// ended, so a response delimited by the close is reported at once, not only when the
 	// connection leaves the table.
 	finAt [2]int64
-	// maxParallel is the most connections to this connection's server open at once while
-	// it was open, itself included (diagnose only).
-	maxParallel int
+	// act is the connection's request/response activity, prev the previous connection on
+	// its 4-tuple (diagnose only; teach.go).
+	act  analysis.Activity
+	prev *analysis.PrevConn
 }
 
 type markKind uint8
@@ -136,37 +135,10 @@ func newTracking(sink report.Sink, cfg Config) *Pipeline {
 		p.cfg.HTTP.DecodeBodies = true
 	}
 	p.late.p = p
+	if cfg.Mode == ModeDiagnose {
+		p.teach = newTeach()
+	}
 	return p
-}
-
-// trackParallel records cs opening (open true) or closing in the list of its server's
-// open connections, and raises every open connection's maxParallel.
-func (p *Pipeline) trackParallel(cs *connState, open bool) {
-	if p.openByServer == nil {
-		p.openByServer = map[netip.AddrPort][]*connState{}
-	}
-	srv := cs.c.Server
-	list := p.openByServer[srv]
-	if !open {
-		for i, x := range list {
-			if x == cs {
-				list = append(list[:i], list[i+1:]...)
-				break
-			}
-		}
-		if len(list) == 0 {
-			delete(p.openByServer, srv)
-		} else {
-			p.openByServer[srv] = list
-		}
-		return
-	}
-	cs.maxParallel = 0
-	list = append(list, cs)
-	p.openByServer[srv] = list
-	for _, x := range list {
-		x.maxParallel = max(x.maxParallel, len(list))
-	}
 }
 
 // selects reports whether the configuration asks for connection c.
@@ -242,6 +214,9 @@ func (p *Pipeline) Fail(err error) { p.fail(err) }
 // Finish flushes every open connection and the sink, and completes the summary.
 func (p *Pipeline) Finish() {
 	p.trk.Flush(p.lastTS)
+	if p.teach != nil {
+		p.teach.finish(p)
+	}
 	st := p.dec.Stats()
 	p.sum.Other = st.Other
 	p.sum.Truncated = st.Truncated + st.TruncatedTCP
@@ -277,6 +252,9 @@ func (p *Pipeline) OnOpen(c *reassembly.Conn) {
 	}
 	cs.eps = [2]string{}
 	c.User = cs
+	if p.teach != nil {
+		p.teach.opened(p, cs)
+	}
 	if cs.selected {
 		p.view.opened(p, cs)
 	}
@@ -295,6 +273,9 @@ func (p *Pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 			p.view.late(p, c, dir, seg, info)
 		}
 		return
+	}
+	if p.teach != nil {
+		p.teach.segment(cs, seg)
 	}
 	if !cs.selected {
 		return
@@ -453,6 +434,9 @@ func (p *Pipeline) OnClose(c *reassembly.Conn) {
 			cs.parser.Finish(c.LastTS)
 		}
 		p.view.closed(p, cs)
+	}
+	if p.teach != nil {
+		p.teach.closed(p, cs)
 	}
 	if cs.parser != nil {
 		if len(p.parsers) < maxPooledParsers {
