@@ -250,7 +250,15 @@ func (d *diag) slowStart() {
 			}
 		})
 		slices.Sort(idx) // capture order
-		if len(idx) <= 10 {
+		if mss := senderMSS(d.ci, dirS2C, d.segs); mss > 0 {
+			var b int64
+			for _, i := range idx {
+				b += int64(d.segs[i].Len)
+			}
+			if b <= 10*int64(mss) {
+				continue
+			}
+		} else if len(idx) <= 10 {
 			continue
 		}
 		if reported {
@@ -263,18 +271,35 @@ func (d *diag) slowStart() {
 		}
 		if rtt < 1e6 {
 			if rtt > 0 {
-				d.add(d.frame(idx[0]), KindSlowStart, SevInfo, "response "+n+" took "+strconv.Itoa(len(idx))+" segments; with a round trip of "+fmtDur(rtt)+" the sender's flights cannot be told apart in time (slow start is invisible on such a short path)")
+				d.add(d.frame(idx[0]), KindSlowStart, SevInfo, "response "+n+" took "+plural(len(idx), "segment", "segments")+"; with a round trip of "+fmtDur(rtt)+" the sender's flights cannot be told apart in time (slow start is invisible on such a short path)")
 			}
 			continue
 		}
+		// Flights are counted in MSS-sized units: a capture taken on the sender with
+		// segmentation offload (TSO/GSO) or on a receiver with GRO holds super-segments
+		// of up to 64 KB, each standing for several segments on the wire.
+		mss := senderMSS(d.ci, dirS2C, d.segs)
+		units := func(i int) int {
+			if mss <= 0 {
+				return 1
+			}
+			return max(1, (d.segs[i].Len+mss-1)/mss)
+		}
+		merged, total := false, 0
+		for _, i := range idx {
+			if mss > 0 && d.segs[i].Len > mss {
+				merged = true
+			}
+			total += units(i)
+		}
 		var flights []int
-		cur := 1
+		cur := units(idx[0])
 		for a := 1; a < len(idx); a++ {
 			if d.segs[idx[a]].TS-d.segs[idx[a-1]].TS >= rtt/2 {
 				flights = append(flights, cur)
 				cur = 0
 			}
-			cur++
+			cur += units(idx[a])
 		}
 		flights = append(flights, cur)
 		shown := flights
@@ -285,7 +310,12 @@ func (d *diag) slowStart() {
 		for i, v := range shown {
 			parts[i] = strconv.Itoa(v)
 		}
-		t := "response " + n + ": " + strconv.Itoa(len(idx)) + " data segments in " + plural(len(flights), "flight", "flights") + " (bursts separated by at least half a round trip)"
+		var t string
+		if merged {
+			t = "response " + n + ": " + strconv.Itoa(len(idx)) + " captured data segments, " + strconv.Itoa(total) + " MSS-sized segments (" + fmtBytes(int64(mss)) + " bytes) on the wire: segmentation offload merged segments (TSO/GSO on the sender, GRO on the receiver), so flights are counted in MSS units; " + plural(len(flights), "flight", "flights") + " (bursts separated by at least half a round trip)"
+		} else {
+			t = "response " + n + ": " + strconv.Itoa(len(idx)) + " data segments in " + plural(len(flights), "flight", "flights") + " (bursts separated by at least half a round trip)"
+		}
 		if len(flights) > 1 {
 			t += ": " + strings.Join(parts, ", ")
 			if len(flights) > len(shown) {
@@ -305,9 +335,14 @@ func (d *diag) slowStart() {
 		case doubling:
 			t += "; growing about twice per round trip suggests slow start (initial window about " + strconv.Itoa(full[0]) + " segments): a fresh connection cannot use the path's full bandwidth at once"
 		case len(flights) == 1:
-			t += "; all sent in one burst: the congestion window was already large enough (or the capture is on the sender with segmentation offload)"
+			t += "; all sent in one burst: the congestion window was already large enough for the whole response"
+			if merged {
+				t += " (or offload hid the flights)"
+			}
+		case len(full) < 2:
+			t += "; the response ended during the second flight, too soon to see whether the window doubles (the first flight held " + strconv.Itoa(full[0]) + " segments)"
 		default:
-			t += "; not a clean doubling: the window was limited by the receiver, the application, or losses"
+			t += "; the complete flights did not double: the window was limited by the receiver, the application, or losses"
 		}
 		d.add(d.frame(idx[0]), KindSlowStart, SevInfo, t)
 	}
@@ -338,25 +373,27 @@ func (d *diag) nagle() {
 
 func (d *diag) delayedAck() {
 	st := newAckState()
-	var delays [2][]int64
+	var delays, ests [2][]int64
 	var first [2]int
 	first[0], first[1] = -1, -1
 	for i := range d.segs {
-		if delay, ok := st.delayedAck(d.ci, d.f, d.segs, i); ok {
+		if delay, est, ok := st.delayedAck(d.ci, d.f, d.segs, i); ok {
 			dr := d.segs[i].Dir & 1
 			if first[dr] < 0 {
 				first[dr] = i
 			}
 			delays[dr] = append(delays[dr], delay)
+			ests[dr] = append(ests[dr], est)
 		}
 		st.update(d.segs, i)
 	}
 	for dr := range uint8(2) {
-		ds := delays[dr]
+		ds, es := delays[dr], ests[dr]
 		if len(ds) == 0 {
 			continue
 		}
 		slices.Sort(ds)
+		slices.Sort(es)
 		fr := strconv.FormatUint(d.segs[first[dr]].Frame, 10)
 		var t string
 		if len(ds) == 1 {
@@ -365,9 +402,32 @@ func (d *diag) delayedAck() {
 			t = strconv.Itoa(len(ds)) + " ACK-only segments from the " + sideName(dr) + " (first: frame " + fr + ") came " + fmtDur(ds[0]) +
 				" to " + fmtDur(ds[len(ds)-1]) + " (median " + fmtDur(ds[len(ds)/2]) + ") after the single data segment each acknowledged"
 		}
-		t += ": this suggests delayed ACK (the receiver waits, 40 ms at least on Linux and up to 200 ms on Windows, hoping to piggyback the ACK on data)"
+		med := es[len(es)/2]
+		switch {
+		case d.f.near == int(dr):
+			t += "; the capture was taken near the " + sideName(dr) + " (it answered the handshake at once), so that is its own wait"
+		case d.f.near >= 0:
+			t += "; the capture was taken near the " + sideName(dr^1) + ", so each includes a round trip (" + fmtDur(d.f.rtt) + "): the " + sideName(dr) + " itself waited about " + fmtDur(med) + " (median)"
+		case d.f.rtt >= 1e6:
+			t += "; less the round trip (" + fmtDur(d.f.rtt) + ") that may be in them, the " + sideName(dr) + " waited about " + fmtDur(med) + " (median)"
+		}
+		t += ": this suggests delayed ACK (the receiver waits, hoping to piggyback the ACK on data), " + delAckRange(med)
 		d.add(d.segs[first[dr]].Frame, KindDelayedAck, SevInfo, t)
 	}
+}
+
+// delAckRange places an estimated delayed-ACK wait among the platforms' timers, so the
+// sentence never contradicts the range it states.
+func delAckRange(est int64) string {
+	switch {
+	case est < 36e6:
+		return "though shorter than Linux's 40 ms minimum (another stack, or the round trip varied)"
+	case est <= 60e6:
+		return "close to Linux's 40 ms minimum"
+	case est <= 220e6:
+		return "within Linux's 40 to 200 ms range (Windows waits 200 ms by default)"
+	}
+	return "longer than the usual 200 ms, within RFC 9293's 500 ms limit"
 }
 
 func (d *diag) retransmissions() {
@@ -405,9 +465,35 @@ func (d *diag) retransmissions() {
 		}
 		d.add(s.Frame, KindRetransmission, SevWarn, t)
 	}
-	if n > maxDetailed {
-		d.add(0, KindRetransmission, SevWarn, strconv.Itoa(n)+" retransmissions in all ("+fmtBytes(bytes)+" bytes sent again)")
+	// The total is the one count conns shows (RETX): every segment classed
+	// retransmission, SYN and FIN included.
+	total := d.ci.Retrans[0] + d.ci.Retrans[1]
+	if total == 0 {
+		total = uint64(n + ctlRetrans(segs))
 	}
+	if n > maxDetailed || total != uint64(n) {
+		t := plural(int(total), "retransmitted segment", "retransmitted segments") + " in all"
+		if other := int(total) - n; other > 0 && n > 0 {
+			t += " (" + plural(n, "with data", "with data") + ", " + fmtBytes(bytes) + " bytes sent again; " + strconv.Itoa(other) + " SYN, FIN or empty)"
+		} else if n > 0 {
+			t += " (" + fmtBytes(bytes) + " bytes sent again)"
+		} else {
+			t += " (SYN, FIN or empty segments, no data)"
+		}
+		d.add(0, KindRetransmission, SevWarn, t)
+	}
+}
+
+// ctlRetrans counts retransmissions without payload (SYN, FIN), for a ConnInfo without
+// Retrans (unit tests).
+func ctlRetrans(segs []SegRecord) int {
+	n := 0
+	for i := range segs {
+		if segs[i].Len == 0 && segs[i].isRetrans() {
+			n++
+		}
+	}
+	return n
 }
 
 func (d *diag) zeroWindow() {
@@ -449,18 +535,14 @@ func prevOfDir(segs []SegRecord, i int) int {
 	return -1
 }
 
+// gaps tells holes that were filled later (segments out of order, or a retransmission of
+// a segment the capture missed) from bytes never captured: the reassembler's gap count
+// (conns' GAP) and the exchanges with verdict gap are what is missing for good.
 func (d *diag) gaps() {
-	var notCaptured, ackedUnseen int
-	first := uint64(0)
+	holes, filled := d.f.holes(d.segs)
+	var ackedUnseen int
 	for i := range d.segs {
-		s := &d.segs[i]
-		if s.hasClass("previous_segment_not_captured") {
-			notCaptured++
-			if first == 0 {
-				first = s.Frame
-			}
-		}
-		if s.hasClass("acked_unseen_segment") {
+		if d.segs[i].hasClass("acked_unseen_segment") {
 			ackedUnseen++
 		}
 	}
@@ -470,17 +552,39 @@ func (d *diag) gaps() {
 			ks = append(ks, strconv.Itoa(d.xs[k].HTTP.Depth))
 		}
 	}
-	if notCaptured == 0 && ackedUnseen == 0 && len(ks) == 0 {
+	missing := d.ci.GapBytes[0] + d.ci.GapBytes[1]
+	if len(holes) == 0 && ackedUnseen == 0 && len(ks) == 0 && missing == 0 {
+		return
+	}
+	first := uint64(0)
+	if len(holes) > 0 {
+		first = d.segs[holes[0]].Frame
+	}
+	if missing == 0 && len(ks) == 0 {
+		if len(holes) == 0 {
+			return // an ACK of unseen data whose bytes came later: nothing is missing
+		}
+		t := plural(len(holes), "segment", "segments") + " arrived after a hole in the sequence space (first: frame " + strconv.FormatUint(first, 10) + "), and "
+		if filled == len(holes) {
+			t += "every hole was filled later by a retransmission or by a segment that came out of order"
+		} else {
+			t += "the holes were filled later (by retransmissions, segments out of order, or segments the recorder no longer holds)"
+		}
+		t += ": no byte is missing from the capture; the holes show loss or reordering on the path before the capture point"
+		d.add(first, KindGap, SevInfo, t)
 		return
 	}
 	var t string
-	if len(ks) > 0 {
-		t = "bytes of exchange " + strings.Join(ks, ", ") + " are missing from the capture"
-	} else {
-		t = "bytes are missing from the capture"
+	switch {
+	case len(ks) > 0 && missing > 0:
+		t = fmtBytes(int64(missing)) + " bytes were never captured, in exchange " + strings.Join(ks, ", ")
+	case len(ks) > 0:
+		t = "bytes of exchange " + strings.Join(ks, ", ") + " were never captured"
+	default:
+		t = fmtBytes(int64(missing)) + " bytes were never captured"
 	}
-	if notCaptured > 0 {
-		t += "; " + plural(notCaptured, "segment follows", "segments follow") + " a hole in the sequence space"
+	if len(holes) > 0 {
+		t += "; " + plural(len(holes), "segment follows", "segments follow") + " a hole in the sequence space"
 	}
 	if ackedUnseen > 0 {
 		t += "; " + plural(ackedUnseen, "ACK acknowledges", "ACKs acknowledge") + " data the capture never saw, so the receiver did get it: the capture dropped packets, not the network"

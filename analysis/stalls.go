@@ -107,3 +107,43 @@ func (f *connFacts) halfClosed(segs []SegRecord, d uint8) halfClose {
 	}
 	return h
 }
+
+// holes returns the data segments that arrived after a hole in their direction's
+// sequence space (each starts beyond everything sent before it), and how many of those
+// holes later segments filled completely.
+func (f *connFacts) holes(segs []SegRecord) (at []int, filled int) {
+	var high [2]int64
+	var seen [2]bool
+	type hole struct {
+		dir    uint8
+		lo, hi int64
+	}
+	var hs []hole
+	for i := range segs {
+		s := &segs[i]
+		if s.Len == 0 || s.has(flagSYN) {
+			continue
+		}
+		d := s.Dir & 1
+		if seen[d] && s.Off > high[d] {
+			at = append(at, i)
+			hs = append(hs, hole{d, high[d], s.Off})
+		}
+		if !seen[d] || s.end() > high[d] {
+			high[d], seen[d] = s.end(), true
+		}
+	}
+	for _, h := range hs {
+		// Covered when the union of the direction's segments spans [lo, hi).
+		need := h.lo
+		f.idx.overlapping(h.dir, h.lo, h.hi, func(i int) {
+			if s := &segs[i]; s.Off <= need && s.end() > need {
+				need = s.end()
+			}
+		})
+		if need >= h.hi {
+			filled++
+		}
+	}
+	return at, filled
+}

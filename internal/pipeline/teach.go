@@ -17,7 +17,7 @@ import (
 // each connection for the next one on the same 4-tuple. The pipeline calls it for every
 // connection, before selection.
 type teach struct {
-	open    map[string]int                  // open connections per server
+	open    map[string]int                 // open connections per server
 	pending map[string][]analysis.Activity // closed connections per server, not yet grouped
 	prev    map[flow.Key]analysis.PrevConn // the last connection per 4-tuple
 }
