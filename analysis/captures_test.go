@@ -45,6 +45,7 @@ func captureFiles(t *testing.T) []string {
 // recSink keeps copies of the records it is given.
 type recSink struct {
 	segs     []report.Segment
+	conns    []report.Conn
 	anatomy  []report.Anatomy
 	events   []report.Event
 	findings []report.Finding
@@ -53,10 +54,15 @@ type recSink struct {
 func (s *recSink) Segment(r *report.Segment) error {
 	c := *r
 	c.Payload = nil
+	c.Flags = slices.Clone(r.Flags) // borrowed: the pipeline reuses the slice
+	c.Class = slices.Clone(r.Class)
 	s.segs = append(s.segs, c)
 	return nil
 }
-func (s *recSink) Conn(*report.Conn) error { return nil }
+func (s *recSink) Conn(r *report.Conn) error {
+	s.conns = append(s.conns, *r)
+	return nil
+}
 func (s *recSink) HTTP(*report.HTTP) error { return nil }
 func (s *recSink) Anatomy(r *report.Anatomy) error {
 	c := *r
@@ -77,6 +83,12 @@ func (s *recSink) Close() error { return nil }
 
 func run(t *testing.T, file string, mode segscope.Mode, maxRows int) *recSink {
 	t.Helper()
+	return runConfig(t, file, segscope.Config{Mode: mode, MaxRows: maxRows})
+}
+
+func runConfig(t *testing.T, file string, cfg segscope.Config) *recSink {
+	t.Helper()
+	mode := cfg.Mode
 	src, err := capture.Open(file)
 	if err != nil {
 		t.Skipf("open: %v", err)
@@ -96,7 +108,7 @@ func run(t *testing.T, file string, mode segscope.Mode, maxRows int) *recSink {
 			t.Skipf("%s: pipeline panicked outside analysis: %v", mode, v)
 		}
 	}()
-	if _, err := segscope.Run(context.Background(), src, sink, segscope.Config{Mode: mode, MaxRows: maxRows}); err != nil {
+	if _, err := segscope.Run(context.Background(), src, sink, cfg); err != nil {
 		t.Logf("run %s: %v (records so far are checked)", mode, err)
 	}
 	return sink
@@ -181,6 +193,7 @@ func TestViewsOnCaptures(t *testing.T) {
 					t.Errorf("finding %+v", f)
 				}
 			}
+			checkFindings(t, pk, dg, run(t, file, segscope.ModeConns, 0))
 		})
 	}
 }

@@ -9,7 +9,7 @@ type nagleStall struct {
 	held, ack, prev int // indices into segs
 }
 
-// findNagle finds small data segments sent right after (< 1 ms) a pure ACK that
+// findNagle finds small data segments sent right after (< 5 ms) a pure ACK that
 // acknowledged the previous small segment of the same sender, which had waited more than
 // 30 ms beyond the round trip: the pattern of Nagle's algorithm holding a small write
 // back until the outstanding small segment is acknowledged (seen best in a capture taken
@@ -42,7 +42,7 @@ func findNagle(ci *ConnInfo, f *connFacts, segs []SegRecord, xs []ExchangeInfo) 
 		if s.Len > 0 && !s.isRetrans() && !s.has(flagSYN) {
 			if p := prev[dr]; p >= 0 && s.Len < mss[dr] && segs[p].Len < mss[dr] && s.Off == segs[p].end() {
 				if a := newAck[peer]; a > p && segs[a].isPureAck() && ackVal[peer] >= segs[p].end() && ackBefore[peer] < segs[p].end() &&
-					s.TS-segs[a].TS < 1e6 && s.TS-segs[p].TS > 30e6 && s.TS-segs[p].TS-f.rtt >= 30e6 &&
+					s.TS-segs[a].TS < 5e6 && s.TS-segs[p].TS > 30e6 && s.TS-segs[p].TS-f.rtt >= 30e6 &&
 					peerData[peer] < p && !starts[dr][s.Off] {
 					out = append(out, nagleStall{held: i, ack: a, prev: p})
 				}
