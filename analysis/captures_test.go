@@ -49,6 +49,14 @@ type recSink struct {
 	anatomy  []report.Anatomy
 	events   []report.Event
 	findings []report.Finding
+	whatifs  []report.WhatIf
+}
+
+func (s *recSink) WhatIf(r *report.WhatIf) error {
+	c := *r
+	c.Estimates = slices.Clone(r.Estimates)
+	s.whatifs = append(s.whatifs, c)
+	return nil
 }
 
 func (s *recSink) Segment(r *report.Segment) error {

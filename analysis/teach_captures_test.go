@@ -323,3 +323,56 @@ func TestNoHalfCloseAfterBothFINs(t *testing.T) {
 		t.Errorf("%s: %+v", f, fs)
 	}
 }
+
+// What-if: curl fetched the same six files both ways through 10 ms of latency each way;
+// each capture's estimate of the other way is within 25% of the other capture's measured
+// total, and the estimate of the captured way reproduces its own measurement.
+func TestWhatIfCurlBothWays(t *testing.T) {
+	// curl's own time_total per transfer, summed: the ground truth of each measurement.
+	curlTotal := func(path string) report.Duration {
+		var sum float64
+		for _, r := range expect(t, path) {
+			v, _ := strconv.ParseFloat(r["curl_time_total"], 64)
+			sum += v
+		}
+		return report.Duration(sum * 1e9)
+	}
+	kaCurl, clCurl := curlTotal("../testdata/pcaps/curl-keepalive.expect.tsv"), curlTotal("../testdata/pcaps/curl-close.expect.tsv")
+	get := func(file string) report.WhatIf {
+		ws := run(t, file, segscope.ModeDiagnose, 0).whatifs
+		if len(ws) != 1 {
+			t.Fatalf("%s: %d what_if records, want 1", file, len(ws))
+		}
+		return ws[0]
+	}
+	est := func(w report.WhatIf, sc string) report.Duration {
+		for _, e := range w.Estimates {
+			if e.Scenario == sc {
+				return e.Total
+			}
+		}
+		t.Fatalf("no %s estimate in %+v", sc, w)
+		return 0
+	}
+	ka, cl := get("../testdata/pcaps/curl-keepalive.pcap"), get("../testdata/pcaps/curl-close.pcap")
+	if ka.MeasuredAs != "persistent" || cl.MeasuredAs != "per_request" || ka.Exchanges != 6 || cl.Exchanges != 6 || len(cl.Conns) != 6 {
+		t.Fatalf("captured as %s (%d exchanges) and %s (%d exchanges, %d conns)", ka.MeasuredAs, ka.Exchanges, cl.MeasuredAs, cl.Exchanges, len(cl.Conns))
+	}
+	within := func(name string, got, want report.Duration, tol float64) {
+		if d := float64(got-want) / float64(want); d > tol || d < -tol {
+			t.Errorf("%s: estimate %s, measured %s (%.0f%% off, limit %.0f%%)", name, got.Text(), want.Text(), 100*d, 100*tol)
+		} else {
+			t.Logf("%s: estimate %s, measured %s (%.1f%% off)", name, got.Text(), want.Text(), 100*d)
+		}
+	}
+	within("keep-alive measured vs curl's time_total", ka.Measured, kaCurl, 0.10)
+	within("close measured vs curl's time_total", cl.Measured, clCurl, 0.10)
+	within("keep-alive capture's per_request estimate vs curl-close measured", est(ka, "per_request"), cl.Measured, 0.25)
+	within("curl-close capture's persistent estimate vs curl-keepalive measured", est(cl, "persistent"), ka.Measured, 0.25)
+	within("keep-alive model of itself", est(ka, "persistent"), ka.Measured, 0.10)
+	within("close model of itself", est(cl, "per_request"), cl.Measured, 0.10)
+	// A persistent connection saves at least a round trip per request after the first.
+	if d := est(ka, "per_request") - est(ka, "persistent"); d < 5*ka.RTT {
+		t.Errorf("per_request - persistent = %s, want at least 5 round trips (%s each)", d.Text(), ka.RTT.Text())
+	}
+}

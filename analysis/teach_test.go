@@ -229,3 +229,17 @@ func TestSortFindings(t *testing.T) {
 		t.Errorf("sortFindings order %v, want c d b a", got)
 	}
 }
+
+func TestRounds(t *testing.T) {
+	for _, tc := range []struct {
+		bytes, w int64
+		want     int
+	}{{1000, 10, 1}, {14600, 10, 1}, {14601, 10, 2}, {43800, 10, 2}, {43801, 10, 3}, {100000, 40, 2}} {
+		if got, _ := rounds(tc.bytes, tc.w, 1460); got != tc.want {
+			t.Errorf("rounds(%d, %d, 1460) = %d, want %d", tc.bytes, tc.w, got, tc.want)
+		}
+	}
+	if WhatIf("10.0.0.1", "10.0.0.2:80", []Txn{{Conn: 1}}) != nil {
+		t.Error("WhatIf of one exchange: want nil")
+	}
+}

@@ -20,6 +20,9 @@ type teach struct {
 	open    map[string]int                 // open connections per server
 	pending map[string][]analysis.Activity // closed connections per server, not yet grouped
 	prev    map[flow.Key]analysis.PrevConn // the last connection per 4-tuple
+	// txns are the recorded (selected) connections' exchanges per server and client
+	// address, for the what-if estimates.
+	txns map[string]map[string][]analysis.Txn
 }
 
 // maxPrevTuples bounds teach.prev; when full it starts again (a reuse beyond it is
@@ -27,7 +30,8 @@ type teach struct {
 const maxPrevTuples = 1 << 16
 
 func newTeach() *teach {
-	return &teach{open: map[string]int{}, pending: map[string][]analysis.Activity{}, prev: map[flow.Key]analysis.PrevConn{}}
+	return &teach{open: map[string]int{}, pending: map[string][]analysis.Activity{}, prev: map[flow.Key]analysis.PrevConn{},
+		txns: map[string]map[string][]analysis.Txn{}}
 }
 
 func (t *teach) opened(p *Pipeline, cs *connState) {
@@ -84,29 +88,66 @@ func dirEnd(d *reassembly.DirState) uint32 {
 	return uint32(tcpseq.Seq(d.ISN).Add(n))
 }
 
-// group writes the parallel_conns findings of server srv's connections that closed.
+// maxTxns bounds the exchanges kept per server for the what-if estimates.
+const maxTxns = 4096
+
+// recorded keeps a selected connection's exchanges (diagnose's closed, before teach's).
+func (t *teach) recorded(cs *connState, ci *analysis.ConnInfo) {
+	srv := cs.endpoint(flow.S2C)
+	byClient := t.txns[srv]
+	if byClient == nil {
+		byClient = map[string][]analysis.Txn{}
+		t.txns[srv] = byClient
+	}
+	cl := cs.c.Client.Addr().String()
+	if len(byClient[cl]) < maxTxns {
+		byClient[cl] = append(byClient[cl], analysis.Txns(ci, cs.rec.segs, cs.rec.xs)...)
+	}
+}
+
+// group writes the parallel_conns findings of server srv's connections that closed, and
+// the what-if estimates of each client's exchanges with it.
 func (t *teach) group(p *Pipeline, srv string) {
 	for _, f := range analysis.Parallel(t.pending[srv]) {
 		p.fail(p.sink.Finding(&f))
 	}
 	delete(t.pending, srv)
+	byClient := t.txns[srv]
+	delete(t.txns, srv)
+	ws, ok := p.sink.(report.WhatIfSink)
+	if !ok || len(byClient) == 0 {
+		return
+	}
+	cls := make([]string, 0, len(byClient))
+	for c := range byClient {
+		cls = append(cls, c)
+	}
+	slices.Sort(cls)
+	for _, c := range cls {
+		if w := analysis.WhatIf(c, srv, byClient[c]); w != nil {
+			p.fail(ws.WhatIf(w))
+		}
+	}
 }
 
 // finish groups what is left, in order of server.
 func (t *teach) finish(p *Pipeline) {
-	srvs := make([]string, 0, len(t.pending))
-	for s := range t.pending {
-		srvs = append(srvs, s)
+	seen := map[string]bool{}
+	srvs := make([]string, 0, len(t.pending)+len(t.txns))
+	for _, m := range []map[string][]analysis.Activity{t.pending} {
+		for s := range m {
+			seen[s] = true
+			srvs = append(srvs, s)
+		}
+	}
+	for s := range t.txns {
+		if !seen[s] {
+			srvs = append(srvs, s)
+		}
 	}
 	slices.SortFunc(srvs, cmp.Compare)
-	var fs []report.Finding
 	for _, s := range srvs {
-		fs = append(fs, analysis.Parallel(t.pending[s])...)
-		delete(t.pending, s)
-	}
-	slices.SortStableFunc(fs, func(a, b report.Finding) int { return cmp.Compare(a.Frame, b.Frame) })
-	for i := range fs {
-		p.fail(p.sink.Finding(&fs[i]))
+		t.group(p, s)
 	}
 }
 

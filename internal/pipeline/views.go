@@ -174,7 +174,9 @@ func (diagnoseView) exchange(p *Pipeline, cs *connState, x *http1.Exchange, r *r
 }
 
 func (diagnoseView) closed(p *Pipeline, cs *connState) {
-	for _, f := range analysis.Diagnose(p.connInfo(cs), cs.rec.segs, cs.rec.xs) {
+	ci := p.connInfo(cs)
+	for _, f := range analysis.Diagnose(ci, cs.rec.segs, cs.rec.xs) {
 		p.fail(p.sink.Finding(&f))
 	}
+	p.teach.recorded(cs, ci)
 }
