@@ -46,6 +46,7 @@ func captureFiles(t *testing.T) []string {
 type recSink struct {
 	segs     []report.Segment
 	conns    []report.Conn
+	https    []report.HTTP
 	anatomy  []report.Anatomy
 	events   []report.Event
 	findings []report.Finding
@@ -71,7 +72,12 @@ func (s *recSink) Conn(r *report.Conn) error {
 	s.conns = append(s.conns, *r)
 	return nil
 }
-func (s *recSink) HTTP(*report.HTTP) error { return nil }
+func (s *recSink) HTTP(r *report.HTTP) error {
+	c := *r
+	c.Anomalies, c.Interim = slices.Clone(r.Anomalies), slices.Clone(r.Interim)
+	s.https = append(s.https, c)
+	return nil
+}
 func (s *recSink) Anatomy(r *report.Anatomy) error {
 	c := *r
 	c.Parts = slices.Clone(r.Parts)

@@ -31,6 +31,7 @@ const (
 	KindTimeWait       Kind = "time_wait"
 	KindNoClose        Kind = "no_close"
 	KindTupleReuse     Kind = "tuple_reuse"
+	KindDNS            Kind = "dns_lookup"
 	KindTruncated      Kind = "log_truncated"
 )
 
@@ -56,6 +57,7 @@ const maxDetailed = 3
 func Diagnose(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo) []report.Finding {
 	f := findFacts(ci, segs, xs)
 	d := &diag{ci: ci, segs: segs, xs: xs, f: f}
+	d.dnsLookup()
 	d.handshake()
 	d.keepAlive()
 	d.pipelining()

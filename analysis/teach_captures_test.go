@@ -376,3 +376,38 @@ func TestWhatIfCurlBothWays(t *testing.T) {
 		t.Errorf("per_request - persistent = %s, want at least 5 round trips (%s each)", d.Text(), ka.RTT.Text())
 	}
 }
+
+// DNS before the connection: curl resolved www.segscope.test through tools/teachpeer's
+// responder (its log: dns-curl.expect.tsv), then connected to the answer.
+func TestDNSBeforeCurl(t *testing.T) {
+	rows := expect(t, "../testdata/pcaps/dns-curl.expect.tsv")
+	var name, addr string
+	for _, r := range rows {
+		if r["qtype"] == "1" && r["rcode"] == "0" {
+			name, addr = r["qname"], r["answer"]
+		}
+	}
+	if name == "" {
+		t.Fatal("dns-curl.expect.tsv: no A answer logged")
+	}
+	f := "../testdata/pcaps/dns-curl.pcap"
+	hs := run(t, f, segscope.ModeHTTP, 0).https
+	if len(hs) != 1 || !strings.HasPrefix(hs[0].Server, addr+":") {
+		t.Fatalf("%s: http records %+v, want one to %s", f, hs, addr)
+	}
+	// The lookup is the time from the query to the answer in the capture: positive and
+	// shorter than the time from the first packet to the request.
+	if hs[0].HostLookup <= 0 || hs[0].HostLookup >= hs[0].Rel {
+		t.Errorf("host_lookup %v, request at %v", hs[0].HostLookup, hs[0].Rel)
+	}
+	ds := findings(run(t, f, segscope.ModeDiagnose, 0), 1, "dns_lookup")
+	if len(ds) != 1 || !strings.Contains(ds[0].Text, "looked up "+name+" ") || !strings.Contains(ds[0].Text, "took "+hs[0].HostLookup.Text()) {
+		t.Errorf("dns_lookup findings %+v (host_lookup %s)", ds, hs[0].HostLookup.Text())
+	}
+	// A capture without DNS has no lookup.
+	for _, h := range run(t, "../testdata/pcaps/get-simple.pcap", segscope.ModeHTTP, 0).https {
+		if h.HostLookup != 0 {
+			t.Errorf("get-simple.pcap: host_lookup %v without any DNS", h.HostLookup)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -241,5 +242,28 @@ func TestRounds(t *testing.T) {
 	}
 	if WhatIf("10.0.0.1", "10.0.0.2:80", []Txn{{Conn: 1}}) != nil {
 		t.Error("WhatIf of one exchange: want nil")
+	}
+}
+
+func TestFindLookup(t *testing.T) {
+	cl, other := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.9")
+	srv := netip.MustParseAddr("10.0.0.2")
+	as := []DNSAnswer{
+		{Client: cl, Name: "old.test", QueryTS: t0, AnswerTS: t0 + ms, Addrs: []netip.Addr{srv}},
+		{Client: cl, Name: "www.test", QueryFrame: 5, AnswerFrame: 6, QueryTS: t0 + 20e9, AnswerTS: t0 + 20e9 + 3*ms, Addrs: []netip.Addr{srv}},
+		{Client: other, Name: "x.test", QueryTS: t0 + 20e9, AnswerTS: t0 + 20e9 + ms, Addrs: []netip.Addr{srv}},
+	}
+	l, ok := FindLookup(as, cl, srv, t0+20e9+5*ms)
+	if !ok || l.Name != "www.test" || l.Duration != 3*ms || l.Before != 2*ms || l.QueryFrame != 5 {
+		t.Errorf("FindLookup = %+v, %v", l, ok)
+	}
+	if _, ok := FindLookup(as, cl, srv, t0+40e9); ok {
+		t.Error("an answer 20 s old counted as the lookup")
+	}
+	if _, ok := FindLookup(as, cl, netip.MustParseAddr("10.0.0.3"), t0+20e9+5*ms); ok {
+		t.Error("a lookup for another address counted")
+	}
+	if _, ok := FindLookup(as, cl, srv, t0+20e9); ok {
+		t.Error("an answer after the connection counted")
 	}
 }

@@ -75,6 +75,9 @@ type ConnInfo struct {
 	// describes the previous connection on the same 4-tuple when it was seen.
 	TupleIndex int
 	Prev       *PrevConn
+	// Lookup is the DNS lookup of the server's address just before the connection, when
+	// the capture holds it.
+	Lookup *Lookup
 	// Truncated says the segment log stopped early (the recorder's bound): the ladder
 	// and the findings cover only the segments before that point.
 	Truncated bool

@@ -168,6 +168,7 @@ type HTTP struct {
 	ReqFrames      FrameRange `json:"req_frames"`
 	RespFrames     FrameRange `json:"resp_frames"`
 	Timing         Timing     `json:"timing"`
+	HostLookup     Duration   `json:"host_lookup,omitempty"` // the DNS lookup of the server's address just before the connection (first exchange only); 0 when none was captured
 	Verdict        string     `json:"verdict"`
 	Anomalies      []string   `json:"anomalies"`
 	Upgrade        string     `json:"upgrade,omitempty"`

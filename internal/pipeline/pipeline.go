@@ -46,6 +46,8 @@ type Pipeline struct {
 
 	// teach follows what concerns several connections (diagnose only; teach.go).
 	teach *teach
+	// dns holds recent DNS answers (diagnose and http; dns.go).
+	dns *dnsTable
 }
 
 // connState is what the pipeline keeps per connection, in reassembly.Conn.User.
@@ -69,6 +71,9 @@ type connState struct {
 	// its 4-tuple (diagnose only; teach.go).
 	act  analysis.Activity
 	prev *analysis.PrevConn
+	// lookup is the DNS lookup of the server's address just before the connection
+	// (diagnose and http; dns.go).
+	lookup *analysis.Lookup
 }
 
 type markKind uint8
@@ -103,7 +108,12 @@ type Hooks struct {
 // sink.
 func New(sink report.Sink, cfg Config) *Pipeline {
 	p := newTracking(sink, cfg)
-	p.dec = decode.NewDecoder(cfg.Decode)
+	dc := cfg.Decode
+	if cfg.Mode == ModeDiagnose || cfg.Mode == ModeHTTP {
+		dc.DNS = true
+		p.dns = newDNSTable()
+	}
+	p.dec = decode.NewDecoder(dc)
 	p.trk = reassembly.NewTracker(cfg.Tracker, p)
 	return p
 }
@@ -166,8 +176,15 @@ func (p *Pipeline) Frame(f *capture.Frame) {
 	}
 	p.lastTS = f.TS
 	k := p.dec.Decode(f.Data, decode.LinkType(f.LinkType), f.OrigLen, f.TS, f.Frame, &p.seg)
-	if k == decode.KindTCP {
+	switch k {
+	case decode.KindTCP:
 		p.AddSegment(&p.seg)
+	case decode.KindOtherIP:
+		if p.dns != nil {
+			if m, ok := p.dec.DNS(); ok {
+				p.dns.add(m)
+			}
+		}
 	}
 }
 
@@ -252,6 +269,10 @@ func (p *Pipeline) OnOpen(c *reassembly.Conn) {
 	}
 	cs.eps = [2]string{}
 	c.User = cs
+	cs.lookup = nil
+	if p.dns != nil {
+		cs.lookup = p.dns.lookup(c.Client.Addr(), c.Server.Addr(), c.FirstTS)
+	}
 	if p.teach != nil {
 		p.teach.opened(p, cs)
 	}

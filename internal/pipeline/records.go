@@ -104,6 +104,9 @@ func (p *Pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 			if rtt := c.HandshakeRTT(); rtt > 0 {
 				r.Timing.Connect = report.Duration(rtt)
 			}
+			if cs.lookup != nil {
+				r.HostLookup = report.Duration(cs.lookup.Duration)
+			}
 		}
 	}
 	if s := x.Resp; s != nil {

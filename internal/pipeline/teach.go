@@ -163,4 +163,5 @@ func teachInfo(cs *connState, ci *analysis.ConnInfo) {
 	ci.Timestamps = c.Dir[0].Timestamps && c.Dir[1].Timestamps
 	ci.TupleIndex = c.Index
 	ci.Prev = cs.prev
+	ci.Lookup = cs.lookup
 }

@@ -383,6 +383,9 @@ func (e *Encoder) appendHTTP(b []byte, r *report.HTTP, withID bool) (_ []byte, c
 	b = appendSeconds(b, "wait", r.Timing.Wait)
 	b = appendSeconds(b, "receive", r.Timing.Receive)
 	b = append(b, '}')
+	if r.HostLookup > 0 {
+		b = appendSeconds(b, "host_lookup", r.HostLookup)
+	}
 	b = appendStrField(b, "verdict", r.Verdict)
 	b = appendStrings(b, "anomalies", r.Anomalies)
 	if r.Upgrade != "" {

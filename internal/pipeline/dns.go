@@ -1,0 +1,66 @@
+package pipeline
+
+import (
+	"net/netip"
+
+	"github.com/segscope/segscope/analysis"
+	"github.com/segscope/segscope/decode"
+)
+
+// dnsTable keeps the recent DNS answers of the input (UDP port 53, decoded by decode
+// when Config.Decode.DNS is set), so that a connection to an address a client just
+// looked up gets its lookup (the http record's host_lookup, diagnose's dns_lookup). It is
+// bounded: at most maxDNSAnswers answers and maxDNSQueries queries waiting for theirs.
+type dnsTable struct {
+	queries map[dnsQueryKey]dnsQuery
+	answers []analysis.DNSAnswer
+}
+
+type dnsQueryKey struct {
+	client netip.Addr
+	name   string
+}
+
+type dnsQuery struct {
+	ts    int64
+	frame uint64
+}
+
+const (
+	maxDNSAnswers = 1024
+	maxDNSQueries = 4096
+)
+
+func newDNSTable() *dnsTable { return &dnsTable{queries: map[dnsQueryKey]dnsQuery{}} }
+
+func (t *dnsTable) add(m *decode.DNSMessage) {
+	k := dnsQueryKey{m.Client.Addr(), m.Name}
+	if !m.Response {
+		if _, ok := t.queries[k]; !ok { // the first query counts (A and AAAA go together)
+			if len(t.queries) >= maxDNSQueries {
+				clear(t.queries)
+			}
+			t.queries[k] = dnsQuery{m.TS, m.Frame}
+		}
+		return
+	}
+	q, ok := t.queries[k]
+	if !ok || len(m.Answers) == 0 {
+		return
+	}
+	if len(t.answers) >= maxDNSAnswers {
+		t.answers = append(t.answers[:0], t.answers[maxDNSAnswers/2:]...)
+	}
+	t.answers = append(t.answers, analysis.DNSAnswer{
+		Client: k.client, Name: m.Name, QueryFrame: q.frame, QueryTS: q.ts, AnswerFrame: m.Frame, AnswerTS: m.TS,
+		Addrs: append([]netip.Addr(nil), m.Answers...), QueryType: m.QType, ResolverAddrPort: m.Server,
+	})
+}
+
+// lookup returns the lookup that preceded a connection from client to server opened at ts.
+func (t *dnsTable) lookup(client, server netip.Addr, ts int64) *analysis.Lookup {
+	if l, ok := analysis.FindLookup(t.answers, client, server, ts); ok {
+		return &l
+	}
+	return nil
+}
