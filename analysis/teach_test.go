@@ -267,3 +267,17 @@ func TestFindLookup(t *testing.T) {
 		t.Error("an answer after the connection counted")
 	}
 }
+
+// Every finding kind Diagnose can write has an explanation.
+func TestExplainEveryKind(t *testing.T) {
+	for _, k := range []Kind{KindHandshake, KindKeepAlive, KindNoKeepAlive, KindPipelining, KindParallel, KindSlowStart, KindNagle,
+		KindDelayedAck, KindRetransmission, KindZeroWindow, KindGap, KindHalfClose, KindReset, KindTimeWait, KindNoClose,
+		KindTupleReuse, KindDNS, KindTruncated} {
+		if txt, ok := Explain(string(k)); !ok || !strings.HasPrefix(txt, string(k)+" — ") {
+			t.Errorf("Explain(%q) = %q, %v", k, txt, ok)
+		}
+	}
+	if _, ok := Explain("nope"); ok {
+		t.Error("Explain(nope) ok")
+	}
+}

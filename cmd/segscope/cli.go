@@ -126,6 +126,9 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 		io.WriteString(stderr, usage)
 		return &usageError{msg: "no command given", hint: "try `segscope packets FILE`; `segscope help` lists the commands"}
 	}
+	if k, ok := explainArg(args); ok {
+		return explain(k, stdout)
+	}
 	cmd := args[0]
 	switch cmd {
 	case "help", "-h", "--help":

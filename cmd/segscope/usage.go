@@ -32,6 +32,7 @@ follow:  --hex | --raw --dir c2s|s2c [--fill-gaps] | --write-dir DIR
 http:    --verify-coding (inflate gzip bodies instead of trusting the gzip trailer's length)
 anatomy: --msg K (exchange K only), --part req|resp
 ladder:  --max-rows N (collapse long runs of data segments)
+diagnose: --explain KIND (the concept behind a finding kind, with its RFCs; no input needed)
 capture: -w FILE, --pcap (pcap instead of pcapng), -s/--snaplen N
 
 Limits: --max-conns N, --max-buffer BYTES (out-of-order bytes per direction)
