@@ -225,8 +225,10 @@ func Ladder(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo, maxRows int) []re
 
 	// Nagle-held writes and the ACKs that released them, linked both ways.
 	heldBy := map[int]int{}
+	held := map[int]bool{}
 	for _, n := range findNagle(ci, f, segs, xs) {
 		heldBy[n.ack] = n.held
+		held[n.held] = true
 		notes[n.held] = append(notes[n.held], "write held by Nagle? sent only when the ACK in frame "+strconv.FormatUint(segs[n.ack].Frame, 10)+
 			" acknowledged the previous small segment (frame "+strconv.FormatUint(segs[n.prev].Frame, 10)+", "+fmtDur(segs[n.held].TS-segs[n.prev].TS)+" earlier)")
 	}
@@ -237,6 +239,7 @@ func Ladder(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo, maxRows int) []re
 		}
 	}
 	tfoBytes, tfoOK := f.synData(segs)
+	calls := socketCalls(ci, f, segs, held)
 
 	st := newAckState()
 	var finOff [2]int64
@@ -378,6 +381,7 @@ func Ladder(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo, maxRows int) []re
 			Win:   s.Win,
 			Class: s.Class,
 			Notes: ns,
+			Calls: calls[i],
 		})
 	}
 	if ci.Truncated && len(evs) > 0 {
@@ -422,7 +426,7 @@ func dupAcksBetween(segs []SegRecord, o, i int) int {
 // plainEvent reports whether e is an unannotated data segment (data) or ACK-only segment
 // (ack) without SYN, FIN or RST.
 func plainEvent(e *report.Event, s *SegRecord) (data, ack bool) {
-	if len(e.Notes) > 0 || s.has(flagSYN|flagFIN|flagRST) {
+	if len(e.Notes) > 0 || s.has(flagSYN|flagFIN|flagRST) || (len(e.Calls) > 0 && !s.has(flagPSH)) {
 		return false, false
 	}
 	if s.Len > 0 {
@@ -466,6 +470,7 @@ func collapse(evs []report.Event, segs []SegRecord, maxRows int) []report.Event 
 		out = append(out, evs[i:first]...)
 		c := evs[first]
 		c.Notes = nil
+		c.Calls = nil
 		c.Flags = nil
 		c.Class = nil
 		c.Len = 0

@@ -281,3 +281,30 @@ func TestExplainEveryKind(t *testing.T) {
 		t.Error("Explain(nope) ok")
 	}
 }
+
+// Socket calls on the ladder: connect() on the SYN, accept() at the handshake's end,
+// write() ends at PSH, shutdown(SHUT_WR) for a half-close, close() otherwise.
+func TestSocketCalls(t *testing.T) {
+	c := newConn()
+	c.handshake(ms)
+	c.add(ms, dirC2S, flagACK|flagPSH, 38)
+	c.add(ms, dirC2S, flagACK|flagFIN, 0)
+	c.add(ms, dirS2C, flagACK|flagPSH, 500)
+	c.add(ms, dirS2C, flagACK|flagFIN, 0)
+	c.add(ms, dirC2S, flagACK, 0)
+	c.exchange(1, "GET", "/", 200, 0, 38, 0, 500)
+	want := map[uint64]string{
+		1: "client: connect()",
+		3: "server: accept() can return",
+		4: "client: end of a write() (PSH)",
+		5: "client: shutdown(SHUT_WR): half-close, still receiving",
+		6: "server: end of a write() (PSH)",
+		7: "server: close() or shutdown()",
+	}
+	for _, e := range Ladder(&c.ci, c.segs, c.xs, 0) {
+		got := strings.Join(e.Calls, "; ")
+		if got != want[e.Frame] {
+			t.Errorf("frame %d calls = %q, want %q", e.Frame, got, want[e.Frame])
+		}
+	}
+}

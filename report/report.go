@@ -241,6 +241,9 @@ type Event struct {
 	Win   uint32   `json:"win"`
 	Class []string `json:"class"`
 	Notes []string `json:"notes"`
+	// Calls are the socket calls an observer infers at this segment, "client: connect()"
+	// (inferences, not observations); omitted when none.
+	Calls []string `json:"calls,omitempty"`
 	// Collapsed is set on a row that stands for several data segments (--max-rows).
 	Collapsed      int   `json:"collapsed,omitempty"`
 	CollapsedBytes int64 `json:"collapsed_bytes,omitempty"`

@@ -481,6 +481,9 @@ func (s *Sink) Event(r *report.Event) error {
 	b = appendUint(b, "win", uint64(r.Win))
 	b = appendStrings(b, "class", r.Class)
 	b = appendStrings(b, "notes", r.Notes)
+	if len(r.Calls) > 0 {
+		b = appendStrings(b, "calls", r.Calls)
+	}
 	if r.Collapsed > 0 {
 		b = appendInt(b, "collapsed", int64(r.Collapsed))
 		b = appendInt(b, "collapsed_bytes", r.CollapsedBytes)

@@ -79,6 +79,9 @@ func (s *Sink) Event(r *report.Event) error {
 	}
 	b = append(b, "│  "...)
 
+	if len(r.Calls) > 0 {
+		notes = append(notes[:len(notes):len(notes)], "inferred: "+strings.Join(r.Calls, ", "))
+	}
 	lines := wrapNotes(notes, ladNotesW)
 	if len(lines) == 0 {
 		w.Write(trimRight(b))
