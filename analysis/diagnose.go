@@ -639,8 +639,8 @@ func (d *diag) timeWait() {
 	fi := d.f.firstFIN[c]
 	peer := uint8(c) ^ 1
 	t := "the " + sideName(uint8(c)) + " sent the first FIN (frame " + strconv.FormatUint(d.segs[fi].Frame, 10) + "): an active close, so the " +
-		sideName(uint8(c)) + " holds the connection in TIME_WAIT for 2*MSL (60 s on Linux) after the last ACK, so that stray segments of this connection die out; meanwhile it accepts a new connection on this 4-tuple only when the new SYN is recognisably newer (a higher sequence number or, with timestamps, a newer timestamp: RFC 9293 §3.6.1, RFC 6191), and the other side, which holds no TIME_WAIT, is free to reuse it; the " +
-		sideName(peer) + " closed passively"
+		sideName(uint8(c)) + " holds the connection in TIME_WAIT for 2*MSL (60 s on Linux) after the last ACK so that stray segments die out; meanwhile a new connection on this 4-tuple gets past it only with a recognisably newer SYN (higher sequence number or timestamp), while the " +
+		sideName(peer) + ", which closed passively, holds nothing"
 	if pf := d.f.firstFIN[peer]; pf < 0 {
 		t += " (its FIN was not seen)"
 	}
