@@ -378,9 +378,9 @@ func TestWhatIfCurlBothWays(t *testing.T) {
 }
 
 // DNS before the connection: curl resolved www.segscope.test through tools/teachpeer's
-// responder (its log: dns-curl.expect.tsv), then connected to the answer.
+// responder (its log: dns-curl.dns.tsv), then connected to the answer.
 func TestDNSBeforeCurl(t *testing.T) {
-	rows := expect(t, "../testdata/pcaps/dns-curl.expect.tsv")
+	rows := expect(t, "../testdata/pcaps/dns-curl.dns.tsv")
 	var name, addr string
 	for _, r := range rows {
 		if r["qtype"] == "1" && r["rcode"] == "0" {

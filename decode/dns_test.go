@@ -8,7 +8,7 @@ import (
 )
 
 // TestDNSCapture decodes the DNS exchange before curl in dns-curl.pcap (made by
-// make-teach-captures.sh; tools/teachpeer logged what it answered, in dns-curl.expect.tsv).
+// make-teach-captures.sh; tools/teachpeer logged what it answered, in dns-curl.dns.tsv).
 func TestDNSCapture(t *testing.T) {
 	const file = "../testdata/pcaps/dns-curl.pcap"
 	src, err := capture.Open(file)

@@ -297,8 +297,8 @@ nagle_cap() { # nagle_cap NAME NODELAY
 	nsx sgte-c "$BIN/teachpeer" -mode nagle -addr 10.81.0.2:8080 -n 20 -nodelay="$2" -log "$WORK/$1.peer.log" >>"$CLOG" 2>&1
 	finish
 	{
-		printf 'depth\tclient_port\tnodelay\tclient_ms\tstatus\n'
-		cat "$WORK/$1.peer.log"
+		printf 'conn_index\tdepth\tmethod\turi\tstatus\tclient_port\tnodelay\tclient_ms\n'
+		awk -F'\t' -v OFS='\t' '{ print 1, $0 }' "$WORK/$1.peer.log"
 	} >"$OUT/$1.expect.tsv"
 }
 cap_nagle() { nagle_cap nagle false; }
@@ -310,11 +310,16 @@ cap_dns-curl() {
 	m=$(wc -l <"$WORK/dns.log")
 	ccurl sgte-c "${CO[@]}" -4 http://www.segscope.test/a.txt
 	finish
+	# the responder's log (dns-curl.dns.tsv) and nginx's (dns-curl.expect.tsv)
 	{
 		printf 'unix_time\tresolver\tqname\tqtype\trcode\tanswer\n'
 		tail -n +$((m + 1)) "$WORK/dns.log"
+	} >"$OUT/dns-curl.dns.tsv"
+	{
+		printf 'conn_index\tdepth\tmethod\turi\tstatus\tresp_body_len\n'
+		server_lines "$NGXLOG" "$MARK" | awk -F'\t' -v OFS='\t' '{ print 1, $2, $5, $6, $7, $8 }'
 	} >"$OUT/dns-curl.expect.tsv"
-	grep -q $'\t1\t0\t10.81.0.2$' "$OUT/dns-curl.expect.tsv" || die "dns-curl: no A answer logged"
+	grep -q $'\t1\t0\t10.81.0.2$' "$OUT/dns-curl.dns.tsv" || die "dns-curl: no A answer logged"
 }
 
 ALL=(tfo tw-reuse curl-keepalive curl-close nagle nodelay dns-curl)

@@ -144,8 +144,8 @@ func dnsAnswer(q []byte, name string, a [4]byte) (resp []byte, qname string, qty
 	return resp, qname, qtype, rcode, ans, true
 }
 
-// nagle runs the write-write-read requests. Log columns: request local_port nodelay
-// duration_ms status.
+// nagle runs the write-write-read requests. Log columns: request method uri status
+// local_port nodelay duration_ms.
 func nagle(addr string, n int, nodelay bool, out io.Writer) {
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
@@ -177,7 +177,7 @@ func nagle(addr string, n int, nodelay bool, out io.Writer) {
 		if err != nil {
 			log.Fatalf("request %d: %v", i, err)
 		}
-		fmt.Fprintf(out, "%d\t%d\t%t\t%.3f\t%d\n", i, lport, nodelay, float64(time.Since(t0))/1e6, status)
+		fmt.Fprintf(out, "%d\tPOST\t/echo\t%d\t%d\t%t\t%.3f\n", i, status, lport, nodelay, float64(time.Since(t0))/1e6)
 	}
 }
 
