@@ -49,6 +49,7 @@ var commands = map[string]segscope.Mode{
 }
 
 type options struct {
+	wide      bool // --wide: the default 100-column layout, whatever the terminal
 	files     []string
 	iface     string
 	count     uint64
@@ -170,6 +171,7 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.maxBuffer, "max-buffer", 0, "")
 	fs.IntVar(&o.workers, "workers", 1, "")
 	fs.BoolVar(&o.verify, "verify-coding", false, "")
+	fs.BoolVar(&o.wide, "wide", false, "")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			io.WriteString(stdout, usage)
@@ -324,6 +326,9 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	default:
 		ts := text.New(out)
 		ts.MaxRows = o.maxRows
+		if o.output == "" {
+			ts.Width = textWidth(o.wide, stdout)
+		}
 		ts.FlushEach = streaming
 		sink = ts
 	}

@@ -27,6 +27,8 @@ Common flags:
                            (ip:port-ip:port, either order)
     -S, --absolute         raw sequence numbers instead of relative ones (packets)
     -q, --quiet            no summary on stderr
+        --wide             keep the 100-column layout of ladder, diagnose and what-if text
+                           (otherwise they fit $COLUMNS or the terminal, down to 80)
 
 follow:  --hex | --raw --dir c2s|s2c [--fill-gaps] | --write-dir DIR
 http:    --verify-coding (inflate gzip bodies instead of trusting the gzip trailer's length)

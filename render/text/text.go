@@ -27,6 +27,17 @@ type Sink struct {
 	// FlushEach writes every line out at once (live capture: a line shows when its
 	// packet arrives), instead of 256 KiB at a time.
 	FlushEach bool
+	// Width is the terminal width the ladder, the findings and the what-if table fit
+	// (at least 80); 0 keeps the default 100-column layout (--wide).
+	Width int
+}
+
+// width returns the columns the ladder, findings and what-if table fit.
+func (s *Sink) width() int {
+	if s.Width <= 0 {
+		return viewWidth
+	}
+	return max(s.Width, 80)
 }
 
 // New returns a Sink writing to w.
@@ -566,7 +577,8 @@ func (s *Sink) HTTP(r *report.HTTP) error {
 	return s.line(b)
 }
 
-// Finding writes one finding of `segscope diagnose`, its text wrapped to 100 columns:
+// Finding writes one finding of `segscope diagnose`, its text wrapped to 100 columns (or
+// Width):
 //
 //	conn 1 frame 12 [info] time_wait: the client sent the first FIN (frame 12): an
 //	    active close, so the client holds the connection in TIME_WAIT ...
@@ -586,7 +598,7 @@ func (s *Sink) Finding(r *report.Finding) error {
 	col := utf8.RuneCount(b)
 	for _, w := range strings.Fields(r.Text) {
 		n := utf8.RuneCountInString(w)
-		if col+1+n > 100 && col > 4 {
+		if col+1+n > s.width() && col > 4 {
 			b = append(b, "\n    "...)
 			col = 4
 		} else {

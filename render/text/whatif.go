@@ -19,19 +19,19 @@ var _ report.WhatIfSink = (*Sink)(nil)
 // followed by a line saying that these are estimates of the model in the README.
 func (s *Sink) WhatIf(r *report.WhatIf) error {
 	var b strings.Builder
-	b.WriteString("what if: " + r.Client + " -> " + r.Server + ", " + strconv.Itoa(r.Exchanges) + " exchanges on " +
-		strconv.Itoa(len(r.Conns)) + " connection")
+	head := r.Client + " -> " + r.Server + ", " + strconv.Itoa(r.Exchanges) + " exchanges on " + strconv.Itoa(len(r.Conns)) + " connection"
 	if len(r.Conns) != 1 {
-		b.WriteString("s")
+		head += "s"
 	}
-	b.WriteString(", RTT " + r.RTT.Text() + "; as captured (" + r.MeasuredAs + "): " + r.Measured.Text() + "\n")
+	head += ", RTT " + r.RTT.Text() + "; as captured (" + r.MeasuredAs + "): " + r.Measured.Text()
+	b.WriteString(strings.Replace(wrap("what if: ", head, s.width()), "\n         ", "\n    ", -1) + "\n")
 	b.WriteString("  SCENARIO      CONNS  ESTIMATE  HOW\n")
 	for _, e := range r.Estimates {
 		row := "  " + pad(e.Scenario, 12) + " " + lpad(strconv.Itoa(e.Conns), 5) + "  " + lpad(e.Total.Text(), 8) + "  "
-		b.WriteString(wrap(row, e.Text, 100))
+		b.WriteString(wrap(row, e.Text, s.width()))
 		b.WriteString("\n")
 	}
-	b.WriteString("  (estimates from the model in the README, \"What-if estimates\": not measurements)\n")
+	b.WriteString(wrap("  ", "(estimates from the model in the README, \"What-if estimates\": not measurements)", s.width()) + "\n")
 	return s.block(b.String())
 }
 
