@@ -507,7 +507,7 @@ func (s *Sink) Conn(r *report.Conn) error {
 	return s.line(b)
 }
 
-const httpHeader = "CONN  #   METHOD   HOST+URI                                          STATUS  REQ-BODY   RESP-BODY        WAIT       FRAMES            VERDICT"
+const httpHeader = "CONN  #   START       METHOD   HOST+URI                                          STATUS  REQ-BODY   RESP-BODY        SEND       WAIT       FRAMES            VERDICT"
 
 // HTTP writes one row of the exchanges table.
 func (s *Sink) HTTP(r *report.HTTP) error {
@@ -521,6 +521,10 @@ func (s *Sink) HTTP(r *report.HTTP) error {
 	b = padRight(b, strconv.FormatUint(r.Conn, 10), 5)
 	b = append(b, ' ')
 	b = padRight(b, strconv.Itoa(r.Depth), 3)
+	b = append(b, ' ')
+	// START: when the request's first byte was seen (seconds since the first packet);
+	// with SEND (first to last request byte) a Nagle stall shows without JSON.
+	b = padRight(b, string(appendSecs(nil, r.Rel, 6)), 11)
 	b = append(b, ' ')
 	m := r.Method
 	if m == "" {
@@ -556,6 +560,8 @@ func (s *Sink) HTTP(r *report.HTTP) error {
 		rb += "(" + FormatBytes(r.RespDecodedLen) + ")"
 	}
 	b = padRight(b, rb, 16)
+	b = append(b, ' ')
+	b = padRight(b, FormatDuration(r.Timing.Send), 10)
 	b = append(b, ' ')
 	b = padRight(b, FormatDuration(r.Timing.Wait), 10)
 	b = append(b, ' ')
