@@ -1,5 +1,7 @@
 package analysis
 
+import "github.com/segscope/segscope/tcp"
+
 // Socket calls an observer can infer at each end from the segments (the socket-API
 // figure of the connection-management chapter): a capture shows packets, not system
 // calls, so each is worded as an inference and only where the packet is the usual
@@ -36,11 +38,11 @@ func socketCalls(ci *ConnInfo, f *connFacts, segs []SegRecord, nagleHeld map[int
 			switch {
 			case nagleHeld[i]:
 				add(i, d, "write() held by Nagle, sent now")
-			case s.has(flagPSH):
+			case s.Flags.Has(tcp.PSH):
 				add(i, d, "end of a write() (PSH)")
 			}
 		}
-		if s.has(flagFIN) && !finDone[d] {
+		if s.Flags.Has(tcp.FIN) && !finDone[d] {
 			finDone[d] = true
 			if half[d] {
 				add(i, d, "shutdown(SHUT_WR): half-close, still receiving")
@@ -48,7 +50,7 @@ func socketCalls(ci *ConnInfo, f *connFacts, segs []SegRecord, nagleHeld map[int
 				add(i, d, "close() or shutdown()")
 			}
 		}
-		if s.has(flagRST) && i == f.rst {
+		if s.Flags.Has(tcp.RST) && i == f.rst {
 			add(i, d, "close() with unread data, SO_LINGER 0, or an abort")
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
 )
 
 // Kind names what a finding of Diagnose is about; it is report.Finding.Kind.
@@ -125,7 +126,7 @@ func (d *diag) handshake() {
 	}
 	syns := 0
 	for i := range segs {
-		if segs[i].has(flagSYN) && !segs[i].has(flagACK) {
+		if segs[i].Flags.Has(tcp.SYN) && !segs[i].Flags.Has(tcp.ACK) {
 			syns++
 		}
 	}
@@ -455,9 +456,9 @@ func (d *diag) retransmissions() {
 			dups := dupAcksBetween(segs, o, i)
 			t += ", " + fmtDur(delay) + " after frame " + strconv.FormatUint(segs[o].Frame, 10) + " first sent them"
 			switch {
-			case s.hasClass("spurious_retransmission"):
+			case s.Class.Has(tcp.ClassSpuriousRetransmission):
 				t += ": spurious, the data had already been acknowledged"
-			case s.hasClass("fast_retransmission") || dups >= 3:
+			case s.Class.Has(tcp.ClassFastRetransmission) || dups >= 3:
 				t += "; it followed " + plural(dups, "duplicate ACK", "duplicate ACKs") + ": a fast retransmit (the receiver signalled the loss)"
 			case delay >= 200e6:
 				t += "; no duplicate ACK came in between: a retransmission timeout (RTO; at least 200 ms on Linux)"
@@ -503,11 +504,11 @@ func (d *diag) zeroWindow() {
 	n := 0
 	for i := range segs {
 		s := &segs[i]
-		if !s.hasClass("zero_window") {
+		if !s.Class.Has(tcp.ClassZeroWindow) {
 			continue
 		}
 		// Only the first of consecutive zero-window segments of one sender.
-		if p := prevOfDir(segs, i); p >= 0 && segs[p].hasClass("zero_window") {
+		if p := prevOfDir(segs, i); p >= 0 && segs[p].Class.Has(tcp.ClassZeroWindow) {
 			continue
 		}
 		n++
@@ -516,7 +517,7 @@ func (d *diag) zeroWindow() {
 		}
 		t := "frame " + strconv.FormatUint(s.Frame, 10) + ": the " + sideName(s.Dir) + " advertised a zero window: its receive buffer was full (the application was not reading fast enough), so the " + sideName(s.Dir^1) + " had to stop sending"
 		for j := i + 1; j < len(segs); j++ {
-			if o := &segs[j]; o.Dir == s.Dir && o.Win > 0 && !o.has(flagRST) {
+			if o := &segs[j]; o.Dir == s.Dir && o.Win > 0 && !o.Flags.Has(tcp.RST) {
 				t += " until frame " + strconv.FormatUint(o.Frame, 10) + " reopened it " + fmtDur(o.TS-s.TS) + " later"
 				break
 			}
@@ -544,7 +545,7 @@ func (d *diag) gaps() {
 	holes, filled := d.f.holes(d.segs)
 	var ackedUnseen int
 	for i := range d.segs {
-		if d.segs[i].hasClass("acked_unseen_segment") {
+		if d.segs[i].Class.Has(tcp.ClassAckedUnseenSegment) {
 			ackedUnseen++
 		}
 	}

@@ -1,5 +1,7 @@
 package analysis
 
+import "github.com/segscope/segscope/tcp"
+
 // One definition each of the patterns that both Ladder and Diagnose show: Nagle-held
 // writes, half-close data.
 
@@ -39,7 +41,7 @@ func findNagle(ci *ConnInfo, f *connFacts, segs []SegRecord, xs []ExchangeInfo) 
 	for i := range segs {
 		s := &segs[i]
 		dr, peer := s.Dir&1, (s.Dir&1)^1
-		if s.Len > 0 && !s.isRetrans() && !s.has(flagSYN) {
+		if s.Len > 0 && !s.isRetrans() && !s.Flags.Has(tcp.SYN) {
 			if p := prev[dr]; p >= 0 && s.Len < mss[dr] && segs[p].Len < mss[dr] && s.Off == segs[p].end() {
 				if a := newAck[peer]; a > p && segs[a].isPureAck() && ackVal[peer] >= segs[p].end() && ackBefore[peer] < segs[p].end() &&
 					s.TS-segs[a].TS < 5e6 && s.TS-segs[p].TS > 30e6 && s.TS-segs[p].TS-f.rtt >= 30e6 &&
@@ -53,7 +55,7 @@ func findNagle(ci *ConnInfo, f *connFacts, segs []SegRecord, xs []ExchangeInfo) 
 		if s.Len > 0 {
 			peerData[dr] = i
 		}
-		if s.has(flagACK) && !s.has(flagSYN) {
+		if s.Flags.Has(tcp.ACK) && !s.Flags.Has(tcp.SYN) {
 			ao := ackOff(s.Ack, maxEnd[peer])
 			if !ackSet[dr] || ao > ackVal[dr] {
 				ackBefore[dr] = ackVal[dr]
@@ -121,7 +123,7 @@ func (f *connFacts) holes(segs []SegRecord) (at []int, filled int) {
 	var hs []hole
 	for i := range segs {
 		s := &segs[i]
-		if s.Len == 0 || s.has(flagSYN) {
+		if s.Len == 0 || s.Flags.Has(tcp.SYN) {
 			continue
 		}
 		d := s.Dir & 1

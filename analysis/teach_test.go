@@ -2,6 +2,8 @@ package analysis
 
 import (
 	"net/netip"
+
+	"github.com/segscope/segscope/tcp"
 	"strings"
 	"testing"
 
@@ -21,10 +23,10 @@ func findingOf(fs []report.Finding, k Kind) (report.Finding, bool) {
 func TestGapFilledLater(t *testing.T) {
 	c := newConn()
 	c.handshake(ms)
-	c.add(ms, dirC2S, flagACK|flagPSH, 38)
-	c.add(ms, dirS2C, flagACK, 1448)
+	c.add(ms, dirC2S, tcp.ACK|tcp.PSH, 38)
+	c.add(ms, dirS2C, tcp.ACK, 1448)
 	c.skip(dirS2C, 1448)
-	c.add(ms, dirS2C, flagACK, 1448, "previous_segment_not_captured")
+	c.add(ms, dirS2C, tcp.ACK, 1448, tcp.ClassPreviousSegmentNotCaptured)
 	c.gaps = nil
 	c.retrans(ms, dirS2C, 1448, 1448) // fills the hole
 	c.exchange(1, "GET", "/", 200, 0, 38, 0, 4344)
@@ -39,10 +41,10 @@ func TestGapFilledLater(t *testing.T) {
 	// The same hole never filled, with the reassembler's gap count: never captured.
 	c2 := newConn()
 	c2.handshake(ms)
-	c2.add(ms, dirC2S, flagACK|flagPSH, 38)
-	c2.add(ms, dirS2C, flagACK, 1448)
+	c2.add(ms, dirC2S, tcp.ACK|tcp.PSH, 38)
+	c2.add(ms, dirS2C, tcp.ACK, 1448)
 	c2.skip(dirS2C, 1448)
-	c2.add(ms, dirS2C, flagACK, 1448, "previous_segment_not_captured")
+	c2.add(ms, dirS2C, tcp.ACK, 1448, tcp.ClassPreviousSegmentNotCaptured)
 	c2.ci.GapBytes[dirS2C] = 1448
 	c2.exchange(1, "GET", "/", 200, 0, 38, 0, 4344)
 	g2, ok := findingOf(Diagnose(&c2.ci, c2.segs, c2.xs), KindGap)
@@ -57,9 +59,9 @@ func TestDelayedAckNearSender(t *testing.T) {
 	c := newConn()
 	// Capture at the client: SYN-ACK 20 ms after the SYN, the ACK 0.05 ms after it.
 	c.handshake(20 * ms)
-	c.add(ms, dirC2S, flagACK|flagPSH, 38)
-	c.add(62*ms, dirS2C, flagACK, 0) // 62 ms after the request: 42 ms at the server
-	c.add(ms, dirS2C, flagACK|flagPSH, 100)
+	c.add(ms, dirC2S, tcp.ACK|tcp.PSH, 38)
+	c.add(62*ms, dirS2C, tcp.ACK, 0) // 62 ms after the request: 42 ms at the server
+	c.add(ms, dirS2C, tcp.ACK|tcp.PSH, 100)
 	c.exchange(1, "GET", "/", 200, 0, 38, 0, 100)
 	c.ci.Close = "open"
 	fs := Diagnose(&c.ci, c.segs, c.xs)
@@ -90,13 +92,13 @@ func TestDelayedAckNearSender(t *testing.T) {
 func TestSlowStartOffload(t *testing.T) {
 	c := newConn()
 	c.handshake(20 * ms)
-	c.add(ms, dirC2S, flagACK|flagPSH, 38)
+	c.add(ms, dirC2S, tcp.ACK|tcp.PSH, 38)
 	const mss = 1448 // 1460 less 12 option bytes
 	// flight 1: one 10-MSS super-segment; flight 2: 20 MSS in two; then it ends.
-	c.add(5*ms, dirS2C, flagACK, 10*mss)
-	c.add(20*ms, dirS2C, flagACK, 10*mss)
-	c.add(ms/10, dirS2C, flagACK, 10*mss)
-	c.add(20*ms, dirS2C, flagACK|flagPSH, 3*mss)
+	c.add(5*ms, dirS2C, tcp.ACK, 10*mss)
+	c.add(20*ms, dirS2C, tcp.ACK, 10*mss)
+	c.add(ms/10, dirS2C, tcp.ACK, 10*mss)
+	c.add(20*ms, dirS2C, tcp.ACK|tcp.PSH, 3*mss)
 	for i := range c.segs {
 		c.segs[i].TCPHdrLen = 32
 	}
@@ -118,12 +120,12 @@ func TestSlowStartOffload(t *testing.T) {
 	// Two flights only: the response ended too soon to judge.
 	c2 := newConn()
 	c2.handshake(20 * ms)
-	c2.add(ms, dirC2S, flagACK|flagPSH, 38)
+	c2.add(ms, dirC2S, tcp.ACK|tcp.PSH, 38)
 	for range 10 {
-		c2.add(ms/100, dirS2C, flagACK, mss)
+		c2.add(ms/100, dirS2C, tcp.ACK, mss)
 	}
-	c2.add(20*ms, dirS2C, flagACK, mss)
-	c2.add(ms/100, dirS2C, flagACK|flagPSH, mss)
+	c2.add(20*ms, dirS2C, tcp.ACK, mss)
+	c2.add(ms/100, dirS2C, tcp.ACK|tcp.PSH, mss)
 	c2.exchange(1, "GET", "/b", 200, 0, 38, 0, 12*mss)
 	f2, _ := findingOf(Diagnose(&c2.ci, c2.segs, c2.xs), KindSlowStart)
 	if !strings.Contains(f2.Text, "ended during the second flight") || strings.Contains(f2.Text, "doubling:") {
@@ -136,18 +138,18 @@ func TestSlowStartOffload(t *testing.T) {
 func TestHalfCloseOneDefinition(t *testing.T) {
 	late := newConn()
 	late.handshake(ms)
-	late.add(ms, dirC2S, flagACK|flagPSH, 38)
-	late.add(ms, dirS2C, flagACK|flagPSH, 500)
-	late.add(ms, dirC2S, flagACK|flagFIN, 0)
-	late.add(ms, dirS2C, flagACK|flagFIN, 0)
-	late.retrans(200*ms, dirS2C, 0, 500, "spurious_retransmission")
+	late.add(ms, dirC2S, tcp.ACK|tcp.PSH, 38)
+	late.add(ms, dirS2C, tcp.ACK|tcp.PSH, 500)
+	late.add(ms, dirC2S, tcp.ACK|tcp.FIN, 0)
+	late.add(ms, dirS2C, tcp.ACK|tcp.FIN, 0)
+	late.retrans(200*ms, dirS2C, 0, 500, tcp.ClassSpuriousRetransmission)
 	late.exchange(1, "GET", "/", 200, 0, 38, 0, 500)
 	real := newConn()
 	real.handshake(ms)
-	real.add(ms, dirC2S, flagACK|flagPSH, 38)
-	real.add(ms, dirC2S, flagACK|flagFIN, 0)
-	real.add(ms, dirS2C, flagACK|flagPSH, 500)
-	real.add(ms, dirS2C, flagACK|flagFIN, 0)
+	real.add(ms, dirC2S, tcp.ACK|tcp.PSH, 38)
+	real.add(ms, dirC2S, tcp.ACK|tcp.FIN, 0)
+	real.add(ms, dirS2C, tcp.ACK|tcp.PSH, 500)
+	real.add(ms, dirS2C, tcp.ACK|tcp.FIN, 0)
 	real.exchange(1, "GET", "/", 200, 0, 38, 0, 500)
 	for _, tc := range []struct {
 		name string
@@ -287,11 +289,11 @@ func TestExplainEveryKind(t *testing.T) {
 func TestSocketCalls(t *testing.T) {
 	c := newConn()
 	c.handshake(ms)
-	c.add(ms, dirC2S, flagACK|flagPSH, 38)
-	c.add(ms, dirC2S, flagACK|flagFIN, 0)
-	c.add(ms, dirS2C, flagACK|flagPSH, 500)
-	c.add(ms, dirS2C, flagACK|flagFIN, 0)
-	c.add(ms, dirC2S, flagACK, 0)
+	c.add(ms, dirC2S, tcp.ACK|tcp.PSH, 38)
+	c.add(ms, dirC2S, tcp.ACK|tcp.FIN, 0)
+	c.add(ms, dirS2C, tcp.ACK|tcp.PSH, 500)
+	c.add(ms, dirS2C, tcp.ACK|tcp.FIN, 0)
+	c.add(ms, dirC2S, tcp.ACK, 0)
 	c.exchange(1, "GET", "/", 200, 0, 38, 0, 500)
 	want := map[uint64]string{
 		1: "client: connect()",

@@ -82,7 +82,7 @@ type capBuf struct {
 	segs  []report.Segment
 	conns []report.Conn
 	https []report.HTTP
-	strs  []string // flags, classes and anomalies of the records
+	strs  []string // anomalies of the records
 	ints  []int
 	sack  [][2]uint32
 	text  []byte // records rendered by the worker's Encoder
@@ -272,7 +272,7 @@ func runSharded(ctx context.Context, src capture.Source, p *pipeline.Pipeline) e
 			b.shard = append(b.shard, uint8(flow.Tuple{Src: seg.Src, Dst: seg.Dst}.Hash()%uint64(n)))
 			seq++
 			return true
-		})
+		}, func(m *decode.DNSMessage) { b.addDNS(m) })
 		send(true, err)
 	}()
 
@@ -340,8 +340,10 @@ func (w *worker) batch(b *shardBatch) {
 		p.Start(b.first)
 	}
 	trk := p.Tracker()
+	next := 0 // DNS messages go to every worker: any may own the connection after them
 	for i := range b.segs {
 		s := &b.segs[i]
+		b.feedDNS(p, i, &next)
 		w.seq, w.ph = b.seq+uint64(i), phaseExpire
 		trk.Advance(s.TS)
 		if b.shard[i] == w.id {
@@ -349,6 +351,7 @@ func (w *worker) batch(b *shardBatch) {
 			trk.Add(s)
 		}
 	}
+	b.feedDNS(p, len(b.segs), &next)
 	p.Reached(b.frames, b.last)
 	if b.end {
 		w.seq, w.ph = math.MaxUint64, phaseExpire
@@ -398,8 +401,6 @@ func (w *worker) Segment(r *report.Segment) error {
 	}
 	b.segs = append(b.segs, *r)
 	c := &b.segs[len(b.segs)-1]
-	c.Flags = b.strings(r.Flags)
-	c.Class = b.strings(r.Class)
 	if r.Options.SACK != nil {
 		n := len(b.sack)
 		b.sack = append(b.sack, r.Options.SACK...)

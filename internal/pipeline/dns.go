@@ -64,3 +64,15 @@ func (t *dnsTable) lookup(client, server netip.Addr, ts int64) *analysis.Lookup 
 	}
 	return nil
 }
+
+// AddDNS hands the pipeline a DNS message decoded elsewhere (a run with workers decodes
+// on its reader goroutine), in input order among the segments; a pipeline whose mode
+// does not use DNS ignores it.
+func (p *Pipeline) AddDNS(m *decode.DNSMessage) {
+	if p.dns != nil {
+		p.dns.add(m)
+	}
+}
+
+// WantsDNS reports whether the pipeline uses DNS messages (http and diagnose).
+func (p *Pipeline) WantsDNS() bool { return p.dns != nil }
