@@ -9,11 +9,13 @@ import (
 
 // dnsTable keeps the recent DNS answers of the input (UDP port 53, decoded by decode
 // when Config.Decode.DNS is set), so that a connection to an address a client just
-// looked up gets its lookup (the http record's host_lookup, diagnose's dns_lookup). It is
-// bounded: at most maxDNSAnswers answers and maxDNSQueries queries waiting for theirs.
+// looked up gets its lookup (the http record's host_lookup, diagnose's dns_lookup). It
+// keeps the latest answer per client and answered address, so a connection's lookup costs
+// one map access; it is bounded: at most maxDNSAnswers answers and maxDNSQueries queries
+// waiting for theirs (a full map starts again).
 type dnsTable struct {
 	queries map[dnsQueryKey]dnsQuery
-	answers []analysis.DNSAnswer
+	answers map[[2]netip.Addr]analysis.DNSAnswer // client, answered address
 }
 
 type dnsQueryKey struct {
@@ -31,7 +33,9 @@ const (
 	maxDNSQueries = 4096
 )
 
-func newDNSTable() *dnsTable { return &dnsTable{queries: map[dnsQueryKey]dnsQuery{}} }
+func newDNSTable() *dnsTable {
+	return &dnsTable{queries: map[dnsQueryKey]dnsQuery{}, answers: map[[2]netip.Addr]analysis.DNSAnswer{}}
+}
 
 func (t *dnsTable) add(m *decode.DNSMessage) {
 	k := dnsQueryKey{m.Client.Addr(), m.Name}
@@ -48,18 +52,25 @@ func (t *dnsTable) add(m *decode.DNSMessage) {
 	if !ok || len(m.Answers) == 0 {
 		return
 	}
-	if len(t.answers) >= maxDNSAnswers {
-		t.answers = append(t.answers[:0], t.answers[maxDNSAnswers/2:]...)
-	}
-	t.answers = append(t.answers, analysis.DNSAnswer{
+	a := analysis.DNSAnswer{
 		Client: k.client, Name: m.Name, QueryFrame: q.frame, QueryTS: q.ts, AnswerFrame: m.Frame, AnswerTS: m.TS,
 		Addrs: append([]netip.Addr(nil), m.Answers...), QueryType: m.QType, ResolverAddrPort: m.Server,
-	})
+	}
+	for _, ip := range m.Answers {
+		if len(t.answers) >= maxDNSAnswers {
+			clear(t.answers)
+		}
+		t.answers[[2]netip.Addr{k.client, ip}] = a
+	}
 }
 
 // lookup returns the lookup that preceded a connection from client to server opened at ts.
 func (t *dnsTable) lookup(client, server netip.Addr, ts int64) *analysis.Lookup {
-	if l, ok := analysis.FindLookup(t.answers, client, server, ts); ok {
+	a, ok := t.answers[[2]netip.Addr{client, server}]
+	if !ok {
+		return nil
+	}
+	if l, ok := analysis.FindLookup([]analysis.DNSAnswer{a}, client, server, ts); ok {
 		return &l
 	}
 	return nil

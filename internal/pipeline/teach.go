@@ -25,6 +25,9 @@ type teach struct {
 	txns map[string]map[string][]analysis.Txn
 }
 
+// maxPending bounds the closed connections kept per server before they are grouped.
+const maxPending = 4096
+
 // maxPrevTuples bounds teach.prev; when full it starts again (a reuse beyond it is
 // reported without the earlier connection).
 const maxPrevTuples = 1 << 16
@@ -62,6 +65,8 @@ func (t *teach) closed(p *Pipeline, cs *connState) {
 	if t.open[srv]--; t.open[srv] <= 0 {
 		delete(t.open, srv)
 		t.group(p, srv)
+	} else if len(t.pending[srv]) >= maxPending {
+		t.group(p, srv) // a server never idle: state what has been seen so far
 	}
 	if len(t.prev) >= maxPrevTuples {
 		clear(t.prev)
