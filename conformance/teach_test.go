@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/segscope/segscope"
+	"github.com/segscope/segscope/internal/textfmt"
 	"github.com/segscope/segscope/report"
 	"github.com/segscope/segscope/tcp"
 )
@@ -361,9 +362,9 @@ func TestWhatIfCurlBothWays(t *testing.T) {
 	}
 	within := func(name string, got, want report.Duration, tol float64) {
 		if d := float64(got-want) / float64(want); d > tol || d < -tol {
-			t.Errorf("%s: estimate %s, measured %s (%.0f%% off, limit %.0f%%)", name, got.Text(), want.Text(), 100*d, 100*tol)
+			t.Errorf("%s: estimate %s, measured %s (%.0f%% off, limit %.0f%%)", name, textfmt.Duration(int64(got)), textfmt.Duration(int64(want)), 100*d, 100*tol)
 		} else {
-			t.Logf("%s: estimate %s, measured %s (%.1f%% off)", name, got.Text(), want.Text(), 100*d)
+			t.Logf("%s: estimate %s, measured %s (%.1f%% off)", name, textfmt.Duration(int64(got)), textfmt.Duration(int64(want)), 100*d)
 		}
 	}
 	within("keep-alive measured vs curl's time_total", ka.Measured, kaCurl, 0.10)
@@ -374,7 +375,7 @@ func TestWhatIfCurlBothWays(t *testing.T) {
 	within("close model of itself", est(cl, "per_request"), cl.Measured, 0.10)
 	// A persistent connection saves at least a round trip per request after the first.
 	if d := est(ka, "per_request") - est(ka, "persistent"); d < 5*ka.RTT {
-		t.Errorf("per_request - persistent = %s, want at least 5 round trips (%s each)", d.Text(), ka.RTT.Text())
+		t.Errorf("per_request - persistent = %s, want at least 5 round trips (%s each)", textfmt.Duration(int64(d)), textfmt.Duration(int64(ka.RTT)))
 	}
 }
 
@@ -402,8 +403,8 @@ func TestDNSBeforeCurl(t *testing.T) {
 		t.Errorf("host_lookup %v, request at %v", hs[0].HostLookup, hs[0].Rel)
 	}
 	ds := findings(runViews(t, f, segscope.ModeDiagnose, 0), 1, "dns_lookup")
-	if len(ds) != 1 || !strings.Contains(ds[0].Text, "looked up "+name+" ") || !strings.Contains(ds[0].Text, "took "+hs[0].HostLookup.Text()) {
-		t.Errorf("dns_lookup findings %+v (host_lookup %s)", ds, hs[0].HostLookup.Text())
+	if len(ds) != 1 || !strings.Contains(ds[0].Text, "looked up "+name+" ") || !strings.Contains(ds[0].Text, "took "+textfmt.Duration(int64(hs[0].HostLookup))) {
+		t.Errorf("dns_lookup findings %+v (host_lookup %s)", ds, textfmt.Duration(int64(hs[0].HostLookup)))
 	}
 	// A capture without DNS has no lookup.
 	for _, h := range runViews(t, "../testdata/pcaps/get-simple.pcap", segscope.ModeHTTP, 0).https {

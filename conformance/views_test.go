@@ -64,7 +64,6 @@ func (s *recSink) WhatIf(r *report.WhatIf) error {
 
 func (s *recSink) Segment(r *report.Segment) error {
 	c := *r
-	c.Payload = nil
 	s.segs = append(s.segs, c)
 	return nil
 }

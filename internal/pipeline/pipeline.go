@@ -47,6 +47,8 @@ type Pipeline struct {
 	teach *teach
 	// dns holds recent DNS answers (diagnose and http; dns.go).
 	dns *dnsTable
+
+	curSelected bool // the last segment tracked belongs to a selected connection (for Keep)
 }
 
 // connState is what the pipeline keeps per connection, in reassembly.Conn.User.
@@ -73,6 +75,7 @@ type connState struct {
 	// lookup is the DNS lookup of the server's address just before the connection
 	// (diagnose and http; dns.go).
 	lookup *analysis.Lookup
+	msg    msgLog // for MsgFrames only
 }
 
 type markKind uint8
@@ -153,10 +156,12 @@ func newTracking(sink report.Sink, cfg Config) *Pipeline {
 // selects reports whether the configuration asks for connection c.
 func (p *Pipeline) selects(c *reassembly.Conn) bool {
 	switch {
-	case p.cfg.ConnKey != nil:
-		return *p.cfg.ConnKey == c.Key
-	case p.cfg.Conn != 0:
-		return p.cfg.Conn == c.ID
+	case p.cfg.ConnKey != nil && *p.cfg.ConnKey != c.Key:
+		return false
+	case p.cfg.Conn != 0 && p.cfg.Conn != c.ID:
+		return false
+	case p.cfg.Select != nil && !p.cfg.Select.Match(c):
+		return false
 	}
 	return true
 }
@@ -175,6 +180,7 @@ func (p *Pipeline) Frame(f *capture.Frame) {
 	}
 	p.lastTS = f.TS
 	k := p.dec.Decode(f.Data, decode.LinkType(f.LinkType), f.OrigLen, f.TS, f.Frame, &p.seg)
+	p.curSelected = false
 	switch k {
 	case decode.KindTCP:
 		p.AddSegment(&p.seg)
@@ -182,6 +188,9 @@ func (p *Pipeline) Frame(f *capture.Frame) {
 		if m, ok := p.dec.DNS(); ok {
 			p.AddDNS(m)
 		}
+	}
+	if p.cfg.Keep != nil {
+		p.keepFrame(f, k == decode.KindTCP)
 	}
 }
 
@@ -240,6 +249,7 @@ func (p *Pipeline) Finish() {
 	ts := p.trk.Stats()
 	p.sum.Conns += ts.Conns // a sharded run added its workers' already
 	p.sum.Evicted += ts.Evictions
+	p.sum.FilteredOut = p.cfg.rejected
 	p.fail(p.sink.Close())
 }
 
@@ -261,6 +271,7 @@ func (p *Pipeline) OnOpen(c *reassembly.Conn) {
 	cs.requests = 0
 	cs.selected = p.selects(c)
 	cs.finAt = [2]int64{-1, -1}
+	cs.msg = msgLog{}
 	if cs.selected {
 		p.sum.Selected++
 	}
@@ -288,6 +299,7 @@ func (p *Pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 		// A late segment of a connection already closed and reported (a last ACK, a
 		// retransmitted FIN): it still gets its line in packets mode.
 		if p.selects(c) {
+			p.curSelected = true
 			p.view.late(p, c, dir, seg, info)
 		}
 		return
@@ -297,6 +309,10 @@ func (p *Pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 	}
 	if !cs.selected {
 		return
+	}
+	p.curSelected = true
+	if p.cfg.MsgFrames != nil {
+		p.msgSegment(cs, dir, seg)
 	}
 	if info.Class.Has(tcp.ClassOverlapConflict) {
 		cs.addMark(dir, markConflict, info.Off, seg.PayloadLen)
@@ -398,7 +414,10 @@ func (p *Pipeline) fillSegment(r *report.Segment, c *reassembly.Conn, cs *connSt
 	}
 	r.Truncated = seg.Truncated
 	r.FrameLen = seg.FrameLen
-	r.Payload = seg.Payload
+	r.Info = ""
+	if line := http1.StartLine(seg.Payload); line != nil {
+		r.Info = string(line)
+	}
 }
 
 // OnData implements reassembly.Handler.
@@ -411,6 +430,9 @@ func (p *Pipeline) OnData(c *reassembly.Conn, dir flow.Dir, off uint64, data []b
 		return
 	}
 	p.view.data(p, cs, dir, off, data, frame)
+	if p.cfg.MsgFrames != nil {
+		p.msgData(cs, dir, off, len(data), frame)
+	}
 	if p.wantHTTP {
 		p.parserOf(cs).Feed(http1.Dir(dir), data, frame, ts)
 		p.reached(cs, dir, off+uint64(len(data)), ts)
@@ -458,6 +480,7 @@ func (p *Pipeline) OnClose(c *reassembly.Conn) {
 		cs.parser = nil
 	}
 	cs.rec = nil
+	cs.msg = msgLog{}
 	cs.c = nil
 	c.User = nil
 	p.free = append(p.free, cs)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/segscope/segscope/internal/textfmt"
 	"github.com/segscope/segscope/report"
 )
 
@@ -23,11 +24,11 @@ func (s *Sink) WhatIf(r *report.WhatIf) error {
 	if len(r.Conns) != 1 {
 		head += "s"
 	}
-	head += ", RTT " + r.RTT.Text() + "; as captured (" + r.MeasuredAs + "): " + r.Measured.Text()
+	head += ", RTT " + textfmt.Duration(int64(r.RTT)) + "; as captured (" + r.MeasuredAs + "): " + textfmt.Duration(int64(r.Measured))
 	b.WriteString(strings.Replace(wrap("what if: ", head, s.width()), "\n         ", "\n    ", -1) + "\n")
 	b.WriteString("  SCENARIO      CONNS  ESTIMATE  HOW\n")
 	for _, e := range r.Estimates {
-		row := "  " + pad(e.Scenario, 12) + " " + lpad(strconv.Itoa(e.Conns), 5) + "  " + lpad(e.Total.Text(), 8) + "  "
+		row := "  " + pad(e.Scenario, 12) + " " + lpad(strconv.Itoa(e.Conns), 5) + "  " + lpad(textfmt.Duration(int64(e.Total)), 8) + "  "
 		b.WriteString(wrap(row, e.Text, s.width()))
 		b.WriteString("\n")
 	}
