@@ -39,14 +39,14 @@ Common flags:
                            --pcapng or a .pcapng name; - is stdout; --force replaces a file
     -S, --absolute         raw sequence numbers instead of relative ones (packets)
     -q, --quiet            no summary on stderr
-        --wide             keep the 100-column layout of ladder, diagnose and what-if text
-                           (otherwise they fit $COLUMNS or the terminal, down to 80)
 
 follow:  --hex | --raw --dir c2s|s2c [--fill-gaps] | --write-dir DIR
 http:    --verify-coding (inflate gzip bodies instead of trusting the gzip trailer's length)
 anatomy: --msg K (exchange K only), --part req|resp
-ladder:  --max-rows N (collapse long runs of data segments)
-diagnose: --explain KIND (the concept behind a finding kind, with its RFCs; no input needed)
+ladder:  --max-rows N (collapse long runs of data segments), --wide (100 columns, not
+         $COLUMNS or the terminal's width)
+diagnose: --explain KIND (the concept behind a finding kind, with its RFCs; no input
+         needed), --wide
 capture: -w FILE, --pcap (pcap instead of pcapng), -s/--snaplen N
 
 Limits: --max-conns N, --max-buffer BYTES (out-of-order bytes per direction)
