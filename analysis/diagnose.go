@@ -30,6 +30,9 @@ const (
 	KindHalfClose      Kind = "half_close"
 	KindReset          Kind = "reset"
 	KindTimeWait       Kind = "time_wait"
+	KindNoClose        Kind = "no_close"
+	KindTupleReuse     Kind = "tuple_reuse"
+	KindDNS            Kind = "dns_lookup"
 	KindTruncated      Kind = "log_truncated"
 )
 
@@ -46,20 +49,19 @@ const (
 // the rest are counted in one more finding.
 const maxDetailed = 3
 
-// Diagnose returns findings about how connection ci was managed, in plain words, in a
-// fixed order: handshake, keep-alive use, pipelining, parallel connections, slow start,
-// Nagle and delayed ACK stalls, retransmissions, zero windows, capture gaps, half-close,
-// reset, and who holds TIME_WAIT. Inferences (delayed ACK, Nagle, slow start) are worded
+// Diagnose returns findings about how connection ci was managed, in plain words, sorted
+// by frame (findings about the whole connection last): handshake (and TCP Fast Open),
+// keep-alive use, pipelining, slow start, Nagle and delayed ACK stalls, retransmissions,
+// zero windows, capture gaps, half-close, reset, who holds TIME_WAIT, and reuse of the
+// 4-tuple. Parallel connections concern several connections: see Parallel. Inferences (delayed ACK, Nagle, slow start) are worded
 // as such: a capture shows packets, not socket options.
 func Diagnose(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo) []report.Finding {
 	f := findFacts(ci, segs, xs)
 	d := &diag{ci: ci, segs: segs, xs: xs, f: f}
+	d.dnsLookup()
 	d.handshake()
 	d.keepAlive()
 	d.pipelining()
-	if ci.ParallelConns > 1 {
-		d.add(0, KindParallel, SevInfo, strconv.Itoa(ci.ParallelConns)+" connections to the same server overlapped in time (this one included): the client opened parallel connections to fetch in parallel, each paying its own handshake and slow start")
-	}
 	d.slowStart()
 	d.nagle()
 	d.delayedAck()
@@ -69,10 +71,30 @@ func Diagnose(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo) []report.Findin
 	d.halfClose()
 	d.reset()
 	d.timeWait()
+	d.reuse()
 	if ci.Truncated {
 		d.add(0, KindTruncated, SevWarn, "the segment log of this connection filled up after "+strconv.Itoa(len(segs))+" segments: findings cover only those")
 	}
+	sortFindings(d.out)
 	return d.out
+}
+
+// sortFindings orders one connection's findings by frame, those about the whole
+// connection (frame 0) last; equal frames keep the order of Diagnose's steps.
+func sortFindings(fs []report.Finding) {
+	slices.SortStableFunc(fs, func(a, b report.Finding) int {
+		switch {
+		case a.Frame == b.Frame:
+			return 0
+		case a.Frame == 0:
+			return 1
+		case b.Frame == 0:
+			return -1
+		case a.Frame < b.Frame:
+			return -1
+		}
+		return 1
+	})
 }
 
 type diag struct {
@@ -120,6 +142,9 @@ func (d *diag) handshake() {
 		return
 	}
 	t := "TCP handshake (SYN, SYN-ACK, ACK) took " + fmtDur(f.rtt) + " from SYN to ACK: about one round trip between client and server, paid before the first request could be sent"
+	if tfo := tfoText(d.ci, d.f, segs); tfo != "" {
+		t = "TCP handshake (SYN, SYN-ACK, ACK) took " + fmtDur(f.rtt) + " from SYN to ACK; " + tfo
+	}
 	var opts []string
 	if d.ci.MSS[0] > 0 || d.ci.MSS[1] > 0 {
 		opts = append(opts, "MSS "+strconv.Itoa(d.ci.MSS[0])+" (client) / "+strconv.Itoa(d.ci.MSS[1])+" (server)")
@@ -228,7 +253,15 @@ func (d *diag) slowStart() {
 			}
 		})
 		slices.Sort(idx) // capture order
-		if len(idx) <= 10 {
+		if mss := senderMSS(d.ci, dirS2C, d.segs); mss > 0 {
+			var b int64
+			for _, i := range idx {
+				b += int64(d.segs[i].Len)
+			}
+			if b <= 10*int64(mss) {
+				continue
+			}
+		} else if len(idx) <= 10 {
 			continue
 		}
 		if reported {
@@ -241,18 +274,35 @@ func (d *diag) slowStart() {
 		}
 		if rtt < 1e6 {
 			if rtt > 0 {
-				d.add(d.frame(idx[0]), KindSlowStart, SevInfo, "response "+n+" took "+strconv.Itoa(len(idx))+" segments; with a round trip of "+fmtDur(rtt)+" the sender's flights cannot be told apart in time (slow start is invisible on such a short path)")
+				d.add(d.frame(idx[0]), KindSlowStart, SevInfo, "response "+n+" took "+plural(len(idx), "segment", "segments")+"; with a round trip of "+fmtDur(rtt)+" the sender's flights cannot be told apart in time (slow start is invisible on such a short path)")
 			}
 			continue
 		}
+		// Flights are counted in MSS-sized units: a capture taken on the sender with
+		// segmentation offload (TSO/GSO) or on a receiver with GRO holds super-segments
+		// of up to 64 KB, each standing for several segments on the wire.
+		mss := senderMSS(d.ci, dirS2C, d.segs)
+		units := func(i int) int {
+			if mss <= 0 {
+				return 1
+			}
+			return max(1, (d.segs[i].Len+mss-1)/mss)
+		}
+		merged, total := false, 0
+		for _, i := range idx {
+			if mss > 0 && d.segs[i].Len > mss {
+				merged = true
+			}
+			total += units(i)
+		}
 		var flights []int
-		cur := 1
+		cur := units(idx[0])
 		for a := 1; a < len(idx); a++ {
 			if d.segs[idx[a]].TS-d.segs[idx[a-1]].TS >= rtt/2 {
 				flights = append(flights, cur)
 				cur = 0
 			}
-			cur++
+			cur += units(idx[a])
 		}
 		flights = append(flights, cur)
 		shown := flights
@@ -263,7 +313,12 @@ func (d *diag) slowStart() {
 		for i, v := range shown {
 			parts[i] = strconv.Itoa(v)
 		}
-		t := "response " + n + ": " + strconv.Itoa(len(idx)) + " data segments in " + plural(len(flights), "flight", "flights") + " (bursts separated by at least half a round trip)"
+		var t string
+		if merged {
+			t = "response " + n + ": " + strconv.Itoa(len(idx)) + " captured data segments, " + strconv.Itoa(total) + " MSS-sized segments (" + fmtBytes(int64(mss)) + " bytes) on the wire: segmentation offload merged segments (TSO/GSO on the sender, GRO on the receiver), so flights are counted in MSS units; " + plural(len(flights), "flight", "flights") + " (bursts separated by at least half a round trip)"
+		} else {
+			t = "response " + n + ": " + strconv.Itoa(len(idx)) + " data segments in " + plural(len(flights), "flight", "flights") + " (bursts separated by at least half a round trip)"
+		}
 		if len(flights) > 1 {
 			t += ": " + strings.Join(parts, ", ")
 			if len(flights) > len(shown) {
@@ -283,108 +338,65 @@ func (d *diag) slowStart() {
 		case doubling:
 			t += "; growing about twice per round trip suggests slow start (initial window about " + strconv.Itoa(full[0]) + " segments): a fresh connection cannot use the path's full bandwidth at once"
 		case len(flights) == 1:
-			t += "; all sent in one burst: the congestion window was already large enough (or the capture is on the sender with segmentation offload)"
+			t += "; all sent in one burst: the congestion window was already large enough for the whole response"
+			if merged {
+				t += " (or offload hid the flights)"
+			}
+		case len(full) < 2:
+			t += "; the response ended during the second flight, too soon to see whether the window doubles (the first flight held " + strconv.Itoa(full[0]) + " segments)"
 		default:
-			t += "; not a clean doubling: the window was limited by the receiver, the application, or losses"
+			t += "; the complete flights did not double: the window was limited by the receiver, the application, or losses"
 		}
 		d.add(d.frame(idx[0]), KindSlowStart, SevInfo, t)
 	}
 }
 
-// nagle finds small data segments sent right after (< 1 ms) a pure ACK that acknowledged
-// the previous small segment of the same sender, which had waited more than 30 ms beyond
-// the round trip: the pattern of Nagle's algorithm holding a small write back until the
-// outstanding small segment is acknowledged (seen best in a capture taken on the sender).
-// Excluded, because the sender was then waiting for its peer rather than for Nagle: a
-// segment that starts a new message, and one sent after the peer sent data.
+// nagle states the Nagle stalls findNagle found.
 func (d *diag) nagle() {
-	segs := d.segs
-	var prev [2]int = [2]int{-1, -1} // last original data segment per direction
-	var newAck [2]int = [2]int{-1, -1}
-	var ackVal, ackBefore [2]int64
-	var ackSet [2]bool
-	var maxEnd [2]int64
-	mss := [2]int{senderMSS(d.ci, 0, segs), senderMSS(d.ci, 1, segs)}
-	// Offsets where a message starts: a small segment there waited for the application
-	// (a new request after a response), not for Nagle.
-	starts := [2]map[int64]bool{{}, {}}
-	for k := range d.xs {
-		x := &d.xs[k]
-		if x.HasReq {
-			starts[dirC2S][int64(x.ReqStart)] = true
-		}
-		if x.HasResp {
-			starts[dirS2C][int64(x.RespStart)] = true
-		}
-	}
-	peerData := [2]int{-1, -1} // index of the last data segment sent by each direction
-	count, first, firstText := 0, uint64(0), ""
-	for i := range segs {
-		s := &segs[i]
-		dr, peer := s.Dir&1, (s.Dir&1)^1
-		if s.Len > 0 && !s.isRetrans() && !s.Flags.Has(tcp.SYN) {
-			if p := prev[dr]; p >= 0 && s.Len < mss[dr] && segs[p].Len < mss[dr] && s.Off == segs[p].end() {
-				if a := newAck[peer]; a > p && segs[a].isPureAck() && ackVal[peer] >= segs[p].end() && ackBefore[peer] < segs[p].end() &&
-					s.TS-segs[a].TS < 1e6 && s.TS-segs[p].TS > 30e6 && s.TS-segs[p].TS-d.f.rtt >= 30e6 &&
-					peerData[peer] < p && !starts[dr][s.Off] {
-					count++
-					if count == 1 {
-						first = s.Frame
-						firstText = "frame " + strconv.FormatUint(s.Frame, 10) + " (" + fmtBytes(int64(s.Len)) + " bytes) was sent " +
-							fmtDur(s.TS-segs[a].TS) + " after the ACK (frame " + strconv.FormatUint(segs[a].Frame, 10) +
-							") of the previous small segment (frame " + strconv.FormatUint(segs[p].Frame, 10) + "), " +
-							fmtDur(s.TS-segs[p].TS) + " after that segment"
-					}
-				}
-			}
-			prev[dr] = i
-			maxEnd[dr] = max(maxEnd[dr], s.end())
-		}
-		if s.Len > 0 {
-			peerData[dr] = i
-		}
-		if s.Flags.Has(tcp.ACK) && !s.Flags.Has(tcp.SYN) {
-			ao := ackOff(s.Ack, maxEnd[peer])
-			if !ackSet[dr] || ao > ackVal[dr] {
-				ackBefore[dr] = ackVal[dr]
-				if !ackSet[dr] {
-					ackBefore[dr] = -1 << 62
-				}
-				ackVal[dr], ackSet[dr], newAck[dr] = ao, true, i
-			}
-		}
-	}
-	if count == 0 {
+	stalls := findNagle(d.ci, d.f, d.segs, d.xs)
+	if len(stalls) == 0 {
 		return
 	}
-	t := firstText + ": this suggests Nagle's algorithm held the small write until the outstanding small segment was acknowledged; with delayed ACK on the peer each such write waits tens of milliseconds (TCP_NODELAY on the sender avoids it)"
-	if count > 1 {
-		t += "; " + strconv.Itoa(count) + " such stalls in this connection"
+	segs := d.segs
+	st := stalls[0]
+	s, a, p := &segs[st.held], &segs[st.ack], &segs[st.prev]
+	t := "frame " + strconv.FormatUint(s.Frame, 10) + " (" + fmtBytes(int64(s.Len)) + " bytes) was sent " +
+		fmtDur(s.TS-a.TS) + " after the ACK (frame " + strconv.FormatUint(a.Frame, 10) +
+		") of the previous small segment (frame " + strconv.FormatUint(p.Frame, 10) + "), " +
+		fmtDur(s.TS-p.TS) + " after that segment: this suggests Nagle's algorithm held the small write until the outstanding small segment was acknowledged; with delayed ACK on the peer each such write waits tens of milliseconds (TCP_NODELAY on the sender avoids it)"
+	if len(stalls) > 1 {
+		var total int64
+		for _, x := range stalls {
+			total += segs[x.held].TS - segs[x.prev].TS
+		}
+		t += "; " + strconv.Itoa(len(stalls)) + " such stalls in this connection, " + fmtDur(total) + " in all"
 	}
-	d.add(first, KindNagle, SevWarn, t)
+	d.add(s.Frame, KindNagle, SevWarn, t)
 }
 
 func (d *diag) delayedAck() {
 	st := newAckState()
-	var delays [2][]int64
+	var delays, ests [2][]int64
 	var first [2]int
 	first[0], first[1] = -1, -1
 	for i := range d.segs {
-		if delay, ok := st.delayedAck(d.ci, d.f, d.segs, i); ok {
+		if delay, est, ok := st.delayedAck(d.ci, d.f, d.segs, i); ok {
 			dr := d.segs[i].Dir & 1
 			if first[dr] < 0 {
 				first[dr] = i
 			}
 			delays[dr] = append(delays[dr], delay)
+			ests[dr] = append(ests[dr], est)
 		}
 		st.update(d.segs, i)
 	}
 	for dr := range uint8(2) {
-		ds := delays[dr]
+		ds, es := delays[dr], ests[dr]
 		if len(ds) == 0 {
 			continue
 		}
 		slices.Sort(ds)
+		slices.Sort(es)
 		fr := strconv.FormatUint(d.segs[first[dr]].Frame, 10)
 		var t string
 		if len(ds) == 1 {
@@ -393,9 +405,32 @@ func (d *diag) delayedAck() {
 			t = strconv.Itoa(len(ds)) + " ACK-only segments from the " + sideName(dr) + " (first: frame " + fr + ") came " + fmtDur(ds[0]) +
 				" to " + fmtDur(ds[len(ds)-1]) + " (median " + fmtDur(ds[len(ds)/2]) + ") after the single data segment each acknowledged"
 		}
-		t += ": this suggests delayed ACK (the receiver waits, 40 ms at least on Linux and up to 200 ms on Windows, hoping to piggyback the ACK on data)"
+		med := es[len(es)/2]
+		switch {
+		case d.f.near == int(dr):
+			t += "; the capture was taken near the " + sideName(dr) + " (it answered the handshake at once), so that is its own wait"
+		case d.f.near >= 0:
+			t += "; the capture was taken near the " + sideName(dr^1) + ", so each includes a round trip (" + fmtDur(d.f.rtt) + "): the " + sideName(dr) + " itself waited about " + fmtDur(med) + " (median)"
+		case d.f.rtt >= 1e6:
+			t += "; less the round trip (" + fmtDur(d.f.rtt) + ") that may be in them, the " + sideName(dr) + " waited about " + fmtDur(med) + " (median)"
+		}
+		t += ": this suggests delayed ACK (the receiver waits, hoping to piggyback the ACK on data), " + delAckRange(med)
 		d.add(d.segs[first[dr]].Frame, KindDelayedAck, SevInfo, t)
 	}
+}
+
+// delAckRange places an estimated delayed-ACK wait among the platforms' timers, so the
+// sentence never contradicts the range it states.
+func delAckRange(est int64) string {
+	switch {
+	case est < 36e6:
+		return "though shorter than Linux's 40 ms minimum (another stack, or the round trip varied)"
+	case est <= 60e6:
+		return "close to Linux's 40 ms minimum"
+	case est <= 220e6:
+		return "within Linux's 40 to 200 ms range (Windows waits 200 ms by default)"
+	}
+	return "longer than the usual 200 ms, within RFC 9293's 500 ms limit"
 }
 
 func (d *diag) retransmissions() {
@@ -433,9 +468,35 @@ func (d *diag) retransmissions() {
 		}
 		d.add(s.Frame, KindRetransmission, SevWarn, t)
 	}
-	if n > maxDetailed {
-		d.add(0, KindRetransmission, SevWarn, strconv.Itoa(n)+" retransmissions in all ("+fmtBytes(bytes)+" bytes sent again)")
+	// The total is the one count conns shows (RETX): every segment classed
+	// retransmission, SYN and FIN included.
+	total := d.ci.Retrans[0] + d.ci.Retrans[1]
+	if total == 0 {
+		total = uint64(n + ctlRetrans(segs))
 	}
+	if n > maxDetailed || total != uint64(n) {
+		t := plural(int(total), "retransmitted segment", "retransmitted segments") + " in all"
+		if other := int(total) - n; other > 0 && n > 0 {
+			t += " (" + plural(n, "with data", "with data") + ", " + fmtBytes(bytes) + " bytes sent again; " + strconv.Itoa(other) + " SYN, FIN or empty)"
+		} else if n > 0 {
+			t += " (" + fmtBytes(bytes) + " bytes sent again)"
+		} else {
+			t += " (SYN, FIN or empty segments, no data)"
+		}
+		d.add(0, KindRetransmission, SevWarn, t)
+	}
+}
+
+// ctlRetrans counts retransmissions without payload (SYN, FIN), for a ConnInfo without
+// Retrans (unit tests).
+func ctlRetrans(segs []SegRecord) int {
+	n := 0
+	for i := range segs {
+		if segs[i].Len == 0 && segs[i].isRetrans() {
+			n++
+		}
+	}
+	return n
 }
 
 func (d *diag) zeroWindow() {
@@ -477,18 +538,14 @@ func prevOfDir(segs []SegRecord, i int) int {
 	return -1
 }
 
+// gaps tells holes that were filled later (segments out of order, or a retransmission of
+// a segment the capture missed) from bytes never captured: the reassembler's gap count
+// (conns' GAP) and the exchanges with verdict gap are what is missing for good.
 func (d *diag) gaps() {
-	var notCaptured, ackedUnseen int
-	first := uint64(0)
+	holes, filled := d.f.holes(d.segs)
+	var ackedUnseen int
 	for i := range d.segs {
-		s := &d.segs[i]
-		if s.Class.Has(tcp.ClassPreviousSegmentNotCaptured) {
-			notCaptured++
-			if first == 0 {
-				first = s.Frame
-			}
-		}
-		if s.Class.Has(tcp.ClassAckedUnseenSegment) {
+		if d.segs[i].Class.Has(tcp.ClassAckedUnseenSegment) {
 			ackedUnseen++
 		}
 	}
@@ -498,17 +555,39 @@ func (d *diag) gaps() {
 			ks = append(ks, strconv.Itoa(d.xs[k].HTTP.Depth))
 		}
 	}
-	if notCaptured == 0 && ackedUnseen == 0 && len(ks) == 0 {
+	missing := d.ci.GapBytes[0] + d.ci.GapBytes[1]
+	if len(holes) == 0 && ackedUnseen == 0 && len(ks) == 0 && missing == 0 {
+		return
+	}
+	first := uint64(0)
+	if len(holes) > 0 {
+		first = d.segs[holes[0]].Frame
+	}
+	if missing == 0 && len(ks) == 0 {
+		if len(holes) == 0 {
+			return // an ACK of unseen data whose bytes came later: nothing is missing
+		}
+		t := plural(len(holes), "segment", "segments") + " arrived after a hole in the sequence space (first: frame " + strconv.FormatUint(first, 10) + "), and "
+		if filled == len(holes) {
+			t += "every hole was filled later by a retransmission or by a segment that came out of order"
+		} else {
+			t += "the holes were filled later (by retransmissions, segments out of order, or segments the recorder no longer holds)"
+		}
+		t += ": no byte is missing from the capture; the holes show loss or reordering on the path before the capture point"
+		d.add(first, KindGap, SevInfo, t)
 		return
 	}
 	var t string
-	if len(ks) > 0 {
-		t = "bytes of exchange " + strings.Join(ks, ", ") + " are missing from the capture"
-	} else {
-		t = "bytes are missing from the capture"
+	switch {
+	case len(ks) > 0 && missing > 0:
+		t = fmtBytes(int64(missing)) + " bytes were never captured, in exchange " + strings.Join(ks, ", ")
+	case len(ks) > 0:
+		t = "bytes of exchange " + strings.Join(ks, ", ") + " were never captured"
+	default:
+		t = fmtBytes(int64(missing)) + " bytes were never captured"
 	}
-	if notCaptured > 0 {
-		t += "; " + plural(notCaptured, "segment follows", "segments follow") + " a hole in the sequence space"
+	if len(holes) > 0 {
+		t += "; " + plural(len(holes), "segment follows", "segments follow") + " a hole in the sequence space"
 	}
 	if ackedUnseen > 0 {
 		t += "; " + plural(ackedUnseen, "ACK acknowledges", "ACKs acknowledge") + " data the capture never saw, so the receiver did get it: the capture dropped packets, not the network"
@@ -518,24 +597,13 @@ func (d *diag) gaps() {
 
 func (d *diag) halfClose() {
 	for dr := range uint8(2) {
-		fi := d.f.firstFIN[dr]
-		if fi < 0 {
+		h := d.f.halfClosed(d.segs, dr^1)
+		if h.first < 0 {
 			continue
 		}
-		var n int64
-		first := -1
-		for j := fi + 1; j < len(d.segs); j++ {
-			if s := &d.segs[j]; s.Dir == dr^1 && s.Len > 0 && !s.isRetrans() {
-				n += int64(s.Len)
-				if first < 0 {
-					first = j
-				}
-			}
-		}
-		if n > 0 {
-			d.add(d.frame(first), KindHalfClose, SevInfo, "half-close: after the "+sideName(dr)+"'s FIN (frame "+strconv.FormatUint(d.segs[fi].Frame, 10)+
-				") the "+sideName(dr^1)+" still sent "+fmtBytes(n)+" bytes; a FIN only ends one direction, the "+sideName(dr)+" kept receiving")
-		}
+		fi := d.f.firstFIN[dr]
+		d.add(d.frame(h.first), KindHalfClose, SevInfo, "half-close: after the "+sideName(dr)+"'s FIN (frame "+strconv.FormatUint(d.segs[fi].Frame, 10)+
+			") the "+sideName(dr^1)+" still sent "+fmtBytes(h.bytes)+" new bytes before its own FIN; a FIN only ends one direction (shutdown(SHUT_WR)), the "+sideName(dr)+" kept receiving")
 	}
 }
 
@@ -556,12 +624,15 @@ func (d *diag) reset() {
 	}
 }
 
+// timeWait says who holds TIME_WAIT. Only a FIN exchange leads to TIME_WAIT: a
+// connection without any FIN gets a no_close finding instead (still open, or idle, at the
+// end of the capture).
 func (d *diag) timeWait() {
 	c := d.f.closer()
 	if c < 0 {
 		if d.ci.Close == "open" || d.ci.Close == "timeout" || d.ci.Close == "evicted" || d.ci.Close == "" {
 			if len(d.segs) > 0 && d.f.rst < 0 {
-				d.add(0, KindTimeWait, SevInfo, "no FIN was seen: the connection was still open at the end of the capture (or went idle)")
+				d.add(0, KindNoClose, SevInfo, "no FIN was seen: the connection was still open at the end of the capture (or went idle), so neither side has reached TIME_WAIT")
 			}
 		}
 		return
@@ -569,8 +640,8 @@ func (d *diag) timeWait() {
 	fi := d.f.firstFIN[c]
 	peer := uint8(c) ^ 1
 	t := "the " + sideName(uint8(c)) + " sent the first FIN (frame " + strconv.FormatUint(d.segs[fi].Frame, 10) + "): an active close, so the " +
-		sideName(uint8(c)) + " holds the connection in TIME_WAIT for 2*MSL (60 s on Linux) after the last ACK, and this 4-tuple cannot be reused meanwhile; the " +
-		sideName(peer) + " closed passively"
+		sideName(uint8(c)) + " holds the connection in TIME_WAIT for 2*MSL (60 s on Linux) after the last ACK so that stray segments die out; meanwhile a new connection on this 4-tuple gets past it only with a recognisably newer SYN (higher sequence number or timestamp), while the " +
+		sideName(peer) + ", which closed passively, holds nothing"
 	if pf := d.f.firstFIN[peer]; pf < 0 {
 		t += " (its FIN was not seen)"
 	}

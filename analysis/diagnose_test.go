@@ -51,7 +51,7 @@ func TestDiagnose(t *testing.T) {
 			want: map[Kind]string{
 				KindKeepAlive:  "2 requests on one connection",
 				KindPipelining: "depth 2: request 2 was sent while 1 earlier response was still incomplete",
-				KindTimeWait:   "still open",
+				KindNoClose:    "still open",
 			},
 			not: []Kind{KindNoKeepAlive},
 		},
@@ -124,12 +124,13 @@ func TestDiagnose(t *testing.T) {
 				c.add(ms, dirC2S, tcp.ACK, 0, tcp.ClassAckedUnseenSegment)
 				c.exchange(1, "GET", "/", 200, 0, 38, 0, 4344)
 				c.xs[0].HTTP.Verdict = "gap"
+				c.ci.GapBytes[dirS2C] = 1448
 				c.ci.Close = "open"
 				return c
 			},
 			want: map[Kind]string{
 				KindZeroWindow: "frame 6: the client advertised a zero window: its receive buffer was full (the application was not reading fast enough), so the server had to stop sending until frame 7 reopened it 35.0 ms later",
-				KindGap:        "bytes of exchange 1 are missing from the capture; 1 segment follows a hole",
+				KindGap:        "1,448 bytes were never captured, in exchange 1; 1 segment follows a hole",
 			},
 		},
 		{
@@ -158,7 +159,7 @@ func TestDiagnose(t *testing.T) {
 				return c
 			},
 			want: map[Kind]string{
-				KindHalfClose: "after the client's FIN (frame 5) the server still sent 500 bytes",
+				KindHalfClose: "after the client's FIN (frame 5) the server still sent 500 new bytes before its own FIN",
 				KindTimeWait:  "the client sent the first FIN",
 			},
 		},

@@ -1,9 +1,6 @@
 package analysis
 
 import (
-	"net/netip"
-	"slices"
-
 	"github.com/segscope/segscope/http1"
 	"github.com/segscope/segscope/report"
 )
@@ -58,46 +55,4 @@ func ExchangeVerdict(v http1.Verdict, conflict, truncated bool) http1.Verdict {
 		return http1.VerdictTruncated
 	}
 	return v
-}
-
-// Parallel counts, per server, the connections open at the same time, for diagnose's
-// parallel-connection findings: a connection's count is the most connections to its
-// server (itself included) open at once while it was open. The zero value is ready.
-type Parallel struct {
-	open map[netip.AddrPort][]*ParallelConn
-}
-
-// ParallelConn is one connection followed by a Parallel.
-type ParallelConn struct {
-	server netip.AddrPort
-	// Max is the most connections to the server open at once while this one was open,
-	// itself included. It is final once the connection is closed.
-	Max int
-}
-
-// Open notes that a connection to server opened and raises the count of every
-// connection open to it.
-func (p *Parallel) Open(server netip.AddrPort, c *ParallelConn) {
-	if p.open == nil {
-		p.open = map[netip.AddrPort][]*ParallelConn{}
-	}
-	c.server, c.Max = server, 0
-	list := append(p.open[server], c)
-	p.open[server] = list
-	for _, x := range list {
-		x.Max = max(x.Max, len(list))
-	}
-}
-
-// Close notes that c closed.
-func (p *Parallel) Close(c *ParallelConn) {
-	list := p.open[c.server]
-	if i := slices.Index(list, c); i >= 0 {
-		list = slices.Delete(list, i, i+1)
-	}
-	if len(list) == 0 {
-		delete(p.open, c.server)
-	} else {
-		p.open[c.server] = list
-	}
 }

@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"net/netip"
 	"testing"
 
 	"github.com/segscope/segscope/http1"
@@ -65,31 +64,5 @@ func TestExchangeTiming(t *testing.T) {
 		if got := ExchangeTiming(&tc.x, tc.connect); got != tc.want {
 			t.Errorf("%s: ExchangeTiming = %+v, want %+v", tc.name, got, tc.want)
 		}
-	}
-}
-
-func TestParallel(t *testing.T) {
-	a, b := netip.MustParseAddrPort("10.0.0.1:80"), netip.MustParseAddrPort("10.0.0.2:80")
-	var p Parallel
-	var c1, c2, c3, c4 ParallelConn
-	p.Open(a, &c1)
-	p.Open(a, &c2) // c1 and c2 overlap
-	p.Open(b, &c4) // another server
-	p.Close(&c1)
-	p.Open(a, &c3) // overlaps c2 only
-	p.Close(&c2)
-	p.Close(&c3)
-	p.Close(&c4)
-	for _, tc := range []struct {
-		name string
-		c    *ParallelConn
-		want int
-	}{{"c1", &c1, 2}, {"c2", &c2, 2}, {"c3", &c3, 2}, {"c4", &c4, 1}} {
-		if tc.c.Max != tc.want {
-			t.Errorf("%s.Max = %d, want %d", tc.name, tc.c.Max, tc.want)
-		}
-	}
-	if len(p.open) != 0 {
-		t.Errorf("%d servers still listed after every connection closed", len(p.open))
 	}
 }

@@ -32,6 +32,10 @@ type connFacts struct {
 	synIdx   int
 	synAck   int
 	hsAck    int // the client's ACK that completes the handshake, -1 none
+	// near is the side the capture point is close to, from the handshake's timing:
+	// 0 client (the SYN-ACK is answered at once), 1 server (the SYN is answered at once),
+	// -1 unknown (in between, or a path too short to tell).
+	near int
 }
 
 func findFacts(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo) *connFacts {
@@ -68,6 +72,17 @@ func findFacts(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo) *connFacts {
 	if f.rtt == 0 && f.synIdx >= 0 && f.hsAck >= 0 {
 		f.rtt = segs[f.hsAck].TS - segs[f.synIdx].TS
 	}
+	f.near = -1
+	if f.rtt >= 1e6 && f.synIdx >= 0 && f.synAck >= 0 && f.hsAck >= 0 {
+		toSynAck := segs[f.synAck].TS - segs[f.synIdx].TS
+		toAck := segs[f.hsAck].TS - segs[f.synAck].TS
+		switch {
+		case toAck*4 < f.rtt:
+			f.near = 0
+		case toSynAck*4 < f.rtt:
+			f.near = 1
+		}
+	}
 	return f
 }
 
@@ -95,21 +110,23 @@ type ackState struct {
 func newAckState() *ackState { return &ackState{lastData: [2]int{-1, -1}} }
 
 // delayedAck reports, for pure ACK segs[i], whether it acknowledges new data after a delay
-// typical of delayed ACK; delay is the time since the newest data segment it acknowledges
-// arrived. It must be called before st.update(i).
-func (st *ackState) delayedAck(ci *ConnInfo, f *connFacts, segs []SegRecord, i int) (delay int64, ok bool) {
+// typical of delayed ACK. delay is the time since the newest data segment it acknowledges
+// was seen; est is the receiver's own wait: delay less the round trip when the capture
+// point is near the data's sender (the data still had half a round trip to go, the ACK
+// half a round trip back). It must be called before st.update(i).
+func (st *ackState) delayedAck(ci *ConnInfo, f *connFacts, segs []SegRecord, i int) (delay, est int64, ok bool) {
 	s := &segs[i]
 	d, peer := s.Dir&1, (s.Dir&1)^1
 	j := st.lastData[peer]
 	if !s.isPureAck() || j < 0 {
-		return 0, false
+		return 0, 0, false
 	}
 	ao := ackOff(s.Ack, st.maxEnd[peer])
 	if st.ackedSet[d] && ao <= st.acked[d] {
-		return 0, false // acknowledges nothing new
+		return 0, 0, false // acknowledges nothing new
 	}
 	if ao < segs[j].end() {
-		return 0, false // does not acknowledge the newest data
+		return 0, 0, false // does not acknowledge the newest data
 	}
 	// Delayed ACK acknowledges a single segment: a second full segment is acked at once.
 	newly := 0
@@ -124,13 +141,17 @@ func (st *ackState) delayedAck(ci *ConnInfo, f *connFacts, segs []SegRecord, i i
 		newly++
 	}
 	if newly != 1 {
-		return 0, false
+		return 0, 0, false
 	}
 	delay = s.TS - segs[j].TS
-	if delay < delAckMin || delay > delAckMax || delay-f.rtt < delAckMin {
-		return delay, false
+	est = delay - f.rtt // unknown capture point: assume the worst, a whole round trip
+	if f.near == int(d) {
+		est = delay // captured at the receiver: what is seen is its wait
 	}
-	return delay, true
+	if delay < delAckMin || delay > delAckMax || est < delAckMin {
+		return delay, est, false
+	}
+	return delay, est, true
 }
 
 func (st *ackState) update(segs []SegRecord, i int) {
@@ -203,11 +224,28 @@ func Ladder(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo, maxRows int) []re
 		}
 	}
 
+	// Nagle-held writes and the ACKs that released them, linked both ways.
+	heldBy := map[int]int{}
+	held := map[int]bool{}
+	for _, n := range findNagle(ci, f, segs, xs) {
+		heldBy[n.ack] = n.held
+		held[n.held] = true
+		notes[n.held] = append(notes[n.held], "write held by Nagle? sent only when the ACK in frame "+strconv.FormatUint(segs[n.ack].Frame, 10)+
+			" acknowledged the previous small segment (frame "+strconv.FormatUint(segs[n.prev].Frame, 10)+", "+fmtDur(segs[n.held].TS-segs[n.prev].TS)+" earlier)")
+	}
+	// Half-close: the first new data a side sends after the peer's FIN, before its own.
+	for d := range uint8(2) {
+		if h := f.halfClosed(segs, d); h.first >= 0 {
+			notes[h.first] = append(notes[h.first], "half-close: the "+sideName(d)+" still sends after the "+sideName(d^1)+"'s FIN")
+		}
+	}
+	tfoBytes, tfoOK := f.synData(segs)
+	calls := socketCalls(ci, f, segs, held)
+
 	st := newAckState()
 	var finOff [2]int64
 	var finSeen [2]bool
 	var finAcked [2]bool
-	halfNoted := false
 	for i := range segs {
 		s := &segs[i]
 		d := s.Dir & 1
@@ -225,6 +263,9 @@ func Ladder(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo, maxRows int) []re
 			if s.TCPOptions != "" {
 				t += " [" + s.TCPOptions + "]"
 			}
+			if i == f.synIdx && tfoBytes > 0 {
+				t += "; carries " + plural(tfoBytes, "byte", "bytes") + " of data (TCP Fast Open)"
+			}
 			ns = append(ns, t)
 		case s.Flags.Has(tcp.SYN) && s.Flags.Has(tcp.ACK):
 			t := "handshake: SYN-ACK"
@@ -235,6 +276,13 @@ func Ladder(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo, maxRows int) []re
 			}
 			if s.TCPOptions != "" {
 				t += " [" + s.TCPOptions + "]"
+			}
+			if i == f.synAck && tfoBytes > 0 {
+				if tfoOK {
+					t += "; acknowledges the SYN's data: TFO accepted, the request is already at the server"
+				} else {
+					t += "; acknowledges only the SYN: TFO data refused, sent again after the handshake"
+				}
 			}
 			ns = append(ns, t)
 		}
@@ -255,10 +303,6 @@ func Ladder(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo, maxRows int) []re
 			case s.Class.Has(tcp.ClassOutOfOrder):
 				ns = append(ns, "out of order")
 			}
-			if finSeen[peer] && !halfNoted {
-				halfNoted = true
-				ns = append(ns, "half-close: the "+sideName(d)+" still sends after the "+sideName(peer)+"'s FIN")
-			}
 		}
 		if s.Class.Has(tcp.ClassPreviousSegmentNotCaptured) {
 			ns = append(ns, "previous segment not captured")
@@ -278,8 +322,16 @@ func Ladder(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo, maxRows int) []re
 		if s.Class.Has(tcp.ClassDupAck) {
 			ns = append(ns, "duplicate ACK")
 		}
-		if delay, ok := st.delayedAck(ci, f, segs, i); ok {
-			ns = append(ns, "ACK after "+fmtDur(delay)+" (delayed ACK?)")
+		if delay, est, ok := st.delayedAck(ci, f, segs, i); ok {
+			t := "ACK after " + fmtDur(delay)
+			if delay-est >= 1e6 {
+				t += " (about " + fmtDur(est) + " without the round trip)"
+			}
+			t += ": delayed ACK?"
+			if h, ok := heldBy[i]; ok {
+				t += "; it releases the write Nagle held (frame " + strconv.FormatUint(segs[h].Frame, 10) + ")"
+			}
+			ns = append(ns, t)
 		}
 		// ACK of the peer's FIN.
 		if s.Flags.Has(tcp.ACK) && finSeen[peer] && !finAcked[peer] && ackOff(s.Ack, finOff[peer]) >= finOff[peer]+1 {
@@ -330,6 +382,7 @@ func Ladder(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo, maxRows int) []re
 			Win:   s.Win,
 			Class: s.Class,
 			Notes: ns,
+			Calls: calls[i],
 		})
 	}
 	if ci.Truncated && len(evs) > 0 {
@@ -374,7 +427,7 @@ func dupAcksBetween(segs []SegRecord, o, i int) int {
 // plainEvent reports whether e is an unannotated data segment (data) or ACK-only segment
 // (ack) without SYN, FIN or RST.
 func plainEvent(e *report.Event, s *SegRecord) (data, ack bool) {
-	if len(e.Notes) > 0 || s.Flags.Any(tcp.SYN|tcp.FIN|tcp.RST) {
+	if len(e.Notes) > 0 || s.Flags.Any(tcp.SYN|tcp.FIN|tcp.RST) || (len(e.Calls) > 0 && !s.Flags.Has(tcp.PSH)) {
 		return false, false
 	}
 	if s.Len > 0 {
@@ -418,6 +471,7 @@ func collapse(evs []report.Event, segs []SegRecord, maxRows int) []report.Event 
 		out = append(out, evs[i:first]...)
 		c := evs[first]
 		c.Notes = nil
+		c.Calls = nil
 		c.Flags = 0
 		c.Class = 0
 		c.Len = 0

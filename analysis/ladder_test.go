@@ -47,7 +47,7 @@ func TestLadderNotes(t *testing.T) {
 		2:  {"handshake: SYN-ACK (1.00 ms after the SYN)"},
 		3:  {"handshake complete (RTT 1.05 ms, SYN to ACK)"},
 		4:  {"GET /x (request 1)"},
-		5:  {"ACK after 41.0 ms (delayed ACK?)"},
+		5:  {"ACK after 41.0 ms (about 40.0 ms without the round trip): delayed ACK?"},
 		6:  {"200 OK (response 1, 3,041 bytes)"},
 		8:  {"end of response 1"},
 		9:  {""},

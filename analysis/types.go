@@ -50,19 +50,36 @@ type Gap struct {
 
 // ConnInfo is what analysis needs to know about the connection itself.
 type ConnInfo struct {
-	ID            uint64
-	Client        string
-	Server        string
-	FirstTS       int64
-	SYNTime       int64 // 0 when not seen
-	SYNACKTime    int64
-	ACKTime       int64
-	MSS           [2]int // announced by client and server (0: none)
-	WScale        [2]int // -1: none
-	Close         string // "fin", "rst", "open", "timeout", "evicted"
-	Closer        int    // -1 unknown, 0 client, 1 server
-	HalfClosed    bool
-	ParallelConns int // connections to the same server that overlapped this one in time, this one included
+	ID         uint64
+	Client     string
+	Server     string
+	FirstTS    int64
+	SYNTime    int64 // 0 when not seen
+	SYNACKTime int64
+	ACKTime    int64
+	MSS        [2]int // announced by client and server (0: none)
+	WScale     [2]int // -1: none
+	Close      string // "fin", "rst", "open", "timeout", "evicted"
+	Closer     int    // -1 unknown, 0 client, 1 server
+	HalfClosed bool
+	// GapBytes are the bytes of each direction that never arrived (the reassembler's
+	// count, conns' GAP): holes later filled by retransmissions are not in it.
+	GapBytes [2]uint64
+	// Retrans counts each direction's segments classed retransmission, SYN and FIN
+	// included: the one retransmission count conns, diagnose and anatomy share.
+	Retrans [2]uint64
+	// ISN is each direction's initial sequence number as sent (raw, not relative);
+	// SawSYN says whether that direction's SYN was seen.
+	ISN        [2]uint32
+	SawSYN     [2]bool
+	Timestamps bool // both SYNs carried the timestamps option
+	// TupleIndex is 0 for the first connection on its 4-tuple, then 1, 2, ...; Prev
+	// describes the previous connection on the same 4-tuple when it was seen.
+	TupleIndex int
+	Prev       *PrevConn
+	// Lookup is the DNS lookup of the server's address just before the connection, when
+	// the capture holds it.
+	Lookup *Lookup
 	// Truncated says the segment log stopped early (the recorder's bound): the ladder
 	// and the findings cover only the segments before that point.
 	Truncated bool
@@ -80,4 +97,16 @@ type ExchangeInfo struct {
 	ReqHeadTS          int64
 	RespHeadTS         int64
 	KeepAlive          bool // the response allows the connection to persist
+}
+
+// PrevConn is what is known of the previous connection on a 4-tuple when a new one opens
+// on it: enough to tell who held TIME_WAIT and what let the new SYN through.
+type PrevConn struct {
+	ID        uint64
+	LastTS    int64  // its last segment
+	Closer    int    // -1 unknown, 0 client, 1 server: who sent the first FIN
+	FINs      bool   // both directions sent a FIN
+	Reset     bool   // it ended with an RST
+	ClientEnd uint32 // the client's next sequence number at the end (raw)
+	ServerEnd uint32 // the server's next sequence number at the end (raw)
 }

@@ -47,9 +47,19 @@ func captureFiles(t *testing.T) []string {
 // recSink keeps copies of the records it is given.
 type recSink struct {
 	segs     []report.Segment
+	conns    []report.Conn
+	https    []report.HTTP
 	anatomy  []report.Anatomy
 	events   []report.Event
 	findings []report.Finding
+	whatifs  []report.WhatIf
+}
+
+func (s *recSink) WhatIf(r *report.WhatIf) error {
+	c := *r
+	c.Estimates = slices.Clone(r.Estimates)
+	s.whatifs = append(s.whatifs, c)
+	return nil
 }
 
 func (s *recSink) Segment(r *report.Segment) error {
@@ -57,8 +67,16 @@ func (s *recSink) Segment(r *report.Segment) error {
 	s.segs = append(s.segs, c)
 	return nil
 }
-func (s *recSink) Conn(*report.Conn) error { return nil }
-func (s *recSink) HTTP(*report.HTTP) error { return nil }
+func (s *recSink) Conn(r *report.Conn) error {
+	s.conns = append(s.conns, *r)
+	return nil
+}
+func (s *recSink) HTTP(r *report.HTTP) error {
+	c := *r
+	c.Anomalies, c.Interim = slices.Clone(r.Anomalies), slices.Clone(r.Interim)
+	s.https = append(s.https, c)
+	return nil
+}
 func (s *recSink) Anatomy(r *report.Anatomy) error {
 	c := *r
 	c.Parts = slices.Clone(r.Parts)
@@ -78,6 +96,12 @@ func (s *recSink) Close() error { return nil }
 
 func runViews(t *testing.T, file string, mode segscope.Mode, maxRows int) *recSink {
 	t.Helper()
+	return runConfig(t, file, segscope.Config{Mode: mode, MaxRows: maxRows})
+}
+
+func runConfig(t *testing.T, file string, cfg segscope.Config) *recSink {
+	t.Helper()
+	mode := cfg.Mode
 	src, err := capture.Open(file)
 	if err != nil {
 		t.Skipf("open: %v", err)
@@ -97,7 +121,7 @@ func runViews(t *testing.T, file string, mode segscope.Mode, maxRows int) *recSi
 			t.Skipf("%s: pipeline panicked outside analysis: %v", mode, v)
 		}
 	}()
-	if _, err := segscope.Run(context.Background(), src, sink, segscope.Config{Mode: mode, MaxRows: maxRows}); err != nil {
+	if _, err := segscope.Run(context.Background(), src, sink, cfg); err != nil {
 		t.Logf("run %s: %v (records so far are checked)", mode, err)
 	}
 	return sink
@@ -182,6 +206,7 @@ func TestViewsOnCaptures(t *testing.T) {
 					t.Errorf("finding %+v", f)
 				}
 			}
+			checkFindings(t, pk, dg, runViews(t, file, segscope.ModeConns, 0))
 		})
 	}
 }

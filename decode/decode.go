@@ -84,6 +84,8 @@ type Config struct {
 	// FragTimeout drops a pending datagram when a fragment arrives this long (packet
 	// time) after its first fragment (default 30 s, as Linux's ipfrag_time).
 	FragTimeout time.Duration
+	// DNS decodes UDP datagrams to or from port 53 (Decoder.DNS; see dns.go).
+	DNS bool
 }
 
 const (
@@ -138,6 +140,8 @@ type Decoder struct {
 	dot1q   layers.Dot1Q
 	parser  *gopacket.DecodingLayerParser
 	decoded []gopacket.LayerType
+
+	dns dnsDecoder // DNS over UDP (dns.go), when cfg.DNS
 
 	// per-call state
 	seg   *Segment
@@ -198,6 +202,7 @@ func (d *Decoder) Stats() Stats {
 func (d *Decoder) Decode(data []byte, link LinkType, origLen int, ts int64, frame uint64, seg *Segment) Kind {
 	*seg = Segment{Frame: frame, TS: ts, FrameLen: origLen, CapLen: len(data)}
 	d.seg, d.ts, d.frame = seg, ts, frame
+	d.dns.ok = false
 	d.cut = origLen - len(data)
 	if d.cut < 0 {
 		d.cut = 0

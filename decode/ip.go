@@ -7,6 +7,7 @@ import (
 
 const (
 	protoTCP      = 6
+	protoUDP      = 17
 	ip6HopByHop   = 0
 	ip6Routing    = 43
 	ip6Fragment   = 44
@@ -224,6 +225,9 @@ func (d *Decoder) ip6walk(nh uint8, src, dst netip.Addr, b []byte, rem, hdr int,
 func (d *Decoder) transport(proto uint8, src, dst netip.Addr, b []byte, plen int) Kind {
 	if proto != protoTCP {
 		d.otherIP[proto]++
+		if proto == protoUDP && d.cfg.DNS {
+			d.udpDNS(src, dst, b)
+		}
 		return KindOtherIP
 	}
 	return d.tcp(src, dst, b, plen)

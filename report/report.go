@@ -169,6 +169,7 @@ type HTTP struct {
 	ReqFrames      FrameRange `json:"req_frames"`
 	RespFrames     FrameRange `json:"resp_frames"`
 	Timing         Timing     `json:"timing"`
+	HostLookup     Duration   `json:"host_lookup,omitempty"` // the DNS lookup of the server's address just before the connection (first exchange only); 0 when none was captured
 	Verdict        string     `json:"verdict"`
 	Anomalies      []string   `json:"anomalies"`
 	Upgrade        string     `json:"upgrade,omitempty"`
@@ -312,6 +313,9 @@ type Event struct {
 	Win   uint32    `json:"win"`
 	Class tcp.Class `json:"class"`
 	Notes []string  `json:"notes"`
+	// Calls are the socket calls an observer infers at this segment, "client: connect()"
+	// (inferences, not observations); omitted when none.
+	Calls []string `json:"calls,omitempty"`
 	// Collapsed is set on a row that stands for several data segments (--max-rows).
 	Collapsed      int   `json:"collapsed,omitempty"`
 	CollapsedBytes int64 `json:"collapsed_bytes,omitempty"`

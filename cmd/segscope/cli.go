@@ -46,6 +46,8 @@ func (e *hinted) Error() string { return e.err.Error() }
 func (e *hinted) Unwrap() error { return e.err }
 
 type options struct {
+	wide                      bool   // --wide: the default 100-column layout, whatever the terminal
+	explainKind               string // --explain (handled before the flags are parsed: explainArg)
 	cmd                       string // the command's name
 	files                     []string
 	args                      []string // the positional arguments: files, then a filter expression
@@ -140,6 +142,9 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		io.WriteString(stderr, usage)
 		return &usageError{msg: "no command given", hint: "try `segscope packets FILE`; `segscope help` lists the commands"}
+	}
+	if k, ok := explainArg(args); ok {
+		return explain(k, stdout)
 	}
 	name := args[0]
 	switch name {
@@ -395,6 +400,9 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	default:
 		ts := text.New(out)
 		ts.MaxRows = o.maxRows
+		if o.output == "" {
+			ts.Width = textWidth(o.wide, stdout)
+		}
 		ts.FlushEach = streaming
 		sink = ts
 	}

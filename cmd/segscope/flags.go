@@ -104,6 +104,8 @@ var flagTable = []flagDef{
 	{"msg", "", "K", "only exchange K (http: with -w, write the frames of exchange K)", cmdAnatomy | cmdHTTP, integer(func(o *options) *int { return &o.msg }, 0)},
 	{"part", "", "req|resp", "only the request or only the response", cmdAnatomy, str(func(o *options) *string { return &o.part }, "")},
 	{"max-rows", "", "N", "collapse long runs of data segments beyond N rows", cmdLadder, integer(func(o *options) *int { return &o.maxRows }, 0)},
+	{"wide", "", "", "keep the 100-column layout instead of fitting $COLUMNS or the terminal (down to 80)", cmdLadder | cmdDiagnose, boolean(func(o *options) *bool { return &o.wide })},
+	{"explain", "", "KIND", "print the concept behind a finding kind, with its RFCs, and exit (no input needed)", cmdDiagnose, str(func(o *options) *string { return &o.explainKind }, "")},
 	{"write", "w", "FILE", "write the selected frames to FILE (capture: the frames captured); pcap, pcapng with --pcapng or a .pcapng name; - for stdout", analysisCmds | cmdCapture, str(func(o *options) *string { return &o.write }, "")},
 	{"pcap", "", "", "write pcap instead of pcapng", cmdCapture, boolean(func(o *options) *bool { return &o.pcap })},
 	{"file-size", "C", "MB", "start a new file every MB million bytes (FILE, FILE1, ...), as tcpdump -C", cmdCapture, float(func(o *options) *float64 { return &o.rotMB })},

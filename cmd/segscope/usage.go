@@ -54,7 +54,10 @@ export:  --body-max BYTES (default 64 MiB), --fill-gaps (write bodies with gaps,
          --force (overwrite files in DIR)
 conns, http, har: --community-id-seed N (seed of the Community IDs; default 0)
 anatomy: --msg K (exchange K only), --part req|resp
-ladder:  --max-rows N (collapse long runs of data segments)
+ladder:  --max-rows N (collapse long runs of data segments), --wide (100 columns, not
+         $COLUMNS or the terminal's width)
+diagnose: --explain KIND (the concept behind a finding kind, with its RFCs; no input
+         needed), --wide
 capture: -w FILE, --pcap (pcap instead of pcapng), -s/--snaplen N,
          -C MB (new file every MB million bytes: FILE, FILE1, ...), -W N (with -C a ring of
          N files FILE0..; with -G stop after N files), -G SECONDS (new file every SECONDS of

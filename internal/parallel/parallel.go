@@ -7,6 +7,7 @@ package parallel
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"sync/atomic"
 
 	"github.com/segscope/segscope/capture"
@@ -78,6 +79,30 @@ type segBatch struct {
 	frames uint64 // frames read so far (all kinds)
 	err    error  // set on the last batch: the source's error (nil at io.EOF)
 	end    bool   // the last batch
+	// dns are the DNS messages read among the segments, each before segs[at] (at ==
+	// len(segs): after the last); http and diagnose use them.
+	dns []dnsAt
+}
+
+type dnsAt struct {
+	at int
+	m  decode.DNSMessage // Answers copied
+}
+
+// addDNS keeps a copy of m, placed before the next segment.
+func (b *segBatch) addDNS(m *decode.DNSMessage) {
+	c := *m
+	c.Answers = append([]netip.Addr(nil), m.Answers...)
+	b.dns = append(b.dns, dnsAt{len(b.segs), c})
+}
+
+// feedDNS hands p the DNS messages of b placed before segment i (all remaining with
+// i == len(b.segs)), from *next on.
+func (b *segBatch) feedDNS(p *pipeline.Pipeline, i int, next *int) {
+	for *next < len(b.dns) && b.dns[*next].at <= i {
+		p.AddDNS(&b.dns[*next].m)
+		*next++
+	}
 }
 
 func newSegBatch() segBatch {
@@ -100,7 +125,7 @@ func (b *segBatch) add(seg *decode.Segment) {
 	b.segs = append(b.segs, s)
 }
 
-func (b *segBatch) reset() { b.segs, b.buf = b.segs[:0], b.buf[:0] }
+func (b *segBatch) reset() { b.segs, b.buf, b.dns = b.segs[:0], b.buf[:0], b.dns[:0] }
 
 // reader is the read-and-decode stage of a run with workers.
 type reader struct {
@@ -110,8 +135,9 @@ type reader struct {
 }
 
 // run reads and decodes src (as pipeline.ReadFrames does) and calls each for every TCP segment,
-// whose payload is borrowed for the call; each returns false to stop.
-func (r *reader) run(ctx context.Context, src capture.Source, cfg *pipeline.Config, dec *decode.Decoder, each func(seg *decode.Segment) bool) error {
+// whose payload is borrowed for the call; each returns false to stop. dns, when not nil,
+// gets every DNS message the decoder found (borrowed for the call).
+func (r *reader) run(ctx context.Context, src capture.Source, cfg *pipeline.Config, dec *decode.Decoder, each func(seg *decode.Segment) bool, dns func(m *decode.DNSMessage)) error {
 	var seg decode.Segment
 	return pipeline.ReadFrames(ctx, src, cfg, func(f *capture.Frame, n uint64) bool {
 		r.frames = n
@@ -119,10 +145,15 @@ func (r *reader) run(ctx context.Context, src capture.Source, cfg *pipeline.Conf
 			r.first, r.hasFirst = f.TS, true
 		}
 		r.last = f.TS
-		if dec.Decode(f.Data, decode.LinkType(f.LinkType), f.OrigLen, f.TS, f.Frame, &seg) != decode.KindTCP {
-			return true
+		switch dec.Decode(f.Data, decode.LinkType(f.LinkType), f.OrigLen, f.TS, f.Frame, &seg) {
+		case decode.KindTCP:
+			return each(&seg)
+		case decode.KindOtherIP:
+			if m, ok := dec.DNS(); ok && dns != nil {
+				dns(m)
+			}
 		}
-		return each(&seg)
+		return true
 	})
 }
 
@@ -172,7 +203,7 @@ func runPipelined(ctx context.Context, src capture.Source, p *pipeline.Pipeline)
 			}
 			b.add(seg)
 			return true
-		})
+		}, func(m *decode.DNSMessage) { b.addDNS(m) })
 		send(true, err)
 	}()
 
@@ -182,12 +213,15 @@ func runPipelined(ctx context.Context, src capture.Source, p *pipeline.Pipeline)
 		if b.hasFst {
 			p.Start(b.first)
 		}
+		next := 0
 		for i := range b.segs {
 			if p.Err() != nil {
 				break
 			}
+			b.feedDNS(p, i, &next)
 			p.AddSegment(&b.segs[i])
 		}
+		b.feedDNS(p, len(b.segs), &next)
 		p.Reached(b.frames, b.last)
 		if b.end {
 			srcErr = b.err

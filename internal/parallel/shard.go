@@ -282,7 +282,7 @@ func runSharded(ctx context.Context, src capture.Source, p *pipeline.Pipeline) e
 			b.shard = append(b.shard, uint8(flow.Tuple{Src: seg.Src, Dst: seg.Dst}.Hash()%uint64(n)))
 			seq++
 			return true
-		})
+		}, func(m *decode.DNSMessage) { b.addDNS(m) })
 		send(true, err)
 	}()
 
@@ -350,8 +350,10 @@ func (w *worker) batch(b *shardBatch) {
 		p.Start(b.first)
 	}
 	trk := p.Tracker()
+	next := 0 // DNS messages go to every worker: any may own the connection after them
 	for i := range b.segs {
 		s := &b.segs[i]
+		b.feedDNS(p, i, &next)
 		w.seq, w.ph = b.seq+uint64(i), phaseExpire
 		trk.Advance(s.TS)
 		if b.shard[i] == w.id {
@@ -359,6 +361,7 @@ func (w *worker) batch(b *shardBatch) {
 			trk.Add(s)
 		}
 	}
+	b.feedDNS(p, len(b.segs), &next)
 	p.Reached(b.frames, b.last)
 	if b.end {
 		w.seq, w.ph = math.MaxUint64, phaseExpire

@@ -44,8 +44,10 @@ type Pipeline struct {
 	// hooks tell a sharded run's worker about the connections (zero otherwise).
 	hooks Hooks
 
-	// parallel counts the connections open at once per server (diagnose only).
-	parallel analysis.Parallel
+	// teach follows what concerns several connections (diagnose only; teach.go).
+	teach *teach
+	// dns holds recent DNS answers (diagnose and http; dns.go).
+	dns *dnsTable
 
 	curSelected bool // the last segment tracked belongs to a selected connection (for Keep)
 }
@@ -70,15 +72,19 @@ type connState struct {
 	// ended, so a response delimited by the close is reported at once, not only when the
 	// connection leaves the table.
 	finAt [2]int64
-	// par follows how many connections to this connection's server are open at once
-	// (diagnose only).
-	par analysis.ParallelConn
 	// hist is Zeek's history and endpoint states; ipBytes sums IP total lengths per
 	// direction; cid and uid are the connection's Community ID and uid, made once.
 	hist     analysis.History
 	ipBytes  [2]uint64
 	cid, uid string
-	msg      msgLog // for MsgFrames only
+	// act is the connection's request/response activity, prev the previous connection on
+	// its 4-tuple (diagnose only; teach.go).
+	act  analysis.Activity
+	prev *analysis.PrevConn
+	// lookup is the DNS lookup of the server's address just before the connection
+	// (diagnose and http; dns.go).
+	lookup *analysis.Lookup
+	msg    msgLog // for MsgFrames only
 }
 
 type markKind uint8
@@ -113,7 +119,9 @@ type Hooks struct {
 // sink.
 func New(sink report.Sink, cfg Config) *Pipeline {
 	p := newTracking(sink, cfg)
-	p.dec = decode.NewDecoder(cfg.Decode)
+	dc := cfg.Decode
+	dc.DNS = p.dns != nil
+	p.dec = decode.NewDecoder(dc)
 	p.trk = reassembly.NewTracker(cfg.Tracker, p)
 	return p
 }
@@ -145,6 +153,12 @@ func newTracking(sink report.Sink, cfg Config) *Pipeline {
 		p.cfg.HTTP.DecodeBodies = true
 	}
 	p.late.p = p
+	if cfg.Mode == ModeDiagnose {
+		p.teach = newTeach()
+	}
+	if cfg.Mode == ModeDiagnose || cfg.Mode == ModeHTTP {
+		p.dns = newDNSTable()
+	}
 	return p
 }
 
@@ -176,8 +190,13 @@ func (p *Pipeline) Frame(f *capture.Frame) {
 	p.lastTS = f.TS
 	k := p.dec.Decode(f.Data, decode.LinkType(f.LinkType), f.OrigLen, f.TS, f.Frame, &p.seg)
 	p.curSelected = false
-	if k == decode.KindTCP {
+	switch k {
+	case decode.KindTCP:
 		p.AddSegment(&p.seg)
+	case decode.KindOtherIP:
+		if m, ok := p.dec.DNS(); ok {
+			p.AddDNS(m)
+		}
 	}
 	if p.cfg.Keep != nil {
 		p.keepFrame(f, k == decode.KindTCP)
@@ -227,6 +246,9 @@ func (p *Pipeline) Fail(err error) { p.fail(err) }
 // Finish flushes every open connection and the sink, and completes the summary.
 func (p *Pipeline) Finish() {
 	p.trk.Flush(p.lastTS)
+	if p.teach != nil {
+		p.teach.finish(p)
+	}
 	st := p.dec.Stats()
 	p.sum.Other = st.Other
 	p.sum.Truncated = st.Truncated + st.TruncatedTCP
@@ -272,6 +294,13 @@ func (p *Pipeline) OnOpen(c *reassembly.Conn) {
 	cs.ipBytes = [2]uint64{}
 	cs.cid, cs.uid = "", ""
 	c.User = cs
+	cs.lookup = nil
+	if p.dns != nil {
+		cs.lookup = p.dns.lookup(c.Client.Addr(), c.Server.Addr(), c.FirstTS)
+	}
+	if p.teach != nil {
+		p.teach.opened(p, cs)
+	}
 	if cs.selected {
 		p.view.opened(p, cs)
 	}
@@ -291,6 +320,9 @@ func (p *Pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 			p.view.late(p, c, dir, seg, info)
 		}
 		return
+	}
+	if p.teach != nil {
+		p.teach.segment(cs, seg)
 	}
 	if !cs.selected {
 		return
@@ -485,6 +517,9 @@ func (p *Pipeline) OnClose(c *reassembly.Conn) {
 			cs.parser.Finish(c.LastTS)
 		}
 		p.view.closed(p, cs)
+	}
+	if p.teach != nil {
+		p.teach.closed(p, cs)
 	}
 	if cs.parser != nil {
 		if len(p.parsers) < maxPooledParsers {

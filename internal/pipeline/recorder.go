@@ -120,8 +120,9 @@ func (p *Pipeline) connInfo(cs *connState) *analysis.ConnInfo {
 		ID: c.ID, Client: cs.endpoint(flow.C2S), Server: cs.endpoint(flow.S2C), FirstTS: c.FirstTS,
 		SYNTime: c.SYNTime, SYNACKTime: c.SYNACKTime, ACKTime: c.ACKTime,
 		Close: c.Close.String(), Closer: int(c.Closer), HalfClosed: c.HalfClosed,
-		ParallelConns: cs.par.Max, Truncated: cs.rec != nil && cs.rec.truncated,
+		Truncated: cs.rec != nil && cs.rec.truncated,
 	}
+	teachInfo(cs, ci)
 	for d := range 2 {
 		ci.MSS[d] = int(c.Dir[d].MSS)
 		ci.WScale[d] = int(c.Dir[d].WScale)

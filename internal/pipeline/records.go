@@ -8,16 +8,6 @@ import (
 	"github.com/segscope/segscope/report"
 )
 
-// stateNames holds the conn record's "client/server" state texts, made once.
-var stateNames = func() (t [reassembly.StateReset + 1][reassembly.StateReset + 1]string) {
-	for a := range t {
-		for b := range t[a] {
-			t[a][b] = reassembly.DirTCPState(a).String() + "/" + reassembly.DirTCPState(b).String()
-		}
-	}
-	return
-}()
-
 // fillConn builds the conn record of cs into p.rconn.
 func (p *Pipeline) fillConn(cs *connState) {
 	c := cs.c
@@ -32,7 +22,7 @@ func (p *Pipeline) fillConn(cs *connState) {
 		End:        report.Time(c.LastTS),
 		StartRel:   p.rel(c.FirstTS),
 		Duration:   report.Duration(c.LastTS - c.FirstTS),
-		State:      stateNames[c.Dir[flow.C2S].State][c.Dir[flow.S2C].State],
+		State:      connState2(c),
 		Requests:   cs.requests,
 		Close:      c.Close.String(),
 		Reused:     c.ReusedTuple,
@@ -110,6 +100,9 @@ func (p *Pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 	}
 	r.CommunityID, r.UID = cs.ids()
 	r.Timing = analysis.ExchangeTiming(x, analysis.HandshakeRTT(c.SYNTime, c.SYNACKTime, c.ACKTime))
+	if x.Depth == 1 && x.Req != nil && cs.lookup != nil {
+		r.HostLookup = report.Duration(cs.lookup.Duration)
+	}
 	r.ReqHeaderLen, r.RespHeaderLen, r.ReqMsgLen, r.RespMsgLen = -1, -1, -1, -1
 	p.hdrs.reset()
 	conflict, truncated := false, false
@@ -166,3 +159,19 @@ func (p *Pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 
 var _ reassembly.Handler = (*Pipeline)(nil)
 var _ http1.Handler = (*connState)(nil)
+
+// connState2 is the conn record's state: each side's RFC 9293 state as an observer infers
+// it (analysis.State), "client/server".
+func connState2(c *reassembly.Conn) string {
+	side := func(d flow.Dir) analysis.Side {
+		ds := &c.Dir[d]
+		return analysis.Side{
+			Server: d == flow.S2C, Seen: ds.Packets > 0, SYN: ds.SawSYN,
+			Data: ds.State == reassembly.StateEstablished || ds.State == reassembly.StateFINSent || ds.State == reassembly.StateClosed,
+			FIN:  ds.FINFrame != 0, FINAcked: ds.State == reassembly.StateClosed, FINFrame: ds.FINFrame,
+			RST: ds.State == reassembly.StateReset,
+		}
+	}
+	cl, sv := side(flow.C2S), side(flow.S2C)
+	return analysis.State(cl, sv) + "/" + analysis.State(sv, cl)
+}

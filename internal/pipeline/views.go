@@ -164,22 +164,19 @@ func (ladderView) closed(p *Pipeline, cs *connState) {
 	}
 }
 
-// diagnoseView (diagnose) writes a connection's findings when it ends; it also follows
-// how many connections to each server are open at once.
+// diagnoseView (diagnose) writes a connection's findings when it ends; what concerns
+// several connections (parallel connections, 4-tuple reuse) is followed by teach.go for
+// every connection.
 type diagnoseView struct{ recordedView }
-
-func (v diagnoseView) opened(p *Pipeline, cs *connState) {
-	v.recordedView.opened(p, cs)
-	p.parallel.Open(cs.c.Server, &cs.par)
-}
 
 func (diagnoseView) exchange(p *Pipeline, cs *connState, x *http1.Exchange, r *report.HTTP) {
 	cs.rec.exchange(x, r)
 }
 
 func (diagnoseView) closed(p *Pipeline, cs *connState) {
-	p.parallel.Close(&cs.par)
-	for _, f := range analysis.Diagnose(p.connInfo(cs), cs.rec.segs, cs.rec.xs) {
+	ci := p.connInfo(cs)
+	for _, f := range analysis.Diagnose(ci, cs.rec.segs, cs.rec.xs) {
 		p.fail(p.sink.Finding(&f))
 	}
+	p.teach.recorded(cs, ci)
 }

@@ -375,13 +375,20 @@ func (s *Sink) appendEntry(b []byte, r *report.HTTP, ts report.Time, u string) [
 	} else {
 		t.Connect = -1
 	}
+	dns := report.Duration(-1) // the http record's host_lookup (DNS just before the connection)
+	if r.HostLookup > 0 && r.Method != "" {
+		dns = r.HostLookup
+		total += dns
+	}
 	b = append(b, `,"time":`...)
 	b = appendMS(b, total)
 	b = append(b, `,"request":`...)
 	b = s.appendRequest(b, r, u)
 	b = append(b, `,"response":`...)
 	b = s.appendResponse(b, r)
-	b = append(b, `,"cache":{},"timings":{"blocked":-1,"dns":-1,"connect":`...)
+	b = append(b, `,"cache":{},"timings":{"blocked":-1,"dns":`...)
+	b = appendMS(b, dns)
+	b = append(b, `,"connect":`...)
 	b = appendMS(b, t.Connect)
 	b = append(b, `,"send":`...)
 	b = appendMS(b, t.Send)

@@ -391,6 +391,9 @@ func (e *Encoder) appendHTTP(b []byte, r *report.HTTP, withID bool) (_ []byte, c
 	b = appendSeconds(b, "wait", r.Timing.Wait)
 	b = appendSeconds(b, "receive", r.Timing.Receive)
 	b = append(b, '}')
+	if r.HostLookup > 0 {
+		b = appendSeconds(b, "host_lookup", r.HostLookup)
+	}
 	b = appendStrField(b, "verdict", r.Verdict)
 	b = appendStrings(b, "anomalies", r.Anomalies)
 	if r.Upgrade != "" {
@@ -531,6 +534,9 @@ func (s *Sink) Event(r *report.Event) error {
 	b = appendUint(b, "win", uint64(r.Win))
 	b = r.Class.AppendJSON(appendKey(b, "class"))
 	b = appendStrings(b, "notes", r.Notes)
+	if len(r.Calls) > 0 {
+		b = appendStrings(b, "calls", r.Calls)
+	}
 	if r.Collapsed > 0 {
 		b = appendInt(b, "collapsed", int64(r.Collapsed))
 		b = appendInt(b, "collapsed_bytes", r.CollapsedBytes)

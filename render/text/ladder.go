@@ -10,18 +10,36 @@ import (
 )
 
 // Ladder layout: frame and time on the left, the client's lifeline, the arrow lane, the
-// server's lifeline, then notes wrapped to the remaining columns.
+// server's lifeline, then notes wrapped to the remaining columns. The default layout
+// (Width 0, or --wide) is 100 columns with a 44-column lane; a wider Width gives the
+// notes the extra columns; a narrower one (down to 80) narrows the lane, to no less than
+// ladMinLaneW (arrow labels drop the window, then the ack, to fit; an arrow is never
+// broken), so that the notes keep ladMinNotesW columns.
 const (
-	ladFrameW = 6
-	ladTimeW  = 10
-	ladLaneW  = 44                             // columns between the two lifelines
-	ladLeft   = ladFrameW + 1 + ladTimeW + 2   // column of the client's lifeline
-	ladNotesX = ladLeft + 1 + ladLaneW + 1 + 2 // first column of the notes
-	ladNotesW = viewWidth - ladNotesX          // width of the notes column
+	ladFrameW    = 6
+	ladTimeW     = 10
+	ladLaneW     = 44                           // columns between the two lifelines (default)
+	ladMinLaneW  = 30                           // the narrowest lane
+	ladMinNotesW = 28                           // notes columns kept before the lane narrows
+	ladLeft      = ladFrameW + 1 + ladTimeW + 2 // column of the client's lifeline
 )
 
-// ladIdle is a continuation row: both lifelines, no arrow.
-var ladIdle = strings.Repeat(" ", ladLeft) + "│" + strings.Repeat(" ", ladLaneW) + "│  "
+// ladGeom is the ladder's layout for a width.
+type ladGeom struct {
+	lane, notesW int
+	idle         string // a continuation row: both lifelines, no arrow
+}
+
+func ladderGeom(width int) ladGeom {
+	lane := ladLaneW
+	if width > 0 {
+		lane = max(ladMinLaneW, min(ladLaneW, width-ladLeft-4-ladMinNotesW))
+	} else {
+		width = viewWidth
+	}
+	notesX := ladLeft + 1 + lane + 1 + 2
+	return ladGeom{lane: lane, notesW: max(width-notesX, 12), idle: strings.Repeat(" ", ladLeft) + "│" + strings.Repeat(" ", lane) + "│  "}
+}
 
 // Event writes one row of a connection's sequence diagram (segscope ladder): time
 // since the connection's first packet, the client on the left and the server on the right,
@@ -38,6 +56,7 @@ var ladIdle = strings.Repeat(" ", ladLeft) + "│" + strings.Repeat(" ", ladLane
 // that event names the endpoints ("client A, server B", as analysis.Ladder writes it), the
 // header shows them instead of the note.
 func (s *Sink) Event(r *report.Event) error {
+	g := ladderGeom(s.Width)
 	var w strings.Builder
 	notes := r.Notes
 	if r.Conn != s.lastConn || !s.header[5] {
@@ -58,7 +77,7 @@ func (s *Sink) Event(r *report.Event) error {
 		hdr = append(hdr, ' ')
 		hdr = padLeft(hdr, []byte("TIME"), ladTimeW)
 		hdr = append(hdr, "  client"...)
-		hdr = append(hdr, strings.Repeat(" ", ladLaneW+2-len("client")-len("server"))...)
+		hdr = append(hdr, strings.Repeat(" ", g.lane+2-len("client")-len("server"))...)
 		hdr = append(hdr, "server  NOTES"...)
 		w.Write(hdr)
 		w.WriteByte('\n')
@@ -72,16 +91,19 @@ func (s *Sink) Event(r *report.Event) error {
 	c2s := r.Dir == "c2s"
 	if r.Collapsed > 0 {
 		label := "… " + strconv.Itoa(r.Collapsed) + " more data segments, " + textfmt.Thousands(r.CollapsedBytes) + " bytes …"
-		if runeLen(label) > ladLaneW-3 {
+		if runeLen(label) > g.lane-3 {
 			label = "… " + strconv.Itoa(r.Collapsed) + " more, " + textfmt.Thousands(r.CollapsedBytes) + " bytes …"
 		}
-		b = append(b, arrow(label, c2s, '·')...)
+		b = append(b, arrow(label, c2s, '·', g.lane)...)
 	} else {
-		b = append(b, arrow(eventLabel(r), c2s, '─')...)
+		b = append(b, arrow(eventLabel(r, g.lane), c2s, '─', g.lane)...)
 	}
 	b = append(b, "│  "...)
 
-	lines := wrapNotes(notes, ladNotesW)
+	if len(r.Calls) > 0 {
+		notes = append(notes[:len(notes):len(notes)], "inferred: "+strings.Join(r.Calls, ", "))
+	}
+	lines := wrapNotes(notes, g.notesW)
 	if len(lines) == 0 {
 		w.Write(trimRight(b))
 		w.WriteByte('\n')
@@ -90,7 +112,7 @@ func (s *Sink) Event(r *report.Event) error {
 		if i == 0 {
 			w.Write(b)
 		} else {
-			w.WriteString(ladIdle)
+			w.WriteString(g.idle)
 		}
 		w.WriteString(l)
 		w.WriteByte('\n')
@@ -98,8 +120,8 @@ func (s *Sink) Event(r *report.Event) error {
 	return s.block(w.String())
 }
 
-// eventLabel is the text on an arrow, shortened until it fits the lane.
-func eventLabel(r *report.Event) string {
+// eventLabel is the text on an arrow, shortened until it fits a lane of lane columns.
+func eventLabel(r *report.Event, lane int) string {
 	fl := "[" + r.Flags.Short() + "]"
 	seq := " seq " + strconv.FormatUint(uint64(r.Seq), 10)
 	ack := ""
@@ -109,18 +131,19 @@ func eventLabel(r *report.Event) string {
 	win := " win " + strconv.FormatUint(uint64(r.Win), 10)
 	ln := " len " + strconv.Itoa(r.Len)
 	for _, l := range []string{fl + seq + ack + win + ln, fl + seq + ack + ln, fl + seq + ln, fl + ln} {
-		if runeLen(l) <= ladLaneW-4 {
+		if runeLen(l) <= lane-4 {
 			return l
 		}
 	}
 	return fl
 }
 
-// arrow draws the lane: "──label────>" left to right for c2s, "<────label──" for s2c.
-func arrow(label string, c2s bool, line rune) string {
-	n := ladLaneW - 3 - runeLen(label)
+// arrow draws a lane of lane columns: "──label────>" left to right for c2s,
+// "<────label──" for s2c.
+func arrow(label string, c2s bool, line rune, lane int) string {
+	n := lane - 3 - runeLen(label)
 	if n < 0 {
-		label = string([]rune(label)[:ladLaneW-3])
+		label = string([]rune(label)[:lane-3])
 		n = 0
 	}
 	two := strings.Repeat(string(line), 2)

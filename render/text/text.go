@@ -31,6 +31,17 @@ type Sink struct {
 	// FlushEach writes every line out at once (live capture: a line shows when its
 	// packet arrives), instead of 256 KiB at a time.
 	FlushEach bool
+	// Width is the terminal width the ladder, the findings and the what-if table fit
+	// (at least 80); 0 keeps the default 100-column layout (--wide).
+	Width int
+}
+
+// width returns the columns the ladder, findings and what-if table fit.
+func (s *Sink) width() int {
+	if s.Width <= 0 {
+		return viewWidth
+	}
+	return max(s.Width, 80)
 }
 
 // New returns a Sink writing to w.
@@ -226,7 +237,7 @@ func (s *Sink) Conn(r *report.Conn) error {
 	return s.line(b)
 }
 
-const httpHeader = "CONN  #   METHOD   HOST+URI                                          STATUS  REQ-BODY   RESP-BODY        WAIT       FRAMES            VERDICT"
+const httpHeader = "CONN  #   START       METHOD   HOST+URI                                          STATUS  REQ-BODY   RESP-BODY        SEND       WAIT       FRAMES            VERDICT"
 
 // HTTP writes one row of the exchanges table.
 func (s *Sink) HTTP(r *report.HTTP) error {
@@ -240,6 +251,10 @@ func (s *Sink) HTTP(r *report.HTTP) error {
 	b = padRight(b, strconv.FormatUint(r.Conn, 10), 5)
 	b = append(b, ' ')
 	b = padRight(b, strconv.Itoa(r.Depth), 3)
+	b = append(b, ' ')
+	// START: when the request's first byte was seen (seconds since the first packet);
+	// with SEND (first to last request byte) a Nagle stall shows without JSON.
+	b = padRight(b, string(textfmt.AppendSecondsFixed(nil, int64(r.Rel), 6)), 11)
 	b = append(b, ' ')
 	m := r.Method
 	if m == "" {
@@ -275,6 +290,8 @@ func (s *Sink) HTTP(r *report.HTTP) error {
 		rb += "(" + textfmt.Thousands(r.RespDecodedLen) + ")"
 	}
 	b = padRight(b, rb, 16)
+	b = append(b, ' ')
+	b = padRight(b, textfmt.DurationOrDash(int64(r.Timing.Send)), 10)
 	b = append(b, ' ')
 	b = padRight(b, textfmt.DurationOrDash(int64(r.Timing.Wait)), 10)
 	b = append(b, ' ')
@@ -362,7 +379,8 @@ func appendHeaderLines(b []byte, r *report.HTTP) []byte {
 	return b
 }
 
-// Finding writes one finding of `segscope diagnose`, its text wrapped to 100 columns:
+// Finding writes one finding of `segscope diagnose`, its text wrapped to 100 columns (or
+// Width):
 //
 //	conn 1 frame 12 [info] time_wait: the client sent the first FIN (frame 12): an
 //	    active close, so the client holds the connection in TIME_WAIT ...
@@ -382,7 +400,7 @@ func (s *Sink) Finding(r *report.Finding) error {
 	col := utf8.RuneCount(b)
 	for _, w := range strings.Fields(r.Text) {
 		n := utf8.RuneCountInString(w)
-		if col+1+n > 100 && col > 4 {
+		if col+1+n > s.width() && col > 4 {
 			b = append(b, "\n    "...)
 			col = 4
 		} else {

@@ -19,6 +19,9 @@
 //	DIR:delay=N@DUR[,...]    forward data frame N after DUR (e.g. 40ms)
 //
 // DIR is a2b or b2a. Example: "b2a:drop=12,40;b2a:swap=20;b2a:dup=30".
+//
+// -latency DUR delays every frame, both ways, by DUR (a one-way path delay; the round
+// trip is twice DUR), keeping their order.
 package main
 
 import (
@@ -169,9 +172,33 @@ func tcpData(f []byte) (bool, string) {
 type writer struct {
 	mu sync.Mutex
 	fd int
+	// q, with -latency, carries frames to the goroutine that writes each at its due time.
+	q       chan delayed
+	latency time.Duration
+}
+
+type delayed struct {
+	due time.Time
+	f   []byte
 }
 
 func (w *writer) write(f []byte) {
+	if w.q != nil {
+		w.q <- delayed{time.Now().Add(w.latency), f}
+		return
+	}
+	w.writeNow(f)
+}
+
+// drain writes queued frames in order, each once its due time has come.
+func (w *writer) drain() {
+	for d := range w.q {
+		time.Sleep(time.Until(d.due))
+		w.writeNow(d.f)
+	}
+}
+
+func (w *writer) writeNow(f []byte) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	// EIO: the peer device is not up yet (before the script configures it)
@@ -251,6 +278,7 @@ func main() {
 	b := flag.String("b", "sgt-tapb", "name of TAP device B (server side)")
 	plan := flag.String("plan", "", "impairment plan (see package doc)")
 	ready := flag.String("ready", "", "file to create once both TAP devices exist")
+	latency := flag.Duration("latency", 0, "delay every frame, both ways, by this (one-way path delay)")
 	flag.Parse()
 	logger := log.New(os.Stderr, "tapfwd: ", log.Lmicroseconds)
 	rs, err := parsePlan(*plan)
@@ -272,6 +300,12 @@ func main() {
 		}
 	}
 	wa, wb := &writer{fd: fa}, &writer{fd: fb}
+	if *latency > 0 {
+		for _, w := range []*writer{wa, wb} {
+			w.q, w.latency = make(chan delayed, 4096), *latency
+			go w.drain()
+		}
+	}
 	go pump("a2b", fa, wb, rs["a2b"], logger)
 	pump("b2a", fb, wa, rs["b2a"], logger)
 }
