@@ -37,6 +37,12 @@ const maxKeyLogLine = 4096
 // ErrKeyLog is wrapped by every error of ReadKeyLog.
 var ErrKeyLog = errors.New("tlsrec: bad key log")
 
+var knownLabel = map[string]bool{
+	"CLIENT_RANDOM": true, "CLIENT_EARLY_TRAFFIC_SECRET": true, "CLIENT_HANDSHAKE_TRAFFIC_SECRET": true,
+	"SERVER_HANDSHAKE_TRAFFIC_SECRET": true, "CLIENT_TRAFFIC_SECRET_0": true,
+	"SERVER_TRAFFIC_SECRET_0": true, "EXPORTER_SECRET": true,
+}
+
 // ReadKeyLog reads an NSS key log. A line that is not LABEL SPACE 64-hex SPACE hex is an
 // error naming its line number; a label tlsrec does not know is skipped and counted.
 func ReadKeyLog(r io.Reader) (*KeyLog, error) {
@@ -53,9 +59,13 @@ func ReadKeyLog(r io.Reader) (*KeyLog, error) {
 			return nil, fmt.Errorf("%w: line %d: want LABEL CLIENT_RANDOM SECRET, got %d fields", ErrKeyLog, n, len(f))
 		}
 		var dst *[]byte
+		if !knownLabel[f[0]] {
+			kl.Skipped++
+			continue
+		}
 		s := kl.get(f[1])
 		if s == nil {
-			return nil, fmt.Errorf("%w: line %d: client random %.16q… is not 64 hex digits", ErrKeyLog, n, f[1])
+			return nil, fmt.Errorf("%w: line %d: client random of %s is not 64 hex digits", ErrKeyLog, n, f[0])
 		}
 		switch f[0] {
 		case "CLIENT_RANDOM":
@@ -72,9 +82,6 @@ func ReadKeyLog(r io.Reader) (*KeyLog, error) {
 			dst = &s.ServerTraffic
 		case "EXPORTER_SECRET":
 			dst = &s.Exporter
-		default:
-			kl.Skipped++
-			continue
 		}
 		b, err := hex.DecodeString(f[2])
 		if err != nil || len(b) < 16 || len(b) > 64 {
