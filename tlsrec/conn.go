@@ -106,8 +106,10 @@ type half struct {
 	rec   Record // the record being read
 	lost  bool   // bytes of rec were lost
 
-	hs     []byte // partial handshake message(s)
-	hsSkip int    // bytes of an oversized handshake message still to skip
+	hs      []byte // partial handshake message(s)
+	hsSkip  int    // bytes of an oversized handshake message still to skip
+	hsTS    int64  // time and frame of the record where the partial message in hs started
+	hsFrame uint64
 
 	cur      *cipherState // decrypts this direction's records (nil: plaintext or no key)
 	pending  *cipherState // TLS 1.2: activated by ChangeCipherSpec
@@ -151,6 +153,9 @@ type Conn struct {
 	enc13C    int  // TLS 1.3 encrypted client records after ServerHello (no keys)
 	serverCCS bool
 	serverFin bool // TLS 1.3 server's Finished seen (decrypted)
+
+	msgTS    int64 // time and frame of the record where the message being handled started
+	msgFrame uint64
 }
 
 // NewConn returns a Conn that reports to h and decrypts with keys (nil: no decryption).
@@ -267,6 +272,11 @@ func (c *Conn) header(h *half, data []byte, frame uint64, ts int64) int {
 			h.nhdr = 0
 			h.sslv2 = false
 			n := int(h.hdr[0]&0x7f)<<8 | int(h.hdr[1])
+			if n > c.lim.MaxRecord {
+				c.anomaly(AnomRecordTooLong)
+				c.startResync(h, 2, 0)
+				return used
+			}
 			h.rec.Type, h.rec.Inner, h.rec.HeaderLen, h.rec.Len = TypeSSLv2Hello, TypeSSLv2Hello, 2, n
 			h.need = n
 			h.phase = phaseBody

@@ -65,9 +65,11 @@ func (c *Conn) handshakeData(h *half, r *Record, b []byte) {
 		b = b[n:]
 	}
 	buf := b
+	c.msgTS, c.msgFrame = r.FirstTS, r.FirstFrame
 	if len(h.hs) > 0 {
 		h.hs = append(h.hs, b...)
 		buf = h.hs
+		c.msgTS, c.msgFrame = h.hsTS, h.hsFrame
 	}
 	for len(buf) >= 4 {
 		n := int(buf[1])<<16 | int(buf[2])<<8 | int(buf[3])
@@ -92,6 +94,10 @@ func (c *Conn) handshakeData(h *half, r *Record, b []byte) {
 		}
 		c.message(h, r, typ, buf[4:4+n])
 		buf = buf[4+n:]
+		c.msgTS, c.msgFrame = r.FirstTS, r.FirstFrame
+	}
+	if len(buf) > 0 {
+		h.hsTS, h.hsFrame = c.msgTS, c.msgFrame
 	}
 	// keep the partial message (never more than MaxHandshake+4 bytes)
 	if len(h.hs) > 0 {
@@ -106,7 +112,7 @@ func (c *Conn) message(h *half, r *Record, typ HandshakeType, m []byte) {
 	switch {
 	case typ == HSClientHello && h.dir == C2S:
 		if f.HelloTS == 0 {
-			f.HelloTS, f.HelloFrame = r.FirstTS, r.FirstFrame
+			f.HelloTS, f.HelloFrame = c.msgTS, c.msgFrame
 		}
 		if !c.clientHello(m) {
 			c.anomaly(AnomBadHandshake)
@@ -280,7 +286,7 @@ func (c *Conn) serverHello(r *Record, m []byte) bool {
 		return true
 	}
 	if f.ServerHelloTS == 0 {
-		f.ServerHelloTS = r.FirstTS
+		f.ServerHelloTS = c.msgTS
 	}
 	c.serverRandom = random
 	f.Version, f.Suite = ver, suite
@@ -321,7 +327,7 @@ func (c *Conn) setKeys(info suiteInfo, known bool) {
 	}
 	f.KeysFound = true
 	c.secrets = s
-	if !known || info.tls13 != (f.Version == VersionTLS13) || f.Version < VersionTLS11 {
+	if !known || info.tls13 != (f.Version == VersionTLS13) || f.Version < VersionTLS12 {
 		c.anomaly(AnomUnsupportedCipher)
 		return
 	}

@@ -179,6 +179,7 @@ func req(path string) string {
 
 // collector is a Handler that keeps everything.
 type collector struct {
+	chunks  []chunk
 	plain   [2][]byte
 	gaps    [2]uint64
 	records []Record
@@ -190,6 +191,12 @@ func (c *collector) TLSPlaintext(d Dir, b []byte, r *Record) {
 		panic(fmt.Sprintf("%v: PlainOff %d, want %d", d, r.PlainOff, uint64(len(c.plain[d]))+c.gaps[d]))
 	}
 	c.plain[d] = append(c.plain[d], b...)
+	c.chunks = append(c.chunks, chunk{d, append([]byte(nil), b...)})
+}
+
+type chunk struct {
+	dir  Dir
+	data []byte
 }
 func (c *collector) TLSPlainGap(d Dir, n uint64, r *Record) { c.gaps[d] += n }
 
