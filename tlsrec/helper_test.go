@@ -198,6 +198,7 @@ type chunk struct {
 	dir  Dir
 	data []byte
 }
+
 func (c *collector) TLSPlainGap(d Dir, n uint64, r *Record) { c.gaps[d] += n }
 
 func mustKeyLog(t testing.TB, b []byte) *KeyLog {
