@@ -54,6 +54,7 @@ func Diagnose(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo) []report.Findin
 	f := findFacts(ci, segs, xs)
 	d := &diag{ci: ci, segs: segs, xs: xs, f: f}
 	d.handshake()
+	d.tlsFindings()
 	d.keepAlive()
 	d.pipelining()
 	if ci.ParallelConns > 1 {

@@ -129,6 +129,7 @@ type Conn struct {
 	Closer          string   `json:"closer,omitempty"`
 	Reused          bool     `json:"reused_tuple,omitempty"`
 	TupleIndex      int      `json:"tuple_index,omitempty"` // 0 for the first connection on a 4-tuple, 1 for the next, ...
+	TLS             *TLS     `json:"tls,omitempty"`         // the TLS layer, for TLS connections
 }
 
 // FrameRange is the first and last frame of a message; zero when absent.
@@ -214,6 +215,7 @@ type Anatomy struct {
 	Parts     []Part           `json:"parts"`
 	Segments  []AnatomySegment `json:"segments"`
 	Summary   AnatomySummary   `json:"summary"`
+	TLS       *AnatomyTLS      `json:"tls,omitempty"` // the TLS layer between the message and the segments
 }
 
 // AnatomySummary is the one-line story of a message's segmentation.

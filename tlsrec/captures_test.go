@@ -189,6 +189,13 @@ func TestCaptures(t *testing.T) {
 				if f.FirstAppTS == 0 || f.HelloTS == 0 || f.FirstAppTS < f.HelloTS {
 					t.Errorf("conn %d: hello %d first app data %d", i, f.HelloTS, f.FirstAppTS)
 				}
+				wantRT := 1
+				if row[1] == "TLSv1.2" && row[5] != "r" {
+					wantRT = 2
+				}
+				if f.RoundTrips != wantRT {
+					t.Errorf("conn %d: %d handshake round trips, want %d", i, f.RoundTrips, wantRT)
+				}
 				h2 = h2 || f.ALPN == "h2"
 			}
 			if h2 {

@@ -146,13 +146,14 @@ type Conn struct {
 	haveSuite    bool
 	secrets      *Secrets
 
-	flights   int // client flights so far
-	lastDir   Dir
-	anyRec    bool
-	sawFinC   bool // TLS 1.3 client's Finished seen (decrypted) or guessed (no keys)
-	enc13C    int  // TLS 1.3 encrypted client records after ServerHello (no keys)
-	serverCCS bool
-	serverFin bool // TLS 1.3 server's Finished seen (decrypted)
+	flights    int // client flights so far
+	lastDir    Dir
+	anyRec     bool
+	sawFinC    bool // TLS 1.3 client's Finished seen (decrypted) or guessed (no keys)
+	enc13C     int  // TLS 1.3 encrypted client records after ServerHello (no keys)
+	serverCCS  bool
+	serverFin  bool // TLS 1.3 server's Finished seen (decrypted)
+	finFlights int  // client flights when the TLS 1.3 client sent its Finished
 
 	msgTS    int64 // time and frame of the record where the message being handled started
 	msgFrame uint64
@@ -183,7 +184,7 @@ func (c *Conn) Reset() {
 	c.sessionID = c.sessionID[:0]
 	c.ticketSent, c.haveSuite, c.secrets = false, false, nil
 	c.suite = suiteInfo{}
-	c.flights, c.lastDir, c.anyRec, c.sawFinC, c.enc13C, c.serverCCS, c.serverFin = 0, 0, false, false, 0, false, false
+	c.flights, c.lastDir, c.anyRec, c.sawFinC, c.enc13C, c.serverCCS, c.serverFin, c.finFlights = 0, 0, false, false, 0, false, false, 0
 }
 
 // Facts returns what is known of the connection so far. The pointer stays valid until
@@ -633,6 +634,7 @@ func (c *Conn) encrypted(h *half, r *Record, body []byte) {
 				c.enc13C++
 				if c.enc13C == 1 {
 					c.sawFinC = true
+					c.finFlights = c.flights
 				} else {
 					c.firstApp(r)
 				}
@@ -755,4 +757,9 @@ func (c *Conn) firstApp(r *Record) {
 	}
 	f.FirstAppTS, f.FirstAppFrame = r.FirstTS, r.FirstFrame
 	f.RoundTrips = c.flights - 1
+	if f.Version == VersionTLS13 && c.finFlights > 0 {
+		// nothing after its Finished holds a TLS 1.3 client back (a NewSessionTicket
+		// between the two is not waited for)
+		f.RoundTrips = c.finFlights - 1
+	}
 }

@@ -134,6 +134,7 @@ func (c *Conn) message(h *half, r *Record, typ HandshakeType, m []byte) {
 				c.serverFin = true
 			} else {
 				c.sawFinC = true
+				c.finFlights = c.flights
 			}
 		}
 	case typ == HSKeyUpdate && f.Version == VersionTLS13 && h.cur != nil:

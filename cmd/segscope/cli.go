@@ -24,6 +24,7 @@ import (
 	"github.com/segscope/segscope/render/jsonl"
 	"github.com/segscope/segscope/render/text"
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tlsrec"
 )
 
 const version = "0.1.0"
@@ -72,6 +73,7 @@ type options struct {
 	maxBuffer int
 	workers   int
 	verify    bool
+	tlsKeylog string
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
@@ -167,6 +169,7 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.maxBuffer, "max-buffer", 0, "")
 	fs.IntVar(&o.workers, "workers", 1, "")
 	fs.BoolVar(&o.verify, "verify-coding", false, "")
+	fs.StringVar(&o.tlsKeylog, "tls-keylog", "", "")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			io.WriteString(stdout, usage)
@@ -227,6 +230,9 @@ func (o *options) validate(mode segscope.Mode) error {
 	if o.workers < 1 || o.workers > segscope.MaxWorkers {
 		return &usageError{msg: fmt.Sprintf("--workers %d", o.workers),
 			hint: fmt.Sprintf("--workers takes 1 to %d (usually the number of cores)", segscope.MaxWorkers)}
+	}
+	if o.tlsKeylog != "" && mode == segscope.ModePackets {
+		return &usageError{msg: "--tls-keylog does not apply to packets", hint: "packets shows segments; decrypted HTTPS is shown by http, follow, anatomy, conns and diagnose"}
 	}
 	if o.part != "" && o.part != "req" && o.part != "resp" {
 		return &usageError{msg: fmt.Sprintf("unknown --part %q", o.part), hint: "--part req or --part resp"}
@@ -292,6 +298,11 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		cfg.Workers = 1
 	}
 	cfg.HTTP.VerifyCoding = o.verify
+	if o.tlsKeylog != "" {
+		if cfg.TLSKeys, err = readKeyLog(o.tlsKeylog); err != nil {
+			return err
+		}
+	}
 	cfg.Tracker.MaxConns = o.maxConns
 	cfg.Tracker.MaxBufferedPerConn = o.maxBuffer
 	ctx, stop := context.WithCancel(context.Background())
@@ -540,4 +551,18 @@ func interruptedBy(sig os.Signal, sum *report.Summary) error {
 		e.frames = sum.Frames
 	}
 	return e
+}
+
+// readKeyLog reads an NSS key log (SSLKEYLOGFILE) for --tls-keylog.
+func readKeyLog(path string) (*tlsrec.KeyLog, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &hinted{err: fmt.Errorf("--tls-keylog: %w", err), hint: "name the file that SSLKEYLOGFILE=FILE made the browser, curl or program write"}
+	}
+	defer f.Close()
+	kl, err := tlsrec.ReadKeyLog(f)
+	if err != nil {
+		return nil, &hinted{err: fmt.Errorf("--tls-keylog %s: %w", path, err), hint: "the key log is the NSS format: lines of LABEL CLIENT_RANDOM SECRET in hex, as SSLKEYLOGFILE writes them"}
+	}
+	return kl, nil
 }

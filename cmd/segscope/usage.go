@@ -30,6 +30,8 @@ Common flags:
 
 follow:  --hex | --raw --dir c2s|s2c [--fill-gaps] | --write-dir DIR
 http:    --verify-coding (inflate gzip bodies instead of trusting the gzip trailer's length)
+HTTPS:   --tls-keylog FILE  decrypt TLS with an NSS key log (SSLKEYLOGFILE) for http,
+                            follow, anatomy, conns and diagnose
 anatomy: --msg K (exchange K only), --part req|resp
 ladder:  --max-rows N (collapse long runs of data segments)
 capture: -w FILE, --pcap (pcap instead of pcapng), -s/--snaplen N

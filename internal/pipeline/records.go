@@ -66,6 +66,11 @@ func (p *Pipeline) fillConn(cs *connState) {
 		r.Protocol = cs.parser.Protocol().String()
 		r.SNI = cs.parser.SNI()
 	}
+	if cs.tls != nil {
+		r.Protocol = http1.ProtoTLS.String()
+		r.SNI = cs.tls.Facts().SNI
+		r.TLS = p.fillTLS(cs)
+	}
 }
 
 // OnExchange implements http1.Handler: one exchange of cs's connection is complete.
@@ -107,8 +112,10 @@ func (p *Pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 		r.ReqFrames = report.FrameRange{q.FirstFrame, q.LastFrame}
 		r.Timing.Send = report.Duration(q.LastTS - q.FirstTS)
 		firstTS = q.FirstTS
-		cf, tr := cs.markIn(flow.C2S, q.StartOff, q.EndOff)
-		conflict, truncated = conflict || cf, truncated || tr
+		if cs.tls == nil { // marks are TCP offsets; a TLS connection's messages have plaintext ones
+			cf, tr := cs.markIn(flow.C2S, q.StartOff, q.EndOff)
+			conflict, truncated = conflict || cf, truncated || tr
+		}
 		if x.Depth == 1 {
 			if rtt := c.HandshakeRTT(); rtt > 0 {
 				r.Timing.Connect = report.Duration(rtt)
@@ -130,8 +137,10 @@ func (p *Pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 		} else {
 			firstTS = s.FirstTS
 		}
-		cf, tr := cs.markIn(flow.S2C, s.StartOff, s.EndOff)
-		conflict, truncated = conflict || cf, truncated || tr
+		if cs.tls == nil {
+			cf, tr := cs.markIn(flow.S2C, s.StartOff, s.EndOff)
+			conflict, truncated = conflict || cf, truncated || tr
+		}
 	}
 	r.TS = report.Time(firstTS)
 	r.Rel = p.rel(firstTS)

@@ -107,13 +107,13 @@ func (followView) opened(p *Pipeline, cs *connState) {
 }
 
 func (followView) data(p *Pipeline, cs *connState, dir flow.Dir, off uint64, data []byte, frame uint64) {
-	if p.cfg.Stream != nil {
+	if p.cfg.Stream != nil && !p.plainFollow(cs) { // TLS with keys: the plaintext (tls.go)
 		p.fail(p.cfg.Stream.StreamData(cs.c.ID, dir.String(), off, data))
 	}
 }
 
 func (followView) gap(p *Pipeline, cs *connState, dir flow.Dir, off, n uint64) {
-	if p.cfg.Stream != nil {
+	if p.cfg.Stream != nil && !p.plainFollow(cs) {
 		p.fail(p.cfg.Stream.StreamGap(cs.c.ID, dir.String(), off, n))
 	}
 }
