@@ -16,12 +16,14 @@ func TestDependencyDirection(t *testing.T) {
 	const mod = "github.com/segscope/segscope"
 	// allowed lists, per package, the module packages and third-party prefixes it may import.
 	allowed := map[string][]string{
-		"flow":              {},
-		"tcpseq":            {},
-		"capture":           {"golang.org/x/sys"},
-		"decode":            {"flow", "tcpseq", "github.com/gopacket/gopacket"},
-		"reassembly":        {"decode", "flow", "tcpseq"},
-		"http1":             {"github.com/andybalholm/brotli"},
+		"flow":       {},
+		"tcpseq":     {},
+		"capture":    {"golang.org/x/sys"},
+		"decode":     {"flow", "tcpseq", "github.com/gopacket/gopacket"},
+		"reassembly": {"decode", "flow", "tcpseq"},
+		"http1":      {"github.com/andybalholm/brotli"},
+		// tlsrec: the standard library's crypto, and x/crypto for ChaCha20-Poly1305 only
+		"tlsrec":            {"golang.org/x/crypto/chacha20poly1305"},
 		"analysis":          {"report", "http1", "flow", "tcpseq"},
 		"report":            {"flow"},
 		"render/text":       {"report"},
@@ -30,7 +32,7 @@ func TestDependencyDirection(t *testing.T) {
 		"internal/safefile": {},
 		// The pipeline wires the protocol packages; parallel runs pipelines and imports
 		// the pipeline, never the reverse; the root is the API only.
-		"internal/pipeline": {"capture", "decode", "reassembly", "http1", "analysis", "report", "flow", "tcpseq"},
+		"internal/pipeline": {"capture", "decode", "reassembly", "http1", "tlsrec", "analysis", "report", "flow", "tcpseq"},
 		"internal/parallel": {"internal/pipeline", "capture", "decode", "reassembly", "report", "flow"},
 		"":                  {"internal/pipeline", "internal/parallel", "capture", "report"},
 	}
