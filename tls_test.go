@@ -1,0 +1,156 @@
+package segscope_test
+
+// HTTPS: segscope's http records of the TLS captures (decrypted with their key logs)
+// against tshark's (tshark -o tls.keylog_file:FILE -Y http), exchange by exchange.
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/segscope/segscope"
+	"github.com/segscope/segscope/tlsrec"
+)
+
+func tlsCaptures(t *testing.T) []string {
+	t.Helper()
+	m, _ := filepath.Glob(filepath.Join(ownDir, "tls*.pcap"))
+	if len(m) == 0 {
+		t.Skip("no TLS captures in testdata/pcaps (make-tls-captures.sh)")
+	}
+	return m
+}
+
+func keyLogOf(t *testing.T, pcap string) (*tlsrec.KeyLog, string) {
+	t.Helper()
+	path := strings.TrimSuffix(pcap, ".pcap") + ".keys"
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	kl, err := tlsrec.ReadKeyLog(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kl, path
+}
+
+// tsharkUnescapedLen is the length of a tshark text field after undoing its escapes
+// (\n, \r, \t, \\, \", \xNN).
+func tsharkUnescapedLen(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		n++
+		if s[i] != '\\' || i+1 >= len(s) {
+			continue
+		}
+		if s[i+1] == 'x' && i+3 < len(s) {
+			i += 3
+		} else {
+			i++
+		}
+	}
+	return n
+}
+
+type tsharkExchange struct {
+	conn                  uint64
+	method, uri           string
+	status                int
+	reqBody, respBody     int64
+	respChunked, respGzip bool
+}
+
+// tsharkHTTPS runs tshark with the key log and pairs its requests and responses.
+func tsharkHTTPS(t *testing.T, tshark, pcap, keys string) []tsharkExchange {
+	t.Helper()
+	// Port 445 is SMB to tshark, 444 is nothing: decode both as TLS. Out-of-order
+	// reassembly is off by default in tshark 4.0: without it, the loss-reorder capture's
+	// response is not reassembled.
+	out, err := exec.Command(tshark, "-r", pcap, "-o", "tls.keylog_file:"+keys,
+		"-d", "tcp.port==445,tls", "-d", "tcp.port==444,tls", "-o", "tcp.reassemble_out_of_order:TRUE", "-Y", "http",
+		"-T", "fields", "-E", "separator=/t", "-e", "frame.number", "-e", "tcp.stream",
+		"-e", "http.request.method", "-e", "http.request.uri", "-e", "http.response.code",
+		"-e", "http.content_length_header", "-e", "http.request_in", "-e", "http.transfer_encoding",
+		"-e", "http.content_encoding", "-e", "http.file_data").Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	var xs []tsharkExchange
+	byFrame := map[string]int{}
+	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) < 10 {
+			continue
+		}
+		stream, _ := strconv.ParseUint(f[1], 10, 64)
+		cl, _ := strconv.ParseInt(f[5], 10, 64)
+		if f[2] != "" {
+			byFrame[f[0]] = len(xs)
+			xs = append(xs, tsharkExchange{conn: stream + 1, method: f[2], uri: f[3], reqBody: cl})
+			continue
+		}
+		i, ok := byFrame[f[6]]
+		if !ok {
+			t.Fatalf("tshark response in frame %s: no request %s", f[0], f[6])
+		}
+		x := &xs[i]
+		x.status, _ = strconv.Atoi(f[4])
+		x.respChunked, x.respGzip = strings.Contains(f[7], "chunked"), strings.Contains(f[8], "gzip")
+		x.respBody = cl
+		if f[5] == "" {
+			x.respBody = int64(tsharkUnescapedLen(f[9])) // tshark's de-chunked, decoded body
+		}
+	}
+	return xs
+}
+
+func TestDifferentialHTTPSTshark(t *testing.T) {
+	tshark := needTool(t, "tshark")
+	for _, pcap := range tlsCaptures(t) {
+		t.Run(filepath.Base(pcap), func(t *testing.T) {
+			kl, keys := keyLogOf(t, pcap)
+			want := tsharkHTTPS(t, tshark, pcap, keys)
+			for _, workers := range []int{1, 3} {
+				rec, _ := run(t, pcap, segscope.Config{Mode: segscope.ModeHTTP, TLSKeys: kl, Workers: workers})
+				if len(rec.https) != len(want) {
+					t.Fatalf("workers %d: %d exchanges, tshark %d", workers, len(rec.https), len(want))
+				}
+				for i, w := range want {
+					g := rec.https[i]
+					body := g.RespBodyLen
+					if w.respChunked && w.respGzip {
+						body = g.RespDecodedLen // tshark shows the decoded body
+					}
+					if g.Conn != w.conn || g.Method != w.method || g.URI != w.uri || g.Status != w.status ||
+						g.ReqBodyLen != w.reqBody || body != w.respBody || g.Verdict != "complete" {
+						t.Errorf("workers %d exchange %d: segscope conn %d %s %s %d req %d resp %d (%s), tshark conn %d %s %s %d req %d resp %d",
+							workers, i+1, g.Conn, g.Method, g.URI, g.Status, g.ReqBodyLen, body, g.Verdict,
+							w.conn, w.method, w.uri, w.status, w.reqBody, w.respBody)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestHTTPSWithoutKeys: without a key log, the TLS captures give no exchanges and every
+// connection is a TLS connection with its SNI and version.
+func TestHTTPSWithoutKeys(t *testing.T) {
+	for _, pcap := range tlsCaptures(t) {
+		rec, _ := run(t, pcap, segscope.Config{Mode: segscope.ModeConns})
+		for _, c := range rec.conns {
+			if c.Protocol != "tls" || c.TLS == nil || c.TLS.SNI != "tls.segscope.test" || c.TLS.Version == "" || c.Requests != 0 {
+				t.Errorf("%s conn %d: protocol %q requests %d tls %+v", filepath.Base(pcap), c.Conn, c.Protocol, c.Requests, c.TLS)
+			}
+		}
+		hs, _ := run(t, pcap, segscope.Config{Mode: segscope.ModeHTTP})
+		if len(hs.https) != 0 {
+			t.Errorf("%s: %d exchanges without keys", filepath.Base(pcap), len(hs.https))
+		}
+	}
+}
