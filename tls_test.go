@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/segscope/segscope"
+	"github.com/segscope/segscope/report"
 	"github.com/segscope/segscope/tlsrec"
 )
 
@@ -153,4 +154,109 @@ func TestHTTPSWithoutKeys(t *testing.T) {
 			t.Errorf("%s: %d exchanges without keys", filepath.Base(pcap), len(hs.https))
 		}
 	}
+}
+
+// TestHTTPSAnatomy: every message of the TLS captures is mapped to the TLS records that
+// carried it (their plaintext bytes add up to the message) and to the segments that
+// carried those records.
+func TestHTTPSAnatomy(t *testing.T) {
+	checked := 0
+	defer func() {
+		if checked < 20 {
+			t.Errorf("only %d anatomy records checked", checked)
+		}
+	}()
+	for _, pcap := range tlsCaptures(t) {
+		kl, _ := keyLogOf(t, pcap)
+		conns, _ := run(t, pcap, segscope.Config{Mode: segscope.ModeConns, TLSKeys: kl})
+		for _, c := range conns.conns {
+			if c.TLS.Inner != "http1" {
+				continue
+			}
+			var rec anatSink
+			if _, err := runSink(t, pcap, &rec, segscope.Config{Mode: segscope.ModeAnatomy, Conn: c.Conn, TLSKeys: kl}); err != nil {
+				t.Fatal(err)
+			}
+			if len(rec.anatomy) != 2*c.Requests {
+				t.Errorf("%s conn %d: %d anatomy records for %d requests", filepath.Base(pcap), c.Conn, len(rec.anatomy), c.Requests)
+			}
+			checked += len(rec.anatomy)
+			for _, a := range rec.anatomy {
+				if a.TLS == nil || len(a.TLS.Records) == 0 || len(a.Segments) == 0 {
+					t.Errorf("%s conn %d %s %d: no TLS layer or segments", filepath.Base(pcap), c.Conn, a.Dir, a.Depth)
+					continue
+				}
+				sum, span := 0, int64(0)
+				for _, r := range a.TLS.Records {
+					sum += r.MsgBytes
+					span += int64(r.HeaderLen + r.Len)
+				}
+				if int64(sum) != a.TLS.PlainLen || span != a.MsgLen || a.HeaderLen+a.BodyLen > a.TLS.PlainLen {
+					t.Errorf("%s conn %d %s %d: records carry %d of %d plaintext bytes, span %d of %d", filepath.Base(pcap),
+						c.Conn, a.Dir, a.Depth, sum, a.TLS.PlainLen, span, a.MsgLen)
+				}
+			}
+		}
+	}
+}
+
+// TestHTTPSDiagnose: the handshake's cost and resumption, in words.
+func TestHTTPSDiagnose(t *testing.T) {
+	cases := map[string][]string{
+		"tls13-aes128gcm": {"TLS 1.3 handshake cost 1 round trip", "TLS 1.2 would have cost 2"},
+		"tls12-aes128gcm": {"TLS 1.2 handshake cost 2 round trips"},
+		"tls13-resume":    {"session resumed with a pre-shared key"},
+		"tls12-resume":    {"TLS 1.2 handshake cost 1 round trip", "session resumed (by session id)"},
+		"tls13-h2":        {"carries HTTP/2, which segscope does not parse"},
+	}
+	for name, want := range cases {
+		pcap := filepath.Join(ownDir, name+".pcap")
+		if _, err := os.Stat(pcap); err != nil {
+			t.Skipf("%s: %v", name, err)
+		}
+		kl, _ := keyLogOf(t, pcap)
+		var sink findingSink
+		if _, err := runSink(t, pcap, &sink, segscope.Config{Mode: segscope.ModeDiagnose, TLSKeys: kl}); err != nil {
+			t.Fatal(err)
+		}
+		var all []string
+		for _, f := range sink.findings {
+			all = append(all, f.Text)
+		}
+		text := strings.Join(all, "\n")
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s: no finding with %q in:\n%s", name, w, text)
+			}
+		}
+	}
+}
+
+type findingSink struct {
+	countSink
+	findings []report.Finding
+}
+
+func (s *findingSink) Finding(f *report.Finding) error {
+	s.findings = append(s.findings, *f)
+	return nil
+}
+
+// anatSink keeps deep copies of anatomy records.
+type anatSink struct {
+	countSink
+	anatomy []report.Anatomy
+}
+
+func (s *anatSink) Anatomy(a *report.Anatomy) error {
+	c := *a
+	c.Parts = append([]report.Part(nil), a.Parts...)
+	c.Segments = append([]report.AnatomySegment(nil), a.Segments...)
+	if a.TLS != nil {
+		t := *a.TLS
+		t.Records = append([]report.AnatomyRecord(nil), a.TLS.Records...)
+		c.TLS = &t
+	}
+	s.anatomy = append(s.anatomy, c)
+	return nil
 }

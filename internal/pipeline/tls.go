@@ -40,7 +40,13 @@ func (cs *connState) TLSRecord(r *tlsrec.Record) {
 func (cs *connState) TLSPlaintext(d tlsrec.Dir, b []byte, r *tlsrec.Record) {
 	p := cs.p
 	if p.wantHTTP {
-		p.parserOf(cs).Feed(http1.Dir(d), b, r.Frame, r.TS)
+		// the first byte as carried by the record's first segment, the rest by its
+		// last: a message starts when its first record started to arrive
+		hp := p.parserOf(cs)
+		hp.Feed(http1.Dir(d), b[:1], r.FirstFrame, r.FirstTS)
+		if len(b) > 1 {
+			hp.Feed(http1.Dir(d), b[1:], r.Frame, r.TS)
+		}
 	}
 	if p.cfg.Mode == ModeFollow && p.cfg.Stream != nil {
 		p.fail(p.cfg.Stream.StreamData(cs.c.ID, http1.Dir(d).String(), cs.plainAt[d], b))
@@ -130,14 +136,26 @@ func (p *Pipeline) fillTLS(cs *connState) *report.TLS {
 	return t
 }
 
-// anatomyTLS adds the TLS layer to an anatomy record: the records that carried message
-// m (plaintext offsets) of dir.
+// anatomyTLS adds the TLS layer to an anatomy record whose segments were found for the
+// TCP span of the records that carried message m (plaintext offsets) of dir: the records,
+// and the message bar redrawn on that span, TLS overhead included.
 func (p *Pipeline) anatomyTLS(cs *connState, m *http1.Message, dir uint8, a *report.Anatomy) {
 	r := cs.rec
 	t := &r.anatTLS
 	*t = report.AnatomyTLS{Records: t.Records[:0]}
 	start, end := m.StartOff, max(m.EndOff, m.StartOff)
+	head := min(max(m.HeaderEnd, start), end)
 	t.PlainOff, t.PlainLen = int64(start), int64(end-start)
+	a.HeaderLen = int64(head - start)
+	sl := min(uint64(startLineLen(m)), head-start)
+	parts := a.Parts[:0]
+	add := func(kind string, off, n int64) {
+		if n > 0 {
+			parts = append(parts, report.Part{Kind: kind, Off: off, Len: n})
+		}
+	}
+	base := a.MsgOff
+	tls12 := cs.tls.Facts().Version == tlsrec.VersionTLS12
 	for i := range r.tlsRecs {
 		x := &r.tlsRecs[i]
 		if x.dir != dir || x.plainLen == 0 {
@@ -150,7 +168,46 @@ func (p *Pipeline) anatomyTLS(cs *connState, m *http1.Message, dir uint8, a *rep
 		}
 		t.Records = append(t.Records, report.AnatomyRecord{Off: int64(x.off), HeaderLen: x.hdr, Len: x.n,
 			PlainLen: x.plainLen, MsgBytes: int(hi - lo), Frame: x.frame, Decrypted: x.decrypted})
-		t.Overhead += int64(x.hdr + x.n - x.plainLen)
+		over := x.hdr + x.n - x.plainLen
+		t.Overhead += int64(over)
+		// the record on the TCP span: header (with any explicit nonce or IV), plaintext,
+		// then tag and padding, drawn as after the plaintext
+		ro := int64(x.off) - base
+		pre := x.hdr
+		if tls12 { // TLS 1.2: the explicit nonce (AES-GCM, 8 bytes) or IV (CBC, 16) comes first
+			switch o := x.n - x.plainLen; {
+			case o == 8+16:
+				pre += 8
+			case o > 16+16:
+				pre += 16
+			}
+		}
+		add("tls_header", ro, int64(pre))
+		pos := ro + int64(pre)
+		add("other", pos, int64(lo-x.plainOff))
+		pos += int64(lo - x.plainOff)
+		for _, seg := range [...]struct {
+			kind string
+			s, e uint64
+		}{{"start_line", start, start + sl}, {"headers", start + sl, head}, {"body", head, end}} {
+			s, e := max(seg.s, lo), min(seg.e, hi)
+			if s < e {
+				add(seg.kind, pos+int64(s-lo), int64(e-s))
+			}
+		}
+		pos += int64(hi - lo)
+		add("other", pos, int64(pe-hi))
+		pos += int64(pe - hi)
+		add("tls_overhead", pos, ro+int64(x.hdr+x.n)-pos)
 	}
+	a.Parts = parts
 	a.TLS = t
+}
+
+// startLineLen is the length of m's start line with its CRLF.
+func startLineLen(m *http1.Message) int64 {
+	if m.Method != "" {
+		return int64(len(m.Method) + 1 + len(m.URI) + 1 + len(m.Version) + 2)
+	}
+	return int64(len(m.Version) + 1 + 3 + 1 + len(m.Reason) + 2)
 }

@@ -488,6 +488,31 @@ func (s *Sink) Anatomy(r *report.Anatomy) error {
 		b = append(b, '}')
 	}
 	b = append(b, ']')
+	if t := r.TLS; t != nil {
+		b = appendKey(b, "tls")
+		b = append(b, '{')
+		b = appendInt(b, "plain_off", t.PlainOff)
+		b = appendInt(b, "plain_len", t.PlainLen)
+		b = appendInt(b, "overhead", t.Overhead)
+		b = appendKey(b, "records")
+		b = append(b, '[')
+		for i := range t.Records {
+			x := &t.Records[i]
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '{')
+			b = appendInt(b, "off", x.Off)
+			b = appendInt(b, "header_len", int64(x.HeaderLen))
+			b = appendInt(b, "len", int64(x.Len))
+			b = appendInt(b, "plain_len", int64(x.PlainLen))
+			b = appendInt(b, "msg_bytes", int64(x.MsgBytes))
+			b = appendUint(b, "frame", x.Frame)
+			b = appendBool(b, "decrypted", x.Decrypted)
+			b = append(b, '}')
+		}
+		b = append(b, ']', '}')
+	}
 	sm := &r.Summary
 	b = appendKey(b, "summary")
 	b = append(b, '{')
