@@ -260,3 +260,33 @@ func (s *anatSink) Anatomy(a *report.Anatomy) error {
 	s.anatomy = append(s.anatomy, c)
 	return nil
 }
+
+// BenchmarkHTTPSDecrypt runs http with the key log on the capture named by
+// $SEGSCOPE_TLS_BENCH (e.g. the 200 MiB tls13-big.pcap of make-tls-captures.sh, not
+// committed; its .keys next to it), reporting bytes of capture per second.
+func BenchmarkHTTPSDecrypt(b *testing.B) {
+	pcap := os.Getenv("SEGSCOPE_TLS_BENCH")
+	if pcap == "" {
+		b.Skip("SEGSCOPE_TLS_BENCH not set (a capture made by make-tls-captures.sh tls13-big)")
+	}
+	st, err := os.Stat(pcap)
+	if err != nil {
+		b.Fatal(err)
+	}
+	kl, _ := keyLogOf(&testing.T{}, pcap)
+	for _, keys := range []*tlsrec.KeyLog{kl, nil} {
+		name := "keys"
+		if keys == nil {
+			name = "nokeys"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(st.Size())
+			for b.Loop() {
+				var sink countSink
+				if _, err := runSink(b, pcap, &sink, segscope.Config{Mode: segscope.ModeHTTP, TLSKeys: keys}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

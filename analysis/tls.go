@@ -43,6 +43,9 @@ func (d *diag) tlsFindings() {
 		case t.RoundTrips == 0:
 			s += " (0-RTT early data)"
 		}
+		if t.ServerHelloDelay > 0 && t.ServerHelloDelay*2 > t.HandshakeTime {
+			s += "; most of it waiting for the server: its ServerHello came " + report.Duration(t.ServerHelloDelay).Text() + " after the ClientHello"
+		}
 		d.add(t.HelloFrame, KindTLSHandshake, SevInfo, s)
 	} else if t.HelloFrame == 0 && t.Version == "" {
 		d.add(0, KindTLSHandshake, SevInfo, "the TLS handshake was not captured (the connection was already encrypted when the capture started)")

@@ -21,14 +21,17 @@ type TLS struct {
 	// ClientHello to that data. -1 when not seen.
 	RoundTrips    int      `json:"round_trips"`
 	HandshakeTime Duration `json:"handshake_time"`
-	HelloFrame    uint64   `json:"hello_frame"`     // the ClientHello's first frame; 0 when not seen
-	FirstAppFrame uint64   `json:"first_app_frame"` // the client's first application data's first frame
-	CertSubject   string   `json:"cert_subject,omitempty"`
-	CertIssuer    string   `json:"cert_issuer,omitempty"`
-	CertNotBefore Time     `json:"cert_not_before,omitempty"`
-	CertNotAfter  Time     `json:"cert_not_after,omitempty"`
-	Tickets       int      `json:"tickets"`
-	KeyUpdates    int      `json:"key_updates"`
+	// ServerHelloDelay is the time from the ClientHello to the ServerHello: a round trip
+	// and the server's work (key exchange, session lookup). -1 when not seen.
+	ServerHelloDelay Duration `json:"server_hello_delay"`
+	HelloFrame       uint64   `json:"hello_frame"`     // the ClientHello's first frame; 0 when not seen
+	FirstAppFrame    uint64   `json:"first_app_frame"` // the client's first application data's first frame
+	CertSubject      string   `json:"cert_subject,omitempty"`
+	CertIssuer       string   `json:"cert_issuer,omitempty"`
+	CertNotBefore    Time     `json:"cert_not_before,omitempty"`
+	CertNotAfter     Time     `json:"cert_not_after,omitempty"`
+	Tickets          int      `json:"tickets"`
+	KeyUpdates       int      `json:"key_updates"`
 	// KeyLog: "" without --tls-keylog, "found" when it had the session, "missing" when not.
 	KeyLog           string   `json:"keylog"`
 	DecryptedRecords uint64   `json:"decrypted_records"`

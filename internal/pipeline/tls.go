@@ -105,6 +105,10 @@ func (p *Pipeline) fillTLS(cs *connState) *report.TLS {
 		Alerts:           []string{},
 		Anomalies:        f.Anomalies.Names([]string{}),
 	}
+	t.ServerHelloDelay = -1
+	if f.ServerHelloTS != 0 && f.HelloTS != 0 {
+		t.ServerHelloDelay = report.Duration(f.ServerHelloTS - f.HelloTS)
+	}
 	if f.FirstAppTS != 0 && f.HelloTS != 0 {
 		t.RoundTrips = f.RoundTrips
 		t.HandshakeTime = report.Duration(f.FirstAppTS - f.HelloTS)

@@ -358,6 +358,7 @@ func (e *Encoder) appendTLS(b []byte, t *report.TLS) []byte {
 	b = appendBool(b, "sslv2_hello", t.SSLv2Hello)
 	b = appendInt(b, "round_trips", int64(t.RoundTrips))
 	b = appendSeconds(b, "handshake_time", t.HandshakeTime)
+	b = appendSeconds(b, "server_hello_delay", t.ServerHelloDelay)
 	b = appendUint(b, "hello_frame", t.HelloFrame)
 	b = appendUint(b, "first_app_frame", t.FirstAppFrame)
 	if t.CertSubject != "" {

@@ -390,6 +390,18 @@ cap_tls13-loss-reorder() {
 	finish
 }
 
+# the benchmark capture (not in ALL, not committed): 200 MiB over one TLS 1.3 AES-128-GCM
+# connection, e.g. OUT=/tmp/big bash make-tls-captures.sh tls13-big
+cap_tls13-big() {
+	# (yes ends on SIGPIPE: its status is not an error here)
+	{ yes 'segscope benchmark body line: pack my box with five dozen liquor jugs' || true; } | head -c $((200 << 20)) >"$W/big200.txt"
+	touch -d '@1700000000' "$W/big200.txt"
+	begin tls13-big sgtls-s sgtls-vs
+	# rate-limited, so that tcpdump keeps up (at full speed over veth it drops packets)
+	ccurl "${RES[@]}" "${T13[@]}" --tls13-ciphers TLS_AES_128_GCM_SHA256 --http1.1 --limit-rate 40M "${CO[@]}" $U/big200.txt
+	finish
+}
+
 ALL=(tls13-aes128gcm tls13-aes256gcm tls13-chacha20 tls12-aes128gcm tls12-aes256gcm tls12-chacha20
 	tls12-cbc-sha tls12-cbc-sha256 tls12-cbc-mte tls13-h2 tls13-resume tls12-resume tls13-keyupdate
 	tls13-loss-reorder)
