@@ -290,3 +290,17 @@ func BenchmarkHTTPSDecrypt(b *testing.B) {
 		})
 	}
 }
+
+// keyLogNextTo returns the key log NAME.keys next to capture NAME.pcap, or nil.
+func keyLogNextTo(pcap string) *tlsrec.KeyLog {
+	f, err := os.Open(strings.TrimSuffix(pcap, ".pcap") + ".keys")
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	kl, err := tlsrec.ReadKeyLog(f)
+	if err != nil {
+		return nil
+	}
+	return kl
+}
