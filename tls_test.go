@@ -4,6 +4,8 @@ package segscope_test
 // against tshark's (tshark -o tls.keylog_file:FILE -Y http), exchange by exchange.
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +14,9 @@ import (
 	"testing"
 
 	"github.com/segscope/segscope"
+	"github.com/segscope/segscope/capture"
+	"github.com/segscope/segscope/render/jsonl"
+	"github.com/segscope/segscope/render/text"
 	"github.com/segscope/segscope/report"
 	"github.com/segscope/segscope/tlsrec"
 )
@@ -303,4 +308,53 @@ func keyLogNextTo(pcap string) *tlsrec.KeyLog {
 		return nil
 	}
 	return kl
+}
+
+// FuzzHTTPS feeds mutated HTTPS captures through the whole pipeline in every mode with
+// the key logs of all TLS captures. Invariants: no panic; the same output twice and with
+// two workers.
+func FuzzHTTPS(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join(ownDir, "tls*.pcap"))
+	var keys bytes.Buffer
+	for _, p := range seeds {
+		if data, err := os.ReadFile(p); err == nil && len(data) < 40<<10 {
+			f.Add(data, uint8(2))
+		}
+		if k, err := os.ReadFile(strings.TrimSuffix(p, ".pcap") + ".keys"); err == nil {
+			keys.Write(k)
+			keys.WriteByte('\n')
+		}
+	}
+	kl, err := tlsrec.ReadKeyLog(&keys)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, m uint8) {
+		mode := segscope.Mode(m % 7)
+		run := func(workers int) string {
+			src, err := capture.NewReader(bytes.NewReader(data), "fuzz")
+			if err != nil {
+				return "open: " + err.Error()
+			}
+			var out bytes.Buffer
+			cfg := segscope.Config{Mode: mode, Workers: workers, TLSKeys: kl}
+			if mode == segscope.ModeFollow {
+				cfg.Stream = text.NewFollow(&out, text.FollowHex)
+			}
+			if mode == segscope.ModePackets {
+				cfg.TLSKeys = nil
+			}
+			if _, err := segscope.Run(context.Background(), src, jsonl.New(&out), cfg); err != nil {
+				out.WriteString("error: " + err.Error())
+			}
+			if cfg.Stream != nil {
+				cfg.Stream.(*text.Follow).Flush()
+			}
+			return out.String()
+		}
+		a, b, c := run(1), run(1), run(2)
+		if a != b || a != c {
+			t.Fatalf("mode %s: output differs between runs or worker counts", mode)
+		}
+	})
 }

@@ -123,10 +123,8 @@ type half struct {
 
 	// resync state
 	lostBytes uint64 // stream bytes lost since the last whole record
-	lostRecs  int    // whole records known lost (the record cut by the gap)
 	win       []byte // the last bytes scanned while resynchronising (at most 4)
 	sslv2     bool   // the first record may be an SSLv2-compatible hello (client)
-	records   uint64
 }
 
 // Conn is the TLS state of one TCP connection: both directions' record layers, the
@@ -142,8 +140,6 @@ type Conn struct {
 	serverRandom [32]byte
 	sessionID    []byte
 	ticketSent   bool // ClientHello carried a non-empty session_ticket extension
-	suite        suiteInfo
-	haveSuite    bool
 	secrets      *Secrets
 
 	flights    int // client flights so far
@@ -151,7 +147,6 @@ type Conn struct {
 	anyRec     bool
 	sawFinC    bool // TLS 1.3 client's Finished seen (decrypted) or guessed (no keys)
 	enc13C     int  // TLS 1.3 encrypted client records after ServerHello (no keys)
-	serverCCS  bool
 	serverFin  bool // TLS 1.3 server's Finished seen (decrypted)
 	finFlights int  // client flights when the TLS 1.3 client sent its Finished
 
@@ -182,9 +177,8 @@ func (c *Conn) Reset() {
 	c.facts = Facts{ALPNOffered: alpn, Alerts: alerts}
 	c.clientRandom, c.serverRandom = [32]byte{}, [32]byte{}
 	c.sessionID = c.sessionID[:0]
-	c.ticketSent, c.haveSuite, c.secrets = false, false, nil
-	c.suite = suiteInfo{}
-	c.flights, c.lastDir, c.anyRec, c.sawFinC, c.enc13C, c.serverCCS, c.serverFin, c.finFlights = 0, 0, false, false, 0, false, false, 0
+	c.ticketSent, c.secrets = false, nil
+	c.flights, c.lastDir, c.anyRec, c.sawFinC, c.enc13C, c.serverFin, c.finFlights = 0, 0, false, false, 0, false, 0
 }
 
 // Facts returns what is known of the connection so far. The pointer stays valid until
@@ -275,7 +269,7 @@ func (c *Conn) header(h *half, data []byte, frame uint64, ts int64) int {
 			n := int(h.hdr[0]&0x7f)<<8 | int(h.hdr[1])
 			if n > c.lim.MaxRecord {
 				c.anomaly(AnomRecordTooLong)
-				c.startResync(h, 2, 0)
+				c.startResync(h, 2)
 				return used
 			}
 			h.rec.Type, h.rec.Inner, h.rec.HeaderLen, h.rec.Len = TypeSSLv2Hello, TypeSSLv2Hello, 2, n
@@ -298,12 +292,12 @@ func (c *Conn) header(h *half, data []byte, frame uint64, ts int64) int {
 	n := int(binary.BigEndian.Uint16(h.hdr[3:5]))
 	if !plausibleHeader(h.hdr[:]) {
 		c.anomaly(AnomBadRecord)
-		c.startResync(h, 5, 0)
+		c.startResync(h, 5)
 		return used
 	}
 	if n > c.lim.MaxRecord {
 		c.anomaly(AnomRecordTooLong)
-		c.startResync(h, 5, 0)
+		c.startResync(h, 5)
 		return used
 	}
 	h.rec.Type, h.rec.Inner, h.rec.Version, h.rec.Len = typ, typ, ver, n
@@ -352,15 +346,14 @@ func Sniff(b []byte) (tls, more bool) {
 }
 
 // startResync enters resynchronisation after lost bytes: lost is the stream bytes lost
-// (already counted in off by the caller), recs the whole records known lost.
-func (c *Conn) startResync(h *half, lost uint64, recs int) {
+// (already counted in off by the caller).
+func (c *Conn) startResync(h *half, lost uint64) {
 	h.phase = phaseResync
 	h.nhdr = 0
 	h.need = 0
 	h.body = h.body[:0]
 	h.win = h.win[:0]
 	h.lostBytes += lost
-	h.lostRecs += recs
 	// a handshake message cut by the loss cannot be finished
 	h.hs = h.hs[:0]
 	h.hsSkip = 0
@@ -475,10 +468,10 @@ func (c *Conn) Gap(dir Dir, off, n uint64, ts int64) {
 		h.lost = true
 		h.rec.TS = ts
 		c.lostRecord(h)
-		c.startResync(h, rest, 0)
+		c.startResync(h, rest)
 	default:
 		h.off += n
-		c.startResync(h, n, 0)
+		c.startResync(h, n)
 	}
 }
 
@@ -509,7 +502,6 @@ func (c *Conn) emitLost(h *half, r *Record) {
 		}
 		r.PlainOff, r.PlainLen = h.plainOff, est
 	}
-	h.records++
 	c.h.TLSRecord(r)
 	if app && h.keyed && r.PlainLen > 0 {
 		h.plainOff += uint64(r.PlainLen)
@@ -547,13 +539,12 @@ func (c *Conn) record(h *half, body []byte) {
 	}
 	c.flight(h.dir)
 	if r.Type == TypeSSLv2Hello {
-		h.records++
 		c.sslv2Hello(body, r)
 		c.h.TLSRecord(r)
 		return
 	}
 	// resynchronised after lost records: find the sequence number
-	if h.lostBytes > 0 || h.lostRecs > 0 {
+	if h.lostBytes > 0 {
 		c.afterLoss(h, r, body)
 		return
 	}
@@ -575,15 +566,11 @@ func (c *Conn) flight(d Dir) {
 }
 
 func (c *Conn) plainRecord(h *half, r *Record, body []byte) {
-	h.records++
 	switch r.Type {
 	case TypeChangeCipherSpec:
 		c.h.TLSRecord(r)
 		if c.facts.Version == VersionTLS13 {
 			return // middlebox compatibility CCS (RFC 8446 §D.4)
-		}
-		if h.dir == S2C {
-			c.serverCCS = true
 		}
 		h.encrypt = true
 		h.cur = h.pending
@@ -624,7 +611,6 @@ func (c *Conn) noKeys() {
 
 // encrypted handles a protected record.
 func (c *Conn) encrypted(h *half, r *Record, body []byte) {
-	h.records++
 	if h.cur == nil {
 		// no key: the record is shown, its content is not
 		if r.Type == TypeApplicationData && h.dir == C2S {
@@ -659,7 +645,6 @@ func (c *Conn) encrypted(h *half, r *Record, body []byte) {
 	if !ok {
 		r.Failed = true
 		c.anomaly(AnomDecryptFailed)
-		h.records-- // counted again by emitLost
 		c.emitLost(h, r)
 		return
 	}
@@ -699,8 +684,8 @@ func (c *Conn) encrypted(h *half, r *Record, body []byte) {
 // afterLoss opens the first record after a gap that swallowed records: the sequence
 // numbers of the lost records are unknown, so the ones that fit are tried.
 func (c *Conn) afterLoss(h *half, r *Record, body []byte) {
-	lost, recs := h.lostBytes, h.lostRecs
-	h.lostBytes, h.lostRecs = 0, 0
+	lost := h.lostBytes
+	h.lostBytes = 0
 	if !h.encrypt || h.cur == nil || r.Type == TypeChangeCipherSpec {
 		if h.encrypt && r.Type != TypeChangeCipherSpec {
 			r.Encrypted = true
@@ -712,7 +697,7 @@ func (c *Conn) afterLoss(h *half, r *Record, body []byte) {
 	}
 	r.Encrypted = true
 	// at least this many records fitted in the lost bytes (full-size records)
-	minRecs := uint64(recs) + lost/uint64(5+c.lim.MaxRecord)
+	minRecs := lost / uint64(5+c.lim.MaxRecord)
 	base := h.cur.seq
 	if cap(h.out) < len(body) {
 		h.out = make([]byte, 0, max(len(body), c.lim.MaxRecord))
