@@ -117,7 +117,6 @@ type half struct {
 	switchTo bool         // switch cur to next after this record
 	encrypt  bool         // records of this direction are encrypted from now on
 	keyed    bool         // this direction's keys are known (plaintext is delivered)
-	out      []byte       // decryption output, reused
 
 	plainOff uint64 // application plaintext delivered or lost so far
 
@@ -152,6 +151,28 @@ type Conn struct {
 
 	msgTS    int64 // time and frame of the record where the message being handled started
 	msgFrame uint64
+
+	// out receives decrypted records: the Conn's own buffer, or one shared by every
+	// Conn of a goroutine (ShareOutput), since plaintext is only lent to the handler.
+	out *[]byte
+	own []byte
+}
+
+// ShareOutput makes c decrypt into *buf, which other Conns used on the same goroutine
+// may share (a pipeline with many connections keeps one such buffer instead of one per
+// connection). The plaintext passed to TLSPlaintext lives there until the next record
+// of any Conn sharing it.
+func (c *Conn) ShareOutput(buf *[]byte) { c.out = buf }
+
+// output returns the decryption buffer with room for n bytes.
+func (c *Conn) output(n int) []byte {
+	if c.out == nil {
+		c.out = &c.own
+	}
+	if cap(*c.out) < n {
+		*c.out = make([]byte, 0, max(n, c.lim.MaxRecord))
+	}
+	return *c.out
 }
 
 // NewConn returns a Conn that reports to h and decrypts with keys (nil: no decryption).
@@ -168,8 +189,8 @@ func (c *Conn) SetHandler(h Handler) { c.h = h }
 func (c *Conn) Reset() {
 	for d := range c.half {
 		h := &c.half[d]
-		body, hs, out, win := h.body[:0], h.hs[:0], h.out[:0], h.win[:0]
-		*h = half{dir: Dir(d), body: body, hs: hs, out: out, win: win}
+		body, hs, win := h.body[:0], h.hs[:0], h.win[:0]
+		*h = half{dir: Dir(d), body: body, hs: hs, win: win}
 	}
 	c.half[C2S].sslv2 = true
 	alpn := c.facts.ALPNOffered[:0]
@@ -631,10 +652,7 @@ func (c *Conn) encrypted(h *half, r *Record, body []byte) {
 		c.h.TLSRecord(r)
 		return
 	}
-	if cap(h.out) < len(body) {
-		h.out = make([]byte, 0, max(len(body), c.lim.MaxRecord))
-	}
-	plain, inner, ok := h.cur.open(h.out, &h.hdr, body)
+	plain, inner, ok := h.cur.open(c.output(len(body)), &h.hdr, body)
 	if !ok && h.dir == C2S && c.facts.EarlyData && !c.sawFinC && c.facts.Version == VersionTLS13 {
 		// 0-RTT early data (under the early traffic secret, not decrypted) that the
 		// capture shows after the ServerHello: not an error
@@ -699,12 +717,9 @@ func (c *Conn) afterLoss(h *half, r *Record, body []byte) {
 	// at least this many records fitted in the lost bytes (full-size records)
 	minRecs := lost / uint64(5+c.lim.MaxRecord)
 	base := h.cur.seq
-	if cap(h.out) < len(body) {
-		h.out = make([]byte, 0, max(len(body), c.lim.MaxRecord))
-	}
 	for k := uint64(0); k <= uint64(c.lim.MaxResyncTries); k++ {
 		h.cur.seq = base + minRecs + k
-		plain, inner, ok := h.cur.open(h.out, &h.hdr, body)
+		plain, inner, ok := h.cur.open(c.output(len(body)), &h.hdr, body)
 		if !ok {
 			continue
 		}

@@ -24,8 +24,9 @@
 // no goroutine and reads no clock (times are the ts values passed in). Data passed to
 // Feed is borrowed for the call: a record that arrives whole in one Feed is read in
 // place; only a record split across calls is copied, into a per-direction buffer of at
-// most Limits.MaxRecord bytes. Decryption writes into a per-direction buffer reused for
-// every record, so the application-data path does not allocate. Handler calls come in
+// most Limits.MaxRecord bytes. Decryption writes into one buffer reused for every
+// record (ShareOutput lets the Conns of one goroutine share it), so the application-data
+// path does not allocate and an idle connection holds no decryption buffer. Handler calls come in
 // stream order per direction; the plaintext passed to TLSPlaintext is valid for the
 // call only. Record.PlainOff and PlainLen map each record's application data to the
 // plaintext stream; Record.Off, HeaderLen and Len map it to the TCP stream.

@@ -43,6 +43,7 @@ type Pipeline struct {
 	free    []*connState
 	parsers []*http1.Parser // parsers free for reuse
 	tlsFree []*tlsrec.Conn  // TLS states free for reuse
+	tlsOut  []byte          // the decryption buffer of every TLS connection (tlsrec.Conn.ShareOutput)
 	late    connState       // endpoints of a closed connection's late segment
 
 	// hooks tell a sharded run's worker about the connections (zero otherwise).

@@ -25,6 +25,7 @@ func (p *Pipeline) decideTLS(cs *connState, data []byte) {
 		cs.tls.SetHandler(cs)
 	} else {
 		cs.tls = tlsrec.NewConn(cs, p.cfg.TLSKeys, p.cfg.TLS)
+		cs.tls.ShareOutput(&p.tlsOut)
 	}
 }
 
