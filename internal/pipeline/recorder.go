@@ -40,6 +40,8 @@ type tlsRec struct {
 	frame      uint64 // the frame that completed it
 	typ, inner tlsrec.ContentType
 	decrypted  bool
+	hs         [4]tlsrec.HandshakeType // the first handshake messages that started in it
+	nhs        int
 }
 
 func (r *recorder) tlsRecord(x *tlsrec.Record) {
@@ -47,7 +49,8 @@ func (r *recorder) tlsRecord(x *tlsrec.Record) {
 		return
 	}
 	r.tlsRecs = append(r.tlsRecs, tlsRec{dir: uint8(x.Dir), off: x.Off, hdr: x.HeaderLen, n: x.Len,
-		plainOff: x.PlainOff, plainLen: x.PlainLen, frame: x.Frame, typ: x.Type, inner: x.Inner, decrypted: x.Decrypted})
+		plainOff: x.PlainOff, plainLen: x.PlainLen, frame: x.Frame, typ: x.Type, inner: x.Inner, decrypted: x.Decrypted,
+		hs: x.Handshake, nhs: x.NHandshake})
 }
 
 // tcpRange maps the plaintext range [start, end) of dir to the TCP stream: from the

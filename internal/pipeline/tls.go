@@ -1,6 +1,9 @@
 package pipeline
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/segscope/segscope/http1"
 	"github.com/segscope/segscope/report"
 	"github.com/segscope/segscope/tlsrec"
@@ -215,4 +218,60 @@ func startLineLen(m *http1.Message) int64 {
 		return int64(len(m.Method) + 1 + len(m.URI) + 1 + len(m.Version) + 2)
 	}
 	return int64(len(m.Version) + 1 + 3 + 1 + len(m.Reason) + 2)
+}
+
+// tlsNotes describes, per frame, the TLS records that frame completed, for the ladder:
+// "TLS client_hello", "TLS server_hello, change_cipher_spec, application_data x2".
+// Empty for a connection that is not TLS.
+func (r *recorder) tlsNotes() map[uint64]string {
+	if len(r.tlsRecs) == 0 {
+		return nil
+	}
+	m := map[uint64]string{}
+	var last string
+	var lastFrame uint64
+	repeat := 0
+	flush := func() {
+		if repeat > 1 {
+			m[lastFrame] += " x" + strconv.Itoa(repeat)
+		}
+		repeat = 0
+	}
+	for i := range r.tlsRecs {
+		x := &r.tlsRecs[i]
+		var name string
+		switch {
+		case x.nhs > 0:
+			var parts []string
+			for _, h := range x.hs[:x.nhs] {
+				parts = append(parts, h.String())
+			}
+			name = strings.Join(parts, ", ")
+			if x.typ == tlsrec.TypeApplicationData || (x.typ == tlsrec.TypeHandshake && x.decrypted) {
+				name += " (encrypted)"
+			}
+		case x.typ == tlsrec.TypeApplicationData && !x.decrypted:
+			name = "application_data"
+		default:
+			name = x.inner.String()
+		}
+		if x.frame == lastFrame && name == last {
+			repeat++
+			continue
+		}
+		if x.frame != lastFrame {
+			flush()
+		} else if repeat > 1 {
+			m[lastFrame] += " x" + strconv.Itoa(repeat)
+		}
+		repeat = 1
+		if prev, ok := m[x.frame]; ok {
+			m[x.frame] = prev + ", " + name
+		} else {
+			m[x.frame] = "TLS " + name
+		}
+		last, lastFrame = name, x.frame
+	}
+	flush()
+	return m
 }

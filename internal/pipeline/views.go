@@ -159,7 +159,11 @@ func (ladderView) exchange(p *Pipeline, cs *connState, x *http1.Exchange, r *rep
 }
 
 func (ladderView) closed(p *Pipeline, cs *connState) {
+	notes := cs.rec.tlsNotes()
 	for _, e := range analysis.Ladder(p.connInfo(cs), cs.rec.segs, cs.rec.xs, p.cfg.MaxRows) {
+		if n, ok := notes[e.Frame]; ok && e.Collapsed == 0 {
+			e.Notes = append(e.Notes, n)
+		}
 		p.fail(p.sink.Event(&e))
 	}
 }
