@@ -145,6 +145,9 @@ type FrameRange [2]uint64
 // to last byte. -1 when not measurable.
 type Timing struct {
 	Connect Duration `json:"connect"`
+	// TLS is the TLS handshake, ClientHello to the first request's first record, on the
+	// first exchange of an HTTPS connection; 0 (and absent from JSON) otherwise.
+	TLS     Duration `json:"tls,omitempty"`
 	Send    Duration `json:"send"`
 	Wait    Duration `json:"wait"`
 	Receive Duration `json:"receive"`

@@ -120,6 +120,11 @@ func (p *Pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 			if rtt := c.HandshakeRTT(); rtt > 0 {
 				r.Timing.Connect = report.Duration(rtt)
 			}
+			if cs.tls != nil {
+				if f := cs.tls.Facts(); f.FirstAppTS > f.HelloTS && f.HelloTS != 0 {
+					r.Timing.TLS = report.Duration(f.FirstAppTS - f.HelloTS)
+				}
+			}
 		}
 	}
 	if s := x.Resp; s != nil {

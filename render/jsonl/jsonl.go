@@ -419,6 +419,9 @@ func (e *Encoder) appendHTTP(b []byte, r *report.HTTP, withID bool) (_ []byte, c
 	b = appendKey(b, "timing")
 	b = append(b, '{')
 	b = appendSeconds(b, "connect", r.Timing.Connect)
+	if r.Timing.TLS > 0 {
+		b = appendSeconds(b, "tls", r.Timing.TLS)
+	}
 	b = appendSeconds(b, "send", r.Timing.Send)
 	b = appendSeconds(b, "wait", r.Timing.Wait)
 	b = appendSeconds(b, "receive", r.Timing.Receive)
