@@ -590,8 +590,10 @@ func (c *Conn) plainRecord(h *half, r *Record, body []byte) {
 	switch r.Type {
 	case TypeChangeCipherSpec:
 		c.h.TLSRecord(r)
-		if c.facts.Version == VersionTLS13 {
-			return // middlebox compatibility CCS (RFC 8446 §D.4)
+		if c.facts.Version == VersionTLS13 || c.facts.Version == 0 {
+			// TLS 1.3's middlebox compatibility CCS (RFC 8446 §D.4), also the one a
+			// client sends after a HelloRetryRequest, before any ServerHello: no keys
+			return
 		}
 		h.encrypt = true
 		h.cur = h.pending

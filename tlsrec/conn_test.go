@@ -238,3 +238,19 @@ func TestResumption(t *testing.T) {
 		}
 	}
 }
+
+// TestHelloRetryRequestSession: a real HelloRetryRequest (the server wants a key share
+// the client did not send): 2 round trips, and the session still decrypts.
+func TestHelloRetryRequestSession(t *testing.T) {
+	srv := &tls.Config{Certificates: []tls.Certificate{cert(t)}, MinVersion: tls.VersionTLS13,
+		MaxVersion: tls.VersionTLS13, CurvePreferences: []tls.CurveID{tls.CurveP384}}
+	s := newSession(t, sessionOpts{version: tls.VersionTLS13, reqs: []string{req("/hrr")}, respSize: 3000, server: srv})
+	c, col := replay(s, mustKeyLog(t, s.keylog), 0)
+	f := c.Facts()
+	if !f.HelloRetry || f.RoundTrips != 2 || f.Version != VersionTLS13 {
+		t.Errorf("HelloRetry %v RoundTrips %d Version %v, want true, 2, TLS 1.3", f.HelloRetry, f.RoundTrips, f.Version)
+	}
+	if !bytes.Equal(col.plain[C2S], s.c2sApp) || !bytes.Equal(col.plain[S2C], s.s2cApp) || f.Anomalies != 0 {
+		t.Errorf("plaintext %d/%d bytes, anomalies %v", len(col.plain[C2S]), len(col.plain[S2C]), f.Anomalies.Names(nil))
+	}
+}

@@ -165,6 +165,8 @@ func (c *Conn) clientHello(m []byte) bool {
 	if len(m) < 2+32 {
 		return false
 	}
+	// a second ClientHello (after a HelloRetryRequest, or renegotiation) replaces the first
+	f.SNI, f.ALPNOffered = "", f.ALPNOffered[:0]
 	f.OfferedVersion = Version(binary.BigEndian.Uint16(m))
 	copy(c.clientRandom[:], m[2:34])
 	f.ClientRandom = c.clientRandom

@@ -18,8 +18,9 @@ import (
 	"time"
 )
 
-// A session is a real TLS conversation between Go's crypto/tls client and server over
-// net.Pipe, recorded write by write in the order the writes happened, with its key log.
+// A session is a real TLS conversation between Go's crypto/tls client and server over a
+// loopback TCP connection, recorded write by write in the order the writes happened
+// (a write that answers a read is logged after what it read), with its key log.
 type session struct {
 	writes []write
 	keylog []byte
@@ -88,7 +89,7 @@ type sessionOpts struct {
 // newSession runs one TLS connection and returns what was on the wire.
 func newSession(t testing.TB, o sessionOpts) *session {
 	t.Helper()
-	cs, ss := net.Pipe()
+	cs, ss := tcpPair(t)
 	var mu sync.Mutex
 	s := &session{}
 	var keylog bytes.Buffer
@@ -242,4 +243,33 @@ func (s *session) stream(d Dir) []byte {
 		}
 	}
 	return b
+}
+
+// tcpPair returns the two ends of a loopback TCP connection. (net.Pipe would do, but it
+// is unbuffered: a HelloRetryRequest handshake deadlocks with both sides writing.)
+func tcpPair(t testing.TB) (net.Conn, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("loopback listen: %v", err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			accepted <- nil
+			return
+		}
+		accepted <- c
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatalf("loopback dial: %v", err)
+	}
+	s := <-accepted
+	if s == nil {
+		t.Fatal("loopback accept failed")
+	}
+	return c, s
 }

@@ -94,7 +94,11 @@ func TestHelloRetryRequest(t *testing.T) {
 	if f := c.Facts(); !f.HelloRetry || f.Version != 0 {
 		t.Fatalf("after HRR: HelloRetry %v Version %v", f.HelloRetry, f.Version)
 	}
-	feedAll(c, C2S, rec(TypeHandshake, 0x0303, clientHello(1, "a.test")))
+	feedAll(c, C2S, rec(TypeChangeCipherSpec, 0x0303, []byte{1})) // middlebox compatibility
+	feedAll(c, C2S, rec(TypeHandshake, 0x0303, clientHello(2, "b.test")))
+	if f := c.Facts(); f.SNI != "b.test" || f.ClientRandom[0] != 2 || len(f.ALPNOffered) != 0 {
+		t.Fatalf("second ClientHello not read: SNI %q random %x", f.SNI, f.ClientRandom[:1])
+	}
 	var r [32]byte
 	r[0] = 9
 	feedAll(c, S2C, rec(TypeHandshake, 0x0303, serverHello(r, 0x1301)))
