@@ -3,8 +3,6 @@ package analysis
 import (
 	"strconv"
 	"strings"
-
-	"github.com/segscope/segscope/report"
 )
 
 // Finding kinds about the TLS layer.
@@ -30,7 +28,7 @@ func (d *diag) tlsFindings() {
 		if t.RoundTrips != 1 {
 			rt += "s"
 		}
-		s := name + " handshake cost " + rt + " (" + report.Duration(t.HandshakeTime).Text() + " from the ClientHello) before the first request"
+		s := name + " handshake cost " + rt + " (" + fmtDur(int64(t.HandshakeTime)) + " from the ClientHello) before the first request"
 		switch {
 		case t.Version == "TLS 1.3" && t.RoundTrips == 1 && t.Resumed == "":
 			s += "; TLS 1.2 would have cost 2"
@@ -44,7 +42,7 @@ func (d *diag) tlsFindings() {
 			s += " (0-RTT early data)"
 		}
 		if t.ServerHelloDelay > 0 && t.ServerHelloDelay*2 > t.HandshakeTime {
-			s += "; most of it waiting for the server: its ServerHello came " + report.Duration(t.ServerHelloDelay).Text() + " after the ClientHello"
+			s += "; most of it waiting for the server: its ServerHello came " + fmtDur(int64(t.ServerHelloDelay)) + " after the ClientHello"
 		}
 		d.add(t.HelloFrame, KindTLSHandshake, SevInfo, s)
 	} else if t.HelloFrame == 0 && t.Version == "" {
