@@ -49,6 +49,8 @@ type Pipeline struct {
 
 	// parallel counts the connections open at once per server (diagnose only).
 	parallel analysis.Parallel
+
+	curSelected bool // the last segment tracked belongs to a selected connection (for Keep)
 }
 
 // connState is what the pipeline keeps per connection, in reassembly.Conn.User.
@@ -71,12 +73,14 @@ type connState struct {
 	// par follows how many connections to this connection's server are open at once
 	// (diagnose only).
 	par analysis.ParallelConn
+	msg msgLog // for MsgFrames only
 	// tls is the TLS layer of a connection whose first bytes were TLS (nil otherwise);
 	// tlsDecided says whether that was looked at. plainAt is each direction's plaintext
 	// stream offset (follow).
 	tls        *tlsrec.Conn
 	tlsDecided bool
 	plainAt    [2]uint64
+	msgRecs    []msgRec // TLS records, for --msg -w (MsgFrames) only
 }
 
 type markKind uint8
@@ -150,10 +154,12 @@ func newTracking(sink report.Sink, cfg Config) *Pipeline {
 // selects reports whether the configuration asks for connection c.
 func (p *Pipeline) selects(c *reassembly.Conn) bool {
 	switch {
-	case p.cfg.ConnKey != nil:
-		return *p.cfg.ConnKey == c.Key
-	case p.cfg.Conn != 0:
-		return p.cfg.Conn == c.ID
+	case p.cfg.ConnKey != nil && *p.cfg.ConnKey != c.Key:
+		return false
+	case p.cfg.Conn != 0 && p.cfg.Conn != c.ID:
+		return false
+	case p.cfg.Select != nil && !p.cfg.Select.Match(c):
+		return false
 	}
 	return true
 }
@@ -172,8 +178,12 @@ func (p *Pipeline) Frame(f *capture.Frame) {
 	}
 	p.lastTS = f.TS
 	k := p.dec.Decode(f.Data, decode.LinkType(f.LinkType), f.OrigLen, f.TS, f.Frame, &p.seg)
+	p.curSelected = false
 	if k == decode.KindTCP {
 		p.AddSegment(&p.seg)
+	}
+	if p.cfg.Keep != nil {
+		p.keepFrame(f, k == decode.KindTCP)
 	}
 }
 
@@ -229,6 +239,7 @@ func (p *Pipeline) Finish() {
 	ts := p.trk.Stats()
 	p.sum.Conns += ts.Conns // a sharded run added its workers' already
 	p.sum.Evicted += ts.Evictions
+	p.sum.FilteredOut = p.cfg.rejected
 	p.fail(p.sink.Close())
 }
 
@@ -250,7 +261,8 @@ func (p *Pipeline) OnOpen(c *reassembly.Conn) {
 	cs.requests = 0
 	cs.selected = p.selects(c)
 	cs.finAt = [2]int64{-1, -1}
-	cs.tlsDecided, cs.plainAt = false, [2]uint64{}
+	cs.msg = msgLog{}
+	cs.tlsDecided, cs.plainAt, cs.msgRecs = false, [2]uint64{}, cs.msgRecs[:0]
 	if cs.selected {
 		p.sum.Selected++
 	}
@@ -271,12 +283,17 @@ func (p *Pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 		// A late segment of a connection already closed and reported (a last ACK, a
 		// retransmitted FIN): it still gets its line in packets mode.
 		if p.selects(c) {
+			p.curSelected = true
 			p.view.late(p, c, dir, seg, info)
 		}
 		return
 	}
 	if !cs.selected {
 		return
+	}
+	p.curSelected = true
+	if p.cfg.MsgFrames != nil {
+		p.msgSegment(cs, dir, seg)
 	}
 	if info.Class.Has(tcp.ClassOverlapConflict) {
 		cs.addMark(dir, markConflict, info.Off, seg.PayloadLen)
@@ -397,6 +414,9 @@ func (p *Pipeline) OnData(c *reassembly.Conn, dir flow.Dir, off uint64, data []b
 		p.decideTLS(cs, data)
 	}
 	p.view.data(p, cs, dir, off, data, frame)
+	if p.cfg.MsgFrames != nil {
+		p.msgData(cs, dir, off, len(data), frame)
+	}
 	if cs.tls != nil {
 		cs.tls.Feed(tlsrec.Dir(dir), off, data, frame, ts)
 		p.reached(cs, dir, off+uint64(len(data)), ts)
@@ -461,6 +481,7 @@ func (p *Pipeline) OnClose(c *reassembly.Conn) {
 		cs.parser = nil
 	}
 	cs.rec = nil
+	cs.msg = msgLog{}
 	cs.c = nil
 	c.User = nil
 	p.free = append(p.free, cs)

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/segscope/segscope/flow"
 	"github.com/segscope/segscope/http1"
 	"github.com/segscope/segscope/report"
 	"github.com/segscope/segscope/tlsrec"
@@ -32,11 +33,60 @@ func (p *Pipeline) decideTLS(cs *connState, data []byte) {
 	}
 }
 
-// TLSRecord implements tlsrec.Handler: the explanatory views log records.
+// TLSRecord implements tlsrec.Handler: the explanatory views log records, and so does
+// --msg -w (msgRecs).
 func (cs *connState) TLSRecord(r *tlsrec.Record) {
 	if cs.rec != nil {
 		cs.rec.tlsRecord(r)
 	}
+	if cs.p.cfg.MsgFrames != nil && !cs.msg.done && len(cs.msgRecs) < maxMsgLog {
+		cs.msgRecs = append(cs.msgRecs, msgRec{dir: flow.Dir(r.Dir), plainOff: r.PlainOff, plainEnd: r.PlainOff + uint64(r.PlainLen),
+			off: r.Off, end: r.Off + uint64(r.HeaderLen+r.Len), handshake: r.Inner != tlsrec.TypeApplicationData})
+	}
+}
+
+// msgRec is a TLS record's place in the plaintext and the TCP stream, for --msg -w on an
+// HTTPS connection: the frames of a message are those that carried its records, and the
+// handshake's records are written too, so that the file can be decrypted.
+type msgRec struct {
+	dir                flow.Dir
+	plainOff, plainEnd uint64
+	off, end           uint64
+	handshake          bool // not application data (handshake, CCS, alert)
+}
+
+// msgSpan returns the TCP stream range that carried message m of dir: m's own offsets on
+// a clear connection; on a TLS one, the records that carried its plaintext.
+func (cs *connState) msgSpan(dir flow.Dir, m *http1.Message) (start, end uint64) {
+	if cs.tls == nil {
+		return m.StartOff, m.EndOff
+	}
+	start, end = ^uint64(0), 0
+	for _, r := range cs.msgRecs {
+		if r.dir == dir && !r.handshake && r.plainOff < max(m.EndOff, m.StartOff+1) && r.plainEnd > m.StartOff {
+			start, end = min(start, r.off), max(end, r.end)
+		}
+	}
+	if end == 0 {
+		return 0, 0
+	}
+	return start, end
+}
+
+// msgEnd is the end of msgSpan.
+func (cs *connState) msgEnd(dir flow.Dir, m *http1.Message) uint64 {
+	_, end := cs.msgSpan(dir, m)
+	return end
+}
+
+// msgHandshake reports whether delivery d carried bytes of a TLS handshake record.
+func (cs *connState) msgHandshake(d msgDel) bool {
+	for _, r := range cs.msgRecs {
+		if r.handshake && r.dir == d.dir && r.off < d.end && r.end > d.off {
+			return true
+		}
+	}
+	return false
 }
 
 // TLSPlaintext implements tlsrec.Handler: decrypted application data goes where a clear
