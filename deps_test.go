@@ -16,13 +16,15 @@ func TestDependencyDirection(t *testing.T) {
 	const mod = "github.com/segscope/segscope"
 	// allowed lists, per package, the module packages and third-party prefixes it may import.
 	allowed := map[string][]string{
-		"flow":              {},
-		"tcp":               {},
-		"tcpseq":            {},
-		"capture":           {"golang.org/x/sys"},
-		"decode":            {"tcp", "flow", "tcpseq", "github.com/gopacket/gopacket"},
-		"reassembly":        {"decode", "tcp", "flow", "tcpseq"},
-		"http1":             {"github.com/andybalholm/brotli"},
+		"flow":       {},
+		"tcp":        {},
+		"tcpseq":     {},
+		"capture":    {"golang.org/x/sys"},
+		"decode":     {"tcp", "flow", "tcpseq", "github.com/gopacket/gopacket"},
+		"reassembly": {"decode", "tcp", "flow", "tcpseq"},
+		"http1":      {"github.com/andybalholm/brotli"},
+		// tlsrec: the standard library's crypto, and x/crypto for ChaCha20-Poly1305 only
+		"tlsrec":            {"golang.org/x/crypto/chacha20poly1305"},
 		"analysis":          {"report", "http1", "tcp", "flow", "tcpseq", "internal/textfmt"},
 		"report":            {"tcp", "flow"},
 		"filter":            {"golang.org/x/net/bpf"},
@@ -36,7 +38,7 @@ func TestDependencyDirection(t *testing.T) {
 		"internal/safefile": {},
 		// The pipeline wires the protocol packages; parallel runs pipelines and imports
 		// the pipeline, never the reverse; the root is the API only.
-		"internal/pipeline": {"capture", "decode", "reassembly", "http1", "analysis", "report", "tcp", "flow", "tcpseq", "internal/textfmt", "filter"},
+		"internal/pipeline": {"capture", "decode", "reassembly", "http1", "tlsrec", "analysis", "report", "tcp", "flow", "tcpseq", "internal/textfmt", "filter"},
 		"internal/parallel": {"internal/pipeline", "capture", "decode", "reassembly", "report", "flow"},
 		"":                  {"internal/pipeline", "internal/parallel", "capture", "report"},
 		// Number, duration and options text for render/* and analysis.

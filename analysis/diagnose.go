@@ -60,6 +60,7 @@ func Diagnose(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo) []report.Findin
 	d := &diag{ci: ci, segs: segs, xs: xs, f: f}
 	d.dnsLookup()
 	d.handshake()
+	d.tlsFindings()
 	d.keepAlive()
 	d.pipelining()
 	d.slowStart()

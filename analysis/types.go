@@ -83,6 +83,8 @@ type ConnInfo struct {
 	// Truncated says the segment log stopped early (the recorder's bound): the ladder
 	// and the findings cover only the segments before that point.
 	Truncated bool
+	// TLS is the connection's TLS layer (nil when it is not TLS).
+	TLS *report.TLS
 }
 
 // ExchangeInfo is what the pipeline keeps of one completed HTTP exchange of a recorded

@@ -779,7 +779,11 @@ func TestConformanceHTTP(t *testing.T) {
 		if len(checks) == 0 {
 			continue
 		}
-		rec, _ := run(t, path, segscope.Config{Mode: segscope.ModeHTTP})
+		cfg := segscope.Config{Mode: segscope.ModeHTTP}
+		if kl := keyLogNextTo(path); kl != nil {
+			cfg.TLSKeys = kl // an HTTPS capture with its key log (make-tls-captures.sh)
+		}
+		rec, _ := run(t, path, cfg)
 		s, bad := scoreHTTP(rec.https, checks)
 		total.got += s.got
 		total.want += s.want

@@ -60,6 +60,7 @@ var tableCaptures = []string{
 	"own/gzip.pcap", "own/head-204-304.pcap", "own/connect.pcap", "own/websocket.pcap",
 	"own/fragmented.pcap", "own/snaplen.pcap", "own/ipv6.pcap", "own/port-reuse.pcap",
 	"own/midstream.pcap", "own/rst.pcap", "own/loss-reorder.pcap", "own/pcapng.pcapng",
+	"own/tls13-aes128gcm.pcap", "own/tls12-cbc-mte.pcap",
 	"zeek/get.pcap", "zeek/pipelined-requests.pcap", "zeek/missing-syn.pcap",
 	"suricata/http-gap-simple.pcap", "ndpi/http_asymmetric.pcapng",
 	"tcpdump/tcp-handshake-nano.pcap", "tcpdump/tcp_rst_data-trunc.pcap",
@@ -96,6 +97,9 @@ var viewCases = []goldenCase{
 	{capture: "suricata/http-pipeline-files-with-gap.pcap", mode: segscope.ModeAnatomy, conn: 1},
 	{capture: "suricata/decode-sll2-02.pcap", mode: segscope.ModeLadder, conn: 1, maxRows: 8},
 	{capture: "zeek/ipv6-http-atomic-frag.pcap", mode: segscope.ModeAnatomy, conn: 1},
+	{capture: "own/tls13-aes128gcm.pcap", mode: segscope.ModeAnatomy, conn: 1},
+	{capture: "own/tls13-aes128gcm.pcap", mode: segscope.ModeLadder, conn: 1, maxRows: 12},
+	{capture: "own/tls13-resume.pcap", mode: segscope.ModeDiagnose},
 }
 
 // goldenCases is the whole table.
@@ -139,6 +143,9 @@ func TestGolden(t *testing.T) {
 				sink = ts
 			}
 			cfg := segscope.Config{Mode: g.mode, Conn: g.conn, MaxRows: g.maxRows}
+			if g.mode != segscope.ModePackets {
+				cfg.TLSKeys = keyLogNextTo(g.path()) // HTTPS captures: their key log (tls_test.go)
+			}
 			if _, err := segscope.Run(context.Background(), src, sink, cfg); err != nil {
 				t.Fatal(err)
 			}

@@ -129,6 +129,7 @@ type Conn struct {
 	// ZeekDuration is Zeek's duration: from the first segment to the last one before
 	// both sides had sent FIN or RST (the final ACK does not count). Zeek output only.
 	ZeekDuration Duration `json:"-"`
+	TLS          *TLS     `json:"tls,omitempty"` // the TLS layer, for TLS connections
 }
 
 // FrameRange is the first and last frame of a message; zero when absent.
@@ -140,6 +141,9 @@ type FrameRange [2]uint64
 // to last byte. -1 when not measurable.
 type Timing struct {
 	Connect Duration `json:"connect"`
+	// TLS is the TLS handshake, ClientHello to the first request's first record, on the
+	// first exchange of an HTTPS connection; 0 (and absent from JSON) otherwise.
+	TLS     Duration `json:"tls,omitempty"`
 	Send    Duration `json:"send"`
 	Wait    Duration `json:"wait"`
 	Receive Duration `json:"receive"`
@@ -287,6 +291,7 @@ type Anatomy struct {
 	Parts     []Part           `json:"parts"`
 	Segments  []AnatomySegment `json:"segments"`
 	Summary   AnatomySummary   `json:"summary"`
+	TLS       *AnatomyTLS      `json:"tls,omitempty"` // the TLS layer between the message and the segments
 }
 
 // AnatomySummary is the one-line story of a message's segmentation.

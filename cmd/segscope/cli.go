@@ -27,6 +27,7 @@ import (
 	"github.com/segscope/segscope/render/text"
 	"github.com/segscope/segscope/render/zeek"
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tlsrec"
 )
 
 const version = "0.1.0"
@@ -86,6 +87,7 @@ type options struct {
 	rotFiles                  int
 	rotSecs                   int
 	ringBlockSize, ringBlocks int
+	tlsKeylog                 string
 }
 
 // Bodies kept at once by har and export, all connections together: past it, bodies are
@@ -354,6 +356,11 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		cfg.Workers = 1
 	}
 	cfg.HTTP.VerifyCoding = o.verify
+	if o.tlsKeylog != "" {
+		if cfg.TLSKeys, err = readKeyLog(o.tlsKeylog); err != nil {
+			return err
+		}
+	}
 	cfg.Tracker.MaxConns = o.maxConns
 	cfg.Tracker.MaxBufferedPerConn = o.maxBuffer
 	ctx, stop := context.WithCancel(context.Background())
@@ -719,4 +726,18 @@ func interruptedBy(sig os.Signal, sum *report.Summary) error {
 		e.frames = sum.Frames
 	}
 	return e
+}
+
+// readKeyLog reads an NSS key log (SSLKEYLOGFILE) for --tls-keylog.
+func readKeyLog(path string) (*tlsrec.KeyLog, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &hinted{err: fmt.Errorf("--tls-keylog: %w", err), hint: "name the file that SSLKEYLOGFILE=FILE made the browser, curl or program write"}
+	}
+	defer f.Close()
+	kl, err := tlsrec.ReadKeyLog(f)
+	if err != nil {
+		return nil, &hinted{err: fmt.Errorf("--tls-keylog %s: %w", path, err), hint: "the key log is the NSS format: lines of LABEL CLIENT_RANDOM SECRET in hex, as SSLKEYLOGFILE writes them"}
+	}
+	return kl, nil
 }

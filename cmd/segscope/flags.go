@@ -92,6 +92,7 @@ var flagTable = []flagDef{
 	{"conn", "", "LIST", "only these connections: numbers and ranges (3,5-9), a 4-tuple (ip:port-ip:port, either order), a host (10.0.0.1), a port (:8080) or an endpoint (10.0.0.1:8080), comma-separated", analysisCmds, str(func(o *options) *string { return &o.conn }, "")},
 	{"absolute", "S", "", "raw sequence numbers instead of relative ones", cmdPackets, boolean(func(o *options) *bool { return &o.absolute })},
 	{"verify-coding", "", "", "inflate gzip bodies instead of trusting the gzip trailer's length", cmdHTTP, boolean(func(o *options) *bool { return &o.verify })},
+	{"tls-keylog", "", "FILE", "decrypt TLS with an NSS key log (the file SSLKEYLOGFILE=FILE makes browsers, curl and Go write)", analysisCmds &^ cmdPackets, str(func(o *options) *string { return &o.tlsKeylog }, "")},
 	{"headers", "", "", "each exchange's start lines and header fields under its row, like curl -v", cmdHTTP, boolean(func(o *options) *bool { return &o.headers })},
 	{"har-body-max", "", "BYTES", "body text for bodies up to BYTES (decoded); 0: no body text", cmdHAR, i64(func(o *options) *int64 { return &o.harBody }, 1<<20)},
 	{"body-max", "", "BYTES", "bodies kept up to BYTES each (longer ones are listed, not written)", cmdExport, i64(func(o *options) *int64 { return &o.bodyMax }, 64<<20)},

@@ -53,6 +53,8 @@ har:     --har-body-max BYTES (body text up to this size; default 1 MiB, 0 none)
 export:  --body-max BYTES (default 64 MiB), --fill-gaps (write bodies with gaps, zero-filled),
          --force (overwrite files in DIR)
 conns, http, har: --community-id-seed N (seed of the Community IDs; default 0)
+HTTPS:   --tls-keylog FILE  decrypt TLS with an NSS key log (SSLKEYLOGFILE) for conns, http,
+                            follow, anatomy, ladder, diagnose, har and export
 anatomy: --msg K (exchange K only), --part req|resp
 ladder:  --max-rows N (collapse long runs of data segments), --wide (100 columns, not
          $COLUMNS or the terminal's width)

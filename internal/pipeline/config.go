@@ -20,6 +20,7 @@ import (
 	"github.com/segscope/segscope/http1"
 	"github.com/segscope/segscope/reassembly"
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tlsrec"
 )
 
 // Mode says what a run computes and reports.
@@ -84,6 +85,11 @@ type Config struct {
 	Decode  decode.Config
 	Tracker reassembly.Config
 	HTTP    http1.Limits
+	TLS     tlsrec.Limits
+
+	// TLSKeys, when set, decrypts TLS connections whose sessions it has: their plaintext
+	// goes to the HTTP parser (and, in ModeFollow, to Stream) as a clear stream would.
+	TLSKeys *tlsrec.KeyLog
 
 	// Stream receives reassembled bytes in ModeFollow.
 	Stream report.Stream

@@ -9,6 +9,7 @@ import (
 	"github.com/segscope/segscope/reassembly"
 	"github.com/segscope/segscope/report"
 	"github.com/segscope/segscope/tcp"
+	"github.com/segscope/segscope/tlsrec"
 )
 
 // Pipeline is the reassembly.Handler that turns tracker events into records.
@@ -27,6 +28,7 @@ type Pipeline struct {
 
 	view     view // what the mode reports
 	wantHTTP bool // parse HTTP
+	wantTLS  bool // read the TLS layer of TLS connections (HTTP modes; follow with keys)
 
 	// reused per segment record
 	rseg report.Segment
@@ -39,6 +41,8 @@ type Pipeline struct {
 
 	free    []*connState
 	parsers []*http1.Parser // parsers free for reuse
+	tlsFree []*tlsrec.Conn  // TLS states free for reuse
+	tlsOut  []byte          // the decryption buffer of every TLS connection (tlsrec.Conn.ShareOutput)
 	late    connState       // endpoints of a closed connection's late segment
 
 	// hooks tell a sharded run's worker about the connections (zero otherwise).
@@ -85,6 +89,13 @@ type connState struct {
 	// (diagnose and http; dns.go).
 	lookup *analysis.Lookup
 	msg    msgLog // for MsgFrames only
+	// tls is the TLS layer of a connection whose first bytes were TLS (nil otherwise);
+	// tlsDecided says whether that was looked at. plainAt is each direction's plaintext
+	// stream offset (follow).
+	tls        *tlsrec.Conn
+	tlsDecided bool
+	plainAt    [2]uint64
+	msgRecs    []msgRec // TLS records, for --msg -w (MsgFrames) only
 }
 
 type markKind uint8
@@ -149,6 +160,7 @@ func newTracking(sink report.Sink, cfg Config) *Pipeline {
 	p := &Pipeline{cfg: cfg, sink: sink}
 	var decodeBodies bool
 	p.view, p.wantHTTP, decodeBodies = viewFor(cfg.Mode)
+	p.wantTLS = p.wantHTTP || (cfg.Mode == ModeFollow && cfg.TLSKeys != nil)
 	if decodeBodies {
 		p.cfg.HTTP.DecodeBodies = true
 	}
@@ -286,6 +298,7 @@ func (p *Pipeline) OnOpen(c *reassembly.Conn) {
 	cs.selected = p.selects(c)
 	cs.finAt = [2]int64{-1, -1}
 	cs.msg = msgLog{}
+	cs.tlsDecided, cs.plainAt, cs.msgRecs = false, [2]uint64{}, cs.msgRecs[:0]
 	if cs.selected {
 		p.sum.Selected++
 	}
@@ -476,9 +489,17 @@ func (p *Pipeline) OnData(c *reassembly.Conn, dir flow.Dir, off uint64, data []b
 	if cs == nil || !cs.selected {
 		return
 	}
+	if !cs.tlsDecided && p.wantTLS {
+		p.decideTLS(cs, data)
+	}
 	p.view.data(p, cs, dir, off, data, frame)
 	if p.cfg.MsgFrames != nil {
 		p.msgData(cs, dir, off, len(data), frame)
+	}
+	if cs.tls != nil {
+		cs.tls.Feed(tlsrec.Dir(dir), off, data, frame, ts)
+		p.reached(cs, dir, off+uint64(len(data)), ts)
+		return
 	}
 	if p.wantHTTP {
 		p.parserOf(cs).Feed(http1.Dir(dir), data, frame, ts)
@@ -497,6 +518,11 @@ func (p *Pipeline) OnGap(c *reassembly.Conn, dir flow.Dir, off, n uint64, ts int
 	}
 	cs.hist.Gap(dir)
 	p.view.gap(p, cs, dir, off, n)
+	if cs.tls != nil {
+		cs.tls.Gap(tlsrec.Dir(dir), off, n, ts)
+		p.reached(cs, dir, off+n, ts)
+		return
+	}
 	if p.wantHTTP {
 		p.parserOf(cs).Gap(http1.Dir(dir), n, ts)
 		p.reached(cs, dir, off+n, ts)
@@ -513,6 +539,10 @@ func (p *Pipeline) OnClose(c *reassembly.Conn) {
 		return
 	}
 	if cs.selected {
+		if cs.tls != nil {
+			cs.tls.Close(tlsrec.C2S, c.LastTS)
+			cs.tls.Close(tlsrec.S2C, c.LastTS)
+		}
 		if cs.parser != nil {
 			cs.parser.Finish(c.LastTS)
 		}
@@ -520,6 +550,12 @@ func (p *Pipeline) OnClose(c *reassembly.Conn) {
 	}
 	if p.teach != nil {
 		p.teach.closed(p, cs)
+	}
+	if cs.tls != nil {
+		if len(p.tlsFree) < maxPooledParsers {
+			p.tlsFree = append(p.tlsFree, cs.tls)
+		}
+		cs.tls = nil
 	}
 	if cs.parser != nil {
 		if len(p.parsers) < maxPooledParsers {
@@ -539,7 +575,16 @@ func (p *Pipeline) OnClose(c *reassembly.Conn) {
 func (p *Pipeline) reached(cs *connState, dir flow.Dir, off uint64, ts int64) {
 	if fin := cs.finAt[dir]; fin >= 0 && off == uint64(fin) {
 		cs.finAt[dir] = -2 // done
-		p.parserOf(cs).Close(http1.Dir(dir), ts)
+		if cs.tls != nil {
+			cs.tls.Close(tlsrec.Dir(dir), ts)
+			if cs.parser != nil {
+				cs.parser.Close(http1.Dir(dir), ts)
+			}
+			return
+		}
+		if p.wantHTTP {
+			p.parserOf(cs).Close(http1.Dir(dir), ts)
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/segscope/segscope/internal/textfmt"
 	"github.com/segscope/segscope/reassembly"
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tlsrec"
 )
 
 // maxRecorded bounds the segments kept for one connection by anatomy, ladder and
@@ -22,6 +23,57 @@ type recorder struct {
 	xs        []analysis.ExchangeInfo
 	truncated bool // recording stopped at maxRecorded
 	anat      report.Anatomy
+	// tlsRecs logs the TLS records of a TLS connection: they map the plaintext offsets
+	// of HTTP messages to the TCP stream (tcpRange).
+	tlsRecs []tlsRec
+	anatTLS report.AnatomyTLS
+}
+
+// tlsRec is one TLS record of the segment log.
+type tlsRec struct {
+	dir        uint8
+	off        uint64 // TCP stream offset of the record header
+	hdr, n     int    // header and fragment length
+	plainOff   uint64 // application plaintext it carried
+	plainLen   int
+	frame      uint64 // the frame that completed it
+	typ, inner tlsrec.ContentType
+	decrypted  bool
+	hs         [4]tlsrec.HandshakeType // the first handshake messages that started in it
+	nhs        int
+}
+
+func (r *recorder) tlsRecord(x *tlsrec.Record) {
+	if len(r.tlsRecs) >= maxRecorded {
+		return
+	}
+	r.tlsRecs = append(r.tlsRecs, tlsRec{dir: uint8(x.Dir), off: x.Off, hdr: x.HeaderLen, n: x.Len,
+		plainOff: x.PlainOff, plainLen: x.PlainLen, frame: x.Frame, typ: x.Type, inner: x.Inner, decrypted: x.Decrypted,
+		hs: x.Handshake, nhs: x.NHandshake})
+}
+
+// tcpRange maps the plaintext range [start, end) of dir to the TCP stream: from the
+// header of the record that carried start to the end (tag included) of the record that
+// carried the byte before end. ok is false when no record carried them.
+func (r *recorder) tcpRange(dir uint8, start, end uint64) (s, e uint64, ok bool) {
+	var haveS, haveE bool
+	for i := range r.tlsRecs {
+		t := &r.tlsRecs[i]
+		if t.dir != dir || t.plainLen == 0 {
+			continue
+		}
+		pe := t.plainOff + uint64(t.plainLen)
+		if !haveS && start >= t.plainOff && start < pe {
+			s, haveS = t.off, true
+		}
+		if end > t.plainOff && end <= pe {
+			e, haveE = t.off+uint64(t.hdr+t.n), true
+		}
+	}
+	if !haveS || !haveE {
+		return 0, 0, false
+	}
+	return s, e, true
 }
 
 func newRecorder() *recorder { return &recorder{} }
@@ -84,6 +136,17 @@ func (r *recorder) exchange(x *http1.Exchange, h *report.HTTP) {
 		e.HasResp, e.RespStart, e.RespEnd, e.RespHeadEnd, e.RespHeadTS = true, s.StartOff, s.EndOff, s.HeaderEnd, s.HeadEndTS
 		e.KeepAlive = s.KeepAlive
 	}
+	if r.tlsRecs != nil {
+		// a TLS connection: the views work on TCP offsets
+		if s, end, ok := r.tcpRange(0, e.ReqStart, e.ReqEnd); ok && e.HasReq {
+			_, he, _ := r.tcpRange(0, e.ReqStart, e.ReqHeadEnd)
+			e.ReqStart, e.ReqEnd, e.ReqHeadEnd = s, end, he
+		}
+		if s, end, ok := r.tcpRange(1, e.RespStart, e.RespEnd); ok && e.HasResp {
+			_, he, _ := r.tcpRange(1, e.RespStart, e.RespHeadEnd)
+			e.RespStart, e.RespEnd, e.RespHeadEnd = s, end, he
+		}
+	}
 	r.xs = append(r.xs, e)
 }
 
@@ -123,6 +186,9 @@ func (p *Pipeline) connInfo(cs *connState) *analysis.ConnInfo {
 		Truncated: cs.rec != nil && cs.rec.truncated,
 	}
 	teachInfo(cs, ci)
+	if cs.tls != nil {
+		ci.TLS = p.fillTLS(cs)
+	}
 	for d := range 2 {
 		ci.MSS[d] = int(c.Dir[d].MSS)
 		ci.WScale[d] = int(c.Dir[d].WScale)
@@ -146,19 +212,57 @@ func (p *Pipeline) emitAnatomy(cs *connState, x *http1.Exchange) {
 		if part.m == nil || (p.cfg.MsgDir != "" && p.cfg.MsgDir != part.name) {
 			continue
 		}
-		analysis.Anatomy(ci, x.Depth, uint8(part.dir), part.m, r.segs, r.dels, r.gaps, &r.anat)
+		m := part.m
+		if cs.tls != nil {
+			// the message as it was carried in the TCP stream: its TLS records
+			mm := *m
+			s, e, ok := r.tcpRange(uint8(part.dir), m.StartOff, m.EndOff)
+			if !ok {
+				continue
+			}
+			_, he, _ := r.tcpRange(uint8(part.dir), m.StartOff, m.HeaderEnd)
+			mm.StartOff, mm.EndOff, mm.HeaderEnd = s, e, he
+			m = &mm
+		}
+		analysis.Anatomy(ci, x.Depth, uint8(part.dir), m, r.segs, r.dels, r.gaps, &r.anat)
+		if cs.tls != nil {
+			p.anatomyTLS(cs, part.m, uint8(part.dir), &r.anat)
+		}
 		p.fail(p.sink.Anatomy(&r.anat))
 	}
 	p.pruneAfter(cs, x)
 }
 
 func (p *Pipeline) pruneAfter(cs *connState, x *http1.Exchange) {
-	if x.Req != nil {
-		cs.rec.prune(flow.C2S, x.Req.EndOff)
+	for _, part := range [...]struct {
+		m   *http1.Message
+		dir flow.Dir
+	}{{x.Req, flow.C2S}, {x.Resp, flow.S2C}} {
+		if part.m == nil {
+			continue
+		}
+		end := part.m.EndOff
+		if cs.tls != nil {
+			_, e, ok := cs.rec.tcpRange(uint8(part.dir), part.m.StartOff, part.m.EndOff)
+			if !ok {
+				continue
+			}
+			end = e
+			cs.rec.pruneTLS(uint8(part.dir), part.m.EndOff)
+		}
+		cs.rec.prune(part.dir, end)
 	}
-	if x.Resp != nil {
-		cs.rec.prune(flow.S2C, x.Resp.EndOff)
+}
+
+// pruneTLS forgets the TLS records of dir whose plaintext ends at or before plainEnd.
+func (r *recorder) pruneTLS(dir uint8, plainEnd uint64) {
+	keep := r.tlsRecs[:0]
+	for _, t := range r.tlsRecs {
+		if t.dir != dir || t.plainOff+uint64(t.plainLen) > plainEnd || t.plainLen == 0 && t.off >= plainEnd {
+			keep = append(keep, t)
+		}
 	}
+	r.tlsRecs = keep
 }
 
 // briefOptions names a segment's TCP options briefly (textfmt.Brief).

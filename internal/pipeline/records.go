@@ -64,6 +64,11 @@ func (p *Pipeline) fillConn(cs *connState) {
 	r.SeqBytes = report.PerDir{C2S: c.Dir[0].NextOffset(), S2C: c.Dir[1].NextOffset()}
 	r.IPBytes = report.PerDir{C2S: cs.ipBytes[0], S2C: cs.ipBytes[1]}
 	r.ConnState = analysis.ConnState(cs.hist.State(flow.C2S), cs.hist.State(flow.S2C), r.History, r.SeqBytes.C2S, r.SeqBytes.S2C)
+	if cs.tls != nil {
+		r.Protocol = http1.ProtoTLS.String()
+		r.SNI = cs.tls.Facts().SNI
+		r.TLS = p.fillTLS(cs)
+	}
 }
 
 // OnExchange implements http1.Handler: one exchange of cs's connection is complete.
@@ -116,8 +121,15 @@ func (p *Pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 		p.fillBody(q, &r.ReqBody)
 		r.ReqFrames = report.FrameRange{q.FirstFrame, q.LastFrame}
 		firstTS = q.FirstTS
-		cf, tr := cs.markIn(flow.C2S, q.StartOff, q.EndOff)
-		conflict, truncated = conflict || cf, truncated || tr
+		if cs.tls == nil { // marks are TCP offsets; a TLS connection's messages have plaintext ones
+			cf, tr := cs.markIn(flow.C2S, q.StartOff, q.EndOff)
+			conflict, truncated = conflict || cf, truncated || tr
+		}
+		if x.Depth == 1 && cs.tls != nil {
+			if f := cs.tls.Facts(); f.FirstAppTS > f.HelloTS && f.HelloTS != 0 {
+				r.Timing.TLS = report.Duration(f.FirstAppTS - f.HelloTS)
+			}
+		}
 	}
 	if s := x.Resp; s != nil {
 		if r.Version == "" {
@@ -135,8 +147,10 @@ func (p *Pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 		if x.Req == nil {
 			firstTS = s.FirstTS
 		}
-		cf, tr := cs.markIn(flow.S2C, s.StartOff, s.EndOff)
-		conflict, truncated = conflict || cf, truncated || tr
+		if cs.tls == nil {
+			cf, tr := cs.markIn(flow.S2C, s.StartOff, s.EndOff)
+			conflict, truncated = conflict || cf, truncated || tr
+		}
 	}
 	r.TS = report.Time(firstTS)
 	r.Rel = p.rel(firstTS)

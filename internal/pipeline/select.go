@@ -174,7 +174,8 @@ func (p *Pipeline) msgExchange(cs *connState, x *http1.Exchange) {
 		// forget what earlier exchanges used
 		keep := m.dels[:0]
 		for _, d := range m.dels {
-			if d.dir == flow.C2S && x.Req != nil && d.end <= x.Req.EndOff || d.dir == flow.S2C && x.Resp != nil && d.end <= x.Resp.EndOff {
+			if (d.dir == flow.C2S && x.Req != nil && d.end <= cs.msgEnd(d.dir, x.Req) ||
+				d.dir == flow.S2C && x.Resp != nil && d.end <= cs.msgEnd(d.dir, x.Resp)) && !cs.msgHandshake(d) {
 				continue
 			}
 			keep = append(keep, d)
@@ -190,8 +191,10 @@ func (p *Pipeline) msgExchange(cs *connState, x *http1.Exchange) {
 		} else {
 			msg = x.Resp
 		}
-		if msg != nil && d.off < msg.EndOff && d.end > msg.StartOff {
-			frames = append(frames, d.frame)
+		if msg != nil {
+			if start, end := cs.msgSpan(d.dir, msg); d.off < end && d.end > start || cs.msgHandshake(d) {
+				frames = append(frames, d.frame)
+			}
 		}
 	}
 	slices.Sort(frames)

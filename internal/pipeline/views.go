@@ -107,13 +107,13 @@ func (followView) opened(p *Pipeline, cs *connState) {
 }
 
 func (followView) data(p *Pipeline, cs *connState, dir flow.Dir, off uint64, data []byte, frame uint64) {
-	if p.cfg.Stream != nil {
+	if p.cfg.Stream != nil && !p.plainFollow(cs) { // TLS with keys: the plaintext (tls.go)
 		p.fail(p.cfg.Stream.StreamData(cs.c.ID, dir.String(), off, data))
 	}
 }
 
 func (followView) gap(p *Pipeline, cs *connState, dir flow.Dir, off, n uint64) {
-	if p.cfg.Stream != nil {
+	if p.cfg.Stream != nil && !p.plainFollow(cs) {
 		p.fail(p.cfg.Stream.StreamGap(cs.c.ID, dir.String(), off, n))
 	}
 }
@@ -159,7 +159,11 @@ func (ladderView) exchange(p *Pipeline, cs *connState, x *http1.Exchange, r *rep
 }
 
 func (ladderView) closed(p *Pipeline, cs *connState) {
+	notes := cs.rec.tlsNotes()
 	for _, e := range analysis.Ladder(p.connInfo(cs), cs.rec.segs, cs.rec.xs, p.cfg.MaxRows) {
+		if n, ok := notes[e.Frame]; ok && e.Collapsed == 0 {
+			e.Notes = append(e.Notes, n)
+		}
 		p.fail(p.sink.Event(&e))
 	}
 }

@@ -340,7 +340,47 @@ func (e *Encoder) appendConn(b []byte, r *report.Conn, withID bool) (_ []byte, c
 		b = appendBool(b, "reused_tuple", true)
 		b = appendInt(b, "tuple_index", int64(r.TupleIndex))
 	}
+	if r.TLS != nil {
+		b = e.appendTLS(appendKey(b, "tls"), r.TLS)
+	}
 	return b, connAt
+}
+
+// appendTLS appends a conn record's "tls" object.
+func (e *Encoder) appendTLS(b []byte, t *report.TLS) []byte {
+	b = append(b, '{')
+	b = appendStrField(b, "version", t.Version)
+	b = appendStrField(b, "offered_version", t.OfferedVersion)
+	b = appendStrField(b, "cipher_suite", t.CipherSuite)
+	b = appendStrField(b, "sni", t.SNI)
+	b = appendStrings(b, "alpn_offered", t.ALPNOffered)
+	b = appendStrField(b, "alpn", t.ALPN)
+	b = appendStrField(b, "inner", t.Inner)
+	b = appendStrField(b, "resumed", t.Resumed)
+	b = appendBool(b, "early_data", t.EarlyData)
+	b = appendBool(b, "hello_retry", t.HelloRetry)
+	b = appendBool(b, "extended_master_secret", t.ExtendedMaster)
+	b = appendBool(b, "encrypt_then_mac", t.EncryptThenMAC)
+	b = appendBool(b, "sslv2_hello", t.SSLv2Hello)
+	b = appendInt(b, "round_trips", int64(t.RoundTrips))
+	b = appendSeconds(b, "handshake_time", t.HandshakeTime)
+	b = appendSeconds(b, "server_hello_delay", t.ServerHelloDelay)
+	b = appendUint(b, "hello_frame", t.HelloFrame)
+	b = appendUint(b, "first_app_frame", t.FirstAppFrame)
+	if t.CertSubject != "" {
+		b = appendStrField(b, "cert_subject", t.CertSubject)
+		b = appendStrField(b, "cert_issuer", t.CertIssuer)
+		b = e.tc.appendTime(b, "cert_not_before", t.CertNotBefore)
+		b = e.tc.appendTime(b, "cert_not_after", t.CertNotAfter)
+	}
+	b = appendInt(b, "tickets", int64(t.Tickets))
+	b = appendInt(b, "key_updates", int64(t.KeyUpdates))
+	b = appendStrField(b, "keylog", t.KeyLog)
+	b = appendUint(b, "decrypted_records", t.DecryptedRecords)
+	b = appendUint(b, "decrypt_failed", t.DecryptFailed)
+	b = appendStrings(b, "alerts", t.Alerts)
+	b = appendStrings(b, "anomalies", t.Anomalies)
+	return append(b, '}')
 }
 
 // HTTP writes an "http" record.
@@ -387,6 +427,9 @@ func (e *Encoder) appendHTTP(b []byte, r *report.HTTP, withID bool) (_ []byte, c
 	b = appendKey(b, "timing")
 	b = append(b, '{')
 	b = appendSeconds(b, "connect", r.Timing.Connect)
+	if r.Timing.TLS > 0 {
+		b = appendSeconds(b, "tls", r.Timing.TLS)
+	}
 	b = appendSeconds(b, "send", r.Timing.Send)
 	b = appendSeconds(b, "wait", r.Timing.Wait)
 	b = appendSeconds(b, "receive", r.Timing.Receive)
@@ -505,6 +548,31 @@ func (s *Sink) Anatomy(r *report.Anatomy) error {
 		b = append(b, '}')
 	}
 	b = append(b, ']')
+	if t := r.TLS; t != nil {
+		b = appendKey(b, "tls")
+		b = append(b, '{')
+		b = appendInt(b, "plain_off", t.PlainOff)
+		b = appendInt(b, "plain_len", t.PlainLen)
+		b = appendInt(b, "overhead", t.Overhead)
+		b = appendKey(b, "records")
+		b = append(b, '[')
+		for i := range t.Records {
+			x := &t.Records[i]
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '{')
+			b = appendInt(b, "off", x.Off)
+			b = appendInt(b, "header_len", int64(x.HeaderLen))
+			b = appendInt(b, "len", int64(x.Len))
+			b = appendInt(b, "plain_len", int64(x.PlainLen))
+			b = appendInt(b, "msg_bytes", int64(x.MsgBytes))
+			b = appendUint(b, "frame", x.Frame)
+			b = appendBool(b, "decrypted", x.Decrypted)
+			b = append(b, '}')
+		}
+		b = append(b, ']', '}')
+	}
 	sm := &r.Summary
 	b = appendKey(b, "summary")
 	b = append(b, '{')

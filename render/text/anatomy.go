@@ -41,7 +41,12 @@ func (s *Sink) Anatomy(r *report.Anatomy) error {
 	// Header line.
 	w.WriteString(name + " (conn " + strconv.FormatUint(r.Conn, 10) + "): ")
 	w.WriteString(printable(r.Title))
-	w.WriteString(" — " + textfmt.Thousands(r.MsgLen) + " bytes: headers " + textfmt.Thousands(r.HeaderLen) + ", body " + textfmt.Thousands(r.BodyLen))
+	if r.TLS != nil {
+		w.WriteString(" — " + textfmt.Thousands(r.TLS.PlainLen) + " bytes: headers " + textfmt.Thousands(r.HeaderLen) + ", body " + textfmt.Thousands(r.BodyLen) +
+			"; in " + count(len(r.TLS.Records), "TLS record", "TLS records") + " of " + textfmt.Thousands(r.MsgLen) + " bytes")
+	} else {
+		w.WriteString(" — " + textfmt.Thousands(r.MsgLen) + " bytes: headers " + textfmt.Thousands(r.HeaderLen) + ", body " + textfmt.Thousands(r.BodyLen))
+	}
 	if nc, framing := chunkInfo(r); nc > 0 {
 		w.WriteString(" (chunked: " + strconv.Itoa(nc) + " chunks, framing " + textfmt.Thousands(framing) + ")")
 	}
@@ -57,6 +62,10 @@ func (s *Sink) Anatomy(r *report.Anatomy) error {
 		sc := newScale(r.Parts, r.MsgLen)
 		w.WriteString("  message  |")
 		w.WriteString(string(partsBar(r.Parts, sc)))
+		if r.TLS != nil {
+			w.WriteString("|\n  records  |")
+			w.WriteString(string(recordsBar(r, sc)))
+		}
 		w.WriteString("|\n  segments |")
 		w.WriteString(string(segmentsBar(r, sc)))
 		w.WriteString("|\n")
@@ -66,6 +75,9 @@ func (s *Sink) Anatomy(r *report.Anatomy) error {
 		w.WriteString(end + "\n")
 	}
 
+	if r.TLS != nil {
+		writeRecordRows(&w, r)
+	}
 	// Segment rows, with gap rows in stream order.
 	w.WriteString("  FRAME        +TIME  SEQ              PAYLOAD                        FLAGS  MARKS\n")
 	gaps := gapParts(r.Parts)
@@ -86,6 +98,11 @@ func (s *Sink) Anatomy(r *report.Anatomy) error {
 	sm := &r.Summary
 	var parts []string
 	parts = append(parts, name+": "+textfmt.Thousands(r.MsgLen)+" bytes in "+count(sm.Segments, "segment", "segments")+" / "+count(sm.IPPackets, "IP packet", "IP packets"))
+	if r.TLS != nil {
+		parts[0] = name + ": " + textfmt.Thousands(r.TLS.PlainLen) + " bytes in " + count(len(r.TLS.Records), "TLS record", "TLS records") +
+			" (TLS overhead " + textfmt.Thousands(r.TLS.Overhead) + " bytes: headers, nonces, tags, padding) in " +
+			count(sm.Segments, "segment", "segments") + " / " + count(sm.IPPackets, "IP packet", "IP packets")
+	}
 	if sm.Segments > 0 {
 		wire := r.MsgLen - r.GapBytes + sm.Overhead
 		pct := 0.0
@@ -258,10 +275,14 @@ var partLabels = map[string][]string{
 	"chunk_data":   {"chunk"},
 	"trailer":      {"trailer", "t"},
 	"gap":          {"gap", "?"},
+	"tls_header":   {"tls", "T"},
+	"tls_overhead": {"tag", "t"},
+	"other":        {"other", "o"},
 }
 
 var partFill = map[string]rune{
 	"start_line": '-', "headers": '-', "body": '=', "chunk_header": '-', "chunk_data": '=', "trailer": '-', "gap": '?',
+	"tls_header": '#', "tls_overhead": '#', "other": '.',
 }
 
 func partsBar(ps []report.Part, sc *scale) []rune {
@@ -551,3 +572,53 @@ func wrapLine(w *strings.Builder, line, indent string) {
 }
 
 func runeLen(s string) int { return len([]rune(s)) }
+
+// recordsBar marks where each TLS record that carried the message starts, labelled
+// with its number (R1, R2, ...) when there is room.
+func recordsBar(r *report.Anatomy, sc *scale) []rune {
+	bar := []rune(strings.Repeat(" ", barWidth))
+	var starts []int
+	for _, x := range r.TLS.Records {
+		starts = append(starts, min(sc.col(x.Off-r.MsgOff), barWidth-1))
+	}
+	for i, c := range starts {
+		if c > 0 {
+			bar[c] = '|'
+		}
+		end := barWidth
+		if i+1 < len(starts) {
+			end = starts[i+1]
+		}
+		l := "R" + strconv.Itoa(i+1)
+		from := c
+		if c > 0 {
+			from++
+		}
+		if from+len(l) <= end {
+			copy(bar[from:], []rune(l))
+		}
+	}
+	return bar
+}
+
+// writeRecordRows lists the TLS records of a message: the layer between the HTTP bytes
+// and the TCP segments.
+func writeRecordRows(w *strings.Builder, r *report.Anatomy) {
+	w.WriteString("  RECORD  SEQ         HEADER  LENGTH   PLAINTEXT  OF THIS MSG  OVERHEAD  FRAME\n")
+	for i, x := range r.TLS.Records {
+		row := []byte("  ")
+		row = padRight(row, "R"+strconv.Itoa(i+1), 8)
+		row = padRight(row, strconv.FormatInt(x.Off+1, 10), 12) // relative sequence number, as the segment rows
+		row = padRight(row, strconv.Itoa(x.HeaderLen), 8)
+		row = padRight(row, textfmt.Thousands(int64(x.Len)), 9)
+		row = padRight(row, textfmt.Thousands(int64(x.PlainLen)), 11)
+		row = padRight(row, textfmt.Thousands(int64(x.MsgBytes)), 13)
+		row = padRight(row, strconv.Itoa(x.HeaderLen+x.Len-x.PlainLen), 10)
+		row = append(row, strconv.FormatUint(x.Frame, 10)...)
+		if !x.Decrypted {
+			row = append(row, " (not decrypted)"...)
+		}
+		w.Write(row)
+		w.WriteByte('\n')
+	}
+}

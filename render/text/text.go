@@ -220,6 +220,9 @@ func (s *Sink) Conn(r *report.Conn) error {
 	b = padRight(b, textfmt.Thousands(int64(r.Requests)), 4)
 	b = append(b, ' ')
 	proto := r.Protocol
+	if t := r.TLS; t != nil {
+		proto = tlsProto(t)
+	}
 	if r.SNI != "" {
 		proto += "(" + r.SNI + ")"
 	}
@@ -235,6 +238,25 @@ func (s *Sink) Conn(r *report.Conn) error {
 	b = append(b, ' ')
 	b = append(b, r.State...)
 	return s.line(b)
+}
+
+// tlsProto is the PROTO column of a TLS connection: "tls1.3", then the inner protocol,
+// "resumed" and "decrypted" when they apply: "tls1.3/http1,resumed,decrypted".
+func tlsProto(t *report.TLS) string {
+	p := "tls"
+	if v, ok := strings.CutPrefix(t.Version, "TLS "); ok {
+		p += v
+	}
+	if t.Inner != "" {
+		p += "/" + t.Inner
+	}
+	if t.Resumed != "" {
+		p += ",resumed"
+	}
+	if t.DecryptedRecords > 0 {
+		p += ",decrypted"
+	}
+	return p
 }
 
 const httpHeader = "CONN  #   START       METHOD   HOST+URI                                          STATUS  REQ-BODY   RESP-BODY        SEND       WAIT       FRAMES            VERDICT"
