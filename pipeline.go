@@ -100,7 +100,7 @@ func newPipeline(sink report.Sink, cfg Config) *pipeline {
 func newTracking(sink report.Sink, cfg Config) *pipeline {
 	// Every mode but packets and follow reads HTTP; only http reports decoded lengths.
 	p := &pipeline{cfg: cfg, sink: sink, wantHTTP: cfg.Mode != ModePackets && cfg.Mode != ModeFollow}
-	if cfg.Mode == ModeHTTP {
+	if cfg.Mode == ModeHTTP || cfg.Mode == ModeReport {
 		p.cfg.HTTP.DecodeBodies = true
 	}
 	p.late.p = p
@@ -202,10 +202,10 @@ func (p *pipeline) OnOpen(c *reassembly.Conn) {
 	if cs.selected {
 		p.sum.Selected++
 	}
-	if cs.selected && (p.cfg.Mode == ModeAnatomy || p.cfg.Mode == ModeLadder || p.cfg.Mode == ModeDiagnose) {
+	if cs.selected && (p.cfg.Mode == ModeAnatomy || p.cfg.Mode == ModeLadder || p.cfg.Mode == ModeDiagnose || p.cfg.Mode == ModeReport) {
 		cs.rec = newRecorder(p.cfg.Mode)
 	}
-	if p.cfg.Mode == ModeDiagnose && cs.selected {
+	if (p.cfg.Mode == ModeDiagnose || p.cfg.Mode == ModeReport) && cs.selected {
 		p.trackParallel(cs, true)
 	}
 	cs.eps = [2]string{}
@@ -407,12 +407,15 @@ func (p *pipeline) OnClose(c *reassembly.Conn) {
 			if p.cfg.Stream != nil {
 				p.fail(p.cfg.Stream.StreamClose(&p.rconn))
 			}
-		case ModeLadder, ModeDiagnose:
-			if p.cfg.Mode == ModeDiagnose {
+		case ModeLadder, ModeDiagnose, ModeReport:
+			if p.cfg.Mode != ModeLadder {
 				p.trackParallel(cs, false)
 			}
 			if cs.rec != nil {
 				p.emitRecorded(cs)
+			}
+			if p.cfg.Mode == ModeReport {
+				p.fail(p.sink.Conn(&p.rconn))
 			}
 		}
 	}

@@ -53,7 +53,22 @@ func (r *recorder) segment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segment
 		Fragments:  seg.IP.Fragments,
 		FrameLen:   seg.FrameLen,
 		TCPOptions: optionString(&seg.Opts),
+		SACK:       sackRel(seg, info),
 	})
+}
+
+// sackRel returns seg's SACK blocks relative to the peer's ISN (nil without).
+func sackRel(seg *decode.Segment, info *reassembly.SegInfo) [][2]uint32 {
+	o := &seg.Opts
+	if o.NSACK == 0 {
+		return nil
+	}
+	base := uint32(seg.Ack) - info.RelAck
+	out := make([][2]uint32, 0, o.NSACK)
+	for i := 0; i < o.NSACK && i < len(o.SACK); i++ {
+		out = append(out, [2]uint32{uint32(o.SACK[i].Left) - base, uint32(o.SACK[i].Right) - base})
+	}
+	return out
 }
 
 func (r *recorder) data(dir flow.Dir, off uint64, n int, frame uint64) {
@@ -130,13 +145,24 @@ func (p *pipeline) connInfo(cs *connState) *analysis.ConnInfo {
 	return ci
 }
 
+// maxReportAnatomies bounds the exchanges of one connection whose anatomy the report
+// draws (each costs a pass over the connection's segment log).
+const maxReportAnatomies = 16
+
 // emitAnatomy writes the anatomy records of one exchange of the selected connection.
 func (p *pipeline) emitAnatomy(cs *connState, x *http1.Exchange) {
-	r := cs.rec
 	if p.cfg.Msg != 0 && x.Depth != p.cfg.Msg {
 		p.pruneAfter(cs, x)
 		return
 	}
+	p.emitAnatomyKeep(cs, x)
+	p.pruneAfter(cs, x)
+}
+
+// emitAnatomyKeep writes the anatomy records of one exchange, keeping the segment log
+// whole (the report still draws the connection's ladder from it).
+func (p *pipeline) emitAnatomyKeep(cs *connState, x *http1.Exchange) {
+	r := cs.rec
 	ci := p.connInfo(cs)
 	for _, part := range [...]struct {
 		m    *http1.Message
@@ -149,7 +175,6 @@ func (p *pipeline) emitAnatomy(cs *connState, x *http1.Exchange) {
 		analysis.Anatomy(ci, x.Depth, uint8(part.dir), part.m, r.segs, r.dels, r.gaps, &r.anat)
 		p.fail(p.sink.Anatomy(&r.anat))
 	}
-	p.pruneAfter(cs, x)
 }
 
 func (p *pipeline) pruneAfter(cs *connState, x *http1.Exchange) {
@@ -161,13 +186,35 @@ func (p *pipeline) pruneAfter(cs *connState, x *http1.Exchange) {
 	}
 }
 
+// A report draws the ladder of a connection of more than maxReportLadder segments with
+// long runs of data segments folded (ladder --max-rows maxReportRows).
+const (
+	maxReportLadder = 2000
+	maxReportRows   = 24
+)
+
 // emitRecorded writes the ladder or the findings of a finished connection.
 func (p *pipeline) emitRecorded(cs *connState) {
 	r := cs.rec
 	ci := p.connInfo(cs)
+	if ps, ok := p.sink.(report.PictureSink); ok && (p.cfg.Mode == ModeLadder || p.cfg.Mode == ModeReport) {
+		pic := analysis.Picture(ci, r.segs)
+		p.fail(ps.Picture(&pic))
+	}
 	switch p.cfg.Mode {
 	case ModeLadder:
 		for _, e := range analysis.Ladder(ci, r.segs, r.xs, p.cfg.MaxRows) {
+			p.fail(p.sink.Event(&e))
+		}
+	case ModeReport:
+		for _, f := range analysis.Diagnose(ci, r.segs, r.xs) {
+			p.fail(p.sink.Finding(&f))
+		}
+		rows := 0
+		if len(r.segs) > maxReportLadder {
+			rows = maxReportRows
+		}
+		for _, e := range analysis.Ladder(ci, r.segs, r.xs, rows) {
 			p.fail(p.sink.Event(&e))
 		}
 	case ModeDiagnose:

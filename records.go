@@ -84,6 +84,11 @@ func (cs *connState) OnExchange(x *http1.Exchange) {
 		if cs.rec != nil {
 			p.emitAnatomy(cs, x)
 		}
+	case ModeReport:
+		p.fail(p.sink.HTTP(r))
+		if cs.rec != nil && x.Depth <= maxReportAnatomies {
+			p.emitAnatomyKeep(cs, x)
+		}
 	}
 	if cs.rec != nil {
 		cs.rec.exchange(x, r)

@@ -16,11 +16,14 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/segscope/segscope"
+	"github.com/segscope/segscope/analysis"
 	"github.com/segscope/segscope/capture"
 	"github.com/segscope/segscope/flow"
 	"github.com/segscope/segscope/internal/safefile"
 	"github.com/segscope/segscope/render/flowfiles"
+	"github.com/segscope/segscope/render/html"
 	"github.com/segscope/segscope/render/jsonl"
+	"github.com/segscope/segscope/render/svg"
 	"github.com/segscope/segscope/render/text"
 	"github.com/segscope/segscope/report"
 )
@@ -44,10 +47,11 @@ func (e *hinted) Unwrap() error { return e.err }
 var commands = map[string]segscope.Mode{
 	"packets": segscope.ModePackets, "conns": segscope.ModeConns, "http": segscope.ModeHTTP,
 	"follow": segscope.ModeFollow, "anatomy": segscope.ModeAnatomy, "ladder": segscope.ModeLadder,
-	"diagnose": segscope.ModeDiagnose,
+	"diagnose": segscope.ModeDiagnose, "report": segscope.ModeReport, "tseq": segscope.ModeLadder,
 }
 
 type options struct {
+	cmd       string
 	files     []string
 	iface     string
 	count     uint64
@@ -131,9 +135,9 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 	}
 	mode, isAnalysis := commands[cmd]
 	if !isAnalysis && cmd != "capture" {
-		return &usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands: packets, conns, http, follow, anatomy, ladder, diagnose, capture; `segscope help` for more"}
+		return &usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands: packets, conns, http, follow, anatomy, ladder, tseq, diagnose, report, capture; `segscope help` for more"}
 	}
-	var o options
+	o := options{cmd: cmd}
 	fs := pflag.NewFlagSet(cmd, pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.SortFlags = false
@@ -182,13 +186,16 @@ func (o *options) validate(mode segscope.Mode) error {
 	if o.iface == "" && len(o.files) == 0 {
 		return &usageError{msg: "no input", hint: "name a capture file (or - for stdin), or -i IFACE for live capture"}
 	}
-	if o.format != "text" && o.format != "json" {
+	if err := o.validateVisual(mode); err != nil {
+		return err
+	}
+	if o.format != "text" && o.format != "json" && o.format != "svg" {
 		return &usageError{msg: fmt.Sprintf("unknown --format %q", o.format), hint: "--format text or --format json"}
 	}
 	if o.write != "" {
 		return &usageError{msg: "-w is for `segscope capture`", hint: "use -o FILE to write this command's output to a file"}
 	}
-	needConn := mode == segscope.ModeAnatomy || mode == segscope.ModeLadder || (mode == segscope.ModeFollow && o.writeDir == "")
+	needConn := mode == segscope.ModeAnatomy || mode == segscope.ModeLadder || (mode == segscope.ModeFollow && o.writeDir == "") // tseq is ModeLadder
 	if needConn && o.conn == "" {
 		return &usageError{msg: fmt.Sprintf("%s needs --conn", mode), hint: "find the connection with `segscope conns FILE`, then add --conn N"}
 	}
@@ -292,9 +299,15 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	var sink report.Sink
 	var follow *text.Follow
 	var files *flowfiles.Writer
+	var page *html.Sink
 	// Live, every record is written as soon as it is complete, as tcpdump does on a
 	// terminal; from files, output is written in large blocks.
 	switch {
+	case o.cmd == "report":
+		page = html.New(out, analysis.Reporter{}, html.Options{Files: o.files})
+		sink = page
+	case o.format == "svg":
+		sink = newSVGSink(o, out)
 	case o.format == "json":
 		js := jsonl.New(out)
 		js.FlushEach = streaming
@@ -352,6 +365,12 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	}
 	if errors.Is(runErr, segscope.ErrStopped) {
 		runErr = nil
+	}
+	if page != nil && runErr == nil {
+		runErr = page.Write(sum)
+	}
+	if errors.Is(runErr, svg.ErrNothing) {
+		runErr = &hinted{err: fmt.Errorf("connection %s has nothing to draw", o.conn), hint: "check the connection with `segscope conns FILE`; anatomy needs HTTP messages"}
 	}
 	if errors.Is(runErr, text.ErrGapTooLarge) {
 		runErr = &hinted{err: runErr, hint: "--fill-gaps writes at most 1 MiB of zeros more than the bytes delivered; use --write-dir (which cuts such holes and lists them) or text mode"}

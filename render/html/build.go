@@ -1,0 +1,469 @@
+package html
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"html/template"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/segscope/segscope/render/svg"
+	"github.com/segscope/segscope/report"
+)
+
+// kv is one line of a facts table.
+type kv struct{ K, V string }
+
+type pageData struct {
+	Title      string
+	Files      []string
+	Facts      []kv
+	Verdicts   []report.Count
+	Kinds      []report.Count
+	Hosts      []hostRow
+	HostMore   int
+	Seconds    template.HTML
+	StepName   string
+	Aggregated bool
+	NDetail    int
+	NConns     int
+	NExch      int
+	Span       string
+	SpanSec    string
+
+	Groups   []wfGroup
+	WFShown  int
+	WFMore   int
+	Conns    []connRow
+	ConnMore int
+	Details  []connView
+	Findings []findRow
+	FindMore int
+	Data     template.JS
+}
+
+type hostRow struct {
+	Host                     string
+	Conns, Exchanges, Errors string
+	Bytes, WaitMed, WaitMax  string
+}
+
+type wfGroup struct {
+	Conn  uint64
+	Label string
+	Reuse string
+	Rows  []wfRow
+}
+
+type wfRow struct {
+	Conn    uint64
+	Depth   int
+	Name    string
+	Status  string
+	Verdict string
+	Size    string
+	Total   string
+	Bars    []bar
+	Title   string
+}
+
+type bar struct {
+	Phase string
+	A, B  string // start and end, seconds since the first packet
+}
+
+type connRow struct {
+	ID                      uint64
+	Client, Server, Start   string
+	Duration, RTT, Packets  string
+	Bytes, Retx, Req, Close string
+	Proto                   string
+	Full                    bool
+}
+
+type connView struct {
+	ID        uint64
+	Head      string
+	Facts     []kv
+	Reasons   string
+	Where     string
+	Exchanges []exRow
+	Findings  []findRow
+	Ladder    template.HTML
+	TSeq      []template.HTML
+	Anatomy   []template.HTML
+	NArrows   int
+}
+
+type exRow struct {
+	Depth                       int
+	Method, URI, Host, Status   string
+	Verdict, Size, Wait, Frames string
+	Anomalies                   string
+}
+
+type findRow struct {
+	ID       string // anchor of the table row ("find-c1-0"); the connection view's copy adds "-here"
+	Conn     uint64
+	Frame    uint64
+	Kind     string
+	Severity string
+	Text     string
+	Arrow    bool // the connection is drawn in full: the frame links to its ladder row
+}
+
+// findingID is the anchor of the k-th finding of connection conn.
+func findingID(conn uint64, k int) string {
+	return "find-c" + strconv.FormatUint(conn, 10) + "-" + strconv.Itoa(k)
+}
+
+func secStr(d report.Duration) string { return strconv.FormatFloat(float64(d)/1e9, 'f', 6, 64) }
+
+func durText(d report.Duration) string {
+	if d < 0 {
+		return "–"
+	}
+	return d.Text()
+}
+
+func (s *Sink) build(sum *report.Summary) *pageData {
+	slices.SortFunc(s.conns, func(a, b report.Conn) int { return cmp.Compare(a.Conn, b.Conn) })
+	slices.SortStableFunc(s.https, func(a, b report.HTTP) int {
+		if c := cmp.Compare(a.Conn, b.Conn); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Depth, b.Depth)
+	})
+	var selected []report.ConnInterest
+	for _, c := range s.conns {
+		if _, ok := s.kept[c.Conn]; ok {
+			selected = append(selected, s.all[c.Conn])
+		}
+	}
+	slices.SortFunc(selected, byAnom)
+	ov := s.an.Overview(s.conns, s.https, s.kinds, selected)
+
+	pg := &pageData{Files: s.o.Files, NConns: len(s.conns), NExch: len(s.https), NDetail: len(s.kept)}
+	pg.Title = "segscope report"
+	if len(s.o.Files) > 0 {
+		pg.Title += ": " + strings.Join(s.o.Files, ", ")
+	}
+	pg.Aggregated = len(s.kept) < len(s.conns)
+	pg.Span = ov.Span.Text()
+	pg.SpanSec = secStr(ov.Span)
+	// Summary facts.
+	add := func(k, v string) { pg.Facts = append(pg.Facts, kv{k, v}) }
+	add("capture", strings.Join(s.o.Files, ", "))
+	if len(s.conns) > 0 {
+		add("time span", time3339(ov.First)+" to "+time3339(ov.Last)+" ("+ov.Span.Text()+")")
+	}
+	if sum != nil {
+		add("frames", thousands(int64(sum.Frames))+" ("+thousands(int64(sum.TCPSegments))+" TCP segments, "+thousands(int64(sum.Truncated))+" truncated, "+
+			thousands(int64(sum.Malformed))+" malformed)")
+	}
+	add("connections", thousands(int64(ov.Conns)))
+	add("HTTP exchanges", thousands(int64(ov.Exchanges)))
+	add("bytes client → server", thousands(int64(ov.Bytes.C2S)))
+	add("bytes server → client", thousands(int64(ov.Bytes.S2C)))
+	add("handshake time paid", ov.Handshake.Text()+" in "+thousands(int64(ov.Handshakes))+" handshakes")
+	add("time in exchanges", "connect "+ov.Timing.Connect.Text()+", send "+ov.Timing.Send.Text()+", wait "+ov.Timing.Wait.Text()+", receive "+ov.Timing.Receive.Text())
+	pg.Verdicts, pg.Kinds = ov.Verdicts, ov.FindingKinds
+	for i, h := range ov.Hosts {
+		if i >= 50 {
+			pg.HostMore = len(ov.Hosts) - i
+			break
+		}
+		pg.Hosts = append(pg.Hosts, hostRow{Host: h.Host, Conns: thousands(int64(h.Conns)), Exchanges: thousands(int64(h.Exchanges)),
+			Errors: thousands(int64(h.Errors)), Bytes: thousands(h.Bytes), WaitMed: h.WaitMed.Text(), WaitMax: h.WaitMax.Text()})
+	}
+	if len(ov.Intervals) > 0 {
+		var b bytes.Buffer
+		svg.Intervals(&b, ov.Intervals, svg.Options{Inline: true, ID: "iv-"})
+		pg.Seconds = template.HTML(b.String())
+		pg.StepName = ov.Step.Text()
+	}
+
+	connByID := map[uint64]*report.Conn{}
+	for i := range s.conns {
+		connByID[s.conns[i].Conn] = &s.conns[i]
+	}
+	// Waterfall: the exchanges of connections in full first, then the others, in
+	// connection order, up to MaxRows rows.
+	shown := map[uint64]bool{}
+	rows := 0
+	order := make([]uint64, 0, len(s.conns))
+	for _, c := range s.conns {
+		if _, ok := s.kept[c.Conn]; ok {
+			order = append(order, c.Conn)
+		}
+	}
+	for _, c := range s.conns {
+		if _, ok := s.kept[c.Conn]; !ok {
+			order = append(order, c.Conn)
+		}
+	}
+	var groups []wfGroup
+	for _, id := range order {
+		idx := s.byConn[id]
+		if len(idx) == 0 || rows+len(idx) > s.o.MaxRows {
+			continue
+		}
+		c := connByID[id]
+		g := wfGroup{Conn: id, Label: "conn " + strconv.FormatUint(id, 10) + "  " + c.Client + " → " + c.Server}
+		if len(idx) > 1 {
+			g.Reuse = strconv.Itoa(len(idx)) + " exchanges on one connection"
+		}
+		for _, i := range idx {
+			g.Rows = append(g.Rows, waterfallRow(&s.https[i], c))
+		}
+		rows += len(idx)
+		shown[id] = true
+		groups = append(groups, g)
+	}
+	slices.SortFunc(groups, func(a, b wfGroup) int { return cmp.Compare(a.Conn, b.Conn) })
+	pg.Groups, pg.WFShown, pg.WFMore = groups, rows, len(s.https)-rows
+
+	// Connections table.
+	for _, c := range s.conns {
+		_, full := s.kept[c.Conn]
+		if !full && len(pg.Conns) >= s.o.MaxRows {
+			pg.ConnMore++
+			continue
+		}
+		pg.Conns = append(pg.Conns, connRowOf(&c, full))
+	}
+	// Connections in full, and the findings table.
+	var finds []findRow
+	for _, c := range s.conns {
+		d, ok := s.kept[c.Conn]
+		if !ok {
+			continue
+		}
+		v := s.connView(connByID[c.Conn], d)
+		finds = append(finds, v.Findings...)
+		pg.Details = append(pg.Details, v)
+	}
+	for _, f := range s.findings {
+		if _, ok := s.kept[f.f.Conn]; !ok {
+			finds = append(finds, findRow{ID: f.id, Conn: f.f.Conn, Frame: f.f.Frame, Kind: f.f.Kind, Severity: f.f.Severity, Text: f.f.Text})
+		}
+	}
+	slices.SortStableFunc(finds, func(a, b findRow) int {
+		if c := cmp.Compare(a.Conn, b.Conn); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Frame, b.Frame)
+	})
+	if len(finds) > s.o.MaxFindings {
+		finds = finds[:s.o.MaxFindings]
+	}
+	pg.Findings = finds
+	pg.FindMore = len(s.kinds) - len(finds)
+	pg.Data = s.data(shown)
+	return pg
+}
+
+func time3339(t report.Time) string {
+	return time.Unix(0, int64(t)).UTC().Format("2006-01-02 15:04:05.000000 UTC")
+}
+
+func waterfallRow(h *report.HTTP, c *report.Conn) wfRow {
+	r := wfRow{Conn: h.Conn, Depth: h.Depth, Verdict: h.Verdict}
+	r.Name = h.Method + " " + h.URI
+	if h.Method == "" {
+		r.Name = "(no request)"
+	}
+	r.Status = "–"
+	if h.Status > 0 {
+		r.Status = strconv.Itoa(h.Status)
+	}
+	r.Size = thousands(max(h.RespBodyLen, 0))
+	t := h.Timing
+	start := h.Rel
+	if t.Connect > 0 && c != nil {
+		r.Bars = append(r.Bars, bar{"connect", secStr(c.StartRel), secStr(c.StartRel + t.Connect)})
+	}
+	pos := start
+	total := report.Duration(0)
+	for _, p := range [...]struct {
+		name string
+		d    report.Duration
+	}{{"send", t.Send}, {"wait", t.Wait}, {"receive", t.Receive}} {
+		if p.d < 0 {
+			continue
+		}
+		r.Bars = append(r.Bars, bar{p.name, secStr(pos), secStr(pos + p.d)})
+		pos += p.d
+		total += p.d
+	}
+	r.Total = total.Text()
+	r.Title = "conn " + strconv.FormatUint(h.Conn, 10) + " #" + strconv.Itoa(h.Depth) + ": " + r.Name + " → " + r.Status + " " + h.Reason +
+		"; verdict " + h.Verdict + "; connect " + durText(t.Connect) + ", send " + durText(t.Send) + ", wait " + durText(t.Wait) + ", receive " + durText(t.Receive)
+	return r
+}
+
+func connRowOf(c *report.Conn, full bool) connRow {
+	rtt := "–"
+	if c.HandshakeRTT >= 0 {
+		rtt = c.HandshakeRTT.Text()
+	}
+	return connRow{ID: c.Conn, Client: c.Client, Server: c.Server, Start: secStr(c.StartRel), Duration: c.Duration.Text(), RTT: rtt,
+		Packets: thousands(int64(c.Packets.C2S)) + "/" + thousands(int64(c.Packets.S2C)),
+		Bytes:   thousands(int64(c.Bytes.C2S)) + "/" + thousands(int64(c.Bytes.S2C)),
+		Retx:    thousands(int64(c.Retransmissions.C2S + c.Retransmissions.S2C)), Req: strconv.Itoa(c.Requests),
+		Close: c.Close, Proto: c.Protocol, Full: full}
+}
+
+func (s *Sink) connView(c *report.Conn, d *detail) connView {
+	id := c.Conn
+	v := connView{ID: id, Head: "conn " + strconv.FormatUint(id, 10) + ": client " + c.Client + " ⇄ server " + c.Server}
+	r := connRowOf(c, true)
+	v.Facts = []kv{{"frames", strconv.FormatUint(c.FirstFrame, 10) + "–" + strconv.FormatUint(c.LastFrame, 10)},
+		{"start", r.Start + " s"}, {"duration", r.Duration}, {"handshake RTT", r.RTT},
+		{"packets c→s / s→c", r.Packets}, {"payload bytes c→s / s→c", r.Bytes}, {"retransmissions", r.Retx},
+		{"MSS client / server", strconv.Itoa(c.MSS[0]) + " / " + strconv.Itoa(c.MSS[1])},
+		{"protocol", c.Protocol}, {"close", c.Close + " " + c.Closer}, {"state", c.State}}
+	if in, ok := s.all[id]; ok {
+		v.Reasons = strings.Join(in.Reasons, ", ")
+	}
+	prefix := "c" + strconv.FormatUint(id, 10) + "-"
+	links := map[uint64][]svg.Link{}
+	for k, f := range d.findings {
+		if f.Frame == 0 {
+			continue
+		}
+		l := "i"
+		if f.Severity == "warn" {
+			l = "!"
+		}
+		links[f.Frame] = append(links[f.Frame], svg.Link{Label: l, Href: "#" + findingID(id, k) + "-here", Title: f.Kind + ": " + f.Text, Warn: f.Severity == "warn"})
+	}
+	for _, i := range s.byConn[id] {
+		h := &s.https[i]
+		v.Exchanges = append(v.Exchanges, exRow{Depth: h.Depth, Method: h.Method, URI: h.URI, Host: h.Host, Status: strconv.Itoa(h.Status),
+			Verdict: h.Verdict, Size: thousands(max(h.RespBodyLen, 0)), Wait: durText(h.Timing.Wait),
+			Frames:    strconv.FormatUint(h.ReqFrames[0], 10) + "–" + strconv.FormatUint(h.RespFrames[1], 10),
+			Anomalies: strings.Join(h.Anomalies, " ")})
+	}
+	for k, f := range d.findings {
+		v.Findings = append(v.Findings, findRow{ID: findingID(id, k), Conn: f.Conn, Frame: f.Frame, Kind: f.Kind, Severity: f.Severity, Text: f.Text, Arrow: f.Frame > 0})
+	}
+	vant := report.Vantage{}
+	if d.hasPic {
+		vant = d.pic.Vantage
+	}
+	switch {
+	case !vant.Known:
+		v.Where = "The handshake was not captured whole, so where the capture was taken is unknown: arrows are drawn flat, at the time the capture saw each segment."
+	default:
+		v.Where = "Times are those of the capture point. From the handshake, the capture point sat " + whereText(vant.Where) +
+			" (one-way delay to the client " + vant.ToClient.Text() + ", to the server " + vant.ToServer.Text() +
+			"): each arrow leaves its sender and reaches its receiver at times estimated from these delays, and crosses the dashed capture line at the time it was captured."
+	}
+	if len(d.events) > 0 {
+		var b bytes.Buffer
+		svg.Ladder(&b, d.events, vant, svg.Options{Inline: true, ID: prefix, Links: links})
+		v.Ladder = template.HTML(b.String())
+		v.NArrows = len(d.events)
+	}
+	if d.hasPic {
+		for k := range d.pic.TSeq {
+			t := &d.pic.TSeq[k]
+			if len(t.Data) == 0 {
+				continue
+			}
+			var b bytes.Buffer
+			svg.TSeq(&b, t, svg.Options{Inline: true, ID: prefix + t.Dir + "-"})
+			v.TSeq = append(v.TSeq, template.HTML(b.String()))
+		}
+	}
+	for k := range d.anat {
+		var b bytes.Buffer
+		svg.Anatomy(&b, &d.anat[k], svg.Options{Inline: true, ID: prefix + "a" + strconv.Itoa(k) + "-"})
+		v.Anatomy = append(v.Anatomy, template.HTML(b.String()))
+	}
+	return v
+}
+
+func whereText(w string) string {
+	switch w {
+	case "client", "server":
+		return "near the " + w
+	}
+	return "between client and server"
+}
+
+// data is the compact JSON the page draws on demand: every connection and every
+// exchange, as arrays (field names in "fields").
+func (s *Sink) data(shown map[uint64]bool) template.JS {
+	type doc struct {
+		ConnFields []string `json:"conn_fields"`
+		Conns      [][]any  `json:"conns"`
+		HTTPFields []string `json:"http_fields"`
+		HTTP       [][]any  `json:"http"`
+		Full       []uint64 `json:"full"`
+		Span       float64  `json:"span"`
+	}
+	d := doc{
+		ConnFields: []string{"conn", "client", "server", "start", "duration", "rtt", "packets_c2s", "packets_s2c", "bytes_c2s", "bytes_s2c", "retx", "requests", "protocol", "close", "frames", "in_waterfall"},
+		HTTPFields: []string{"conn", "depth", "rel", "connect", "send", "wait", "receive", "method", "uri", "host", "status", "verdict", "resp_body_len", "conn_start"},
+		Conns:      make([][]any, 0, len(s.conns)),
+		HTTP:       make([][]any, 0, len(s.https)),
+	}
+	sec := func(x report.Duration) any {
+		if x < 0 {
+			return -1
+		}
+		return json.Number(secStr(x))
+	}
+	start := map[uint64]report.Duration{}
+	var last report.Duration
+	for _, c := range s.conns {
+		start[c.Conn] = c.StartRel
+		last = max(last, c.StartRel+c.Duration)
+		w := 0
+		if shown[c.Conn] {
+			w = 1
+		}
+		d.Conns = append(d.Conns, []any{c.Conn, c.Client, c.Server, sec(c.StartRel), sec(c.Duration), sec(c.HandshakeRTT),
+			c.Packets.C2S, c.Packets.S2C, c.Bytes.C2S, c.Bytes.S2C, c.Retransmissions.C2S + c.Retransmissions.S2C, c.Requests,
+			c.Protocol, c.Close, strconv.FormatUint(c.FirstFrame, 10) + "-" + strconv.FormatUint(c.LastFrame, 10), w})
+		if _, ok := s.kept[c.Conn]; ok {
+			d.Full = append(d.Full, c.Conn)
+		}
+	}
+	for i := range s.https {
+		h := &s.https[i]
+		t := h.Timing
+		d.HTTP = append(d.HTTP, []any{h.Conn, h.Depth, sec(h.Rel), sec(t.Connect), sec(t.Send), sec(t.Wait), sec(t.Receive),
+			h.Method, h.URI, h.Host, h.Status, h.Verdict, h.RespBodyLen, sec(start[h.Conn])})
+	}
+	d.Span = float64(last) / 1e9
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b) // escapes <, > and & (no "</script>" can appear)
+	enc.Encode(d)
+	return template.JS(strings.TrimSpace(b.String()))
+}
+
+// thousands writes n with thousands separators: 14,480.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var out []byte
+	if neg {
+		out = append(out, '-')
+	}
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
