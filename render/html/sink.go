@@ -16,6 +16,7 @@ import (
 	"cmp"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/segscope/segscope/render/svg"
 	"github.com/segscope/segscope/report"
@@ -33,8 +34,8 @@ type Analyzer interface {
 type Options struct {
 	// Files are the capture files named on the page.
 	Files []string
-	// MaxDetail is how many connections are drawn in full: half the slowest, half the
-	// most anomalous (default 40). With fewer connections, all are.
+	// MaxDetail is how many connections are drawn in full (default 40): the most
+	// anomalous (at most half of them), then the slowest. With fewer connections, all are.
 	MaxDetail int
 	// MaxRows is how many waterfall rows and connection rows the page holds as HTML
 	// (default 1,500); the rest are drawn from the embedded JSON on demand.
@@ -74,10 +75,9 @@ type Sink struct {
 	// byConn indexes https by connection (positions in https).
 	byConn map[uint64][]int
 	kept   map[uint64]*detail
-	slow   []report.ConnInterest // the slowest, slowest first (at most MaxDetail/2)
+	slow   []report.ConnInterest // the slowest, slowest first (at most MaxDetail)
 	anom   []report.ConnInterest // the most anomalous, most first (at most MaxDetail/2)
 	all    map[uint64]report.ConnInterest
-	over   bool // more connections than MaxDetail were seen: kept = slow ∪ anom
 }
 
 // New returns a Sink writing to w.
@@ -170,22 +170,35 @@ func (s *Sink) Conn(c *report.Conn) error {
 	in := s.an.Interest(c, hs, d.findings)
 	s.all[c.Conn] = in
 	s.kept[c.Conn] = d
-	half := max(s.o.MaxDetail/2, 1)
-	s.slow = insertRanked(s.slow, in, half, bySlow)
+	s.slow = insertRanked(s.slow, in, s.o.MaxDetail, bySlow)
 	if in.Anomalies > 0 {
-		s.anom = insertRanked(s.anom, in, half, byAnom)
+		s.anom = insertRanked(s.anom, in, max(s.o.MaxDetail/2, 1), byAnom)
 	}
 	if len(s.kept) > s.o.MaxDetail {
-		s.over = true
-	}
-	if s.over {
+		keep := s.selection()
 		for id := range s.kept {
-			if !s.ranked(id) {
+			if !keep[id] {
 				s.dropDetail(id)
 			}
 		}
 	}
 	return nil
+}
+
+// selection is the set of connections drawn in full: the most anomalous (at most half of
+// MaxDetail), then the slowest up to MaxDetail.
+func (s *Sink) selection() map[uint64]bool {
+	keep := make(map[uint64]bool, s.o.MaxDetail)
+	for _, x := range s.anom {
+		keep[x.Conn] = true
+	}
+	for _, x := range s.slow {
+		if len(keep) >= s.o.MaxDetail {
+			break
+		}
+		keep[x.Conn] = true
+	}
+	return keep
 }
 
 // dropDetail forgets the pictures of connection id, keeping its warnings.
@@ -197,17 +210,6 @@ func (s *Sink) dropDetail(id uint64) {
 			s.findings = append(s.findings, anchored{f, findingID(id, k)})
 		}
 	}
-}
-
-func (s *Sink) ranked(id uint64) bool {
-	for _, l := range [...][]report.ConnInterest{s.slow, s.anom} {
-		for _, x := range l {
-			if x.Conn == id {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func bySlow(a, b report.ConnInterest) int {
@@ -241,10 +243,15 @@ func insertRanked(l []report.ConnInterest, in report.ConnInterest, n int, by fun
 // The page is written by Write.
 func (s *Sink) Close() error { return nil }
 
-// Write renders the page for the run's summary.
+// Write renders the page for the run's summary. Invalid UTF-8 from the capture is
+// written as U+FFFD.
 func (s *Sink) Write(sum *report.Summary) error {
-	pg := s.build(sum)
-	return page.Execute(s.w, pg)
+	var b strings.Builder
+	if err := page.Execute(&b, s.build(sum)); err != nil {
+		return err
+	}
+	_, err := io.WriteString(s.w, strings.ToValidUTF8(b.String(), "\uFFFD"))
+	return err
 }
 
 var _ report.Sink = (*Sink)(nil)

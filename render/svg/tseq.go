@@ -154,7 +154,7 @@ func tseq(b *buf, ts *report.TSeq, o *Options) {
 	lx := tsLeft + 330
 	for _, l := range [...]struct{ cls, name string }{{"ts-data", "data segment"}, {"ts-data retx", "retransmission"},
 		{"ts-ack", "ACK"}, {"ts-win", "receive window (ack + win)"}, {"ts-sack", "SACK block"}} {
-		b.s(`<line class="`, l.cls, `" x1="`, f(lx), `" y1="14" x2="`, f(lx+16), `" y2="14"/>`)
+		b.s(`<line class="key `, l.cls, `" x1="`, f(lx), `" y1="14" x2="`, f(lx+16), `" y2="14"/>`)
 		b.s(`<text x="`, f(lx+20), `" y="18">`, l.name, "</text>")
 		lx += 28 + 6.6*float64(len(l.name))
 	}
