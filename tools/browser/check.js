@@ -43,7 +43,8 @@ async function main() {
     for (const r of cfg.reports) {
       const page = await browser.newPage();
       await page.setViewport({ width: 1280, height: 900 });
-      const res = { name: r.name, errors: [], failed: [], shots: {} };
+      const res = { name: r.name, errors: [], failed: [], shots: {}, dialogs: [] };
+      page.on("dialog", async (d) => { res.dialogs.push(d.message()); await d.dismiss(); });
       const url = "file://" + r.html;
       page.on("console", (m) => { if (m.type() === "error") { res.errors.push("console: " + m.text()); } });
       page.on("pageerror", (e) => res.errors.push("page: " + String(e)));
@@ -67,6 +68,26 @@ async function main() {
           scripts: document.querySelectorAll("script").length,
         };
       }));
+      // Capture text shown on the page (the escaping test reads it).
+      res.texts = await page.evaluate(() => [...document.querySelectorAll(".wf-name, td.uri, #findtable td, .findings li, title")].map((e) => e.textContent));
+      // Exchanges and connections drawn on demand from the embedded records.
+      if (await page.$("#wfall")) {
+        await page.click("#wfall");
+        await page.waitForFunction(() => /^All /.test(document.getElementById("wfmore").textContent), { timeout: 10000 });
+        res.rows_all = await page.evaluate(() => document.querySelectorAll("#wfbody .wf-row").length);
+      }
+      res.lazy = await page.evaluate(() => {
+        const d = JSON.parse(document.getElementById("data").textContent);
+        const full = new Set(d.full);
+        const c = d.conns.find((c) => !full.has(c[0]));
+        if (!c) { return ""; }
+        location.hash = "#conn-" + c[0];
+        return String(c[0]);
+      });
+      if (res.lazy) {
+        await page.waitForFunction(() => document.getElementById("conn-lazy").classList.contains("open"), { timeout: 5000 });
+        res.lazy_opened = await page.evaluate(() => document.getElementById("conn-lazy").dataset.conn);
+      }
       // Click through: the last waterfall row opens its connection.
       const rows = await page.$$("#wfbody .wf-row .wf-name");
       if (rows.length > 0) {
