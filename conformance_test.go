@@ -13,6 +13,7 @@ package segscope_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
@@ -188,7 +189,7 @@ func runSink(t testing.TB, path string, sink report.Sink, cfg segscope.Config) (
 			c.Close()
 		}
 	}()
-	return segscope.Run(src, sink, cfg)
+	return segscope.Run(context.Background(), src, sink, cfg)
 }
 
 var errVanished = errors.New("capture vanished")

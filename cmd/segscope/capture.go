@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/segscope/segscope/capture"
 )
@@ -41,7 +42,7 @@ func runCapture(o *options, stdout, stderr io.Writer) error {
 		commit(false)
 		return err
 	}
-	defer onInterrupt(live.Stop)() // Stop: the frames already queued in the kernel are still written
+	defer onInterrupt(func(os.Signal) { live.Stop() })() // Stop: the frames already queued in the kernel are still written
 	var n uint64
 	var runErr error
 	for o.count == 0 || n < o.count {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -91,6 +92,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	if err == nil {
 		return 0
 	}
+	var se *signalError
+	if errors.As(err, &se) {
+		fmt.Fprintf(stderr, "segscope: %v\n", err)
+		return se.code()
+	}
 	fmt.Fprintf(stderr, "segscope: error: %v\n", err)
 	var ue *usageError
 	if errors.As(err, &ue) {
@@ -173,6 +179,15 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 		return &usageError{msg: err.Error(), hint: "`segscope help` lists the flags"}
 	}
 	o.files = append(o.files, fs.Args()...)
+	// A limit given on the command line must be positive: 0 would read as "no limit" or
+	// "the default", and neither is what someone typing it means.
+	for _, name := range []string{"max-conns", "max-buffer", "snaplen", "max-rows", "workers", "count"} {
+		if f := fs.Lookup(name); f != nil && f.Changed {
+			if v, err := strconv.ParseInt(f.Value.String(), 10, 64); err == nil && v <= 0 {
+				return &usageError{msg: fmt.Sprintf("--%s %s: must be a positive number", name, f.Value.String()), hint: "leave the flag out for the default; `segscope help` lists the defaults"}
+			}
+		}
+	}
 	if cmd == "capture" {
 		return runCapture(&o, stdout, stderr)
 	}
@@ -286,13 +301,17 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	cfg.HTTP.VerifyCoding = o.verify
 	cfg.Tracker.MaxConns = o.maxConns
 	cfg.Tracker.MaxBufferedPerConn = o.maxBuffer
-	var stop atomic.Bool
-	cfg.Stop = &stop
-	defer onInterrupt(func() {
-		stop.Store(true)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var signalled atomic.Value // the os.Signal that stopped the run
+	defer onInterrupt(func(sig os.Signal) {
+		signalled.Store(sig)
+		stop()
 		if live != nil {
 			// Stop, not Close: the frames the kernel already queued are still read.
 			live.Stop()
+		} else if in, ok := src.(interface{ Interrupt() }); ok {
+			in.Interrupt() // a read waiting on an idle pipe returns
 		}
 	})()
 
@@ -349,7 +368,7 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 			}
 		}
 	}
-	sum, runErr := segscope.Run(src, sink, cfg)
+	sum, runErr := segscope.Run(ctx, src, sink, cfg)
 	if progress && sum != nil && sum.Frames >= 1<<18 {
 		fmt.Fprint(stderr, "\r\033[K")
 	}
@@ -363,7 +382,11 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 			runErr = err
 		}
 	}
-	if errors.Is(runErr, segscope.ErrStopped) {
+	var sig os.Signal
+	if v := signalled.Load(); v != nil {
+		sig = v.(os.Signal)
+	}
+	if errors.Is(runErr, context.Canceled) || (sig != nil && errors.Is(runErr, capture.ErrInterrupted)) { // stopped by a signal
 		runErr = nil
 	}
 	if page != nil && runErr == nil {
@@ -385,6 +408,11 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	}
 	if !o.quiet {
 		printSummary(stderr, sum, live)
+	}
+	// Ctrl-C is how a live capture ends (exit 0, as tcpdump); a file or a stream cut off by
+	// a signal says so and exits 128 + the signal's number.
+	if sig != nil && live == nil && runErr == nil {
+		return interruptedBy(sig, sum)
 	}
 	if o.conn != "" && sum != nil && sum.Selected == 0 && runErr == nil {
 		return &hinted{err: fmt.Errorf("no connection matches --conn %s: the capture has %d", o.conn, sum.Conns), hint: "list them with `segscope conns FILE`"}
@@ -482,17 +510,53 @@ func isTerminal(w io.Writer) bool {
 }
 
 // onInterrupt calls fn once on the first SIGINT or SIGTERM, so a run can end cleanly with
-// everything read so far flushed. The returned function stops listening.
-func onInterrupt(fn func()) func() {
+// everything read so far reported; it returns the function that stops listening.
+func onInterrupt(fn func(os.Signal)) func() {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		if _, ok := <-sigs; ok {
-			fn()
+		if s, ok := <-sigs; ok {
+			fn(s)
 		}
 	}()
 	return func() {
 		signal.Stop(sigs)
 		close(sigs)
 	}
+}
+
+// signalError ends a run cut short by a signal: exit status 128 + its number (130 for
+// SIGINT, 143 for SIGTERM), after the output for every frame read was written.
+type signalError struct {
+	sig    os.Signal
+	frames uint64
+}
+
+func (e *signalError) Error() string {
+	return fmt.Sprintf("interrupted by %s after %d frames; the output covers every frame read", sigName(e.sig), e.frames)
+}
+
+func (e *signalError) code() int {
+	if s, ok := e.sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 130
+}
+
+func sigName(s os.Signal) string {
+	switch s {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return s.String()
+}
+
+func interruptedBy(sig os.Signal, sum *report.Summary) error {
+	e := &signalError{sig: sig}
+	if sum != nil {
+		e.frames = sum.Frames
+	}
+	return e
 }

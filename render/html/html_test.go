@@ -2,6 +2,7 @@ package html_test
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
@@ -54,7 +55,7 @@ func run(t *testing.T, file string, sink report.Sink, cfg segscope.Config) *repo
 		t.Fatal(err)
 	}
 	defer src.Close()
-	sum, err := segscope.Run(src, sink, cfg)
+	sum, err := segscope.Run(context.Background(), src, sink, cfg)
 	if err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}

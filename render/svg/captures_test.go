@@ -6,6 +6,7 @@ package svg_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"flag"
 	"fmt"
@@ -60,7 +61,7 @@ func run(t *testing.T, file string, sink report.Sink, cfg segscope.Config) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	if _, err := segscope.Run(src, sink, cfg); err != nil {
+	if _, err := segscope.Run(context.Background(), src, sink, cfg); err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
 }

@@ -1,4 +1,4 @@
-package segscope
+package pipeline
 
 import (
 	"strconv"
@@ -17,7 +17,6 @@ const maxRecorded = 1 << 20
 
 // recorder keeps the segment log of one connection for the explanatory views.
 type recorder struct {
-	mode      Mode
 	segs      []analysis.SegRecord
 	dels      []analysis.Delivery
 	gaps      []analysis.Gap
@@ -26,7 +25,7 @@ type recorder struct {
 	anat      report.Anatomy
 }
 
-func newRecorder(m Mode) *recorder { return &recorder{mode: m} }
+func newRecorder() *recorder { return &recorder{} }
 
 func (r *recorder) segment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segment, info *reassembly.SegInfo) {
 	if len(r.segs) >= maxRecorded {
@@ -57,20 +56,6 @@ func (r *recorder) segment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segment
 	})
 }
 
-// sackRel returns seg's SACK blocks relative to the peer's ISN (nil without).
-func sackRel(seg *decode.Segment, info *reassembly.SegInfo) [][2]uint32 {
-	o := &seg.Opts
-	if o.NSACK == 0 {
-		return nil
-	}
-	base := uint32(seg.Ack) - info.RelAck
-	out := make([][2]uint32, 0, o.NSACK)
-	for i := 0; i < o.NSACK && i < len(o.SACK); i++ {
-		out = append(out, [2]uint32{uint32(o.SACK[i].Left) - base, uint32(o.SACK[i].Right) - base})
-	}
-	return out
-}
-
 func (r *recorder) data(dir flow.Dir, off uint64, n int, frame uint64) {
 	if k := len(r.dels); k > 0 {
 		last := &r.dels[k-1]
@@ -87,9 +72,6 @@ func (r *recorder) gap(dir flow.Dir, off, n uint64) {
 }
 
 func (r *recorder) exchange(x *http1.Exchange, h *report.HTTP) {
-	if r.mode == ModeAnatomy {
-		return
-	}
 	e := analysis.ExchangeInfo{HTTP: *h}
 	e.HTTP.Anomalies = append([]string(nil), h.Anomalies...)
 	e.HTTP.Interim = append([]int(nil), h.Interim...)
@@ -130,7 +112,7 @@ func (r *recorder) prune(dir flow.Dir, off uint64) {
 	r.gaps = gaps
 }
 
-func (p *pipeline) connInfo(cs *connState) *analysis.ConnInfo {
+func (p *Pipeline) connInfo(cs *connState) *analysis.ConnInfo {
 	c := cs.c
 	ci := &analysis.ConnInfo{
 		ID: c.ID, Client: cs.endpoint(flow.C2S), Server: cs.endpoint(flow.S2C), FirstTS: c.FirstTS,
@@ -145,12 +127,8 @@ func (p *pipeline) connInfo(cs *connState) *analysis.ConnInfo {
 	return ci
 }
 
-// maxReportAnatomies bounds the exchanges of one connection whose anatomy the report
-// draws (each costs a pass over the connection's segment log).
-const maxReportAnatomies = 16
-
 // emitAnatomy writes the anatomy records of one exchange of the selected connection.
-func (p *pipeline) emitAnatomy(cs *connState, x *http1.Exchange) {
+func (p *Pipeline) emitAnatomy(cs *connState, x *http1.Exchange) {
 	if p.cfg.Msg != 0 && x.Depth != p.cfg.Msg {
 		p.pruneAfter(cs, x)
 		return
@@ -161,7 +139,7 @@ func (p *pipeline) emitAnatomy(cs *connState, x *http1.Exchange) {
 
 // emitAnatomyKeep writes the anatomy records of one exchange, keeping the segment log
 // whole (the report still draws the connection's ladder from it).
-func (p *pipeline) emitAnatomyKeep(cs *connState, x *http1.Exchange) {
+func (p *Pipeline) emitAnatomyKeep(cs *connState, x *http1.Exchange) {
 	r := cs.rec
 	ci := p.connInfo(cs)
 	for _, part := range [...]struct {
@@ -177,50 +155,12 @@ func (p *pipeline) emitAnatomyKeep(cs *connState, x *http1.Exchange) {
 	}
 }
 
-func (p *pipeline) pruneAfter(cs *connState, x *http1.Exchange) {
+func (p *Pipeline) pruneAfter(cs *connState, x *http1.Exchange) {
 	if x.Req != nil {
 		cs.rec.prune(flow.C2S, x.Req.EndOff)
 	}
 	if x.Resp != nil {
 		cs.rec.prune(flow.S2C, x.Resp.EndOff)
-	}
-}
-
-// A report draws the ladder of a connection of more than maxReportLadder segments with
-// long runs of data segments folded (ladder --max-rows maxReportRows).
-const (
-	maxReportLadder = 2000
-	maxReportRows   = 24
-)
-
-// emitRecorded writes the ladder or the findings of a finished connection.
-func (p *pipeline) emitRecorded(cs *connState) {
-	r := cs.rec
-	ci := p.connInfo(cs)
-	if ps, ok := p.sink.(report.PictureSink); ok && (p.cfg.Mode == ModeLadder || p.cfg.Mode == ModeReport) {
-		pic := analysis.Picture(ci, r.segs)
-		p.fail(ps.Picture(&pic))
-	}
-	switch p.cfg.Mode {
-	case ModeLadder:
-		for _, e := range analysis.Ladder(ci, r.segs, r.xs, p.cfg.MaxRows) {
-			p.fail(p.sink.Event(&e))
-		}
-	case ModeReport:
-		for _, f := range analysis.Diagnose(ci, r.segs, r.xs) {
-			p.fail(p.sink.Finding(&f))
-		}
-		rows := 0
-		if len(r.segs) > maxReportLadder {
-			rows = maxReportRows
-		}
-		for _, e := range analysis.Ladder(ci, r.segs, r.xs, rows) {
-			p.fail(p.sink.Event(&e))
-		}
-	case ModeDiagnose:
-		for _, f := range analysis.Diagnose(ci, r.segs, r.xs) {
-			p.fail(p.sink.Finding(&f))
-		}
 	}
 }
 
