@@ -131,3 +131,11 @@ type ConnPicture struct {
 type PictureSink interface {
 	Picture(*ConnPicture) error
 }
+
+// DetailSink is implemented by sinks that draw only some connections in full (the HTML
+// report of a large capture). In the report mode the pipeline asks it, after a
+// connection's conn record, whether to compute and send that connection's picture,
+// ladder events and anatomy records.
+type DetailSink interface {
+	WantDetail(conn uint64) bool
+}

@@ -212,7 +212,7 @@ func (o *options) validate(mode segscope.Mode) error {
 	}
 	needConn := mode == segscope.ModeAnatomy || mode == segscope.ModeLadder || (mode == segscope.ModeFollow && o.writeDir == "") // tseq is ModeLadder
 	if needConn && o.conn == "" {
-		return &usageError{msg: fmt.Sprintf("%s needs --conn", mode), hint: "find the connection with `segscope conns FILE`, then add --conn N"}
+		return &usageError{msg: fmt.Sprintf("%s needs --conn", o.cmd), hint: "find the connection with `segscope conns FILE`, then add --conn N"}
 	}
 	if mode == segscope.ModeFollow {
 		n := 0
@@ -392,7 +392,11 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	if page != nil && runErr == nil {
 		runErr = page.Write(sum)
 	}
-	if errors.Is(runErr, svg.ErrNothing) {
+	nothing := errors.Is(runErr, svg.ErrNothing) // no partial picture is left either
+	switch {
+	case nothing && sum != nil && sum.Selected == 0:
+		runErr = &hinted{err: fmt.Errorf("no connection matches --conn %s: the capture has %d", o.conn, sum.Conns), hint: "list them with `segscope conns FILE`"}
+	case nothing:
 		runErr = &hinted{err: fmt.Errorf("connection %s has nothing to draw", o.conn), hint: "check the connection with `segscope conns FILE`; anatomy needs HTTP messages"}
 	}
 	if errors.Is(runErr, text.ErrGapTooLarge) {
@@ -402,7 +406,7 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		runErr = &hinted{err: runErr, hint: "add --fill-gaps to write zero bytes for missing data, or use text mode, which marks the gap"}
 	}
 	// The output is kept when the input was cut short: it is correct for every frame read.
-	keep := runErr == nil || sum.Frames > 0
+	keep := runErr == nil || (sum.Frames > 0 && !nothing)
 	if cerr := commit(keep); cerr != nil && runErr == nil {
 		runErr = cerr
 	}

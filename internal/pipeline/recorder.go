@@ -23,6 +23,7 @@ type recorder struct {
 	xs        []analysis.ExchangeInfo
 	truncated bool // recording stopped at maxRecorded
 	anat      report.Anatomy
+	msgs      []keptMsg // report mode: the messages whose anatomy it may draw
 }
 
 func newRecorder() *recorder { return &recorder{} }

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"slices"
+
 	"github.com/segscope/segscope/analysis"
 	"github.com/segscope/segscope/decode"
 	"github.com/segscope/segscope/http1"
@@ -12,18 +14,21 @@ import (
 
 // maxReportAnatomies bounds the exchanges of one connection whose anatomy the report
 // draws (each costs a pass over the connection's segment log).
-const maxReportAnatomies = 16
+const maxReportAnatomies = 8
 
 // A report draws the ladder of a connection of more than maxReportLadder segments with
 // long runs of data segments folded (ladder --max-rows maxReportRows).
 const (
-	maxReportLadder = 2000
+	maxReportLadder = 500
 	maxReportRows   = 24
 )
 
 // reportView (report) writes, for every selected connection, what the HTML report shows:
-// http and anatomy records as exchanges complete (the segment log kept whole), and when
-// the connection ends its picture, findings, ladder events and, last, its conn record.
+// http records as exchanges complete, and when the connection ends its findings and its
+// conn record, then, when the sink wants the connection in full (report.DetailSink; a
+// sink that is not one gets every connection in full), its picture, ladder events and
+// the anatomy of its first maxReportAnatomies exchanges. The segment log is kept whole
+// until then, and the messages those anatomies need are copied (without their headers).
 type reportView struct{ recordedView }
 
 func (v reportView) opened(p *Pipeline, cs *connState) {
@@ -33,20 +38,32 @@ func (v reportView) opened(p *Pipeline, cs *connState) {
 
 func (reportView) exchange(p *Pipeline, cs *connState, x *http1.Exchange, r *report.HTTP) {
 	p.fail(p.sink.HTTP(r))
-	if x.Depth <= maxReportAnatomies {
-		p.emitAnatomyKeep(cs, x)
-	}
 	cs.rec.exchange(x, r)
+	if x.Depth <= maxReportAnatomies {
+		for _, m := range [...]struct {
+			m   *http1.Message
+			dir uint8
+		}{{x.Req, 0}, {x.Resp, 1}} {
+			if m.m != nil {
+				cs.rec.msgs = append(cs.rec.msgs, keptMsg{depth: x.Depth, dir: m.dir, m: messageCopy(m.m)})
+			}
+		}
+	}
 }
 
 func (reportView) closed(p *Pipeline, cs *connState) {
 	p.trackParallel(cs, false)
-	p.emitPicture(cs)
 	r := cs.rec
 	ci := p.connInfo(cs)
 	for _, f := range analysis.Diagnose(ci, r.segs, r.xs) {
 		p.fail(p.sink.Finding(&f))
 	}
+	p.fillConn(cs)
+	p.fail(p.sink.Conn(&p.rconn))
+	if ds, ok := p.sink.(report.DetailSink); ok && !ds.WantDetail(cs.c.ID) {
+		return
+	}
+	p.emitPicture(cs)
 	rows := 0
 	if len(r.segs) > maxReportLadder {
 		rows = maxReportRows
@@ -54,8 +71,27 @@ func (reportView) closed(p *Pipeline, cs *connState) {
 	for _, e := range analysis.Ladder(ci, r.segs, r.xs, rows) {
 		p.fail(p.sink.Event(&e))
 	}
-	p.fillConn(cs)
-	p.fail(p.sink.Conn(&p.rconn))
+	for i := range r.msgs {
+		k := &r.msgs[i]
+		analysis.Anatomy(ci, k.depth, k.dir, &k.m, r.segs, r.dels, r.gaps, &r.anat)
+		p.fail(p.sink.Anatomy(&r.anat))
+	}
+}
+
+// keptMsg is a message whose anatomy the report may draw when its connection ends.
+type keptMsg struct {
+	depth int
+	dir   uint8
+	m     http1.Message
+}
+
+// messageCopy copies what analysis.Anatomy reads of m (its strings are immutable; its
+// chunk marks are copied; headers, body and anomalies are left out).
+func messageCopy(m *http1.Message) http1.Message {
+	c := *m
+	c.Headers, c.Trailers, c.Body, c.Anomalies = nil, nil, nil, nil
+	c.Chunks = slices.Clone(m.Chunks)
+	return c
 }
 
 // emitPicture hands a sink that draws connections (report.PictureSink) the picture of a

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/segscope/segscope/render/svg"
 	"github.com/segscope/segscope/report"
@@ -120,6 +121,15 @@ func findingID(conn uint64, k int) string {
 	return "find-c" + strconv.FormatUint(conn, 10) + "-" + strconv.Itoa(k)
 }
 
+// clean makes text from the capture valid UTF-8 (invalid bytes become U+FFFD) before the
+// template escapes it.
+func clean(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
 func secStr(d report.Duration) string { return strconv.FormatFloat(float64(d)/1e9, 'f', 6, 64) }
 
 func durText(d report.Duration) string {
@@ -146,17 +156,21 @@ func (s *Sink) build(sum *report.Summary) *pageData {
 	slices.SortFunc(selected, byAnom)
 	ov := s.an.Overview(s.conns, s.https, s.kinds, selected)
 
-	pg := &pageData{Files: s.o.Files, NConns: len(s.conns), NExch: len(s.https), NDetail: len(s.kept)}
+	files := make([]string, len(s.o.Files))
+	for i, f := range s.o.Files {
+		files[i] = clean(f)
+	}
+	pg := &pageData{Files: files, NConns: len(s.conns), NExch: len(s.https), NDetail: len(s.kept)}
 	pg.Title = "segscope report"
 	if len(s.o.Files) > 0 {
-		pg.Title += ": " + strings.Join(s.o.Files, ", ")
+		pg.Title += ": " + strings.Join(files, ", ")
 	}
 	pg.Aggregated = len(s.kept) < len(s.conns)
 	pg.Span = ov.Span.Text()
 	pg.SpanSec = secStr(ov.Span)
 	// Summary facts.
 	add := func(k, v string) { pg.Facts = append(pg.Facts, kv{k, v}) }
-	add("capture", strings.Join(s.o.Files, ", "))
+	add("capture", strings.Join(files, ", "))
 	if len(s.conns) > 0 {
 		add("time span", time3339(ov.First)+" to "+time3339(ov.Last)+" ("+ov.Span.Text()+")")
 	}
@@ -176,7 +190,7 @@ func (s *Sink) build(sum *report.Summary) *pageData {
 			pg.HostMore = len(ov.Hosts) - i
 			break
 		}
-		pg.Hosts = append(pg.Hosts, hostRow{Host: h.Host, Conns: thousands(int64(h.Conns)), Exchanges: thousands(int64(h.Exchanges)),
+		pg.Hosts = append(pg.Hosts, hostRow{Host: clean(h.Host), Conns: thousands(int64(h.Conns)), Exchanges: thousands(int64(h.Exchanges)),
 			Errors: thousands(int64(h.Errors)), Bytes: thousands(h.Bytes), WaitMed: h.WaitMed.Text(), WaitMax: h.WaitMax.Text()})
 	}
 	if len(ov.Intervals) > 0 {
@@ -248,7 +262,7 @@ func (s *Sink) build(sum *report.Summary) *pageData {
 	}
 	for _, f := range s.findings {
 		if _, ok := s.kept[f.f.Conn]; !ok {
-			finds = append(finds, findRow{ID: f.id, Conn: f.f.Conn, Frame: f.f.Frame, Kind: f.f.Kind, Severity: f.f.Severity, Text: f.f.Text})
+			finds = append(finds, findRow{ID: f.id, Conn: f.f.Conn, Frame: f.f.Frame, Kind: f.f.Kind, Severity: f.f.Severity, Text: clean(f.f.Text)})
 		}
 	}
 	slices.SortStableFunc(finds, func(a, b findRow) int {
@@ -272,7 +286,7 @@ func time3339(t report.Time) string {
 
 func waterfallRow(h *report.HTTP, c *report.Conn) wfRow {
 	r := wfRow{Conn: h.Conn, Depth: h.Depth, Verdict: h.Verdict}
-	r.Name = h.Method + " " + h.URI
+	r.Name = clean(h.Method + " " + h.URI)
 	if h.Method == "" {
 		r.Name = "(no request)"
 	}
@@ -300,7 +314,7 @@ func waterfallRow(h *report.HTTP, c *report.Conn) wfRow {
 		total += p.d
 	}
 	r.Total = total.Text()
-	r.Title = "conn " + strconv.FormatUint(h.Conn, 10) + " #" + strconv.Itoa(h.Depth) + ": " + r.Name + " → " + r.Status + " " + h.Reason +
+	r.Title = "conn " + strconv.FormatUint(h.Conn, 10) + " #" + strconv.Itoa(h.Depth) + ": " + r.Name + " → " + r.Status + " " + clean(h.Reason) +
 		"; verdict " + h.Verdict + "; connect " + durText(t.Connect) + ", send " + durText(t.Send) + ", wait " + durText(t.Wait) + ", receive " + durText(t.Receive)
 	return r
 }
@@ -343,13 +357,13 @@ func (s *Sink) connView(c *report.Conn, d *detail) connView {
 	}
 	for _, i := range s.byConn[id] {
 		h := &s.https[i]
-		v.Exchanges = append(v.Exchanges, exRow{Depth: h.Depth, Method: h.Method, URI: h.URI, Host: h.Host, Status: strconv.Itoa(h.Status),
+		v.Exchanges = append(v.Exchanges, exRow{Depth: h.Depth, Method: clean(h.Method), URI: clean(h.URI), Host: clean(h.Host), Status: strconv.Itoa(h.Status),
 			Verdict: h.Verdict, Size: thousands(max(h.RespBodyLen, 0)), Wait: durText(h.Timing.Wait),
 			Frames:    strconv.FormatUint(h.ReqFrames[0], 10) + "–" + strconv.FormatUint(h.RespFrames[1], 10),
 			Anomalies: strings.Join(h.Anomalies, " ")})
 	}
 	for k, f := range d.findings {
-		v.Findings = append(v.Findings, findRow{ID: findingID(id, k), Conn: f.Conn, Frame: f.Frame, Kind: f.Kind, Severity: f.Severity, Text: f.Text, Arrow: f.Frame > 0})
+		v.Findings = append(v.Findings, findRow{ID: findingID(id, k), Conn: f.Conn, Frame: f.Frame, Kind: f.Kind, Severity: f.Severity, Text: clean(f.Text), Arrow: f.Frame > 0})
 	}
 	vant := report.Vantage{}
 	if d.hasPic {
@@ -397,55 +411,111 @@ func whereText(w string) string {
 }
 
 // data is the compact JSON the page draws on demand: every connection and every
-// exchange, as arrays (field names in "fields").
+// exchange as an array of fields (named in conn_fields and http_fields); the fields
+// listed in conn_strs and http_strs are indexes into strings, which holds each distinct
+// text once. The page expands them when it loads.
 func (s *Sink) data(shown map[uint64]bool) template.JS {
-	type doc struct {
-		ConnFields []string `json:"conn_fields"`
-		Conns      [][]any  `json:"conns"`
-		HTTPFields []string `json:"http_fields"`
-		HTTP       [][]any  `json:"http"`
-		Full       []uint64 `json:"full"`
-		Span       float64  `json:"span"`
+	strs := map[string]int{}
+	var table []string
+	str := func(b []byte, v string) []byte {
+		i, ok := strs[v]
+		if !ok {
+			i = len(table)
+			strs[v] = i
+			table = append(table, v)
+		}
+		return strconv.AppendInt(b, int64(i), 10)
 	}
-	d := doc{
-		ConnFields: []string{"conn", "client", "server", "start", "duration", "rtt", "packets_c2s", "packets_s2c", "bytes_c2s", "bytes_s2c", "retx", "requests", "protocol", "close", "frames", "in_waterfall"},
-		HTTPFields: []string{"conn", "depth", "rel", "connect", "send", "wait", "receive", "method", "uri", "host", "status", "verdict", "resp_body_len", "conn_start"},
-		Conns:      make([][]any, 0, len(s.conns)),
-		HTTP:       make([][]any, 0, len(s.https)),
-	}
-	sec := func(x report.Duration) any {
+	sec := func(b []byte, x report.Duration) []byte {
 		if x < 0 {
-			return -1
+			return append(b, "-1"...)
 		}
-		return json.Number(secStr(x))
+		return strconv.AppendFloat(b, float64(x)/1e9, 'f', 6, 64)
 	}
-	start := map[uint64]report.Duration{}
+	num := func(b []byte, v uint64) []byte { return strconv.AppendUint(b, v, 10) }
+	b := make([]byte, 0, 64*(len(s.conns)+len(s.https))+1024)
+	b = append(b, `{"conn_fields":["conn","client","server","start","duration","rtt","packets_c2s","packets_s2c","bytes_c2s","bytes_s2c","retx","requests","protocol","close","first_frame","last_frame","in_waterfall"],"conn_strs":[1,2,12,13],"conns":[`...)
 	var last report.Duration
-	for _, c := range s.conns {
-		start[c.Conn] = c.StartRel
+	for i := range s.conns {
+		c := &s.conns[i]
 		last = max(last, c.StartRel+c.Duration)
-		w := 0
-		if shown[c.Conn] {
-			w = 1
+		if i > 0 {
+			b = append(b, ',')
 		}
-		d.Conns = append(d.Conns, []any{c.Conn, c.Client, c.Server, sec(c.StartRel), sec(c.Duration), sec(c.HandshakeRTT),
-			c.Packets.C2S, c.Packets.S2C, c.Bytes.C2S, c.Bytes.S2C, c.Retransmissions.C2S + c.Retransmissions.S2C, c.Requests,
-			c.Protocol, c.Close, strconv.FormatUint(c.FirstFrame, 10) + "-" + strconv.FormatUint(c.LastFrame, 10), w})
-		if _, ok := s.kept[c.Conn]; ok {
-			d.Full = append(d.Full, c.Conn)
+		b = append(b, '[')
+		b = num(b, c.Conn)
+		b = append(b, ',')
+		b = str(b, c.Client)
+		b = append(b, ',')
+		b = str(b, c.Server)
+		for _, d := range [...]report.Duration{c.StartRel, c.Duration, c.HandshakeRTT} {
+			b = append(b, ',')
+			b = sec(b, d)
+		}
+		for _, v := range [...]uint64{c.Packets.C2S, c.Packets.S2C, c.Bytes.C2S, c.Bytes.S2C, c.Retransmissions.C2S + c.Retransmissions.S2C, uint64(c.Requests)} {
+			b = append(b, ',')
+			b = num(b, v)
+		}
+		b = append(b, ',')
+		b = str(b, c.Protocol)
+		b = append(b, ',')
+		b = str(b, c.Close)
+		b = append(b, ',')
+		b = num(b, c.FirstFrame)
+		b = append(b, ',')
+		b = num(b, c.LastFrame)
+		if shown[c.Conn] {
+			b = append(b, ",1]"...)
+		} else {
+			b = append(b, ",0]"...)
 		}
 	}
+	b = append(b, `],"http_fields":["conn","depth","rel","connect","send","wait","receive","method","uri","host","status","verdict","resp_body_len","conn_start"],"http_strs":[7,8,9,11],"http":[`...)
 	for i := range s.https {
 		h := &s.https[i]
-		t := h.Timing
-		d.HTTP = append(d.HTTP, []any{h.Conn, h.Depth, sec(h.Rel), sec(t.Connect), sec(t.Send), sec(t.Wait), sec(t.Receive),
-			h.Method, h.URI, h.Host, h.Status, h.Verdict, h.RespBodyLen, sec(start[h.Conn])})
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = num(b, h.Conn)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, int64(h.Depth), 10)
+		for _, d := range [...]report.Duration{h.Rel, h.Timing.Connect, h.Timing.Send, h.Timing.Wait, h.Timing.Receive} {
+			b = append(b, ',')
+			b = sec(b, d)
+		}
+		for _, v := range [...]string{h.Method, h.URI, h.Host} {
+			b = append(b, ',')
+			b = str(b, v)
+		}
+		b = append(b, ',')
+		b = strconv.AppendInt(b, int64(h.Status), 10)
+		b = append(b, ',')
+		b = str(b, h.Verdict)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, h.RespBodyLen, 10)
+		b = append(b, ']')
 	}
-	d.Span = float64(last) / 1e9
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b) // escapes <, > and & (no "</script>" can appear)
-	enc.Encode(d)
-	return template.JS(strings.TrimSpace(b.String()))
+	b = append(b, `],"full":[`...)
+	n := 0
+	for i := range s.conns {
+		if _, ok := s.kept[s.conns[i].Conn]; ok {
+			if n > 0 {
+				b = append(b, ',')
+			}
+			b = num(b, s.conns[i].Conn)
+			n++
+		}
+	}
+	b = append(b, `],"span":`...)
+	b = sec(b, last)
+	b = append(b, `,"strings":`...)
+	// encoding/json escapes <, > and & (no "</script>" can appear) and writes invalid
+	// UTF-8 as U+FFFD.
+	js, _ := json.Marshal(table)
+	b = append(b, js...)
+	b = append(b, '}')
+	return template.JS(b)
 }
 
 // thousands writes n with thousands separators: 14,480.

@@ -3,6 +3,7 @@ package html_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -181,8 +182,23 @@ func TestAggregates(t *testing.T) {
 	}
 	data := doc[strings.Index(doc, `<script type="application/json" id="data">`):]
 	data = data[:strings.Index(data, "</script>")]
-	if n := strings.Count(data, `"GET","/p/p`); n != 4 {
-		t.Errorf("embedded data holds %d exchanges, want all 4", n)
+	data = strings.TrimPrefix(data, `<script type="application/json" id="data">`)
+	var d struct {
+		Conns   [][]any  `json:"conns"`
+		HTTP    [][]any  `json:"http"`
+		Full    []int    `json:"full"`
+		Strings []string `json:"strings"`
+	}
+	if err := json.Unmarshal([]byte(data), &d); err != nil {
+		t.Fatalf("embedded data: %v", err)
+	}
+	if len(d.Conns) != 4 || len(d.HTTP) != 4 || len(d.Full) != 2 {
+		t.Errorf("embedded data holds %d connections, %d exchanges, %d in full; want 4, 4, 2", len(d.Conns), len(d.HTTP), len(d.Full))
+	}
+	for _, h := range d.HTTP {
+		if uri := d.Strings[int(h[8].(float64))]; !strings.HasPrefix(uri, "/p/p") {
+			t.Errorf("exchange URI %q, want /p/p…", uri)
+		}
 	}
 }
 

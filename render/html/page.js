@@ -4,6 +4,16 @@
   var CF = {}, HF = {};
   D.conn_fields.forEach(function (n, i) { CF[n] = i; });
   D.http_fields.forEach(function (n, i) { HF[n] = i; });
+  // Expand the string indexes; give each exchange its connection's start.
+  var connStart = {};
+  D.conns.forEach(function (c) {
+    D.conn_strs.forEach(function (k) { c[k] = D.strings[c[k]]; });
+    connStart[c[CF.conn]] = c[CF.start];
+  });
+  D.http.forEach(function (h) {
+    D.http_strs.forEach(function (k) { h[k] = D.strings[h[k]]; });
+    h[HF.conn_start] = connStart[h[HF.conn]];
+  });
   var span = D.span > 0 ? D.span : 0.001;
   var v0 = 0, v1 = span;
   var body = document.getElementById("wfbody");
@@ -113,16 +123,16 @@
     r.appendChild(track);
     return r;
   }
-  var wfall = document.getElementById("wfall");
+  var wfall = document.getElementById("wfall"), todo = null, drawn = 0, group = null, gconn = -1;
   if (wfall) {
     wfall.addEventListener("click", function () {
       wfall.disabled = true;
-      var todo = D.http.filter(function (h) { var c = connByID[h[HF.conn]]; return c && !c[CF.in_waterfall]; });
-      var i = 0, group = null, gconn = -1;
+      if (!todo) { todo = D.http.filter(function (h) { var c = connByID[h[HF.conn]]; return c && !c[CF.in_waterfall]; }); }
+      var stop = Math.min(todo.length, drawn + 5000);
       function chunk() {
         var frag = document.createDocumentFragment();
-        for (var n = 0; n < 2000 && i < todo.length; n++, i++) {
-          var h = todo[i];
+        for (var n = 0; n < 1000 && drawn < stop; n++, drawn++) {
+          var h = todo[drawn];
           if (h[HF.conn] !== gconn) {
             gconn = h[HF.conn];
             var c = connByID[gconn];
@@ -137,7 +147,14 @@
           group.appendChild(waterfallRow(h));
         }
         body.appendChild(frag);
-        if (i < todo.length) { setTimeout(chunk, 0); } else { layout(); document.getElementById("wfmore").textContent = "All " + D.http.length + " exchanges are drawn."; }
+        if (drawn < stop) { setTimeout(chunk, 0); return; }
+        layout();
+        if (drawn >= todo.length) {
+          document.getElementById("wfmore").textContent = "All " + D.http.length + " exchanges are drawn.";
+        } else {
+          wfall.disabled = false;
+          wfall.textContent = "draw 5,000 more (" + (todo.length - drawn) + " left)";
+        }
       }
       chunk();
     });
@@ -173,7 +190,7 @@
     v.appendChild(el("h3", "", "conn " + id + ": client " + c[CF.client] + " ⇄ server " + c[CF.server]));
     v.appendChild(el("p", "note", "This connection is summarised: the report draws the ladder, time-sequence graphs and anatomy of the slowest and most anomalous connections only. Draw this one with: segscope ladder --conn " + id + " --format svg FILE"));
     var t = el("table", "facts small");
-    [["frames", c[CF.frames]], ["start", c[CF.start].toFixed(6) + " s"], ["duration", secs(c[CF.duration])], ["handshake RTT", secs(c[CF.rtt])],
+    [["frames", c[CF.first_frame] + "–" + c[CF.last_frame]], ["start", c[CF.start].toFixed(6) + " s"], ["duration", secs(c[CF.duration])], ["handshake RTT", secs(c[CF.rtt])],
       ["packets c→s / s→c", c[CF.packets_c2s] + " / " + c[CF.packets_s2c]], ["payload bytes c→s / s→c", c[CF.bytes_c2s] + " / " + c[CF.bytes_s2c]],
       ["retransmissions", c[CF.retx]], ["protocol", c[CF.protocol]], ["close", c[CF.close]]].forEach(function (kv) {
       var tr = el("tr"); tr.appendChild(el("th", "", kv[0])); tr.appendChild(el("td", "", String(kv[1]))); t.appendChild(tr);
@@ -199,7 +216,18 @@
   function openConn(id) {
     var open = document.querySelectorAll(".conn.open");
     for (var i = 0; i < open.length; i++) { open[i].classList.remove("open"); }
-    var v = document.getElementById("conn-" + id) || lazyView(id);
+    var v = document.getElementById("conn-" + id);
+    if (!v) {
+      // A connection in full waits in a template until it is first opened: the page
+      // does not lay out (or even build) pictures nobody looks at.
+      var t = document.querySelector('template.connview[data-conn="' + id + '"]');
+      if (t) {
+        document.getElementById("connviews").appendChild(document.importNode(t.content, true));
+        v = document.getElementById("conn-" + id);
+      } else {
+        v = lazyView(id);
+      }
+    }
     v.classList.add("open");
     document.querySelectorAll("#conntable tr.sel").forEach(function (tr) { tr.classList.remove("sel"); });
     var tr = document.querySelector('#conntable tr[data-conn="' + id + '"]');
@@ -227,6 +255,10 @@
     if (tr && ev.target.tagName !== "A") { location.hash = "#conn-" + tr.dataset.conn; }
   });
   layout();
-  if (D.full.length) { openConn(D.full[0]); }
+  // A small capture opens its first connection; a large one waits for a click (its
+  // pictures cost layout time nobody asked for).
+  if (D.full.length && D.full.length === D.conns.length && !location.hash) { openConn(D.full[0]); }
   route();
+  // The page's one global: open a connection by id (used by tools/browser/check.js).
+  window.segscope = { open: function (id) { return openConn(id).id; } };
 })();

@@ -13,10 +13,10 @@
 package html
 
 import (
+	"bufio"
 	"cmp"
 	"io"
 	"slices"
-	"strings"
 
 	"github.com/segscope/segscope/render/svg"
 	"github.com/segscope/segscope/report"
@@ -34,11 +34,11 @@ type Analyzer interface {
 type Options struct {
 	// Files are the capture files named on the page.
 	Files []string
-	// MaxDetail is how many connections are drawn in full (default 40): the most
+	// MaxDetail is how many connections are drawn in full (default 20): the most
 	// anomalous (at most half of them), then the slowest. With fewer connections, all are.
 	MaxDetail int
 	// MaxRows is how many waterfall rows and connection rows the page holds as HTML
-	// (default 1,500); the rest are drawn from the embedded JSON on demand.
+	// (default 500); the rest are drawn from the embedded JSON on demand.
 	MaxRows int
 	// MaxFindings bounds the findings listed (default 2,000): warnings first, then the
 	// findings of the connections drawn in full. All are counted in the summary.
@@ -83,10 +83,10 @@ type Sink struct {
 // New returns a Sink writing to w.
 func New(w io.Writer, an Analyzer, o Options) *Sink {
 	if o.MaxDetail <= 0 {
-		o.MaxDetail = 40
+		o.MaxDetail = 20
 	}
 	if o.MaxRows <= 0 {
-		o.MaxRows = 1500
+		o.MaxRows = 500
 	}
 	if o.MaxFindings <= 0 {
 		o.MaxFindings = 2000
@@ -96,6 +96,9 @@ func New(w io.Writer, an Analyzer, o Options) *Sink {
 }
 
 func (s *Sink) pending(conn uint64) *detail {
+	if d := s.kept[conn]; d != nil {
+		return d // its picture, ladder and anatomy come after its conn record
+	}
 	d := s.open[conn]
 	if d == nil {
 		d = &detail{}
@@ -154,8 +157,15 @@ func (s *Sink) Picture(p *report.ConnPicture) error {
 	return nil
 }
 
-// Conn implements report.Sink: the connection is finished (its conn record comes last);
-// it is kept in full or reduced to its records.
+// WantDetail implements report.DetailSink: whether the connection whose conn record came
+// last is drawn in full (its picture, ladder and anatomy records follow).
+func (s *Sink) WantDetail(conn uint64) bool {
+	_, ok := s.kept[conn]
+	return ok
+}
+
+// Conn implements report.Sink: the connection is finished (its http records and findings
+// came before); it is kept in full or reduced to its records.
 func (s *Sink) Conn(c *report.Conn) error {
 	s.conns = append(s.conns, *c)
 	d := s.open[c.Conn]
@@ -243,15 +253,13 @@ func insertRanked(l []report.ConnInterest, in report.ConnInterest, n int, by fun
 // The page is written by Write.
 func (s *Sink) Close() error { return nil }
 
-// Write renders the page for the run's summary. Invalid UTF-8 from the capture is
-// written as U+FFFD.
+// Write renders the page for the run's summary.
 func (s *Sink) Write(sum *report.Summary) error {
-	var b strings.Builder
-	if err := page.Execute(&b, s.build(sum)); err != nil {
+	w := bufio.NewWriterSize(s.w, 1<<16)
+	if err := page.Execute(w, s.build(sum)); err != nil {
 		return err
 	}
-	_, err := io.WriteString(s.w, strings.ToValidUTF8(b.String(), "\uFFFD"))
-	return err
+	return w.Flush()
 }
 
 var _ report.Sink = (*Sink)(nil)

@@ -53,10 +53,13 @@ async function main() {
       const t0 = Date.now();
       await page.goto(url, { waitUntil: "load" });
       res.load_ms = Date.now() - t0;
+      res.metrics_at_load = await page.metrics();
       Object.assign(res, await page.evaluate(() => {
+        // Open every connection drawn in full and count its ladder's arrows.
         const arrows = {};
-        document.querySelectorAll("article.conn[data-conn]").forEach((a) => {
-          if (a.id !== "conn-lazy") { arrows[a.dataset.conn] = a.querySelectorAll("svg.ladder g.arrow").length; }
+        JSON.parse(document.getElementById("data").textContent).full.forEach((id) => {
+          const a = document.getElementById(window.segscope.open(id));
+          arrows[a.dataset.conn] = a.querySelectorAll("svg.ladder g.arrow").length;
         });
         const bars = [...document.querySelectorAll("#wfbody .bar")];
         return {
@@ -73,7 +76,11 @@ async function main() {
       // Exchanges and connections drawn on demand from the embedded records.
       if (await page.$("#wfall")) {
         await page.click("#wfall");
-        await page.waitForFunction(() => /^All /.test(document.getElementById("wfmore").textContent), { timeout: 10000 });
+        // One click draws up to 5,000 more rows.
+        await page.waitForFunction(() => {
+          const b = document.getElementById("wfall");
+          return /^All /.test(document.getElementById("wfmore").textContent) || (b && !b.disabled);
+        }, { timeout: 30000 });
         res.rows_all = await page.evaluate(() => document.querySelectorAll("#wfbody .wf-row").length);
       }
       res.lazy = await page.evaluate(() => {
@@ -85,7 +92,7 @@ async function main() {
         return String(c[0]);
       });
       if (res.lazy) {
-        await page.waitForFunction(() => document.getElementById("conn-lazy").classList.contains("open"), { timeout: 5000 });
+        await page.waitForFunction(() => document.getElementById("conn-lazy").classList.contains("open"), { timeout: 30000 });
         res.lazy_opened = await page.evaluate(() => document.getElementById("conn-lazy").dataset.conn);
       }
       // Click through: the last waterfall row opens its connection.
@@ -94,7 +101,7 @@ async function main() {
         const last = rows[rows.length - 1];
         res.clicked_conn = await last.evaluate((n) => n.parentElement.dataset.conn);
         await last.click();
-        await page.waitForFunction(() => document.querySelector(".conn.open") !== null, { timeout: 5000 });
+        await page.waitForFunction(() => document.querySelector(".conn.open") !== null, { timeout: 30000 });
         res.opened_conn = await page.evaluate(() => document.querySelector(".conn.open").dataset.conn);
         res.hash = await page.evaluate(() => location.hash);
       }
@@ -103,7 +110,7 @@ async function main() {
       if (flink) {
         const href = await flink.evaluate((a) => a.getAttribute("href"));
         await flink.click();
-        await page.waitForFunction((h) => { const e = document.getElementById(h.slice(1)); return e && e.classList.contains("hit"); }, { timeout: 5000 }, href);
+        await page.waitForFunction((h) => { const e = document.getElementById(h.slice(1)); return e && e.classList.contains("hit"); }, { timeout: 30000 }, href);
         res.finding_link = href;
       }
       // Zoom the waterfall to its first half and back.
