@@ -10,22 +10,62 @@ import (
 func Picture(ci *ConnInfo, segs []SegRecord) report.ConnPicture {
 	return report.ConnPicture{
 		Conn:    ci.ID,
-		Vantage: VantageOf(ci),
+		Vantage: VantageOf(ci, segs),
 		TSeq:    [2]report.TSeq{TimeSeq(ci, segs, dirC2S), TimeSeq(ci, segs, dirS2C)},
 	}
 }
 
-// VantageOf tells from the handshake where the capture point sat between client and
-// server (see report.Vantage): SYN to SYN-ACK is the round trip from the capture point to
-// the server, SYN-ACK to ACK the round trip to the client. The capture point is "client"
-// (or "server") when the round trip to that side is under a quarter of the other,
-// "middle" otherwise.
-func VantageOf(ci *ConnInfo) report.Vantage {
-	if ci.SYNTime == 0 || ci.SYNACKTime < ci.SYNTime || ci.ACKTime < ci.SYNACKTime || ci.SYNACKTime == 0 {
+// VantageOf tells where the capture point sat between client and server (see
+// report.Vantage), from the round trips the capture point sees to each side: to the
+// server, from a client segment to the server's reply that acknowledges it (the SYN to
+// the SYN-ACK, a request to the ACK or response that covers it); to the client, from a
+// server segment to the client's acknowledgement (the SYN-ACK to the handshake's ACK).
+// Each side's round trip is the smallest such sample (a delayed ACK or a busy server
+// only makes samples larger; retransmitted segments give none, as in Karn's rule), and
+// half of it is the one-way delay to that side. So no arrow of the ladder leaves its
+// sender before what it answers arrived. The capture point is "client" (or "server")
+// when the round trip to that side is under a quarter of the other's, "middle" otherwise,
+// "unknown" when a side has no sample.
+func VantageOf(ci *ConnInfo, segs []SegRecord) report.Vantage {
+	rt := [2]int64{-1, -1} // round trip to the server (0) and to the client (1)
+	sample := func(side uint8, d int64) {
+		if d >= 0 && (rt[side] < 0 || d < rt[side]) {
+			rt[side] = d
+		}
+	}
+	if ci.SYNTime != 0 && ci.SYNACKTime >= ci.SYNTime {
+		sample(0, ci.SYNACKTime-ci.SYNTime)
+		if ci.ACKTime >= ci.SYNACKTime {
+			sample(1, ci.ACKTime-ci.SYNACKTime)
+		}
+	}
+	// Data segments of each direction not yet acknowledged, oldest first.
+	type sent struct{ ts, end int64 }
+	var queue [2][]sent
+	var maxEnd [2]int64
+	for i := range segs {
+		s := &segs[i]
+		d, peer := s.Dir&1, (s.Dir&1)^1
+		if s.has(flagACK) && !s.has(flagSYN) && len(queue[peer]) > 0 {
+			ao := ackOff(s.Ack, maxEnd[peer])
+			q := queue[peer]
+			for len(q) > 0 && q[0].end <= ao {
+				sample(peer, s.TS-q[0].ts)
+				q = q[1:]
+			}
+			queue[peer] = q
+		}
+		if s.Len > 0 && s.Off >= 0 && !s.isRetrans() {
+			queue[d] = append(queue[d], sent{s.TS, s.end()})
+		}
+		if s.Len > 0 {
+			maxEnd[d] = max(maxEnd[d], s.end())
+		}
+	}
+	if rt[0] < 0 || rt[1] < 0 {
 		return report.Vantage{Where: "unknown"}
 	}
-	toServer := (ci.SYNACKTime - ci.SYNTime) / 2
-	toClient := (ci.ACKTime - ci.SYNACKTime) / 2
+	toServer, toClient := rt[0]/2, rt[1]/2
 	v := report.Vantage{Known: true, ToClient: report.Duration(toClient), ToServer: report.Duration(toServer), Where: "middle"}
 	switch {
 	case 4*toClient < toServer:

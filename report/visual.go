@@ -42,12 +42,11 @@ type TSeqAck struct {
 	DupAck bool       `json:"dup_ack,omitempty"`
 }
 
-// Vantage says where on the path between client and server a connection was captured,
-// from its handshake: the capture point sees the SYN, then the SYN-ACK after the round
-// trip to the server (ToServer, there and back), then the ACK after the round trip to the
-// client (ToClient). Half of each is the one-way delay from the capture point to that
-// side, which lets a ladder draw each arrow from its sender's send time to its receiver's
-// receive time. Known is false without a whole handshake (the delays are then 0).
+// Vantage says where on the path between client and server a connection was captured:
+// the one-way delays from the capture point to each side (half the smallest round trip
+// the capture point saw to that side; analysis.VantageOf), which let a ladder draw each
+// arrow from its sender's send time to its receiver's receive time. Known is false
+// without round trips to both sides (the delays are then 0).
 type Vantage struct {
 	Known    bool     `json:"known"`
 	ToClient Duration `json:"to_client"` // one-way delay capture point -> client
