@@ -371,9 +371,9 @@ func (s *Sink) connView(c *report.Conn, d *detail) connView {
 	}
 	switch {
 	case !vant.Known:
-		v.Where = "The handshake was not captured whole, so where the capture was taken is unknown: arrows are drawn flat, at the time the capture saw each segment."
+		v.Where = "The capture shows no round trip to one of the sides, so where it was taken is unknown: arrows are drawn flat, at the time the capture saw each segment."
 	default:
-		v.Where = "Times are those of the capture point. From the handshake, the capture point sat " + whereText(vant.Where) +
+		v.Where = "Times are those of the capture point. From the round trips it saw to each side, the capture point sat " + whereText(vant.Where) +
 			" (one-way delay to the client " + vant.ToClient.Text() + ", to the server " + vant.ToServer.Text() +
 			"): each arrow leaves its sender and reaches its receiver at times estimated from these delays, and crosses the dashed capture line at the time it was captured."
 	}

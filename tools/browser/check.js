@@ -146,7 +146,13 @@ async function main() {
           if (gs.length) { gs[0].classList.add("shot"); }
         });
         res.shots.tseq = await shot(page, ".conn.open svg.tseq.shot", p("tseq"), 600);
-        res.shots.anatomy = await shot(page, ".conn.open svg.anatomy", p("anatomy"), 700);
+        // The message carried by the most segments.
+        await page.evaluate(() => {
+          const gs = [...document.querySelectorAll(".conn.open svg.anatomy")];
+          gs.sort((a, b) => b.querySelectorAll("rect.seg").length - a.querySelectorAll("rect.seg").length);
+          if (gs.length) { gs[0].classList.add("shot"); }
+        });
+        res.shots.anatomy = await shot(page, ".conn.open svg.anatomy.shot", p("anatomy"), 700);
         res.shots.findings = await shot(page, "#findings", p("findings"), 900);
       }
       await page.close();
