@@ -150,7 +150,7 @@ func (s *Sink) build(sum *report.Summary) *pageData {
 	var selected []report.ConnInterest
 	for _, c := range s.conns {
 		if _, ok := s.kept[c.Conn]; ok {
-			selected = append(selected, s.all[c.Conn])
+			selected = append(selected, s.kept[c.Conn].interest)
 		}
 	}
 	slices.SortFunc(selected, byAnom)
@@ -340,9 +340,7 @@ func (s *Sink) connView(c *report.Conn, d *detail) connView {
 		{"packets c→s / s→c", r.Packets}, {"payload bytes c→s / s→c", r.Bytes}, {"retransmissions", r.Retx},
 		{"MSS client / server", strconv.Itoa(c.MSS[0]) + " / " + strconv.Itoa(c.MSS[1])},
 		{"protocol", c.Protocol}, {"close", c.Close + " " + c.Closer}, {"state", c.State}}
-	if in, ok := s.all[id]; ok {
-		v.Reasons = strings.Join(in.Reasons, ", ")
-	}
+	v.Reasons = strings.Join(d.interest.Reasons, ", ")
 	prefix := "c" + strconv.FormatUint(id, 10) + "-"
 	links := map[uint64][]svg.Link{}
 	for k, f := range d.findings {

@@ -17,6 +17,7 @@ import (
 	"cmp"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/segscope/segscope/render/svg"
 	"github.com/segscope/segscope/report"
@@ -58,6 +59,7 @@ type detail struct {
 	hasPic   bool
 	anat     []report.Anatomy
 	findings []report.Finding
+	interest report.ConnInterest
 }
 
 // Sink collects the records of a ModeReport run; Write renders the page.
@@ -77,7 +79,10 @@ type Sink struct {
 	kept   map[uint64]*detail
 	slow   []report.ConnInterest // the slowest, slowest first (at most MaxDetail)
 	anom   []report.ConnInterest // the most anomalous, most first (at most MaxDetail/2)
-	all    map[uint64]report.ConnInterest
+	// strs interns the short texts of the http records (methods, hosts, versions,
+	// reasons, content types), and their URIs are copied: the parser's strings share
+	// chunks, which a kept string would keep alive.
+	strs map[string]string
 }
 
 // New returns a Sink writing to w.
@@ -92,7 +97,7 @@ func New(w io.Writer, an Analyzer, o Options) *Sink {
 		o.MaxFindings = 2000
 	}
 	return &Sink{w: w, o: o, an: an, open: map[uint64]*detail{}, byConn: map[uint64][]int{},
-		kept: map[uint64]*detail{}, all: map[uint64]report.ConnInterest{}}
+		kept: map[uint64]*detail{}, strs: map[string]string{}}
 }
 
 func (s *Sink) pending(conn uint64) *detail {
@@ -110,11 +115,30 @@ func (s *Sink) pending(conn uint64) *detail {
 // Segment implements report.Sink (the report has no per-segment table).
 func (s *Sink) Segment(*report.Segment) error { return nil }
 
+// intern returns a copy of v made once per distinct text.
+func (s *Sink) intern(v string) string {
+	if x, ok := s.strs[v]; ok {
+		return x
+	}
+	if len(s.strs) >= 1<<16 { // many distinct texts: copy without remembering
+		return strings.Clone(v)
+	}
+	x := strings.Clone(v)
+	s.strs[x] = x
+	return x
+}
+
 // HTTP implements report.Sink.
 func (s *Sink) HTTP(h *report.HTTP) error {
 	c := *h
-	c.Anomalies = slices.Clone(h.Anomalies)
+	c.Anomalies = nil
+	for _, a := range h.Anomalies {
+		c.Anomalies = append(c.Anomalies, s.intern(a))
+	}
 	c.Interim = slices.Clone(h.Interim)
+	c.Client, c.Server, c.Method, c.Host, c.Version = s.intern(h.Client), s.intern(h.Server), s.intern(h.Method), s.intern(h.Host), s.intern(h.Version)
+	c.Reason, c.ContentType, c.ContentEnc, c.Verdict, c.Upgrade = s.intern(h.Reason), s.intern(h.ContentType), s.intern(h.ContentEnc), s.intern(h.Verdict), s.intern(h.Upgrade)
+	c.URI = strings.Clone(h.URI)
 	s.byConn[h.Conn] = append(s.byConn[h.Conn], len(s.https))
 	s.https = append(s.https, c)
 	return nil
@@ -178,7 +202,7 @@ func (s *Sink) Conn(c *report.Conn) error {
 		hs = append(hs, s.https[i])
 	}
 	in := s.an.Interest(c, hs, d.findings)
-	s.all[c.Conn] = in
+	d.interest = in
 	s.kept[c.Conn] = d
 	s.slow = insertRanked(s.slow, in, s.o.MaxDetail, bySlow)
 	if in.Anomalies > 0 {
