@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
 	"github.com/segscope/segscope/tcpseq"
 )
 
@@ -46,7 +47,7 @@ func VantageOf(ci *ConnInfo, segs []SegRecord) report.Vantage {
 	for i := range segs {
 		s := &segs[i]
 		d, peer := s.Dir&1, (s.Dir&1)^1
-		if s.has(flagACK) && !s.has(flagSYN) && len(queue[peer]) > 0 {
+		if s.Flags.Has(tcp.ACK) && !s.Flags.Has(tcp.SYN) && len(queue[peer]) > 0 {
 			ao := ackOff(s.Ack, maxEnd[peer])
 			q := queue[peer]
 			for len(q) > 0 && q[0].end <= ao {
@@ -94,7 +95,7 @@ func TimeSeq(ci *ConnInfo, segs []SegRecord, dir uint8) report.TSeq {
 	for i := range segs {
 		s := &segs[i]
 		if s.Dir&1 == dir {
-			if s.Len == 0 && !s.has(flagSYN|flagFIN) {
+			if s.Len == 0 && !s.Flags.Any(tcp.SYN|tcp.FIN) {
 				continue
 			}
 			d := report.TSeqData{
@@ -102,8 +103,8 @@ func TimeSeq(ci *ConnInfo, segs []SegRecord, dir uint8) report.TSeq {
 				Rel:     report.Duration(s.TS - ci.FirstTS),
 				Seq:     s.Off + 1,
 				Len:     s.Len,
-				SYN:     s.has(flagSYN),
-				FIN:     s.has(flagFIN),
+				SYN:     s.Flags.Has(tcp.SYN),
+				FIN:     s.Flags.Has(tcp.FIN),
 				Retrans: s.isRetrans(),
 				Class:   s.Class,
 			}
@@ -114,7 +115,7 @@ func TimeSeq(ci *ConnInfo, segs []SegRecord, dir uint8) report.TSeq {
 			ref = max(ref, s.end())
 			continue
 		}
-		if s.Dir&1 != peer || !s.has(flagACK) {
+		if s.Dir&1 != peer || !s.Flags.Has(tcp.ACK) {
 			continue
 		}
 		a := report.TSeqAck{
@@ -122,9 +123,9 @@ func TimeSeq(ci *ConnInfo, segs []SegRecord, dir uint8) report.TSeq {
 			Rel:    report.Duration(s.TS - ci.FirstTS),
 			Ack:    unwrapRel(s.Ack, ref),
 			Win:    int64(s.Win),
-			DupAck: s.hasClass("dup_ack"),
+			DupAck: s.Class.Has(tcp.ClassDupAck),
 		}
-		if s.has(flagSYN) {
+		if s.Flags.Has(tcp.SYN) {
 			a.Ack = 1 // the SYN-ACK acknowledges the SYN
 		}
 		for _, b := range s.SACK {

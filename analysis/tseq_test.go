@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
 )
 
 // bulkConn: handshake with the server 1 ms away (capture near the client), a request,
@@ -12,18 +13,18 @@ import (
 // SACK, and a FIN from the server.
 func bulkConn() *conn {
 	c := newConn()
-	c.handshake(ms)                                      // 1-3
-	c.add(ms/10, dirC2S, flagACK|flagPSH, 80)            // 4 request
-	c.add(ms+ms/10, dirS2C, flagACK, 1448)               // 5 first response segment (1.1 ms after the request)
-	lost := c.next[dirS2C]                               //
-	c.skip(dirS2C, 1448)                                 // the second is lost before the capture point
-	c.add(ms/100, dirS2C, flagACK, 1448)                 // 6
-	sack := c.add(ms/100, dirC2S, flagACK, 0, "dup_ack") // 7 dup ACK with SACK
+	c.handshake(ms)                                            // 1-3
+	c.add(ms/10, dirC2S, tcp.ACK|tcp.PSH, 80)                  // 4 request
+	c.add(ms+ms/10, dirS2C, tcp.ACK, 1448)                     // 5 first response segment (1.1 ms after the request)
+	lost := c.next[dirS2C]                                     //
+	c.skip(dirS2C, 1448)                                       // the second is lost before the capture point
+	c.add(ms/100, dirS2C, tcp.ACK, 1448)                       // 6
+	sack := c.add(ms/100, dirC2S, tcp.ACK, 0, tcp.ClassDupAck) // 7 dup ACK with SACK
 	sack.SACK = [][2]uint32{{uint32(lost + 1448 + 1), uint32(lost + 2*1448 + 1)}}
 	sack.Ack = uint32(lost + 1)
-	c.retrans(2*ms, dirS2C, lost, 1448, "fast_retransmission") // 8
-	c.add(ms/100, dirC2S, flagACK, 0)                          // 9 acks everything
-	c.add(ms, dirS2C, flagACK|flagFIN, 0)                      // 10
+	c.retrans(2*ms, dirS2C, lost, 1448, tcp.ClassFastRetransmission) // 8
+	c.add(ms/100, dirC2S, tcp.ACK, 0)                                // 9 acks everything
+	c.add(ms, dirS2C, tcp.ACK|tcp.FIN, 0)                            // 10
 	return c
 }
 
@@ -68,8 +69,8 @@ func TestTimeSeqWraps(t *testing.T) {
 	c.handshake(ms)
 	const chunk = 1 << 30
 	for range 5 {
-		c.add(ms, dirS2C, flagACK, chunk)
-		c.add(ms, dirC2S, flagACK, 0)
+		c.add(ms, dirS2C, tcp.ACK, chunk)
+		c.add(ms, dirC2S, tcp.ACK, 0)
 	}
 	ts := TimeSeq(&c.ci, c.segs, dirS2C)
 	last := ts.Data[len(ts.Data)-1]
@@ -93,17 +94,17 @@ func TestVantage(t *testing.T) {
 	// The handshake alone overstates a round trip: the smaller data round trip wins.
 	c2 := newConn()
 	c2.handshake(10 * ms)
-	c2.add(ms, dirC2S, flagACK|flagPSH, 80)
-	c2.add(ms/5, dirS2C, flagACK, 100)
-	c2.add(ms/50, dirC2S, flagACK, 0)
+	c2.add(ms, dirC2S, tcp.ACK|tcp.PSH, 80)
+	c2.add(ms/5, dirS2C, tcp.ACK, 100)
+	c2.add(ms/50, dirC2S, tcp.ACK, 0)
 	v = VantageOf(&c2.ci, c2.segs)
 	if v.ToServer != report.Duration(ms/10) {
 		t.Errorf("ToServer = %v, want 0.1 ms (half the request's round trip, not the handshake's)", v.ToServer)
 	}
 	// Without any round trip to the client it is unknown.
 	c3 := newConn()
-	c3.add(0, dirC2S, flagACK|flagPSH, 80)
-	c3.add(ms, dirS2C, flagACK, 100)
+	c3.add(0, dirC2S, tcp.ACK|tcp.PSH, 80)
+	c3.add(ms, dirS2C, tcp.ACK, 100)
 	if v := VantageOf(&c3.ci, c3.segs); v.Known || v.Where != "unknown" {
 		t.Errorf("VantageOf(no round trip to the client) = %+v, want unknown", v)
 	}

@@ -5,6 +5,7 @@ import (
 	"math/bits"
 
 	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/tcp"
 	"github.com/segscope/segscope/tcpseq"
 )
 
@@ -62,7 +63,7 @@ type tombDir struct {
 }
 
 // Every Class fits in tombDir.lastFlags: this constant overflows when a 17th is added.
-const _ uint16 = 1<<numClasses - 1
+const _ uint16 = 1<<tcp.NumClasses - 1
 
 // tombDirFlags are a direction's booleans.
 type tombDirFlags uint16
@@ -184,7 +185,7 @@ func (td *tombDir) unbury(d *DirState) {
 		lastAck:     td.lastAck,
 		window:      uint32(td.window),
 		zwpEnd:      td.zwpEnd,
-		lastFlags:   Class(td.lastFlags),
+		lastFlags:   tcp.Class(td.lastFlags),
 		nextSeqTime: td.nextSeqTime,
 		lastAckTime: td.lastAckTime,
 		dupAckNum:   td.dupAckNum,

@@ -1,5 +1,7 @@
 package report
 
+import "github.com/segscope/segscope/tcp"
+
 // This file holds the records of the pictures (SVG) and of the HTML report: data only,
 // filled by package analysis and drawn by render/svg and render/html.
 
@@ -20,14 +22,14 @@ type TSeq struct {
 // TSeqData is one segment of the sender: the sequence range [Seq, Seq+Len) it carried
 // (a SYN or FIN alone occupies one number: Len 0 and the flag set).
 type TSeqData struct {
-	Frame   uint64   `json:"frame"`
-	Rel     Duration `json:"rel"`
-	Seq     int64    `json:"seq"`
-	Len     int      `json:"len"`
-	SYN     bool     `json:"syn,omitempty"`
-	FIN     bool     `json:"fin,omitempty"`
-	Retrans bool     `json:"retrans,omitempty"` // any kind of retransmission
-	Class   []string `json:"class"`
+	Frame   uint64    `json:"frame"`
+	Rel     Duration  `json:"rel"`
+	Seq     int64     `json:"seq"`
+	Len     int       `json:"len"`
+	SYN     bool      `json:"syn,omitempty"`
+	FIN     bool      `json:"fin,omitempty"`
+	Retrans bool      `json:"retrans,omitempty"` // any kind of retransmission
+	Class   tcp.Class `json:"class"`
 }
 
 // TSeqAck is one acknowledgement from the receiver: everything before Ack is

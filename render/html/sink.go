@@ -149,12 +149,7 @@ func (s *Sink) Anatomy(a *report.Anatomy) error {
 	d := s.pending(a.Conn)
 	c := *a
 	c.Parts = slices.Clone(a.Parts)
-	c.Segments = make([]report.AnatomySegment, len(a.Segments))
-	for i, sg := range a.Segments {
-		sg.Flags = slices.Clone(sg.Flags)
-		sg.Class = slices.Clone(sg.Class)
-		c.Segments[i] = sg
-	}
+	c.Segments = slices.Clone(a.Segments)
 	d.anat = append(d.anat, c)
 	return nil
 }

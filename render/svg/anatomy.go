@@ -3,8 +3,10 @@ package svg
 import (
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
 )
 
 // Anatomy layout, in pixels.
@@ -93,7 +95,7 @@ func anatomy(b *buf, a *report.Anatomy, o *Options) {
 		tip := "frame " + fr + ": seq " + strconv.FormatUint(uint64(s.Seq), 10) + ", " + thousands(int64(s.Len)) + " bytes, " +
 			thousands(int64(s.MsgBytes)) + " of this message first"
 		cls, y := "seg", ySeg
-		if s.MsgBytes == 0 || isRetrans(s.Class) {
+		if s.MsgBytes == 0 || s.Class.Any(tcp.ClassRetransmissions) {
 			cls, y, hasRetx = "seg retx", yRetx, true
 			tip += " (retransmitted copy)"
 		}
@@ -135,16 +137,16 @@ func anatomy(b *buf, a *report.Anatomy, o *Options) {
 		}
 		part("h-tcp", s.TCPHdrLen, "TCP "+strconv.Itoa(s.TCPHdrLen), "TCP header "+strconv.Itoa(s.TCPHdrLen)+" bytes"+opt)
 		pc := "h-pay"
-		if s.MsgBytes == 0 || isRetrans(s.Class) {
+		if s.MsgBytes == 0 || s.Class.Any(tcp.ClassRetransmissions) {
 			pc += " retx"
 		}
 		part(pc, s.Len, thousands(int64(s.Len)), "payload "+thousands(int64(s.Len))+" bytes, "+thousands(int64(s.MsgBytes))+" of this message")
-		tail := "[" + shortFlags(s.Flags) + "] " + thousands(int64(s.IPTotalLen)) + " IP bytes"
+		tail := "[" + s.Flags.Short() + "] " + thousands(int64(s.IPTotalLen)) + " IP bytes"
 		if s.Fragments > 1 {
 			tail += " in " + strconv.Itoa(s.Fragments) + " fragments"
 		}
-		for _, c := range s.Class {
-			tail += " " + c
+		if s.Class != 0 {
+			tail += " " + strings.ReplaceAll(s.Class.String(), ",", " ")
 		}
 		b.s(`<text class="note" x="`, f(x0+6), `" y="`, f(y+12), `">`)
 		b.esc(tail)

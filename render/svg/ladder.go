@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
 )
 
 // Ladder layout, in pixels.
@@ -249,15 +250,15 @@ func ladder(b *buf, evs []report.Event, v report.Vantage, o *Options) {
 		}
 		y0, y1, y2 := r.y0, r.y1, r.y2
 		switch {
-		case hasName(e.Flags, "RST"):
+		case e.Flags.Has(tcp.RST):
 			cls += " rst"
-		case isRetrans(e.Class):
+		case e.Class.Any(tcp.ClassRetransmissions):
 			cls += " retx"
-		case hasName(e.Flags, "SYN") || hasName(e.Flags, "FIN"):
+		case e.Flags.Any(tcp.SYN | tcp.FIN):
 			cls += " ctl"
 		}
 		label := eventLabel(e)
-		if e.Len == 0 && e.Collapsed == 0 && !hasName(e.Flags, "SYN") && !hasName(e.Flags, "FIN") && !hasName(e.Flags, "RST") {
+		if e.Len == 0 && e.Collapsed == 0 && !e.Flags.Any(tcp.SYN|tcp.FIN|tcp.RST) {
 			cls += " ackonly"
 		}
 		fr := strconv.FormatUint(e.Frame, 10)
@@ -345,8 +346,8 @@ func eventLabel(e *report.Event) string {
 	if e.Collapsed > 0 {
 		return "… " + strconv.Itoa(e.Collapsed) + " more data segments, " + thousands(e.CollapsedBytes) + " bytes …"
 	}
-	s := "[" + shortFlags(e.Flags) + "] seq " + strconv.FormatUint(uint64(e.Seq), 10)
-	if hasName(e.Flags, "ACK") {
+	s := "[" + e.Flags.Short() + "] seq " + strconv.FormatUint(uint64(e.Seq), 10)
+	if e.Flags.Has(tcp.ACK) {
 		s += " ack " + strconv.FormatUint(uint64(e.Ack), 10)
 	}
 	return s + " win " + strconv.FormatUint(uint64(e.Win), 10) + " len " + strconv.Itoa(e.Len)

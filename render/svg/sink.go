@@ -79,8 +79,6 @@ func (s *Sink) Event(e *report.Event) error {
 // CloneEvent copies e with its slices, for keeping a borrowed event.
 func CloneEvent(e *report.Event) report.Event {
 	c := *e
-	c.Flags = slices.Clone(e.Flags)
-	c.Class = slices.Clone(e.Class)
 	c.Notes = slices.Clone(e.Notes)
 	return c
 }

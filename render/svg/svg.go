@@ -149,42 +149,6 @@ func thousands(n int64) string {
 	return string(out)
 }
 
-// shortFlags writes TCP flag names the way tcpdump does: "S.", "P.", "F.", "R".
-func shortFlags(flags []string) string {
-	var b strings.Builder
-	has := func(n string) bool {
-		for _, x := range flags {
-			if x == n {
-				return true
-			}
-		}
-		return false
-	}
-	for _, p := range [...]struct{ name, c string }{{"SYN", "S"}, {"FIN", "F"}, {"PSH", "P"}, {"RST", "R"}, {"URG", "U"}, {"ECE", "E"}, {"CWR", "W"}} {
-		if has(p.name) {
-			b.WriteString(p.c)
-		}
-	}
-	if has("ACK") {
-		b.WriteByte('.')
-	}
-	return b.String()
-}
-
-func hasName(ss []string, n string) bool {
-	for _, s := range ss {
-		if s == n {
-			return true
-		}
-	}
-	return false
-}
-
-// isRetrans reports whether a segment's classes name a retransmission of any kind.
-func isRetrans(class []string) bool {
-	return hasName(class, "retransmission") || hasName(class, "fast_retransmission") || hasName(class, "spurious_retransmission")
-}
-
 // secs writes a relative time in seconds with 6 decimals, as the text ladder does.
 func secs(d report.Duration) string { return strconv.FormatFloat(float64(d)/1e9, 'f', 6, 64) }
 

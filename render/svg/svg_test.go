@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
 )
 
 func TestEsc(t *testing.T) {
@@ -61,11 +62,11 @@ func wellFormed(t *testing.T, doc []byte) map[string]int {
 func hostileEvents() []report.Event {
 	evil := "<script>alert(1)</script> \"quoted\" 'single' \xff\xfe \x01"
 	return []report.Event{
-		{Conn: 7, Frame: 1, Rel: 0, Dir: "c2s", Flags: []string{"SYN"}, Notes: []string{"client 10.0.0.1:1000, server 10.0.0.2:80", "handshake: SYN"}},
-		{Conn: 7, Frame: 2, Rel: 1e6, Dir: "s2c", Flags: []string{"SYN", "ACK"}, Ack: 1},
-		{Conn: 7, Frame: 3, Rel: 2e6, Dir: "c2s", Flags: []string{"ACK"}, Seq: 1, Ack: 1},
-		{Conn: 7, Frame: 4, Rel: 2e6 + 5e4, Dir: "c2s", Flags: []string{"PSH", "ACK"}, Seq: 1, Ack: 1, Len: 80, Notes: []string{"GET " + evil + " (request 1)"}},
-		{Conn: 7, Frame: 5, Rel: 45e6, Dir: "s2c", Flags: []string{"ACK"}, Seq: 1, Ack: 81, Len: 1448, Class: []string{"retransmission"}, Notes: []string{evil}},
+		{Conn: 7, Frame: 1, Rel: 0, Dir: "c2s", Flags: tcp.SYN, Notes: []string{"client 10.0.0.1:1000, server 10.0.0.2:80", "handshake: SYN"}},
+		{Conn: 7, Frame: 2, Rel: 1e6, Dir: "s2c", Flags: tcp.SYN | tcp.ACK, Ack: 1},
+		{Conn: 7, Frame: 3, Rel: 2e6, Dir: "c2s", Flags: tcp.ACK, Seq: 1, Ack: 1},
+		{Conn: 7, Frame: 4, Rel: 2e6 + 5e4, Dir: "c2s", Flags: tcp.PSH | tcp.ACK, Seq: 1, Ack: 1, Len: 80, Notes: []string{"GET " + evil + " (request 1)"}},
+		{Conn: 7, Frame: 5, Rel: 45e6, Dir: "s2c", Flags: tcp.ACK, Seq: 1, Ack: 81, Len: 1448, Class: tcp.ClassRetransmission, Notes: []string{evil}},
 		{Conn: 7, Frame: 6, Rel: 46e6, Dir: "s2c", Seq: 1449, Ack: 81, Collapsed: 12, CollapsedBytes: 17376, Notes: []string{"frames 6-30"}},
 	}
 }
@@ -148,7 +149,7 @@ func TestTSeqStructure(t *testing.T) {
 			{Frame: 2, Rel: 1e6, Seq: 0, SYN: true},
 			{Frame: 6, Rel: 3e6, Seq: 1, Len: 1448},
 			{Frame: 7, Rel: 3e6 + 10e3, Seq: 1449, Len: 1448},
-			{Frame: 9, Rel: 9e6, Seq: 1, Len: 1448, Retrans: true, Class: []string{"retransmission"}},
+			{Frame: 9, Rel: 9e6, Seq: 1, Len: 1448, Retrans: true, Class: tcp.ClassRetransmission},
 			{Frame: 12, Rel: 10e6, Seq: 2897, FIN: true},
 		},
 		Acks: []report.TSeqAck{
@@ -176,9 +177,9 @@ func TestAnatomyStructure(t *testing.T) {
 	a := report.Anatomy{Conn: 1, Depth: 2, Dir: "s2c", Title: "200 <OK>", MsgOff: 100, MsgLen: 3000, HeaderLen: 200, BodyLen: 2800,
 		Parts: []report.Part{{Kind: "start_line", Off: 0, Len: 17}, {Kind: "headers", Off: 17, Len: 183}, {Kind: "body", Off: 200, Len: 2800}, {Kind: "gap", Off: 1500, Len: 100}},
 		Segments: []report.AnatomySegment{
-			{Frame: 5, Off: 100, Len: 1448, MsgBytes: 1448, IPHdrLen: 20, TCPHdrLen: 32, IPTotalLen: 1500, FrameLen: 1514, Flags: []string{"ACK"}},
-			{Frame: 6, Off: 1548, Len: 1448, MsgBytes: 1448, IPHdrLen: 20, TCPHdrLen: 32, IPTotalLen: 1500, FrameLen: 1514, Flags: []string{"ACK"}},
-			{Frame: 8, Off: 100, Len: 1448, MsgBytes: 0, IPHdrLen: 20, TCPHdrLen: 32, IPTotalLen: 1500, FrameLen: 1514, Flags: []string{"ACK"}, Class: []string{"retransmission"}},
+			{Frame: 5, Off: 100, Len: 1448, MsgBytes: 1448, IPHdrLen: 20, TCPHdrLen: 32, IPTotalLen: 1500, FrameLen: 1514, Flags: tcp.ACK},
+			{Frame: 6, Off: 1548, Len: 1448, MsgBytes: 1448, IPHdrLen: 20, TCPHdrLen: 32, IPTotalLen: 1500, FrameLen: 1514, Flags: tcp.ACK},
+			{Frame: 8, Off: 100, Len: 1448, MsgBytes: 0, IPHdrLen: 20, TCPHdrLen: 32, IPTotalLen: 1500, FrameLen: 1514, Flags: tcp.ACK, Class: tcp.ClassRetransmission},
 		},
 		Summary: report.AnatomySummary{Segments: 3, IPPackets: 3, Overhead: 156, MSS: 1448, Retransmissions: 1, FirstRetransGap: 200e6, Span: 1e6}}
 	var b bytes.Buffer

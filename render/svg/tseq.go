@@ -3,6 +3,7 @@ package svg
 import (
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/segscope/segscope/report"
 )
@@ -126,9 +127,9 @@ func tseq(b *buf, ts *report.TSeq, o *Options) {
 		fr := strconv.FormatUint(d.Frame, 10)
 		b.s(`<g class="tsd" data-frame="`, fr, `"><title>`)
 		b.esc("frame " + fr + " at " + secs(d.Rel) + " s: seq " + strconv.FormatInt(d.Seq, 10) + ":" + strconv.FormatInt(d.Seq+int64(d.Len), 10) + " len " + strconv.Itoa(d.Len))
-		for _, c := range d.Class {
+		if d.Class != 0 {
 			b.s(" ")
-			b.esc(c)
+			b.esc(strings.ReplaceAll(d.Class.String(), ",", " "))
 		}
 		b.s("</title>")
 		if d.Len > 0 {
