@@ -66,7 +66,9 @@ func anatomy(b *buf, a *report.Anatomy, o *Options) {
 		wd := max(x1-x0, 1)
 		b.s(`<g><title>`)
 		b.esc(tip)
-		b.s(`</title><rect class="`, cls, `" x="`, f(x0), `" y="`, f(y), `" width="`, f(wd), `" height="`, f(hh), `"/>`)
+		b.s(`</title><rect class="`)
+		b.esc(cls)
+		b.s(`" x="`, f(x0), `" y="`, f(y), `" width="`, f(wd), `" height="`, f(hh), `"/>`)
 		if label != "" && float64(len(label))*6.2+6 < wd {
 			b.s(`<text x="`, f(x0+wd/2), `" y="`, f(y+hh/2+4), `" text-anchor="middle">`)
 			b.esc(label)
