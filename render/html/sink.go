@@ -39,9 +39,9 @@ type Options struct {
 	// anomalous (at most half of them), then the slowest. With fewer connections, all are.
 	MaxDetail int
 	// MaxRows is how many waterfall rows and connection rows the page holds as HTML
-	// (default 500); the rest are drawn from the embedded JSON on demand.
+	// (default 200); the rest are drawn from the embedded JSON on demand.
 	MaxRows int
-	// MaxFindings bounds the findings listed (default 2,000): warnings first, then the
+	// MaxFindings bounds the findings listed (default 500): warnings first, then the
 	// findings of the connections drawn in full. All are counted in the summary.
 	MaxFindings int
 }
@@ -91,10 +91,10 @@ func New(w io.Writer, an Analyzer, o Options) *Sink {
 		o.MaxDetail = 20
 	}
 	if o.MaxRows <= 0 {
-		o.MaxRows = 500
+		o.MaxRows = 200
 	}
 	if o.MaxFindings <= 0 {
-		o.MaxFindings = 2000
+		o.MaxFindings = 500
 	}
 	return &Sink{w: w, o: o, an: an, open: map[uint64]*detail{}, byConn: map[uint64][]int{},
 		kept: map[uint64]*detail{}, strs: map[string]string{}}
