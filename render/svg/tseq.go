@@ -14,7 +14,7 @@ const (
 	tsH      = 440.0
 	tsLeft   = 84.0
 	tsRight  = 24.0
-	tsTop    = 40.0
+	tsTop    = 48.0
 	tsBottom = 56.0
 )
 
@@ -152,11 +152,11 @@ func tseq(b *buf, ts *report.TSeq, o *Options) {
 	}
 	b.s("</g>\n")
 	// Legend.
-	lx := tsLeft + 330
+	lx := tsLeft
 	for _, l := range [...]struct{ cls, name string }{{"ts-data", "data segment"}, {"ts-data retx", "retransmission"},
 		{"ts-ack", "ACK"}, {"ts-win", "receive window (ack + win)"}, {"ts-sack", "SACK block"}} {
-		b.s(`<line class="key `, l.cls, `" x1="`, f(lx), `" y1="14" x2="`, f(lx+16), `" y2="14"/>`)
-		b.s(`<text x="`, f(lx+20), `" y="18">`, l.name, "</text>")
+		b.s(`<line class="key `, l.cls, `" x1="`, f(lx), `" y1="30" x2="`, f(lx+16), `" y2="30"/>`)
+		b.s(`<text x="`, f(lx+20), `" y="34">`, l.name, "</text>")
 		lx += 28 + 6.6*float64(len(l.name))
 	}
 	b.s("\n")
