@@ -36,7 +36,7 @@ func Interest(c *report.Conn, hs []report.HTTP, fs []report.Finding) report.Conn
 	if in.Slow < 0 {
 		in.Slow = c.Duration
 	} else {
-		in.Reasons = append(in.Reasons, "slowest exchange "+in.Slow.Text())
+		in.Reasons = append(in.Reasons, "slowest exchange "+fmtDur(int64(in.Slow)))
 	}
 	warns := 0
 	for i := range fs {

@@ -100,7 +100,7 @@ type Conn struct {
 	FirstFrame, LastFrame uint64
 	FirstTS, LastTS       int64
 
-	SYNTime, SYNACKTime, ACKTime int64 // handshake timestamps, 0 if not seen
+	SYNTime, SYNACKTime, ACKTime int64 // handshake timestamps, 0 if not seen (analysis.HandshakeRTT)
 
 	Dir [2]DirState // indexed by flow.C2S and flow.S2C
 
@@ -121,15 +121,6 @@ type Conn struct {
 	mruSYN   int64 // time of the most recent SYN (Wireshark's ts_mru_syn)
 	irtt     int64 // Wireshark's initial RTT: mruSYN to the first ACK without SYN, either way
 	lastSeen int64 // packet time of the last segment, or of the state change that put it on its list
-}
-
-// HandshakeRTT returns ACKTime - SYNTime when the whole three-way handshake was seen,
-// else 0.
-func (c *Conn) HandshakeRTT() int64 {
-	if c.SYNTime == 0 || c.SYNACKTime == 0 || c.ACKTime == 0 {
-		return 0
-	}
-	return c.ACKTime - c.SYNTime
 }
 
 // Closed reports whether OnClose was emitted for c.

@@ -14,8 +14,6 @@ import (
 	"sync/atomic"
 	"syscall"
 
-	"github.com/spf13/pflag"
-
 	"github.com/segscope/segscope"
 	"github.com/segscope/segscope/analysis"
 	"github.com/segscope/segscope/capture"
@@ -44,12 +42,6 @@ type hinted struct {
 
 func (e *hinted) Error() string { return e.err.Error() }
 func (e *hinted) Unwrap() error { return e.err }
-
-var commands = map[string]segscope.Mode{
-	"packets": segscope.ModePackets, "conns": segscope.ModeConns, "http": segscope.ModeHTTP,
-	"follow": segscope.ModeFollow, "anatomy": segscope.ModeAnatomy, "ladder": segscope.ModeLadder,
-	"diagnose": segscope.ModeDiagnose, "report": segscope.ModeReport, "tseq": segscope.ModeLadder,
-}
 
 type options struct {
 	cmd       string
@@ -116,13 +108,7 @@ func hintFor(err error) string {
 	if errors.As(err, &h) {
 		return h.hint
 	}
-	switch {
-	case errors.Is(err, safefile.ErrExists):
-		return "add --force to overwrite files that exist, or write to an empty directory"
-	case errors.Is(err, safefile.ErrLink):
-		return "segscope never writes through a symbolic link in its output directory; remove the link or choose another directory"
-	}
-	return capture.Hint(err)
+	return captureHint(err)
 }
 
 func runErr(args []string, stdout, stderr io.Writer) error {
@@ -130,68 +116,48 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 		io.WriteString(stderr, usage)
 		return &usageError{msg: "no command given", hint: "try `segscope packets FILE`; `segscope help` lists the commands"}
 	}
-	cmd := args[0]
-	switch cmd {
+	name := args[0]
+	switch name {
 	case "help", "-h", "--help":
+		if len(args) > 1 {
+			cmd, ok := lookupCommand(args[1])
+			if !ok {
+				return unknownCommand(args[1])
+			}
+			writeCommandHelp(stdout, cmd)
+			return nil
+		}
 		io.WriteString(stdout, usage)
 		return nil
 	case "version", "--version":
 		fmt.Fprintf(stdout, "segscope %s\n", version)
 		return nil
 	}
-	mode, isAnalysis := commands[cmd]
-	if !isAnalysis && cmd != "capture" {
-		return &usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands: packets, conns, http, follow, anatomy, ladder, tseq, diagnose, report, capture; `segscope help` for more"}
+	cmd, ok := lookupCommand(name)
+	if !ok {
+		return unknownCommand(name)
 	}
-	o := options{cmd: cmd}
-	fs := pflag.NewFlagSet(cmd, pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.SortFlags = false
-	fs.StringArrayVarP(&o.files, "read", "r", nil, "")
-	fs.StringVarP(&o.iface, "interface", "i", "", "")
-	fs.Uint64VarP(&o.count, "count", "c", 0, "")
-	fs.StringVarP(&o.output, "output", "o", "", "")
-	fs.StringVar(&o.format, "format", "text", "")
-	fs.StringVar(&o.conn, "conn", "", "")
-	fs.BoolVarP(&o.absolute, "absolute", "S", false, "")
-	fs.BoolVarP(&o.quiet, "quiet", "q", false, "")
-	fs.BoolVar(&o.hex, "hex", false, "")
-	fs.BoolVar(&o.raw, "raw", false, "")
-	fs.StringVar(&o.dir, "dir", "", "")
-	fs.BoolVar(&o.fillGaps, "fill-gaps", false, "")
-	fs.StringVar(&o.writeDir, "write-dir", "", "")
-	fs.BoolVar(&o.force, "force", false, "")
-	fs.IntVar(&o.msg, "msg", 0, "")
-	fs.StringVar(&o.part, "part", "", "")
-	fs.IntVar(&o.maxRows, "max-rows", 0, "")
-	fs.StringVarP(&o.write, "write", "w", "", "")
-	fs.BoolVar(&o.pcap, "pcap", false, "")
-	fs.IntVarP(&o.snaplen, "snaplen", "s", capture.DefaultSnaplen, "")
-	fs.IntVar(&o.maxConns, "max-conns", 0, "")
-	fs.IntVar(&o.maxBuffer, "max-buffer", 0, "")
-	fs.IntVar(&o.workers, "workers", 1, "")
-	fs.BoolVar(&o.verify, "verify-coding", false, "")
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			io.WriteString(stdout, usage)
-			return nil
-		}
-		return &usageError{msg: err.Error(), hint: "`segscope help` lists the flags"}
+	o := options{cmd: cmd.name}
+	help, err := parseFlags(cmd, &o, args[1:])
+	if err != nil {
+		return err
 	}
-	o.files = append(o.files, fs.Args()...)
-	// A limit given on the command line must be positive: 0 would read as "no limit" or
-	// "the default", and neither is what someone typing it means.
-	for _, name := range []string{"max-conns", "max-buffer", "snaplen", "max-rows", "workers", "count"} {
-		if f := fs.Lookup(name); f != nil && f.Changed {
-			if v, err := strconv.ParseInt(f.Value.String(), 10, 64); err == nil && v <= 0 {
-				return &usageError{msg: fmt.Sprintf("--%s %s: must be a positive number", name, f.Value.String()), hint: "leave the flag out for the default; `segscope help` lists the defaults"}
-			}
-		}
+	if help {
+		writeCommandHelp(stdout, cmd)
+		return nil
 	}
-	if cmd == "capture" {
+	if cmd.bit == cmdCapture {
 		return runCapture(&o, stdout, stderr)
 	}
-	return runAnalysis(mode, &o, stdout, stderr)
+	return runAnalysis(cmd.mode, &o, stdout, stderr)
+}
+
+func unknownCommand(name string) error {
+	names := make([]string, len(commandTable))
+	for i, c := range commandTable {
+		names[i] = c.name
+	}
+	return &usageError{msg: fmt.Sprintf("unknown command %q", name), hint: "commands: " + strings.Join(names, ", ") + "; `segscope help` for more"}
 }
 
 func (o *options) validate(mode segscope.Mode) error {
@@ -201,14 +167,11 @@ func (o *options) validate(mode segscope.Mode) error {
 	if o.iface == "" && len(o.files) == 0 {
 		return &usageError{msg: "no input", hint: "name a capture file (or - for stdin), or -i IFACE for live capture"}
 	}
-	if err := o.validateVisual(mode); err != nil {
+	if err := o.validateVisual(); err != nil {
 		return err
 	}
 	if o.format != "text" && o.format != "json" && o.format != "svg" {
 		return &usageError{msg: fmt.Sprintf("unknown --format %q", o.format), hint: "--format text or --format json"}
-	}
-	if o.write != "" {
-		return &usageError{msg: "-w is for `segscope capture`", hint: "use -o FILE to write this command's output to a file"}
 	}
 	needConn := mode == segscope.ModeAnatomy || mode == segscope.ModeLadder || (mode == segscope.ModeFollow && o.writeDir == "") // tseq is ModeLadder
 	if needConn && o.conn == "" {
@@ -389,6 +352,13 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	if errors.Is(runErr, context.Canceled) || (sig != nil && errors.Is(runErr, capture.ErrInterrupted)) { // stopped by a signal
 		runErr = nil
 	}
+	if errors.Is(runErr, text.ErrGapTooLarge) {
+		runErr = &hinted{err: runErr, hint: "--fill-gaps writes at most 1 MiB of zeros more than the bytes delivered; use --write-dir (which cuts such holes and lists them) or text mode"}
+	}
+	if errors.Is(runErr, text.ErrGapInRaw) {
+		runErr = &hinted{err: runErr, hint: "add --fill-gaps to write zero bytes for missing data, or use text mode, which marks the gap"}
+	}
+	// The output is kept when the input was cut short: it is correct for every frame read.
 	if page != nil && runErr == nil {
 		runErr = page.Write(sum)
 	}
@@ -399,13 +369,6 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	case nothing:
 		runErr = &hinted{err: fmt.Errorf("connection %s has nothing to draw", o.conn), hint: "check the connection with `segscope conns FILE`; anatomy needs HTTP messages"}
 	}
-	if errors.Is(runErr, text.ErrGapTooLarge) {
-		runErr = &hinted{err: runErr, hint: "--fill-gaps writes at most 1 MiB of zeros more than the bytes delivered; use --write-dir (which cuts such holes and lists them) or text mode"}
-	}
-	if errors.Is(runErr, text.ErrGapInRaw) {
-		runErr = &hinted{err: runErr, hint: "add --fill-gaps to write zero bytes for missing data, or use text mode, which marks the gap"}
-	}
-	// The output is kept when the input was cut short: it is correct for every frame read.
 	keep := runErr == nil || (sum.Frames > 0 && !nothing)
 	if cerr := commit(keep); cerr != nil && runErr == nil {
 		runErr = cerr

@@ -19,6 +19,9 @@ Commands:
     capture    write live packets to a file (-i IFACE -w FILE)
     version    print the version
 
+Each command takes only its own flags: segscope help COMMAND (or segscope COMMAND --help)
+lists them.
+
 Common flags:
     -r, --read FILE        read FILE (may repeat; files are read as one capture, in order)
     -i, --interface IFACE  capture live from IFACE

@@ -4,13 +4,12 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/segscope/segscope"
 	"github.com/segscope/segscope/render/svg"
 )
 
 // validateVisual checks the flags of the pictures: --format svg (ladder, anatomy, tseq),
 // tseq's --dir, and report's HTML.
-func (o *options) validateVisual(mode segscope.Mode) error {
+func (o *options) validateVisual() error {
 	switch o.cmd {
 	case "tseq":
 		if o.format == "text" {
@@ -23,12 +22,7 @@ func (o *options) validateVisual(mode segscope.Mode) error {
 			return &usageError{msg: "tseq needs --dir c2s or --dir s2c", hint: "the graph shows one direction's sequence numbers: --dir s2c for the server's data"}
 		}
 	case "report":
-		if o.format != "text" {
-			return &usageError{msg: "report writes HTML and takes no --format", hint: "segscope report -o FILE.html FILE..."}
-		}
-		if o.iface != "" {
-			return &usageError{msg: "report reads capture files, not a live interface", hint: "capture first (segscope capture -i IFACE -w FILE), then segscope report -o FILE.html FILE"}
-		}
+		o.format = "text" // it takes no --format: it writes HTML
 		if o.workers > 1 {
 			o.workers = 1 // not sharded; one core reads while another analyses
 		}

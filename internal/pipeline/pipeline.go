@@ -1,8 +1,7 @@
 package pipeline
 
 import (
-	"net/netip"
-
+	"github.com/segscope/segscope/analysis"
 	"github.com/segscope/segscope/capture"
 	"github.com/segscope/segscope/decode"
 	"github.com/segscope/segscope/flow"
@@ -44,9 +43,8 @@ type Pipeline struct {
 	// hooks tell a sharded run's worker about the connections (zero otherwise).
 	hooks Hooks
 
-	// openByServer lists the open connections per server (diagnose only), to tell how
-	// many connections a client ran in parallel to one server.
-	openByServer map[netip.AddrPort][]*connState
+	// parallel counts the connections open at once per server (diagnose only).
+	parallel analysis.Parallel
 }
 
 // connState is what the pipeline keeps per connection, in reassembly.Conn.User.
@@ -66,9 +64,9 @@ type connState struct {
 	// ended, so a response delimited by the close is reported at once, not only when the
 	// connection leaves the table.
 	finAt [2]int64
-	// maxParallel is the most connections to this connection's server open at once while
-	// it was open, itself included (diagnose only).
-	maxParallel int
+	// par follows how many connections to this connection's server are open at once
+	// (diagnose only).
+	par analysis.ParallelConn
 }
 
 type markKind uint8
@@ -136,36 +134,6 @@ func newTracking(sink report.Sink, cfg Config) *Pipeline {
 	}
 	p.late.p = p
 	return p
-}
-
-// trackParallel records cs opening (open true) or closing in the list of its server's
-// open connections, and raises every open connection's maxParallel.
-func (p *Pipeline) trackParallel(cs *connState, open bool) {
-	if p.openByServer == nil {
-		p.openByServer = map[netip.AddrPort][]*connState{}
-	}
-	srv := cs.c.Server
-	list := p.openByServer[srv]
-	if !open {
-		for i, x := range list {
-			if x == cs {
-				list = append(list[:i], list[i+1:]...)
-				break
-			}
-		}
-		if len(list) == 0 {
-			delete(p.openByServer, srv)
-		} else {
-			p.openByServer[srv] = list
-		}
-		return
-	}
-	cs.maxParallel = 0
-	list = append(list, cs)
-	p.openByServer[srv] = list
-	for _, x := range list {
-		x.maxParallel = max(x.maxParallel, len(list))
-	}
 }
 
 // selects reports whether the configuration asks for connection c.
@@ -398,7 +366,10 @@ func (p *Pipeline) fillSegment(r *report.Segment, c *reassembly.Conn, cs *connSt
 	}
 	r.Truncated = seg.Truncated
 	r.FrameLen = seg.FrameLen
-	r.Payload = seg.Payload
+	r.Info = ""
+	if line := http1.StartLine(seg.Payload); line != nil {
+		r.Info = string(line)
+	}
 }
 
 // OnData implements reassembly.Handler.

@@ -33,7 +33,7 @@ type reportView struct{ recordedView }
 
 func (v reportView) opened(p *Pipeline, cs *connState) {
 	v.recordedView.opened(p, cs)
-	p.trackParallel(cs, true)
+	p.parallel.Open(cs.c.Server, &cs.par)
 }
 
 func (reportView) exchange(p *Pipeline, cs *connState, x *http1.Exchange, r *report.HTTP) {
@@ -52,7 +52,7 @@ func (reportView) exchange(p *Pipeline, cs *connState, x *http1.Exchange, r *rep
 }
 
 func (reportView) closed(p *Pipeline, cs *connState) {
-	p.trackParallel(cs, false)
+	p.parallel.Close(&cs.par)
 	r := cs.rec
 	ci := p.connInfo(cs)
 	for _, f := range analysis.Diagnose(ci, r.segs, r.xs) {

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/segscope/segscope/internal/textfmt"
 	"github.com/segscope/segscope/render/svg"
 	"github.com/segscope/segscope/report"
 )
@@ -136,7 +137,7 @@ func durText(d report.Duration) string {
 	if d < 0 {
 		return "–"
 	}
-	return d.Text()
+	return textfmt.Duration(int64(d))
 }
 
 func (s *Sink) build(sum *report.Summary) *pageData {
@@ -166,38 +167,38 @@ func (s *Sink) build(sum *report.Summary) *pageData {
 		pg.Title += ": " + strings.Join(files, ", ")
 	}
 	pg.Aggregated = len(s.kept) < len(s.conns)
-	pg.Span = ov.Span.Text()
+	pg.Span = textfmt.Duration(int64(ov.Span))
 	pg.SpanSec = secStr(ov.Span)
 	// Summary facts.
 	add := func(k, v string) { pg.Facts = append(pg.Facts, kv{k, v}) }
 	add("capture", strings.Join(files, ", "))
 	if len(s.conns) > 0 {
-		add("time span", time3339(ov.First)+" to "+time3339(ov.Last)+" ("+ov.Span.Text()+")")
+		add("time span", time3339(ov.First)+" to "+time3339(ov.Last)+" ("+textfmt.Duration(int64(ov.Span))+")")
 	}
 	if sum != nil {
-		add("frames", thousands(int64(sum.Frames))+" ("+thousands(int64(sum.TCPSegments))+" TCP segments, "+thousands(int64(sum.Truncated))+" truncated, "+
-			thousands(int64(sum.Malformed))+" malformed)")
+		add("frames", textfmt.Thousands(int64(sum.Frames))+" ("+textfmt.Thousands(int64(sum.TCPSegments))+" TCP segments, "+textfmt.Thousands(int64(sum.Truncated))+" truncated, "+
+			textfmt.Thousands(int64(sum.Malformed))+" malformed)")
 	}
-	add("connections", thousands(int64(ov.Conns)))
-	add("HTTP exchanges", thousands(int64(ov.Exchanges)))
-	add("bytes client → server", thousands(int64(ov.Bytes.C2S)))
-	add("bytes server → client", thousands(int64(ov.Bytes.S2C)))
-	add("handshake time paid", ov.Handshake.Text()+" in "+thousands(int64(ov.Handshakes))+" handshakes")
-	add("time in exchanges", "connect "+ov.Timing.Connect.Text()+", send "+ov.Timing.Send.Text()+", wait "+ov.Timing.Wait.Text()+", receive "+ov.Timing.Receive.Text())
+	add("connections", textfmt.Thousands(int64(ov.Conns)))
+	add("HTTP exchanges", textfmt.Thousands(int64(ov.Exchanges)))
+	add("bytes client → server", textfmt.Thousands(int64(ov.Bytes.C2S)))
+	add("bytes server → client", textfmt.Thousands(int64(ov.Bytes.S2C)))
+	add("handshake time paid", textfmt.Duration(int64(ov.Handshake))+" in "+textfmt.Thousands(int64(ov.Handshakes))+" handshakes")
+	add("time in exchanges", "connect "+textfmt.Duration(int64(ov.Timing.Connect))+", send "+textfmt.Duration(int64(ov.Timing.Send))+", wait "+textfmt.Duration(int64(ov.Timing.Wait))+", receive "+textfmt.Duration(int64(ov.Timing.Receive)))
 	pg.Verdicts, pg.Kinds = ov.Verdicts, ov.FindingKinds
 	for i, h := range ov.Hosts {
 		if i >= 50 {
 			pg.HostMore = len(ov.Hosts) - i
 			break
 		}
-		pg.Hosts = append(pg.Hosts, hostRow{Host: clean(h.Host), Conns: thousands(int64(h.Conns)), Exchanges: thousands(int64(h.Exchanges)),
-			Errors: thousands(int64(h.Errors)), Bytes: thousands(h.Bytes), WaitMed: h.WaitMed.Text(), WaitMax: h.WaitMax.Text()})
+		pg.Hosts = append(pg.Hosts, hostRow{Host: clean(h.Host), Conns: textfmt.Thousands(int64(h.Conns)), Exchanges: textfmt.Thousands(int64(h.Exchanges)),
+			Errors: textfmt.Thousands(int64(h.Errors)), Bytes: textfmt.Thousands(h.Bytes), WaitMed: textfmt.Duration(int64(h.WaitMed)), WaitMax: textfmt.Duration(int64(h.WaitMax))})
 	}
 	if len(ov.Intervals) > 0 {
 		var b bytes.Buffer
 		svg.Intervals(&b, ov.Intervals, svg.Options{Inline: true, ID: "iv-"})
 		pg.Seconds = template.HTML(b.String())
-		pg.StepName = ov.Step.Text()
+		pg.StepName = textfmt.Duration(int64(ov.Step))
 	}
 
 	connByID := map[uint64]*report.Conn{}
@@ -294,7 +295,7 @@ func waterfallRow(h *report.HTTP, c *report.Conn) wfRow {
 	if h.Status > 0 {
 		r.Status = strconv.Itoa(h.Status)
 	}
-	r.Size = thousands(max(h.RespBodyLen, 0))
+	r.Size = textfmt.Thousands(max(h.RespBodyLen, 0))
 	t := h.Timing
 	start := h.Rel
 	if t.Connect > 0 && c != nil {
@@ -313,7 +314,7 @@ func waterfallRow(h *report.HTTP, c *report.Conn) wfRow {
 		pos += p.d
 		total += p.d
 	}
-	r.Total = total.Text()
+	r.Total = textfmt.Duration(int64(total))
 	r.Title = "conn " + strconv.FormatUint(h.Conn, 10) + " #" + strconv.Itoa(h.Depth) + ": " + r.Name + " → " + r.Status + " " + clean(h.Reason) +
 		"; verdict " + h.Verdict + "; connect " + durText(t.Connect) + ", send " + durText(t.Send) + ", wait " + durText(t.Wait) + ", receive " + durText(t.Receive)
 	return r
@@ -322,12 +323,12 @@ func waterfallRow(h *report.HTTP, c *report.Conn) wfRow {
 func connRowOf(c *report.Conn, full bool) connRow {
 	rtt := "–"
 	if c.HandshakeRTT >= 0 {
-		rtt = c.HandshakeRTT.Text()
+		rtt = textfmt.Duration(int64(c.HandshakeRTT))
 	}
-	return connRow{ID: c.Conn, Client: c.Client, Server: c.Server, Start: secStr(c.StartRel), Duration: c.Duration.Text(), RTT: rtt,
-		Packets: thousands(int64(c.Packets.C2S)) + "/" + thousands(int64(c.Packets.S2C)),
-		Bytes:   thousands(int64(c.Bytes.C2S)) + "/" + thousands(int64(c.Bytes.S2C)),
-		Retx:    thousands(int64(c.Retransmissions.C2S + c.Retransmissions.S2C)), Req: strconv.Itoa(c.Requests),
+	return connRow{ID: c.Conn, Client: c.Client, Server: c.Server, Start: secStr(c.StartRel), Duration: textfmt.Duration(int64(c.Duration)), RTT: rtt,
+		Packets: textfmt.Thousands(int64(c.Packets.C2S)) + "/" + textfmt.Thousands(int64(c.Packets.S2C)),
+		Bytes:   textfmt.Thousands(int64(c.Bytes.C2S)) + "/" + textfmt.Thousands(int64(c.Bytes.S2C)),
+		Retx:    textfmt.Thousands(int64(c.Retransmissions.C2S + c.Retransmissions.S2C)), Req: strconv.Itoa(c.Requests),
 		Close: c.Close, Proto: c.Protocol, Full: full}
 }
 
@@ -356,7 +357,7 @@ func (s *Sink) connView(c *report.Conn, d *detail) connView {
 	for _, i := range s.byConn[id] {
 		h := &s.https[i]
 		v.Exchanges = append(v.Exchanges, exRow{Depth: h.Depth, Method: clean(h.Method), URI: clean(h.URI), Host: clean(h.Host), Status: strconv.Itoa(h.Status),
-			Verdict: h.Verdict, Size: thousands(max(h.RespBodyLen, 0)), Wait: durText(h.Timing.Wait),
+			Verdict: h.Verdict, Size: textfmt.Thousands(max(h.RespBodyLen, 0)), Wait: durText(h.Timing.Wait),
 			Frames:    strconv.FormatUint(h.ReqFrames[0], 10) + "–" + strconv.FormatUint(h.RespFrames[1], 10),
 			Anomalies: strings.Join(h.Anomalies, " ")})
 	}
@@ -372,7 +373,7 @@ func (s *Sink) connView(c *report.Conn, d *detail) connView {
 		v.Where = "The capture shows no round trip to one of the sides, so where it was taken is unknown: arrows are drawn flat, at the time the capture saw each segment."
 	default:
 		v.Where = "Times are those of the capture point. From the round trips it saw to each side, the capture point sat " + whereText(vant.Where) +
-			" (one-way delay to the client " + vant.ToClient.Text() + ", to the server " + vant.ToServer.Text() +
+			" (one-way delay to the client " + textfmt.Duration(int64(vant.ToClient)) + ", to the server " + textfmt.Duration(int64(vant.ToServer)) +
 			"): each arrow leaves its sender and reaches its receiver at times estimated from these delays, and crosses the dashed capture line at the time it was captured."
 	}
 	if len(d.events) > 0 {
@@ -514,24 +515,4 @@ func (s *Sink) data(shown map[uint64]bool) template.JS {
 	b = append(b, js...)
 	b = append(b, '}')
 	return template.JS(b)
-}
-
-// thousands writes n with thousands separators: 14,480.
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	var out []byte
-	if neg {
-		out = append(out, '-')
-	}
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
 }

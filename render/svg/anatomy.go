@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/segscope/segscope/internal/textfmt"
 	"github.com/segscope/segscope/report"
 	"github.com/segscope/segscope/tcp"
 )
@@ -44,10 +45,10 @@ func anatomy(b *buf, a *report.Anatomy, o *Options) {
 		kind = "request"
 	}
 	name := kind + " " + strconv.Itoa(a.Depth)
-	head := name + " (conn " + strconv.FormatUint(a.Conn, 10) + "): " + a.Title + " — " + thousands(a.MsgLen) + " bytes: headers " +
-		thousands(a.HeaderLen) + ", body " + thousands(a.BodyLen)
+	head := name + " (conn " + strconv.FormatUint(a.Conn, 10) + "): " + a.Title + " — " + textfmt.Thousands(a.MsgLen) + " bytes: headers " +
+		textfmt.Thousands(a.HeaderLen) + ", body " + textfmt.Thousands(a.BodyLen)
 	if a.GapBytes > 0 {
-		head += ", " + thousands(a.GapBytes) + " never captured"
+		head += ", " + textfmt.Thousands(a.GapBytes) + " never captured"
 	}
 	npk := min(len(a.Segments), anMaxPkts)
 	pktTop := 150.0
@@ -85,7 +86,7 @@ func anatomy(b *buf, a *report.Anatomy, o *Options) {
 			n = p.Kind
 		}
 		box("part p-"+p.Kind, x(float64(p.Off)), x(float64(p.Off+p.Len)), yMsg, anBarH, n,
-			n+": bytes "+thousands(p.Off)+"–"+thousands(p.Off+p.Len)+" ("+thousands(p.Len)+")")
+			n+": bytes "+textfmt.Thousands(p.Off)+"–"+textfmt.Thousands(p.Off+p.Len)+" ("+textfmt.Thousands(p.Len)+")")
 	}
 	// Segments on the same scale: first deliveries on one row, retransmitted copies below.
 	ySeg, yRetx := yMsg+anBarH+10, yMsg+2*anBarH+16
@@ -94,8 +95,8 @@ func anatomy(b *buf, a *report.Anatomy, o *Options) {
 	for _, s := range a.Segments {
 		lo, hi := float64(s.Off-a.MsgOff), float64(s.Off-a.MsgOff+int64(s.Len))
 		fr := strconv.FormatUint(s.Frame, 10)
-		tip := "frame " + fr + ": seq " + strconv.FormatUint(uint64(s.Seq), 10) + ", " + thousands(int64(s.Len)) + " bytes, " +
-			thousands(int64(s.MsgBytes)) + " of this message first"
+		tip := "frame " + fr + ": seq " + strconv.FormatUint(uint64(s.Seq), 10) + ", " + textfmt.Thousands(int64(s.Len)) + " bytes, " +
+			textfmt.Thousands(int64(s.MsgBytes)) + " of this message first"
 		cls, y := "seg", ySeg
 		if s.MsgBytes == 0 || s.Class.Any(tcp.ClassRetransmissions) {
 			cls, y, hasRetx = "seg retx", yRetx, true
@@ -108,7 +109,7 @@ func anatomy(b *buf, a *report.Anatomy, o *Options) {
 	}
 	yAx := yRetx + anBarH + 14
 	b.s(`<text x="`, f(anLeft), `" y="`, f(yAx), `">0</text><text x="`, f(anLeft+anBarW), `" y="`, f(yAx), `" text-anchor="end">`,
-		thousands(a.MsgLen), " bytes</text>\n")
+		textfmt.Thousands(a.MsgLen), " bytes</text>\n")
 
 	// IP packets as proportional boxes.
 	maxFrame := 1
@@ -116,7 +117,7 @@ func anatomy(b *buf, a *report.Anatomy, o *Options) {
 		maxFrame = max(maxFrame, s.FrameLen, s.IPTotalLen)
 	}
 	px := anPktW / float64(maxFrame)
-	b.s(`<text x="4" y="`, f(pktTop), `" font-weight="bold">IP packets (to scale: `, thousands(int64(maxFrame)), " bytes = ", f(anPktW), " px)</text>\n")
+	b.s(`<text x="4" y="`, f(pktTop), `" font-weight="bold">IP packets (to scale: `, textfmt.Thousands(int64(maxFrame)), " bytes = ", f(anPktW), " px)</text>\n")
 	for i, s := range a.Segments[:npk] {
 		y := pktTop + 10 + float64(i)*anPktRow
 		fr := strconv.FormatUint(s.Frame, 10)
@@ -142,8 +143,8 @@ func anatomy(b *buf, a *report.Anatomy, o *Options) {
 		if s.MsgBytes == 0 || s.Class.Any(tcp.ClassRetransmissions) {
 			pc += " retx"
 		}
-		part(pc, s.Len, thousands(int64(s.Len)), "payload "+thousands(int64(s.Len))+" bytes, "+thousands(int64(s.MsgBytes))+" of this message")
-		tail := "[" + s.Flags.Short() + "] " + thousands(int64(s.IPTotalLen)) + " IP bytes"
+		part(pc, s.Len, textfmt.Thousands(int64(s.Len)), "payload "+textfmt.Thousands(int64(s.Len))+" bytes, "+textfmt.Thousands(int64(s.MsgBytes))+" of this message")
+		tail := "[" + s.Flags.Short() + "] " + textfmt.Thousands(int64(s.IPTotalLen)) + " IP bytes"
 		if s.Fragments > 1 {
 			tail += " in " + strconv.Itoa(s.Fragments) + " fragments"
 		}
@@ -160,18 +161,18 @@ func anatomy(b *buf, a *report.Anatomy, o *Options) {
 		y += anPktRow
 	}
 	sm := &a.Summary
-	sum := thousands(a.MsgLen) + " bytes in " + count(sm.Segments, "segment") + " / " + count(sm.IPPackets, "IP packet") +
-		"; IP/TCP headers " + thousands(sm.Overhead) + " bytes; MSS " + strconv.Itoa(sm.MSS) + "; "
+	sum := textfmt.Thousands(a.MsgLen) + " bytes in " + count(sm.Segments, "segment") + " / " + count(sm.IPPackets, "IP packet") +
+		"; IP/TCP headers " + textfmt.Thousands(sm.Overhead) + " bytes; MSS " + strconv.Itoa(sm.MSS) + "; "
 	switch sm.Retransmissions {
 	case 0:
 		sum += "no retransmission"
 	default:
 		sum += strconv.Itoa(sm.Retransmissions) + " retransmitted"
 		if sm.FirstRetransGap > 0 {
-			sum += " (first after " + sm.FirstRetransGap.Text() + ")"
+			sum += " (first after " + textfmt.Duration(int64(sm.FirstRetransGap)) + ")"
 		}
 	}
-	sum += "; first byte to last byte " + sm.Span.Text()
+	sum += "; first byte to last byte " + textfmt.Duration(int64(sm.Span))
 	b.s(`<text x="4" y="`, f(y+24), `">`)
 	b.esc(sum)
 	b.s("</text>\n")

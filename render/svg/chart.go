@@ -3,6 +3,7 @@ package svg
 import (
 	"io"
 
+	"github.com/segscope/segscope/internal/textfmt"
 	"github.com/segscope/segscope/report"
 )
 
@@ -25,14 +26,14 @@ func Intervals(w io.Writer, ss []report.Interval, o Options) error {
 	for v := 0.0; v <= float64(peak); v += step {
 		yy := y(int(v))
 		b.s(`<line class="grid" x1="`, f(left), `" y1="`, f(yy), `" x2="`, f(left+pw), `" y2="`, f(yy), `"/>`)
-		b.s(`<text x="`, f(left-4), `" y="`, f(yy+4), `" text-anchor="end">`, thousands(int64(v)), "</text>\n")
+		b.s(`<text x="`, f(left-4), `" y="`, f(yy+4), `" text-anchor="end">`, textfmt.Thousands(int64(v)), "</text>\n")
 	}
 	var line []byte
 	for i, s := range ss {
 		x := left + float64(i)*bw
 		ok := s.Exchanges - s.Errors
-		b.s(`<g><title>`, s.Start.Text(), ": ", thousands(int64(s.Exchanges)), " exchanges (",
-			thousands(int64(s.Errors)), " errors), ", thousands(int64(s.Conns)), " connections opened, ", thousands(s.Bytes), " response bytes</title>")
+		b.s(`<g><title>`, textfmt.Duration(int64(s.Start)), ": ", textfmt.Thousands(int64(s.Exchanges)), " exchanges (",
+			textfmt.Thousands(int64(s.Errors)), " errors), ", textfmt.Thousands(int64(s.Conns)), " connections opened, ", textfmt.Thousands(s.Bytes), " response bytes</title>")
 		if ok > 0 {
 			b.s(`<rect fill="#5b9bd5" x="`, f(x+bw*0.1), `" y="`, f(y(ok)), `" width="`, f(max(bw*0.8, 0.5)), `" height="`, f(y(0)-y(ok)), `"/>`)
 		}
@@ -55,7 +56,7 @@ func Intervals(w io.Writer, ss []report.Interval, o Options) error {
 		x := left + i*bw
 		lbl := "0"
 		if int(i) < len(ss) {
-			lbl = ss[int(i)].Start.Text()
+			lbl = textfmt.Duration(int64(ss[int(i)].Start))
 		}
 		b.s(`<text x="`, f(x), `" y="`, f(H-12), `">`, lbl, "</text>")
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/segscope/segscope/internal/textfmt"
 	"github.com/segscope/segscope/report"
 	"github.com/segscope/segscope/tcp"
 )
@@ -232,7 +233,7 @@ func ladder(b *buf, evs []report.Event, v report.Vantage, o *Options) {
 	// Cut gaps.
 	for _, c := range ax.cuts {
 		y := ax.at(c[0]) + ladCutPx/2
-		b.s(`<text class="brk" x="56" y="`, f(y+3), `">≈ `, report.Duration(c[1]).Text(), ` cut</text>`)
+		b.s(`<text class="brk" x="56" y="`, f(y+3), `">≈ `, textfmt.Duration(int64(c[1])), ` cut</text>`)
 		for _, x := range [...]float64{ladClientX, ladServerX} {
 			b.s(`<path class="brk" fill="none" stroke="#fff" stroke-width="4" d="M`, f(x-7), ",", f(y-3), "l14,-4M", f(x-7), ",", f(y+5), `l14,-4"/>`)
 		}
@@ -344,7 +345,7 @@ func noteText(evs []report.Event, i int) string {
 // "… 75 more data segments, 2,512,280 bytes …".
 func eventLabel(e *report.Event) string {
 	if e.Collapsed > 0 {
-		return "… " + strconv.Itoa(e.Collapsed) + " more data segments, " + thousands(e.CollapsedBytes) + " bytes …"
+		return "… " + strconv.Itoa(e.Collapsed) + " more data segments, " + textfmt.Thousands(e.CollapsedBytes) + " bytes …"
 	}
 	s := "[" + e.Flags.Short() + "] seq " + strconv.FormatUint(uint64(e.Seq), 10)
 	if e.Flags.Has(tcp.ACK) {

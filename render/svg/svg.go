@@ -129,26 +129,6 @@ const Style = `text{fill:#222}.axis{stroke:#888;stroke-width:1}.grid{stroke:#e4e
 	`.ts-ack{stroke:#1b9e3b;fill:none;stroke-width:1.2}.ts-win{stroke:#e6a100;fill:none;stroke-width:1.2}` +
 	`.ts-sack{stroke:#9b30c0;stroke-width:3;opacity:.6}.ts-ctl{fill:#7a3fb0}`
 
-// thousands writes n with thousands separators: 14,480.
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	var out []byte
-	if neg {
-		out = append(out, '-')
-	}
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
-}
-
 // secs writes a relative time in seconds with 6 decimals, as the text ladder does.
 func secs(d report.Duration) string { return strconv.FormatFloat(float64(d)/1e9, 'f', 6, 64) }
 

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/segscope/segscope/internal/textfmt"
 	"github.com/segscope/segscope/report"
 )
 
@@ -78,13 +79,13 @@ func tseq(b *buf, ts *report.TSeq, o *Options) {
 	tstep := niceStep(tmax, 8)
 	for t := 0.0; t <= tmax*1.0001; t += tstep {
 		b.s(`<line class="grid" x1="`, f(x(t)), `" y1="`, f(tsTop), `" x2="`, f(x(t)), `" y2="`, f(tsTop+ph), `"/>`)
-		b.s(`<text x="`, f(x(t)), `" y="`, f(tsTop+ph+16), `" text-anchor="middle">`, report.Duration(t).Text(), "</text>\n")
+		b.s(`<text x="`, f(x(t)), `" y="`, f(tsTop+ph+16), `" text-anchor="middle">`, textfmt.Duration(int64(t)), "</text>\n")
 	}
 	sstep := niceStep(float64(smax-smin), 8)
 	for s := float64(smin) - mod(float64(smin), sstep) + sstep; s <= float64(smax); s += sstep {
 		yy := y(int64(s))
 		b.s(`<line class="grid" x1="`, f(tsLeft), `" y1="`, f(yy), `" x2="`, f(tsLeft+pw), `" y2="`, f(yy), `"/>`)
-		b.s(`<text x="`, f(tsLeft-6), `" y="`, f(yy+4), `" text-anchor="end">`, thousands(int64(s)), "</text>\n")
+		b.s(`<text x="`, f(tsLeft-6), `" y="`, f(yy+4), `" text-anchor="end">`, textfmt.Thousands(int64(s)), "</text>\n")
 	}
 	b.s(`<line class="axis" x1="`, f(tsLeft), `" y1="`, f(tsTop+ph), `" x2="`, f(tsLeft+pw), `" y2="`, f(tsTop+ph), `"/>`)
 	b.s(`<line class="axis" x1="`, f(tsLeft), `" y1="`, f(tsTop), `" x2="`, f(tsLeft), `" y2="`, f(tsTop+ph), `"/>`, "\n")
