@@ -25,6 +25,7 @@ func TestDependencyDirection(t *testing.T) {
 		"http1":             {"github.com/andybalholm/brotli"},
 		"analysis":          {"report", "http1", "tcp", "flow", "tcpseq", "internal/textfmt"},
 		"report":            {"tcp", "flow"},
+		"filter":            {"golang.org/x/net/bpf"},
 		"render/text":       {"report", "tcp", "internal/textfmt"},
 		"render/jsonl":      {"report", "tcp", "internal/textfmt"},
 		"render/flowfiles":  {"report", "internal/safefile"},
@@ -33,7 +34,7 @@ func TestDependencyDirection(t *testing.T) {
 		"internal/safefile": {},
 		// The pipeline wires the protocol packages; parallel runs pipelines and imports
 		// the pipeline, never the reverse; the root is the API only.
-		"internal/pipeline": {"capture", "decode", "reassembly", "http1", "analysis", "report", "tcp", "flow", "tcpseq", "internal/textfmt"},
+		"internal/pipeline": {"capture", "decode", "reassembly", "http1", "analysis", "report", "tcp", "flow", "tcpseq", "internal/textfmt", "filter"},
 		"internal/parallel": {"internal/pipeline", "capture", "decode", "reassembly", "report", "flow"},
 		"":                  {"internal/pipeline", "internal/parallel", "capture", "report"},
 		// Number, duration and options text for render/* and analysis.

@@ -249,7 +249,8 @@ type Summary struct {
 	Conns        uint64            `json:"conns"`
 	Exchanges    uint64            `json:"exchanges"`
 	Evicted      uint64            `json:"evicted,omitempty"`
-	Selected     uint64            `json:"selected_conns"` // connections that --conn selected (all when no --conn)
+	Selected     uint64            `json:"selected_conns"`         // connections that --conn selected (all when no --conn)
+	FilteredOut  uint64            `json:"filtered_out,omitempty"` // frames a filter expression rejected (not counted in Frames)
 }
 
 // Sink receives records in output order. Implementations write them out at once

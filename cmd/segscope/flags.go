@@ -93,12 +93,15 @@ var flagTable = []flagDef{
 	{"dir", "", "c2s|s2c", "only one direction", cmdFollow | cmdTSeq, str(func(o *options) *string { return &o.dir }, "")},
 	{"fill-gaps", "", "", "write zero bytes for missing data (with --raw)", cmdFollow, boolean(func(o *options) *bool { return &o.fillGaps })},
 	{"write-dir", "", "DIR", "write each connection's streams to files in DIR, tcpflow style (all connections)", cmdFollow, str(func(o *options) *string { return &o.writeDir }, "")},
-	{"force", "", "", "overwrite files that exist in the --write-dir directory (never through a link)", cmdFollow, boolean(func(o *options) *bool { return &o.force })},
-	{"msg", "", "K", "only exchange K", cmdAnatomy, integer(func(o *options) *int { return &o.msg }, 0)},
+	{"force", "", "", "overwrite files that exist (-w, --write-dir; never through a symbolic link)", analysisCmds | cmdCapture, boolean(func(o *options) *bool { return &o.force })},
+	{"msg", "", "K", "only exchange K (http: with -w, write the frames of exchange K)", cmdAnatomy | cmdHTTP, integer(func(o *options) *int { return &o.msg }, 0)},
 	{"part", "", "req|resp", "only the request or only the response", cmdAnatomy, str(func(o *options) *string { return &o.part }, "")},
 	{"max-rows", "", "N", "collapse long runs of data segments beyond N rows", cmdLadder, integer(func(o *options) *int { return &o.maxRows }, 0)},
-	{"write", "w", "FILE", "the capture file to write", cmdCapture, str(func(o *options) *string { return &o.write }, "")},
+	{"write", "w", "FILE", "write the selected frames to FILE (capture: the frames captured); pcap, pcapng with --pcapng or a .pcapng name; - for stdout", analysisCmds | cmdCapture, str(func(o *options) *string { return &o.write }, "")},
 	{"pcap", "", "", "write pcap instead of pcapng", cmdCapture, boolean(func(o *options) *bool { return &o.pcap })},
+	{"pcapng", "", "", "-w writes pcapng instead of pcap", analysisCmds, boolean(func(o *options) *bool { return &o.pcapng })},
+	{"filter", "f", "EXPR", "a tcpdump filter expression (pcap-filter(7)); may also follow the files", analysisCmds | cmdCapture, str(func(o *options) *string { return &o.expr }, "")},
+	{"dump-filter", "d", "", "print the filter's compiled BPF program, as tcpdump -d, and exit", analysisCmds | cmdCapture, boolean(func(o *options) *bool { return &o.dump })},
 	{"snaplen", "s", "N", "bytes kept of each live frame", analysisCmds | cmdCapture, integer(func(o *options) *int { return &o.snaplen }, capture.DefaultSnaplen)},
 	{"max-conns", "", "N", "connections tracked at once (the oldest idle one is evicted beyond)", analysisCmds, integer(func(o *options) *int { return &o.maxConns }, 0)},
 	{"max-buffer", "", "BYTES", "out-of-order bytes buffered per direction", analysisCmds, integer(func(o *options) *int { return &o.maxBuffer }, 0)},
@@ -153,7 +156,7 @@ func parseFlags(cmd *command, o *options, args []string) (help bool, err error) 
 		}
 		return false, flagError(cmd, err)
 	}
-	o.files = append(o.files, fs.Args()...)
+	o.args = fs.Args() // files, then a filter expression: split by splitArgs
 	// A limit given on the command line must be positive: 0 would read as "no limit" or
 	// "the default", and neither is what someone typing it means.
 	for _, name := range []string{"max-conns", "max-buffer", "snaplen", "max-rows", "workers", "count"} {
@@ -191,8 +194,12 @@ func flagError(cmd *command, err error) error {
 	if d.cmds&analysisCmds == analysisCmds {
 		owners = "flag of the commands that read captures"
 	}
+	article := "a"
+	if strings.ContainsRune("aeiou", rune(owners[0])) || strings.HasPrefix(owners, "http") {
+		article = "an"
+	}
 	return &usageError{msg: fmt.Sprintf("%s does not take %s", cmd.name, name),
-		hint: fmt.Sprintf("--%s is a %s; `segscope help %s` lists the flags of %s", d.long, owners, cmd.name, cmd.name)}
+		hint: fmt.Sprintf("--%s is %s %s; `segscope help %s` lists the flags of %s", d.long, article, owners, cmd.name, cmd.name)}
 }
 
 func findFlag(match func(*flagDef) bool) *flagDef {

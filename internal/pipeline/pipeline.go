@@ -45,6 +45,8 @@ type Pipeline struct {
 
 	// parallel counts the connections open at once per server (diagnose only).
 	parallel analysis.Parallel
+
+	curSelected bool // the last segment tracked belongs to a selected connection (for Keep)
 }
 
 // connState is what the pipeline keeps per connection, in reassembly.Conn.User.
@@ -67,6 +69,7 @@ type connState struct {
 	// par follows how many connections to this connection's server are open at once
 	// (diagnose only).
 	par analysis.ParallelConn
+	msg msgLog // for MsgFrames only
 }
 
 type markKind uint8
@@ -139,10 +142,12 @@ func newTracking(sink report.Sink, cfg Config) *Pipeline {
 // selects reports whether the configuration asks for connection c.
 func (p *Pipeline) selects(c *reassembly.Conn) bool {
 	switch {
-	case p.cfg.ConnKey != nil:
-		return *p.cfg.ConnKey == c.Key
-	case p.cfg.Conn != 0:
-		return p.cfg.Conn == c.ID
+	case p.cfg.ConnKey != nil && *p.cfg.ConnKey != c.Key:
+		return false
+	case p.cfg.Conn != 0 && p.cfg.Conn != c.ID:
+		return false
+	case p.cfg.Select != nil && !p.cfg.Select.Match(c):
+		return false
 	}
 	return true
 }
@@ -161,8 +166,12 @@ func (p *Pipeline) Frame(f *capture.Frame) {
 	}
 	p.lastTS = f.TS
 	k := p.dec.Decode(f.Data, decode.LinkType(f.LinkType), f.OrigLen, f.TS, f.Frame, &p.seg)
+	p.curSelected = false
 	if k == decode.KindTCP {
 		p.AddSegment(&p.seg)
+	}
+	if p.cfg.Keep != nil {
+		p.keepFrame(f, k == decode.KindTCP)
 	}
 }
 
@@ -218,6 +227,7 @@ func (p *Pipeline) Finish() {
 	ts := p.trk.Stats()
 	p.sum.Conns += ts.Conns // a sharded run added its workers' already
 	p.sum.Evicted += ts.Evictions
+	p.sum.FilteredOut = p.cfg.rejected
 	p.fail(p.sink.Close())
 }
 
@@ -239,6 +249,7 @@ func (p *Pipeline) OnOpen(c *reassembly.Conn) {
 	cs.requests = 0
 	cs.selected = p.selects(c)
 	cs.finAt = [2]int64{-1, -1}
+	cs.msg = msgLog{}
 	if cs.selected {
 		p.sum.Selected++
 	}
@@ -259,12 +270,17 @@ func (p *Pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 		// A late segment of a connection already closed and reported (a last ACK, a
 		// retransmitted FIN): it still gets its line in packets mode.
 		if p.selects(c) {
+			p.curSelected = true
 			p.view.late(p, c, dir, seg, info)
 		}
 		return
 	}
 	if !cs.selected {
 		return
+	}
+	p.curSelected = true
+	if p.cfg.MsgFrames != nil {
+		p.msgSegment(cs, dir, seg)
 	}
 	if info.Class.Has(tcp.ClassOverlapConflict) {
 		cs.addMark(dir, markConflict, info.Off, seg.PayloadLen)
@@ -382,6 +398,9 @@ func (p *Pipeline) OnData(c *reassembly.Conn, dir flow.Dir, off uint64, data []b
 		return
 	}
 	p.view.data(p, cs, dir, off, data, frame)
+	if p.cfg.MsgFrames != nil {
+		p.msgData(cs, dir, off, len(data), frame)
+	}
 	if p.wantHTTP {
 		p.parserOf(cs).Feed(http1.Dir(dir), data, frame, ts)
 		p.reached(cs, dir, off+uint64(len(data)), ts)
@@ -426,6 +445,7 @@ func (p *Pipeline) OnClose(c *reassembly.Conn) {
 		cs.parser = nil
 	}
 	cs.rec = nil
+	cs.msg = msgLog{}
 	cs.c = nil
 	c.User = nil
 	p.free = append(p.free, cs)

@@ -79,6 +79,9 @@ func (cs *connState) OnExchange(x *http1.Exchange) {
 	r := &p.rhttp
 	p.fillHTTP(cs, x, r)
 	p.view.exchange(p, cs, x, r)
+	if p.cfg.MsgFrames != nil {
+		p.msgExchange(cs, x)
+	}
 	if x.Req != nil {
 		cs.pruneMarks(flow.C2S, x.Req.EndOff)
 	}
