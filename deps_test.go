@@ -29,6 +29,8 @@ func TestDependencyDirection(t *testing.T) {
 		"render/text":       {"report", "tcp", "internal/textfmt"},
 		"render/jsonl":      {"report", "tcp", "internal/textfmt"},
 		"render/flowfiles":  {"report", "internal/safefile"},
+		"render/har":        {"report"},
+		"render/export":     {"report", "internal/safefile"},
 		"render/svg":        {"report", "tcp", "internal/textfmt"},
 		"render/html":       {"report", "render/svg", "tcp", "internal/textfmt"}, // html/template, embed; the pictures are render/svg's
 		"internal/safefile": {},

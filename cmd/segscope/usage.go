@@ -18,6 +18,8 @@ Commands:
     ladder     a connection as a sequence diagram (--conn N)
     tseq       a time-sequence graph of one direction, SVG (--conn N --dir c2s|s2c)
     diagnose   connection-management findings in plain words
+    har        an HTTP Archive (HAR 1.2) of every exchange, for browsers' tools and HAR viewers
+    export     every HTTP body as a file in DIR, with index.jsonl (segscope export DIR FILE...)
     report     one self-contained HTML report: summary, waterfall, connections, findings
     capture    write live packets to a file (-i IFACE -w FILE)
     version    print the version
@@ -43,7 +45,11 @@ Common flags:
     -q, --quiet            no summary on stderr
 
 follow:  --hex | --raw --dir c2s|s2c [--fill-gaps] | --write-dir DIR
-http:    --verify-coding (inflate gzip bodies instead of trusting the gzip trailer's length)
+http:    --verify-coding (inflate gzip bodies instead of trusting the gzip trailer's length),
+         --headers (each exchange's header lines under its row, like curl -v)
+har:     --har-body-max BYTES (body text up to this size; default 1 MiB, 0 none)
+export:  --body-max BYTES (default 64 MiB), --fill-gaps (write bodies with gaps, zero-filled),
+         --force (overwrite files in DIR)
 anatomy: --msg K (exchange K only), --part req|resp
 ladder:  --max-rows N (collapse long runs of data segments)
 report:  -o FILE.html (stdout without it)
