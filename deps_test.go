@@ -35,6 +35,8 @@ func TestDependencyDirection(t *testing.T) {
 		"render/parquet":    {"report", "github.com/parquet-go/parquet-go"},
 		"render/har":        {"report"},
 		"render/export":     {"report", "internal/safefile"},
+		"render/svg":        {"report", "tcp", "internal/textfmt"},
+		"render/html":       {"report", "render/svg", "tcp", "internal/textfmt"}, // html/template, embed; the pictures are render/svg's
 		"internal/safefile": {},
 		// The pipeline wires the protocol packages; parallel runs pipelines and imports
 		// the pipeline, never the reverse; the root is the API only.

@@ -28,6 +28,7 @@ const (
 	ModeAnatomy  = pipeline.ModeAnatomy  // how each HTTP message of a connection was segmented
 	ModeLadder   = pipeline.ModeLadder   // a connection as a sequence diagram
 	ModeDiagnose = pipeline.ModeDiagnose // connection-management findings
+	ModeReport   = pipeline.ModeReport   // everything the HTML report shows (render/html)
 )
 
 // Config configures a run: what it reports (Mode, the connection selection), the

@@ -30,6 +30,9 @@ type SegRecord struct {
 	Fragments  int
 	FrameLen   int
 	TCPOptions string // options by name, "mss 1460,sackOK,TS,nop,wscale 7"
+	// SACK holds the segment's SACK blocks [left, right), relative to the peer's ISN like
+	// Ack (nil without).
+	SACK [][2]uint32
 }
 
 // Delivery says that Len stream bytes at Off of direction Dir were first supplied by

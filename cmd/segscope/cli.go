@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/segscope/segscope"
+	"github.com/segscope/segscope/analysis"
 	"github.com/segscope/segscope/capture"
 	"github.com/segscope/segscope/filter"
 	"github.com/segscope/segscope/http1"
@@ -22,8 +23,10 @@ import (
 	"github.com/segscope/segscope/render/export"
 	"github.com/segscope/segscope/render/flowfiles"
 	"github.com/segscope/segscope/render/har"
+	"github.com/segscope/segscope/render/html"
 	"github.com/segscope/segscope/render/jsonl"
 	"github.com/segscope/segscope/render/parquet"
+	"github.com/segscope/segscope/render/svg"
 	"github.com/segscope/segscope/render/text"
 	"github.com/segscope/segscope/render/zeek"
 	"github.com/segscope/segscope/report"
@@ -220,8 +223,13 @@ func (o *options) validate(mode segscope.Mode) error {
 	if o.iface == "" && len(o.files) == 0 {
 		return &usageError{msg: "no input", hint: "name a capture file (or - for stdin), or -i IFACE for live capture"}
 	}
+	if err := o.validateVisual(); err != nil {
+		return err
+	}
 	switch o.format {
 	case "text", "json":
+	case "svg":
+		// validateVisual said which commands draw
 	case "zeek":
 		if mode != segscope.ModeConns && mode != segscope.ModeHTTP {
 			return &usageError{msg: fmt.Sprintf("%s has no Zeek log", mode), hint: "--format zeek is for conns (conn.log) and http (http.log)"}
@@ -250,9 +258,9 @@ func (o *options) validate(mode segscope.Mode) error {
 	if o.write != "" && o.output == "" && o.write == "-" {
 		return &usageError{msg: "-w - and the records both go to stdout", hint: "add -o FILE (or -o /dev/null) for the records, or -q"}
 	}
-	needConn := mode == segscope.ModeAnatomy || mode == segscope.ModeLadder || (mode == segscope.ModeFollow && o.writeDir == "")
+	needConn := mode == segscope.ModeAnatomy || mode == segscope.ModeLadder || (mode == segscope.ModeFollow && o.writeDir == "") // tseq is ModeLadder
 	if needConn && o.conn == "" {
-		return &usageError{msg: fmt.Sprintf("%s needs --conn", mode), hint: "find the connection with `segscope conns FILE`, then add --conn N"}
+		return &usageError{msg: fmt.Sprintf("%s needs --conn", o.cmd), hint: "find the connection with `segscope conns FILE`, then add --conn N"}
 	}
 	if mode == segscope.ModeFollow {
 		n := 0
@@ -380,6 +388,7 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	var sink report.Sink
 	var follow *text.Follow
 	var files *flowfiles.Writer
+	var page *html.Sink
 	// Live, every record is written as soon as it is complete, as tcpdump does on a
 	// terminal; from files, output is written in large blocks.
 	switch {
@@ -400,6 +409,11 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		zs := zeek.New(out, log)
 		zs.FlushEach = streaming
 		sink = zs
+	case o.cmd == "report":
+		page = html.New(out, analysis.Reporter{}, html.Options{Files: o.files})
+		sink = page
+	case o.format == "svg":
+		sink = newSVGSink(o, out)
 	case o.format == "json":
 		js := jsonl.New(out)
 		js.FlushEach = streaming
@@ -541,7 +555,17 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		runErr = &hinted{err: runErr, hint: "add --fill-gaps to write zero bytes for missing data, or use text mode, which marks the gap"}
 	}
 	// The output is kept when the input was cut short: it is correct for every frame read.
-	keep := runErr == nil || sum.Frames > 0
+	if page != nil && runErr == nil {
+		runErr = page.Write(sum)
+	}
+	nothing := errors.Is(runErr, svg.ErrNothing) // no partial picture is left either
+	switch {
+	case nothing && sum != nil && sum.Selected == 0:
+		runErr = &hinted{err: fmt.Errorf("no connection matches --conn %s: the capture has %d", o.conn, sum.Conns), hint: "list them with `segscope conns FILE`"}
+	case nothing:
+		runErr = &hinted{err: fmt.Errorf("connection %s has nothing to draw", o.conn), hint: "check the connection with `segscope conns FILE`; anatomy needs HTTP messages"}
+	}
+	keep := runErr == nil || (sum.Frames > 0 && !nothing)
 	if cerr := commit(keep); cerr != nil && runErr == nil {
 		runErr = cerr
 	}

@@ -28,11 +28,14 @@ const (
 	cmdCapture
 	cmdHAR
 	cmdExport
+	cmdTSeq
+	cmdReport
 
 	// analysisCmds are the commands that read captures and write records.
-	analysisCmds = cmdPackets | cmdConns | cmdHTTP | cmdFollow | cmdAnatomy | cmdLadder | cmdDiagnose | cmdHAR | cmdExport
-	// recordCmds write records to -o in a --format: all but har (HAR) and export (files).
-	recordCmds = analysisCmds &^ (cmdHAR | cmdExport)
+	analysisCmds = cmdPackets | cmdConns | cmdHTTP | cmdFollow | cmdAnatomy | cmdLadder | cmdDiagnose | cmdHAR | cmdExport | cmdTSeq | cmdReport
+	// recordCmds write records to -o in a --format: all but har (HAR), export (files) and
+	// report (HTML).
+	recordCmds = analysisCmds &^ (cmdHAR | cmdExport | cmdReport)
 )
 
 // command is one row of the command table.
@@ -54,6 +57,8 @@ var commandTable = []command{
 	{"diagnose", cmdDiagnose, segscope.ModeDiagnose, "[FILE...]", "connection-management findings in plain words"},
 	{"har", cmdHAR, segscope.ModeHTTP, "[FILE...]", "an HTTP Archive (HAR 1.2) of every exchange, for browsers' tools and HAR viewers"},
 	{"export", cmdExport, segscope.ModeHTTP, "DIR [FILE...]", "every HTTP body as a file in DIR, named like tshark's export objects, with an index.jsonl manifest"},
+	{"tseq", cmdTSeq, segscope.ModeLadder, "--conn N --dir c2s|s2c [FILE...]", "a time-sequence graph of one direction of a connection, as SVG"},
+	{"report", cmdReport, segscope.ModeReport, "-o FILE.html FILE...", "one self-contained HTML report: summary, waterfall, connections, findings"},
 	{"capture", cmdCapture, 0, "-i IFACE -w FILE", "write live packets to a pcapng (or pcap) file"},
 }
 
@@ -83,10 +88,10 @@ type flagDef struct {
 // the "--hex is a follow flag" hint are all made from this table.
 var flagTable = []flagDef{
 	{"read", "r", "FILE", "read FILE (may repeat; files are read as one capture, in order)", analysisCmds, strs(func(o *options) *[]string { return &o.files })},
-	{"interface", "i", "IFACE", "capture live from IFACE (root or CAP_NET_RAW)", analysisCmds | cmdCapture, str(func(o *options) *string { return &o.iface }, "")},
+	{"interface", "i", "IFACE", "capture live from IFACE (root or CAP_NET_RAW)", analysisCmds&^cmdReport | cmdCapture, str(func(o *options) *string { return &o.iface }, "")},
 	{"count", "c", "N", "stop after N frames", analysisCmds | cmdCapture, u64(func(o *options) *uint64 { return &o.count })},
 	{"output", "o", "FILE", "write output to FILE instead of stdout (no partial file on failure)", analysisCmds &^ cmdExport, str(func(o *options) *string { return &o.output }, "")},
-	{"format", "", "FORMAT", "text, json (JSON Lines), zeek (conns: conn.log, http: http.log) or parquet (packets, conns, http; needs -o)", recordCmds, str(func(o *options) *string { return &o.format }, "text")},
+	{"format", "", "FORMAT", "text, json (JSON Lines), zeek (conns: conn.log, http: http.log), parquet (packets, conns, http; needs -o), or svg (ladder, anatomy; tseq: svg only)", recordCmds, str(func(o *options) *string { return &o.format }, "text")},
 	{"merge", "", "", "merge the input files into time order frame by frame, as mergecap (without it they are read one after another; a directory or a quoted glob stands for the captures in it)", analysisCmds, boolean(func(o *options) *bool { return &o.merge })},
 	{"community-id-seed", "", "N", "seed of the records' Community IDs (0 to 65535)", cmdConns | cmdHTTP | cmdHAR, u16(func(o *options) *uint16 { return &o.cidSeed })},
 	{"conn", "", "LIST", "only these connections: numbers and ranges (3,5-9), a 4-tuple (ip:port-ip:port, either order), a host (10.0.0.1), a port (:8080) or an endpoint (10.0.0.1:8080), comma-separated", analysisCmds, str(func(o *options) *string { return &o.conn }, "")},
@@ -98,7 +103,7 @@ var flagTable = []flagDef{
 	{"body-max", "", "BYTES", "bodies kept up to BYTES each (longer ones are listed, not written)", cmdExport, i64(func(o *options) *int64 { return &o.bodyMax }, 64<<20)},
 	{"hex", "", "", "hex dump of the bytes", cmdFollow, boolean(func(o *options) *bool { return &o.hex })},
 	{"raw", "", "", "the raw bytes of one direction (with --dir)", cmdFollow, boolean(func(o *options) *bool { return &o.raw })},
-	{"dir", "", "c2s|s2c", "only one direction", cmdFollow, str(func(o *options) *string { return &o.dir }, "")},
+	{"dir", "", "c2s|s2c", "only one direction", cmdFollow | cmdTSeq, str(func(o *options) *string { return &o.dir }, "")},
 	{"fill-gaps", "", "", "write zero bytes for missing data (follow --raw; export: bodies with gaps)", cmdFollow | cmdExport, boolean(func(o *options) *bool { return &o.fillGaps })},
 	{"write-dir", "", "DIR", "write each connection's streams to files in DIR, tcpflow style (all connections)", cmdFollow, str(func(o *options) *string { return &o.writeDir }, "")},
 	{"force", "", "", "overwrite files that exist (-w, --write-dir, export's DIR; never through a symbolic link)", analysisCmds | cmdCapture, boolean(func(o *options) *bool { return &o.force })},

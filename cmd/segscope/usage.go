@@ -16,9 +16,11 @@ Commands:
     follow     the reassembled bytes of a connection (--conn N)
     anatomy    how each HTTP message of a connection was cut into segments (--conn N)
     ladder     a connection as a sequence diagram (--conn N)
+    tseq       a time-sequence graph of one direction, SVG (--conn N --dir c2s|s2c)
     diagnose   connection-management findings in plain words
     har        an HTTP Archive (HAR 1.2) of every exchange, for browsers' tools and HAR viewers
     export     every HTTP body as a file in DIR, with index.jsonl (segscope export DIR FILE...)
+    report     one self-contained HTML report: summary, waterfall, connections, findings
     capture    write live packets to a file (-i IFACE -w FILE)
     version    print the version
 
@@ -31,7 +33,8 @@ Common flags:
     -c, --count N          stop after N frames
     -o, --output FILE      write output to FILE instead of stdout
         --format FORMAT    text (default), json (JSON Lines), zeek (conns: conn.log,
-                           http: http.log) or parquet (packets, conns, http; needs -o)
+                           http: http.log) parquet (packets, conns, http; needs -o)
+                           or svg (ladder and anatomy; tseq: svg only)
         --merge            merge the input files into time order, frame by frame (mergecap);
                            without it files are read one after another (a directory or a
                            quoted glob stands for the captures in it, in natural name order)
@@ -60,6 +63,7 @@ ladder:  --max-rows N (collapse long runs of data segments), --wide (100 columns
          $COLUMNS or the terminal's width)
 diagnose: --explain KIND (the concept behind a finding kind, with its RFCs; no input
          needed), --wide
+report:  -o FILE.html (stdout without it)
 capture: -w FILE, --pcap (pcap instead of pcapng), -s/--snaplen N,
          -C MB (new file every MB million bytes: FILE, FILE1, ...), -W N (with -C a ring of
          N files FILE0..; with -G stop after N files), -G SECONDS (new file every SECONDS of

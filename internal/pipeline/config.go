@@ -34,9 +34,13 @@ const (
 	ModeAnatomy              // how each HTTP message of a connection was segmented
 	ModeLadder               // a connection as a sequence diagram
 	ModeDiagnose             // connection-management findings
+	// ModeReport is everything the HTML report shows, for every connection: http and
+	// anatomy records as exchanges complete; at each close the connection's picture (to a
+	// report.PictureSink), findings, ladder events and, last, its conn record.
+	ModeReport
 )
 
-var modeNames = [...]string{"packets", "conns", "http", "follow", "anatomy", "ladder", "diagnose"}
+var modeNames = [...]string{"packets", "conns", "http", "follow", "anatomy", "ladder", "diagnose", "report"}
 
 // String returns the command name of the mode.
 func (m Mode) String() string {

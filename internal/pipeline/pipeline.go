@@ -165,10 +165,10 @@ func newTracking(sink report.Sink, cfg Config) *Pipeline {
 		p.cfg.HTTP.DecodeBodies = true
 	}
 	p.late.p = p
-	if cfg.Mode == ModeDiagnose {
+	if cfg.Mode == ModeDiagnose || cfg.Mode == ModeReport {
 		p.teach = newTeach()
 	}
-	if cfg.Mode == ModeDiagnose || cfg.Mode == ModeHTTP {
+	if cfg.Mode == ModeDiagnose || cfg.Mode == ModeHTTP || cfg.Mode == ModeReport {
 		p.dns = newDNSTable()
 	}
 	return p

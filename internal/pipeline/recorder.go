@@ -27,6 +27,7 @@ type recorder struct {
 	// of HTTP messages to the TCP stream (tcpRange).
 	tlsRecs []tlsRec
 	anatTLS report.AnatomyTLS
+	msgs    []keptMsg // report mode: the messages whose anatomy it may draw
 }
 
 // tlsRec is one TLS record of the segment log.
@@ -102,6 +103,7 @@ func (r *recorder) segment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segment
 		Fragments:  seg.IP.Fragments,
 		FrameLen:   seg.FrameLen,
 		TCPOptions: briefOptions(&seg.Opts),
+		SACK:       sackRel(seg, info),
 	})
 }
 
@@ -198,11 +200,18 @@ func (p *Pipeline) connInfo(cs *connState) *analysis.ConnInfo {
 
 // emitAnatomy writes the anatomy records of one exchange of the selected connection.
 func (p *Pipeline) emitAnatomy(cs *connState, x *http1.Exchange) {
-	r := cs.rec
 	if p.cfg.Msg != 0 && x.Depth != p.cfg.Msg {
 		p.pruneAfter(cs, x)
 		return
 	}
+	p.emitAnatomyKeep(cs, x)
+	p.pruneAfter(cs, x)
+}
+
+// emitAnatomyKeep writes the anatomy records of one exchange, keeping the segment log
+// whole (the report still draws the connection's ladder from it).
+func (p *Pipeline) emitAnatomyKeep(cs *connState, x *http1.Exchange) {
+	r := cs.rec
 	ci := p.connInfo(cs)
 	for _, part := range [...]struct {
 		m    *http1.Message
@@ -230,7 +239,6 @@ func (p *Pipeline) emitAnatomy(cs *connState, x *http1.Exchange) {
 		}
 		p.fail(p.sink.Anatomy(&r.anat))
 	}
-	p.pruneAfter(cs, x)
 }
 
 func (p *Pipeline) pruneAfter(cs *connState, x *http1.Exchange) {

@@ -48,6 +48,8 @@ func viewFor(m Mode) (v view, wantHTTP, decodeBodies bool) {
 		return ladderView{}, true, false
 	case ModeDiagnose:
 		return diagnoseView{}, true, false
+	case ModeReport:
+		return reportView{}, true, true
 	}
 	return noView{}, false, false
 }
@@ -159,6 +161,7 @@ func (ladderView) exchange(p *Pipeline, cs *connState, x *http1.Exchange, r *rep
 }
 
 func (ladderView) closed(p *Pipeline, cs *connState) {
+	p.emitPicture(cs)
 	notes := cs.rec.tlsNotes()
 	for _, e := range analysis.Ladder(p.connInfo(cs), cs.rec.segs, cs.rec.xs, p.cfg.MaxRows) {
 		if n, ok := notes[e.Frame]; ok && e.Collapsed == 0 {
