@@ -49,8 +49,9 @@ type half struct {
 	off uint64 // stream offset of the next byte
 
 	line      []byte // partial line carried between Feed calls
-	lineFrame uint64 // frame and time of the first byte in line
+	lineFrame uint64 // frame, time and acknowledgement of the first byte in line
 	lineTS    int64
+	lineAck   int64
 	skipLine  bool // discarding the rest of an overlong header line
 
 	nlines    int   // lines of the current head (start line included)
@@ -71,6 +72,7 @@ type half struct {
 	holdOff    uint64
 	holdFrame  uint64
 	holdTS     int64
+	holdAck    int64
 	holdEx     *Exchange
 	holdBroken bool
 
@@ -91,6 +93,18 @@ type half struct {
 	sniff       []byte
 	sniffFr     uint64
 	sniffTS     int64
+	sniffAck    int64
+
+	// ack is the offset of the other direction's stream that the segment carrying the
+	// next bytes fed acknowledged (-1: not known); see Parser.Ack.
+	ack int64
+	// loss is set when bytes of this direction were lost (a gap) since its last message
+	// began: lossAt is the offset where the loss began, lossSure says a whole message
+	// (or the start of one) was lost at a message boundary. Responses use it to skip
+	// exchanges whose response was lost; requests to note a request lost before them.
+	loss     bool
+	lossSure bool
+	lossAt   uint64
 }
 
 // Parser parses both directions of one TCP connection. It is not safe for
@@ -112,6 +126,10 @@ type Parser struct {
 
 	frame uint64
 	ts    int64
+	ack   int64 // the acknowledgement of the bytes being fed (half.ack)
+	// acked is set once any segment's acknowledgement was given (Parser.Ack): pairing
+	// can then rest on evidence.
+	acked bool
 
 	dec *decoder // allocated at the first decoded body
 }
@@ -137,6 +155,7 @@ func (p *Parser) Reset() {
 	p.respIdx, p.depth = 0, 0
 	p.proto, p.sni = ProtoUnknown, ""
 	p.noMore = false
+	p.ack, p.acked = -1, false
 	p.strs.restart()
 	p.conn = p.conn[:0]
 	for d := range p.half {
@@ -150,6 +169,8 @@ func (p *Parser) Reset() {
 			arena: h.arena[:0],
 			spans: h.spans[:0],
 			sniff: h.sniff[:0],
+
+			ack: -1, lineAck: -1, holdAck: -1, sniffAck: -1,
 		}
 	}
 }
@@ -195,7 +216,7 @@ func (p *Parser) Feed(dir Dir, data []byte, frame uint64, ts int64) {
 		return
 	}
 	h := &p.half[dir&1]
-	p.frame, p.ts = frame, ts
+	p.frame, p.ts, p.ack = frame, ts, h.ack
 	if h.closed && !h.afterClose {
 		h.afterClose = true
 		h.pendFlag(AnomDataAfterClose)
@@ -207,7 +228,7 @@ func (p *Parser) Feed(dir Dir, data []byte, frame uint64, ts int64) {
 		h.started = true
 		if h.dir == C2S && p.proto == ProtoUnknown && h.off == 0 && (data[0] == 0x16 || data[0] == 'P') {
 			h.sniffing = true
-			h.sniffFr, h.sniffTS = frame, ts
+			h.sniffFr, h.sniffTS, h.sniffAck = frame, ts, h.ack
 		}
 	}
 	p.feedHalf(h, data)
@@ -297,13 +318,13 @@ func (p *Parser) takeLine(h *half, data []byte) (line []byte, n int) {
 	i := bytes.IndexByte(data, '\n')
 	if i < 0 {
 		if len(h.line) == 0 {
-			h.lineFrame, h.lineTS = p.frame, p.ts
+			h.lineFrame, h.lineTS, h.lineAck = p.frame, p.ts, p.ack
 		}
 		h.line = append(h.line, data...)
 		return nil, len(data)
 	}
 	if len(h.line) == 0 {
-		h.lineFrame, h.lineTS = p.frame, p.ts
+		h.lineFrame, h.lineTS, h.lineAck = p.frame, p.ts, p.ack
 		return data[:i+1], i + 1
 	}
 	h.line = append(h.line, data[:i+1]...)
@@ -391,7 +412,7 @@ func (p *Parser) head(h *half, data []byte) int {
 			return n
 		}
 		lineOff := h.off + uint64(n) - uint64(len(line))
-		if !p.startLine(h, line, lineOff, h.lineFrame, h.lineTS, false) {
+		if !p.startLine(h, line, lineOff, h.lineFrame, h.lineTS, h.lineAck, false) {
 			if h.tunnelProbe {
 				// The tunnel carries something else: stop parsing.
 				p.kill()
@@ -546,10 +567,10 @@ func (p *Parser) resync(h *half, data []byte) int {
 		if len(data) >= max {
 			h.skip(p, uint64(len(h.line)+len(data)-max))
 			h.line = append(h.line[:0], data[len(data)-max:]...)
-			h.lineFrame, h.lineTS = p.frame, p.ts
+			h.lineFrame, h.lineTS, h.lineAck = p.frame, p.ts, p.ack
 		} else {
 			if len(h.line) == 0 {
-				h.lineFrame, h.lineTS = p.frame, p.ts
+				h.lineFrame, h.lineTS, h.lineAck = p.frame, p.ts, p.ack
 			}
 			h.line = append(h.line, data...)
 			if d := len(h.line) - max; d > 0 {
@@ -566,7 +587,7 @@ func (p *Parser) resync(h *half, data []byte) int {
 	var line []byte
 	if buffered == 0 {
 		line = data[:n]
-		h.lineFrame, h.lineTS = p.frame, p.ts
+		h.lineFrame, h.lineTS, h.lineAck = p.frame, p.ts, p.ack
 	} else {
 		h.line = append(h.line, data[:n]...)
 		line = h.line
@@ -581,11 +602,11 @@ func (p *Parser) resync(h *half, data []byte) int {
 	content, _ := chomp(line)
 	if idx := findStart(h.dir, content); idx >= 0 {
 		h.skip(p, uint64(idx))
-		fr, ts := h.lineFrame, h.lineTS
+		fr, ts, ak := h.lineFrame, h.lineTS, h.lineAck
 		if idx >= buffered {
-			fr, ts = p.frame, p.ts
+			fr, ts, ak = p.frame, p.ts, p.ack
 		}
-		if p.startLine(h, line[idx:], lineOff+uint64(idx), fr, ts, true) {
+		if p.startLine(h, line[idx:], lineOff+uint64(idx), fr, ts, ak, true) {
 			h.line = h.line[:0]
 			h.st = stHead
 			h.nlines = 1
@@ -638,7 +659,7 @@ func (p *Parser) kill() {
 
 // startLine parses a start line (with its line ending) and, when valid,
 // begins a message. strict is set when resynchronising.
-func (p *Parser) startLine(h *half, line []byte, off uint64, frame uint64, ts int64, strict bool) bool {
+func (p *Parser) startLine(h *half, line []byte, off uint64, frame uint64, ts, ack int64, strict bool) bool {
 	content, bare := chomp(line)
 	var m *Message
 	if h.dir == C2S {
@@ -659,6 +680,12 @@ func (p *Parser) startLine(h *half, line []byte, off uint64, frame uint64, ts in
 		ex.Req = &ex.reqMsg
 		m = ex.Req
 		h.ex = ex
+		if h.loss {
+			// Client bytes were lost since the last request began: a request may have
+			// been lost in front of this one.
+			ex.lossBefore = true
+			h.loss, h.lossSure = false, false
+		}
 		// One string for the whole line.
 		ls := p.strs.string(content)
 		m.Method = subString(ls, content, method)
@@ -670,7 +697,10 @@ func (p *Parser) startLine(h *half, line []byte, off uint64, frame uint64, ts in
 		if !known {
 			m.flag(AnomUnknownMethod)
 		}
-		if lenient {
+		switch {
+		case lenient && bytes.IndexByte(uri, ' ') >= 0 && parseVersion(version):
+			m.flag(AnomWhitespaceInTarget)
+		case lenient:
 			m.flag(AnomBadRequestLine)
 		}
 	} else {
@@ -678,7 +708,7 @@ func (p *Parser) startLine(h *half, line []byte, off uint64, frame uint64, ts in
 		if !ok {
 			return false
 		}
-		ex := p.pairResponse()
+		ex := p.pairResponse(h, off, ack)
 		ex.Resp = &ex.respMsg
 		m = ex.Resp
 		h.ex = ex
@@ -693,6 +723,7 @@ func (p *Parser) startLine(h *half, line []byte, off uint64, frame uint64, ts in
 	}
 	h.flagPending(m)
 	m.StartOff = off
+	m.AckOff = ack
 	m.FirstFrame, m.FirstTS = frame, ts
 	m.LastFrame, m.LastTS = p.frame, p.ts
 	m.DecodedLen = -1
@@ -714,29 +745,21 @@ func (p *Parser) newExchange() *Exchange {
 			p.popFront()
 		}
 	}
-	var ex *Exchange
-	if n := len(p.free); n > 0 {
-		ex = p.free[n-1]
-		p.free = p.free[:n-1]
-	} else {
-		ex = new(Exchange)
-	}
+	ex := p.takeExchange()
 	p.depth++
 	ex.Depth = p.depth
 	p.queue = append(p.queue, ex)
 	return ex
 }
 
-func (p *Parser) pairResponse() *Exchange {
-	if p.respIdx < len(p.queue) {
-		ex := p.queue[p.respIdx]
-		p.respIdx++
+// takeExchange returns a free exchange.
+func (p *Parser) takeExchange() *Exchange {
+	if n := len(p.free); n > 0 {
+		ex := p.free[n-1]
+		p.free = p.free[:n-1]
 		return ex
 	}
-	ex := p.newExchange()
-	ex.flag(AnomResponseWithoutRequest)
-	p.respIdx = len(p.queue)
-	return ex
+	return new(Exchange)
 }
 
 func (p *Parser) release(ex *Exchange) {
@@ -747,6 +770,7 @@ func (p *Parser) release(ex *Exchange) {
 	ex.Anomalies = ex.Anomalies[:0]
 	ex.anom = ex.anom[:0]
 	ex.reqDone, ex.respDone, ex.respGap = false, false, false
+	ex.reqLost, ex.lossBefore, ex.lossOff = false, false, 0
 	p.free = append(p.free, ex)
 }
 
@@ -1056,7 +1080,7 @@ func (p *Parser) abortAt(h *half, a Anomaly, end uint64) {
 
 func (p *Parser) holdBytes(h *half, data []byte) int {
 	if h.holdN == 0 {
-		h.holdFrame, h.holdTS = p.frame, p.ts
+		h.holdFrame, h.holdTS, h.holdAck = p.frame, p.ts, p.ack
 	}
 	h.holdN += uint64(len(data))
 	if h.holdBroken || len(h.hold)+len(data) > p.lim.MaxHeaderBytes {
@@ -1176,18 +1200,22 @@ func (p *Parser) pending09() bool {
 // that ends when the server closes. Bytes buffered in h.line are its first
 // body bytes.
 func (p *Parser) start09(h *half) {
-	ex := p.pairResponse()
+	start := h.off - uint64(len(h.line))
+	fr, ts, ack := h.lineFrame, h.lineTS, h.lineAck
+	if len(h.line) == 0 {
+		fr, ts, ack = p.frame, p.ts, p.ack
+	}
+	ex := p.pairResponse(h, start, ack)
 	ex.Resp = &ex.respMsg
+	ex.flag(AnomHTTP09)
 	m := ex.Resp
 	h.msg, h.ex = m, ex
 	h.seen = true
 	m.Version = http09
-	m.StartOff = h.off - uint64(len(h.line))
+	m.StartOff = start
+	m.AckOff = ack
 	m.HeaderEnd = m.StartOff
-	m.FirstFrame, m.FirstTS = h.lineFrame, h.lineTS
-	if len(h.line) == 0 {
-		m.FirstFrame, m.FirstTS = p.frame, p.ts
-	}
+	m.FirstFrame, m.FirstTS = fr, ts
 	m.LastFrame, m.LastTS = p.frame, p.ts
 	m.HeadEndTS = m.FirstTS
 	m.DecodedLen = -1
@@ -1241,10 +1269,10 @@ func (p *Parser) replayHold(c *half, feed func(*half, []byte)) {
 	}
 	data := append([]byte(nil), c.hold...)
 	c.hold = c.hold[:0]
-	fr, ts := p.frame, p.ts
-	p.frame, p.ts = c.holdFrame, c.holdTS
+	fr, ts, ak := p.frame, p.ts, p.ack
+	p.frame, p.ts, p.ack = c.holdFrame, c.holdTS, c.holdAck
 	feed(c, data)
-	p.frame, p.ts = fr, ts
+	p.frame, p.ts, p.ack = fr, ts, ak
 }
 
 // flush emits exchanges from the front of the queue: ready ones, or all.
@@ -1307,10 +1335,18 @@ func (p *Parser) emit(ex *Exchange) {
 		ex.Verdict = VerdictGap
 	case ex.Resp == nil:
 		ex.Verdict = VerdictNoResponse
+	case ex.Req == nil && ex.reqLost:
+		ex.Verdict = VerdictGap
+	case ex.Req == nil:
+		ex.Verdict = VerdictNoRequest
+	case !evidence(ex):
+		ex.Verdict = VerdictInferred
 	default:
 		ex.Verdict = VerdictComplete
 	}
-	if p.hnd != nil {
+	if p.hnd != nil && (ex.Req != nil || ex.Resp != nil) {
+		// (An exchange with neither is a request lost in a gap whose response was lost
+		// too, or never came: nothing of it was seen. Its depth stays taken.)
 		p.hnd.OnExchange(ex)
 	}
 }
@@ -1341,6 +1377,10 @@ func (p *Parser) Gap(dir Dir, n uint64, ts int64) {
 		return
 	case stBody, stChunkData:
 		m := h.msg
+		if n > uint64(h.remain) {
+			// Bytes after this message were lost; with a known length, from its end on.
+			p.lost(h, h.off+uint64(h.remain), h.st == stBody)
+		}
 		if n <= uint64(h.remain) {
 			m.GapBytes += n
 			m.BodyLen += int64(n)
@@ -1383,6 +1423,7 @@ func (p *Parser) Gap(dir Dir, n uint64, ts int64) {
 		h.hold = h.hold[:0]
 		return
 	default:
+		p.lost(h, h.off, h.st == stIdle)
 		if h.msg != nil {
 			h.msg.GapBytes += n
 			p.msgDone(h, false)
@@ -1514,7 +1555,7 @@ func summarise(m *Message) int {
 		} else if i := strings.Index(m.URI, "://"); i > 0 && !strings.HasPrefix(m.URI, "/") {
 			a = m.URI[i+3:]
 		}
-		if j := strings.IndexAny(a, "/?#"); j >= 0 {
+		if j := strings.IndexAny(a, "/?# "); j >= 0 {
 			a = a[:j]
 		}
 		if j := strings.LastIndexByte(a, '@'); j >= 0 {
