@@ -77,7 +77,21 @@ type DirState struct {
 
 	st stream
 	an analysis
+
+	dataAck int64 // during OnData: see DataAck
 }
+
+// DataAck returns, during OnData for this direction, the offset in the other
+// direction's stream that the frame carrying the bytes acknowledged: how much of its
+// peer's stream the sender had received when it sent them. ok is false when that frame
+// carried no ACK (a SYN, a bare RST) or the other stream's start was not known yet.
+// Pairing HTTP responses with requests rests on it (http1.Parser.Ack).
+func (d *DirState) DataAck() (off int64, ok bool) { return d.dataAck, d.dataAck >= 0 }
+
+// FINOffset returns the stream offset of this direction's FIN as the tracker accepted
+// it (its stream's length), and whether it did: a FIN flag the tracker ignored (on a
+// connection an RST had already ended, or before a revived handshake) does not count.
+func (d *DirState) FINOffset() (off int64, ok bool) { return d.st.finOff, d.st.finSet }
 
 // NextOffset returns the stream offset up to which bytes were delivered or reported as
 // gaps.
@@ -120,6 +134,7 @@ type Conn struct {
 	mruSYN   int64 // time of the most recent SYN (Wireshark's ts_mru_syn)
 	irtt     int64 // Wireshark's initial RTT: mruSYN to the first ACK without SYN, either way
 	lastSeen int64 // packet time of the last segment, or of the state change that put it on its list
+	deadline int64 // on the closing list: the packet time at which it closes (toClosing)
 }
 
 // HandshakeRTT returns ACKTime - SYNTime when the whole three-way handshake was seen,

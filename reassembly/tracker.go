@@ -16,6 +16,7 @@ type Config struct {
 	MaxBufferedTotal   int   // out-of-order bytes held in all (default 64 MiB)
 	IdleTimeout        int64 // ns of packet time without a segment before OnClose (default 10 min)
 	CloseWait          int64 // ns of packet time after the streams ended (FINs, RST) before OnClose, refreshed by late packets (default 200 ms)
+	FinalACKWait       int64 // ns of packet time that both FINs wait for the last ACK before OnClose, at least 4 handshake RTTs (default 2 s)
 	ClosedLinger       int64 // ns a closed connection keeps receiving late packets (default 60 s, like Linux TIME_WAIT)
 	RecentPerDir       int   // delivered bytes kept per direction for conflict checks (default 16 KiB; negative: none)
 	RecentTotal        int   // budget for those rings in all (default 32 MiB)
@@ -28,6 +29,7 @@ const (
 	DefaultMaxBufferedTotal   = 64 << 20
 	DefaultIdleTimeout        = int64(10 * 60 * 1e9)
 	DefaultCloseWait          = int64(200e6)
+	DefaultFinalACKWait       = int64(2e9)
 	DefaultClosedLinger       = int64(60 * 1e9)
 	DefaultRecentPerDir       = 16 << 10
 	DefaultRecentTotal        = 32 << 20
@@ -49,6 +51,7 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxBufferedTotal, DefaultMaxBufferedTotal)
 	def64(&c.IdleTimeout, DefaultIdleTimeout)
 	def64(&c.CloseWait, DefaultCloseWait)
+	def64(&c.FinalACKWait, DefaultFinalACKWait)
 	def64(&c.ClosedLinger, DefaultClosedLinger)
 	if c.RecentPerDir == 0 {
 		c.RecentPerDir = DefaultRecentPerDir
@@ -101,6 +104,7 @@ type event struct {
 	n     int64
 	frame uint64
 	ts    int64
+	ack   int64 // evData: the acknowledgement of the frame (DirState.DataAck)
 }
 
 // Tracker follows TCP connections and reassembles their streams. It is not safe for
@@ -112,7 +116,7 @@ type Tracker struct {
 	conns map[flow.Key]*Conn // open and closing connections
 
 	open    connList // open connections, least recently active first
-	closing connList // both FINs reached, waiting for the last ACK
+	closing connList // streams ended (both FINs reached, or an RST), by deadline: see toClosing
 	tombs   tombList // closed, kept for late packets, least recently active first
 	tombMap tombTable
 	// freeTombs are tombs that left the table, for the next connections that close.
@@ -126,6 +130,9 @@ type Tracker struct {
 	nextID  uint64
 	now     int64
 	info    SegInfo
+	// segAck is the offset of the peer's stream that the segment being processed
+	// acknowledged (-1: no ACK, or the peer's stream not placed yet).
+	segAck int64
 	pending []event
 	stats   Stats
 
@@ -288,8 +295,15 @@ func (t *Tracker) expire() {
 		if o != nil && now-o.lastSeen <= t.cfg.IdleTimeout {
 			o = nil
 		}
-		if c != nil && now-c.lastSeen <= t.cfg.CloseWait {
+		if c != nil && now <= c.deadline {
 			c = nil
+		}
+		// Of the closing connections whose wait ended (a prefix of the list, which is
+		// in deadline order), the one with the first last frame goes first.
+		for x := c; x != nil && now > x.deadline; x = x.lnext {
+			if x.LastFrame < c.LastFrame {
+				c = x
+			}
 		}
 		switch {
 		case o != nil && (c == nil || o.LastFrame < c.LastFrame):
@@ -493,6 +507,7 @@ func (t *Tracker) drain() {
 		e := &t.pending[i]
 		switch e.kind {
 		case evData:
+			e.c.Dir[e.dir].dataAck = e.ack
 			t.h.OnData(e.c, e.dir, uint64(e.off), e.data, e.frame, e.ts)
 		case evGap:
 			t.h.OnGap(e.c, e.dir, uint64(e.off), uint64(e.n), e.ts)
@@ -535,11 +550,8 @@ func (t *Tracker) process(c *Conn, seg *decode.Segment) {
 	c.LastFrame = seg.Frame
 	c.LastTS = max(c.LastTS, seg.TS)
 	c.lastSeen = t.now
-	switch c.list { // nil for a tombstone: late moves it
-	case &t.open:
+	if c.list == &t.open { // a closing connection is placed at the end; a tombstone by late
 		c.moveTo(&t.open)
-	case &t.closing:
-		c.moveTo(&t.closing)
 	}
 	ds.Packets++
 	ds.Bytes += uint64(n)
@@ -625,6 +637,10 @@ func (t *Tracker) process(c *Conn, seg *decode.Segment) {
 				t.stats.RSTOutOfWindow++
 			}
 		}
+		t.segAck = -1
+		if ack && ps.st.isnSet {
+			t.segAck = ps.st.off(seg.Ack)
+		}
 		if n > 0 && !rst && info.Class&ClassKeepAlive == 0 {
 			t.reassemble(c, d, info.Off, data, int64(n), seg.Frame, seg.TS)
 			if info.NewBytes > 0 && ps.st.finSet {
@@ -653,12 +669,12 @@ func (t *Tracker) process(c *Conn, seg *decode.Segment) {
 				c.Closer = int8(d)
 			}
 			t.finish(c, CloseRST)
-			c.moveTo(&t.closing)
+			t.toClosing(c)
 		} else if c.Dir[0].st.finDone && c.Dir[1].st.finDone {
 			if c.Dir[0].st.finAcked && c.Dir[1].st.finAcked {
 				t.finish(c, CloseFIN)
 			}
-			c.moveTo(&t.closing)
+			t.toClosing(c)
 		}
 	} else if ack && !c.closed && ps.st.finSet && !ps.st.finAcked && ps.st.off(seg.Ack) > ps.st.finOff {
 		ps.st.finAcked = true // the last ACK of the FIN exchange
@@ -666,8 +682,47 @@ func (t *Tracker) process(c *Conn, seg *decode.Segment) {
 			ps.State = StateClosed
 		}
 	}
+	if c.list == &t.closing {
+		t.toClosing(c) // the wait restarts with every segment
+	}
 	t.h.OnSegment(c, d, seg, info)
 	t.drain()
+}
+
+// toClosing puts c, whose streams ended, on the closing list, or moves it there: it
+// waits CloseWait of packet time after its last segment, or, while both FINs wait for
+// the last ACK, FinalACKWait or four handshake RTTs, whichever is longer (a last ACK
+// 200 ms after the FIN still belongs to the connection). The list stays in deadline
+// order; a connection is inserted from the tail, where nearly all of them go.
+func (t *Tracker) toClosing(c *Conn) {
+	wait := t.cfg.CloseWait
+	if c.Close != CloseRST && !(c.Dir[0].st.finAcked && c.Dir[1].st.finAcked) {
+		wait = max(wait, t.cfg.FinalACKWait, 4*c.irtt)
+	}
+	c.deadline = c.lastSeen + wait
+	l := &t.closing
+	if c.list != nil {
+		c.list.remove(c)
+	}
+	at := l.tail
+	for at != nil && at.deadline > c.deadline {
+		at = at.lprev
+	}
+	c.list = l
+	c.lprev = at
+	if at == nil {
+		c.lnext = l.head
+		l.head = c
+	} else {
+		c.lnext = at.lnext
+		at.lnext = c
+	}
+	if c.lnext != nil {
+		c.lnext.lprev = c
+	} else {
+		l.tail = c
+	}
+	l.n++
 }
 
 // peerAck handles an acknowledgement of direction d up to offset a: a FIN acknowledged,
@@ -814,7 +869,7 @@ func (t *Tracker) rstAcceptable(c *Conn, d flow.Dir, seg *decode.Segment) bool {
 }
 
 // deliver plans OnData for bytes at the delivery point.
-func (t *Tracker) deliver(c *Conn, d flow.Dir, off int64, data []byte, frame uint64, ts int64) {
+func (t *Tracker) deliver(c *Conn, d flow.Dir, off int64, data []byte, frame uint64, ts, ack int64) {
 	if len(data) == 0 {
 		return
 	}
@@ -822,7 +877,7 @@ func (t *Tracker) deliver(c *Conn, d flow.Dir, off int64, data []byte, frame uin
 	st := &ds.st
 	st.nxt = off + int64(len(data))
 	ds.UniqueBytes += uint64(len(data))
-	t.pending = append(t.pending, event{kind: evData, c: c, dir: d, off: off, data: data, frame: frame, ts: ts})
+	t.pending = append(t.pending, event{kind: evData, c: c, dir: d, off: off, data: data, frame: frame, ts: ts, ack: ack})
 	if st.ring == nil && !st.ringTried && t.cfg.RecentPerDir > 0 {
 		st.ringTried = true
 		if t.recentUsed+t.cfg.RecentPerDir <= t.cfg.RecentTotal {
@@ -875,7 +930,7 @@ func (t *Tracker) deliverFront(c *Conn, d flow.Dir) {
 		data = data[skip:]
 		ch.off = st.nxt
 	}
-	t.deliver(c, d, ch.off, data, ch.frame, ch.ts)
+	t.deliver(c, d, ch.off, data, ch.frame, ch.ts, ch.ack)
 }
 
 // deliverReady delivers held chunks that became contiguous.
@@ -994,7 +1049,7 @@ func (t *Tracker) reassemble(c *Conn, d flow.Dir, s int64, data []byte, n int64,
 		}
 		if pos < ce {
 			de := min(next, ce)
-			t.deliver(c, d, pos, data[pos-s:de-s], frame, ts)
+			t.deliver(c, d, pos, data[pos-s:de-s], frame, ts, t.segAck)
 			t.info.NewBytes += int(de - pos)
 			pos = de
 		}
@@ -1029,7 +1084,7 @@ func (t *Tracker) insert(c *Conn, d flow.Dir, s int64, data []byte, frame uint64
 		}
 		buf := make([]byte, next-pos)
 		copy(buf, data[pos-s:next-s])
-		st.chunks = slices.Insert(st.chunks, st.head+i, chunk{off: pos, data: buf, frame: frame, ts: ts})
+		st.chunks = slices.Insert(st.chunks, st.head+i, chunk{off: pos, data: buf, frame: frame, ts: ts, ack: t.segAck})
 		st.buffered += len(buf)
 		t.stats.Buffered += len(buf)
 		t.stats.BufferedPeak = max(t.stats.BufferedPeak, t.stats.Buffered)
