@@ -27,6 +27,7 @@ package segscope_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -182,7 +183,7 @@ func benchRunN(b *testing.B, mode segscope.Mode, json bool, workers int) {
 		if json {
 			sink = jsonl.New(io.Discard)
 		}
-		if _, err := segscope.Run(src, sink, segscope.Config{Mode: mode, Workers: workers}); err != nil {
+		if _, err := segscope.Run(context.Background(), src, sink, segscope.Config{Mode: mode, Workers: workers}); err != nil {
 			b.Fatal(err)
 		}
 	})
@@ -448,7 +449,7 @@ func TestAllocsPerPacket(t *testing.T) {
 		const short, long = 8_000, 28_000 // short fills every batch of a sharded run once
 		allocs := func(n uint64) float64 {
 			return testing.AllocsPerRun(3, func() {
-				if _, err := segscope.Run(newBenchConn(1448).source(n), sink(), cfg); err != nil {
+				if _, err := segscope.Run(context.Background(), newBenchConn(1448).source(n), sink(), cfg); err != nil {
 					t.Fatal(err)
 				}
 			})
@@ -460,13 +461,13 @@ func TestAllocsPerPacket(t *testing.T) {
 	t.Run("packets JSON", func(t *testing.T) {
 		cfg := segscope.Config{Mode: segscope.ModePackets}
 		if a := perFrame(t, cfg, func() report.Sink { return jsonl.New(io.Discard) }); a > 0 {
-			t.Errorf("segscope.Run(ModePackets, jsonl): %.4f allocations per frame, want 0", a)
+			t.Errorf("segscope.Run(context.Background(), ModePackets, jsonl): %.4f allocations per frame, want 0", a)
 		}
 	})
 	t.Run("http body", func(t *testing.T) {
 		cfg := segscope.Config{Mode: segscope.ModeHTTP}
 		if a := perFrame(t, cfg, func() report.Sink { return benchDiscard{} }); a > 0 {
-			t.Errorf("segscope.Run(ModeHTTP) streaming a response body: %.4f allocations per frame, want 0", a)
+			t.Errorf("segscope.Run(context.Background(), ModeHTTP) streaming a response body: %.4f allocations per frame, want 0", a)
 		}
 	})
 	// Sharded: batches, captured records and their arenas are reused. A run's fixed
@@ -475,7 +476,7 @@ func TestAllocsPerPacket(t *testing.T) {
 	t.Run("packets JSON, 3 workers", func(t *testing.T) {
 		cfg := segscope.Config{Mode: segscope.ModePackets, Workers: 3}
 		if a := perFrame(t, cfg, func() report.Sink { return jsonl.New(io.Discard) }); a > 0 {
-			t.Errorf("segscope.Run(ModePackets, jsonl, 3 workers): %.4f allocations per frame, want 0", a)
+			t.Errorf("segscope.Run(context.Background(), ModePackets, jsonl, 3 workers): %.4f allocations per frame, want 0", a)
 		}
 	})
 }

@@ -13,6 +13,7 @@ package segscope_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
@@ -188,7 +189,7 @@ func runSink(t testing.TB, path string, sink report.Sink, cfg segscope.Config) (
 			c.Close()
 		}
 	}()
-	return segscope.Run(src, sink, cfg)
+	return segscope.Run(context.Background(), src, sink, cfg)
 }
 
 var errVanished = errors.New("capture vanished")
@@ -889,8 +890,11 @@ func TestConformanceBench(t *testing.T) {
 func streamFiles(t *testing.T, path string) map[string][]byte {
 	t.Helper()
 	dir := t.TempDir()
-	w := flowfiles.New(dir)
-	_, err := runSink(t, path, &recorder{}, segscope.Config{Mode: segscope.ModeFollow, Stream: w})
+	w, err := flowfiles.Open(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = runSink(t, path, &recorder{}, segscope.Config{Mode: segscope.ModeFollow, Stream: w})
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}

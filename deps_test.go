@@ -16,18 +16,23 @@ func TestDependencyDirection(t *testing.T) {
 	const mod = "github.com/segscope/segscope"
 	// allowed lists, per package, the module packages and third-party prefixes it may import.
 	allowed := map[string][]string{
-		"flow":             {},
-		"tcpseq":           {},
-		"capture":          {"golang.org/x/sys"},
-		"decode":           {"flow", "tcpseq", "github.com/gopacket/gopacket"},
-		"reassembly":       {"decode", "flow", "tcpseq"},
-		"http1":            {"github.com/andybalholm/brotli"},
-		"analysis":         {"report", "http1", "flow", "tcpseq"},
-		"report":           {"flow"},
-		"render/text":      {"report"},
-		"render/jsonl":     {"report"},
-		"render/flowfiles": {"report"},
-		"":                 {"capture", "decode", "reassembly", "http1", "analysis", "report", "flow", "tcpseq"},
+		"flow":              {},
+		"tcpseq":            {},
+		"capture":           {"golang.org/x/sys"},
+		"decode":            {"flow", "tcpseq", "github.com/gopacket/gopacket"},
+		"reassembly":        {"decode", "flow", "tcpseq"},
+		"http1":             {"github.com/andybalholm/brotli"},
+		"analysis":          {"report", "http1", "flow", "tcpseq"},
+		"report":            {"flow"},
+		"render/text":       {"report"},
+		"render/jsonl":      {"report"},
+		"render/flowfiles":  {"report", "internal/safefile"},
+		"internal/safefile": {},
+		// The pipeline wires the protocol packages; parallel runs pipelines and imports
+		// the pipeline, never the reverse; the root is the API only.
+		"internal/pipeline": {"capture", "decode", "reassembly", "http1", "analysis", "report", "flow", "tcpseq"},
+		"internal/parallel": {"internal/pipeline", "capture", "decode", "reassembly", "report", "flow"},
+		"":                  {"internal/pipeline", "internal/parallel", "capture", "report"},
 	}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		pkg, imports, _ := strings.Cut(line, ":")

@@ -2,6 +2,7 @@ package segscope_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -45,7 +46,7 @@ func FuzzPipeline(f *testing.F) {
 			if mode == segscope.ModeFollow {
 				cfg.Stream = text.NewFollow(&out, text.FollowHex)
 			}
-			sum, err := segscope.Run(src, jsonl.New(&out), cfg)
+			sum, err := segscope.Run(context.Background(), src, jsonl.New(&out), cfg)
 			if sum == nil {
 				t.Fatalf("Run returned no summary (err %v)", err)
 			}

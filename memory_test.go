@@ -12,6 +12,7 @@ package segscope_test
 // inuse_space) at the sample with the most live heap.
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"os"
@@ -231,7 +232,7 @@ func memoryFlat(t *testing.T, workers int) {
 		}
 	}}
 	cfg.Tracker.MaxConns = memMaxConns
-	sum, err := segscope.Run(src, sink, cfg)
+	sum, err := segscope.Run(context.Background(), src, sink, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

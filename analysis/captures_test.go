@@ -6,6 +6,7 @@ package analysis_test
 // which imports analysis.
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -95,7 +96,7 @@ func run(t *testing.T, file string, mode segscope.Mode, maxRows int) *recSink {
 			t.Skipf("%s: pipeline panicked outside analysis: %v", mode, v)
 		}
 	}()
-	if _, err := segscope.Run(src, sink, segscope.Config{Mode: mode, MaxRows: maxRows}); err != nil {
+	if _, err := segscope.Run(context.Background(), src, sink, segscope.Config{Mode: mode, MaxRows: maxRows}); err != nil {
 		t.Logf("run %s: %v (records so far are checked)", mode, err)
 	}
 	return sink

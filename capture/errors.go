@@ -23,6 +23,9 @@ var (
 	ErrNoInterface = errors.New("no such network interface")
 	// ErrLivePermission: opening a packet socket was refused (needs root or CAP_NET_RAW).
 	ErrLivePermission = errors.New("permission denied opening a packet socket")
+	// ErrInterrupted: Interrupt ended a read that was waiting for data. Every frame
+	// returned before it is good.
+	ErrInterrupted = errors.New("interrupted")
 	// ErrLiveUnsupported: live capture is not implemented on this operating system.
 	ErrLiveUnsupported = errors.New("live capture is only supported on Linux")
 )

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"unicode/utf8"
 )
 
 // pcapng block types.
@@ -228,7 +229,21 @@ func (r *Reader) readIDB(in *input, b []byte, start int64) error {
 		val := opts[4 : 4+olen]
 		switch {
 		case code == 2: // if_name
-			info.Name = string(val)
+			r.names -= len(info.Name)
+			info.Name, info.NameCut = "", false
+			if len(val) > MaxIfName {
+				cut := MaxIfName
+				for cut > MaxIfName-3 && !utf8.RuneStart(val[cut]) { // not inside a character
+					cut--
+				}
+				val, info.NameCut = val[:cut], true
+			}
+			if r.names+len(val) > MaxIfNamesTotal {
+				info.NameCut = true
+			} else {
+				info.Name = string(val)
+				r.names += len(val)
+			}
 		case code == 9 && olen >= 1: // if_tsresol
 			v := val[0]
 			ifc.pow2 = v&0x80 != 0

@@ -9,6 +9,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"sync"
+	"sync/atomic"
 )
 
 // MaxCapLen is the largest captured length of one frame this package accepts (Wireshark's
@@ -22,6 +24,15 @@ const (
 	maxInterfaces  = 1 << 16  // pcapng interfaces per file; more are rejected as corrupt
 )
 
+// Limits on what is kept of pcapng interface options: an interface name longer than
+// MaxIfName bytes is cut there (NameCut set), and once MaxIfNamesTotal bytes of names are
+// kept for a Reader, later names are not kept at all (NameCut set, Name empty). The
+// interface table itself is bounded by maxInterfaces per file.
+const (
+	MaxIfName       = 256
+	MaxIfNamesTotal = 1 << 20
+)
+
 // InterfaceInfo describes one interface (pcapng IDB, or the single implicit interface of a
 // pcap file) seen by a Reader.
 type InterfaceInfo struct {
@@ -30,7 +41,8 @@ type InterfaceInfo struct {
 	Index    int      // interface ID within that section, as in Info.Interface
 	LinkType LinkType // link-layer header type of its frames
 	Snaplen  int      // snapshot length from the header (0: unknown / unlimited)
-	Name     string   // pcapng if_name option, if present
+	Name     string   // pcapng if_name option, if present (at most MaxIfName bytes)
+	NameCut  bool     // the name was cut or dropped by MaxIfName / MaxIfNamesTotal
 	Frames   uint64   // frames read from it so far
 }
 
@@ -38,18 +50,23 @@ type InterfaceInfo struct {
 // as a single capture. It is what Open, NewReader and OpenFiles return. Frame numbers count
 // every packet record across all files. A Reader is not safe for concurrent use.
 type Reader struct {
-	paths   []string // inputs not yet opened
-	in      *input   // current input, nil between inputs
-	frame   uint64   // last frame number handed out
-	ifaces  []InterfaceInfo
-	bufSize int
-	br      *bufio.Reader // reused across inputs
-	gzbr    *bufio.Reader // reused for gzip-compressed inputs
-	done    int64         // raw bytes read from inputs already finished
-	doneOff int64         // stream bytes consumed by inputs already finished
-	size    int64         // total raw size of all inputs, -1 if unknown
-	err     error         // sticky error
-	mmap    bool          // map regular, uncompressed files instead of reading them (MmapEnv)
+	paths  []string // inputs not yet opened
+	in     *input   // current input, nil between inputs
+	frame  uint64   // last frame number handed out
+	ifaces []InterfaceInfo
+	names  int // bytes of interface names kept in ifaces
+
+	interrupted atomic.Bool
+	imu         sync.Mutex
+	interrupt   func() // ends a read in progress on the current input, if it can wait
+	bufSize     int
+	br          *bufio.Reader // reused across inputs
+	gzbr        *bufio.Reader // reused for gzip-compressed inputs
+	done        int64         // raw bytes read from inputs already finished
+	doneOff     int64         // stream bytes consumed by inputs already finished
+	size        int64         // total raw size of all inputs, -1 if unknown
+	err         error         // sticky error
+	mmap        bool          // map regular, uncompressed files instead of reading them (MmapEnv)
 }
 
 // MmapEnv is the environment variable that, set to "1" when Open or OpenFiles is called,
@@ -188,7 +205,9 @@ func (r *Reader) openNext() error {
 	p := r.paths[0]
 	r.paths = r.paths[1:]
 	if p == "-" {
-		return r.start(os.Stdin, nil, "stdin")
+		src, interrupt, done := openStdin()
+		r.setInterrupt(interrupt)
+		return r.start(src, closerFunc(done), "stdin")
 	}
 	f, err := os.Open(p)
 	if err != nil {
@@ -325,6 +344,9 @@ func (r *Reader) next() (Frame, error) {
 				continue
 			}
 			if err := r.openNext(); err != nil {
+				if r.interrupted.Load() {
+					err = ErrInterrupted
+				}
 				r.err = err
 				continue
 			}
@@ -344,9 +366,40 @@ func (r *Reader) next() (Frame, error) {
 			r.finish()
 			continue
 		}
+		if r.interrupted.Load() {
+			err = ErrInterrupted
+		}
 		r.err = err
 	}
 }
+
+// Interrupt ends a read from standard input that waits for data (a pipe whose writer is
+// idle): Next then returns ErrInterrupted. Frames already returned stay valid until the
+// next call. It may be called from any goroutine (a signal handler); for files, which
+// never wait, the caller's own stop check between frames is enough and Interrupt only
+// makes a failing read report ErrInterrupted.
+func (r *Reader) Interrupt() {
+	r.interrupted.Store(true)
+	r.imu.Lock()
+	fn := r.interrupt
+	r.imu.Unlock()
+	if fn != nil {
+		fn()
+	}
+}
+
+func (r *Reader) setInterrupt(fn func()) {
+	r.imu.Lock()
+	r.interrupt = fn
+	r.imu.Unlock()
+	if fn != nil && r.interrupted.Load() {
+		fn()
+	}
+}
+
+type closerFunc func()
+
+func (f closerFunc) Close() error { f(); return nil }
 
 // finish closes the current input and accounts for its bytes.
 func (r *Reader) finish() {

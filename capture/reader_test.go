@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 type wantFrame struct {
@@ -573,5 +575,65 @@ func TestTruncatedGzip(t *testing.T) {
 		if cut == len(gz)-9 && !strings.Contains(err.Error(), "gzip stream ends early, after frame 2000") {
 			t.Errorf("error %q", err)
 		}
+	}
+}
+
+// idbCapture generates a pcapng section with count interface descriptions, each named
+// with nameLen bytes (a hostile capture: names kept in full once took gigabytes).
+func idbCapture(nameLen, count int) []byte {
+	block := func(t uint32, body []byte) []byte {
+		n := 12 + (len(body)+3)&^3
+		b := make([]byte, n)
+		binary.LittleEndian.PutUint32(b, t)
+		binary.LittleEndian.PutUint32(b[4:], uint32(n))
+		copy(b[8:], body)
+		binary.LittleEndian.PutUint32(b[n-4:], uint32(n))
+		return b
+	}
+	var out bytes.Buffer
+	shb := make([]byte, 16)
+	binary.LittleEndian.PutUint32(shb, 0x1A2B3C4D)
+	binary.LittleEndian.PutUint16(shb[4:], 1)
+	binary.LittleEndian.PutUint64(shb[8:], ^uint64(0))
+	out.Write(block(0x0A0D0D0A, shb))
+	for i := 0; i < count; i++ {
+		body := make([]byte, 8+4+(nameLen+3)&^3+4)
+		binary.LittleEndian.PutUint16(body, 1)
+		binary.LittleEndian.PutUint32(body[4:], 65535)
+		binary.LittleEndian.PutUint16(body[8:], 2)
+		binary.LittleEndian.PutUint16(body[10:], uint16(nameLen))
+		for j := 0; j < nameLen; j++ {
+			body[12+j] = "aé"[j%3]
+		}
+		out.Write(block(1, body))
+	}
+	return out.Bytes()
+}
+
+// TestInterfaceNamesBounded: names are cut to MaxIfName bytes (on a character boundary)
+// and no more than MaxIfNamesTotal bytes of names are kept in all.
+func TestInterfaceNamesBounded(t *testing.T) {
+	r, err := NewReader(bytes.NewReader(idbCapture(65000, 6000)), "idb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := r.Next(); err != nil {
+			break
+		}
+	}
+	ifs := r.(*Reader).Interfaces()
+	if len(ifs) != 6000 {
+		t.Fatalf("%d interfaces, want 6000", len(ifs))
+	}
+	total := 0
+	for _, i := range ifs {
+		total += len(i.Name)
+		if len(i.Name) > MaxIfName || !i.NameCut || !utf8.ValidString(i.Name) {
+			t.Fatalf("interface %d: name of %d bytes (valid UTF-8 %v), cut %v", i.Index, len(i.Name), utf8.ValidString(i.Name), i.NameCut)
+		}
+	}
+	if total > MaxIfNamesTotal || ifs[0].Name == "" || ifs[len(ifs)-1].Name != "" {
+		t.Errorf("%d bytes of names kept (first %d, last %d), want ≤ %d with later names dropped", total, len(ifs[0].Name), len(ifs[len(ifs)-1].Name), MaxIfNamesTotal)
 	}
 }

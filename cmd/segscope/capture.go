@@ -11,12 +11,12 @@ import (
 
 // runCapture writes frames from a live interface to a pcapng (or pcap) file until -c
 // frames, SIGINT or SIGTERM, then reports the kernel's counters.
-func runCapture(o *options, stderr io.Writer) error {
+func runCapture(o *options, stdout, stderr io.Writer) error {
 	if o.iface == "" {
 		return &usageError{msg: "capture needs -i IFACE", hint: "e.g. segscope capture -i lo -w out.pcapng"}
 	}
 	if o.write == "" {
-		return &usageError{msg: "capture needs -w FILE", hint: "e.g. segscope capture -i lo -w out.pcapng (- for stdout is not supported)"}
+		return &usageError{msg: "capture needs -w FILE", hint: "e.g. segscope capture -i lo -w out.pcapng (- for stdout)"}
 	}
 	if len(o.files) > 0 {
 		return &usageError{msg: "capture reads only a live interface", hint: "to convert a file, use editcap"}
@@ -26,9 +26,11 @@ func runCapture(o *options, stderr io.Writer) error {
 		return err
 	}
 	defer live.Close()
-	f, err := os.Create(o.write)
+	// A regular file is written beside the target and renamed into place at the end (an
+	// interrupted capture keeps every frame written); a FIFO or device is written in place.
+	f, commit, err := openOutput(o.write, stdout)
 	if err != nil {
-		return &hinted{err: err, hint: "check that the directory exists and is writable"}
+		return err
 	}
 	var w *capture.Writer
 	if o.pcap {
@@ -37,10 +39,10 @@ func runCapture(o *options, stderr io.Writer) error {
 		w, err = capture.NewPcapngWriter(f, live.LinkType(), live.Snaplen())
 	}
 	if err != nil {
-		f.Close()
+		commit(false)
 		return err
 	}
-	defer onInterrupt(live.Stop)() // Stop: the frames already queued in the kernel are still written
+	defer onInterrupt(func(os.Signal) { live.Stop() })() // Stop: the frames already queued in the kernel are still written
 	var n uint64
 	var runErr error
 	for o.count == 0 || n < o.count {
@@ -60,7 +62,7 @@ func runCapture(o *options, stderr io.Writer) error {
 	if err := w.Flush(); err != nil && runErr == nil {
 		runErr = err
 	}
-	if err := f.Close(); err != nil && runErr == nil {
+	if err := commit(true); err != nil && runErr == nil {
 		runErr = err
 	}
 	recv, drop := live.Stats()

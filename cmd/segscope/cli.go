@@ -1,13 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/netip"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +19,7 @@ import (
 	"github.com/segscope/segscope"
 	"github.com/segscope/segscope/capture"
 	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/internal/safefile"
 	"github.com/segscope/segscope/render/flowfiles"
 	"github.com/segscope/segscope/render/jsonl"
 	"github.com/segscope/segscope/render/text"
@@ -59,6 +60,7 @@ type options struct {
 	hex, raw  bool
 	dir       string
 	fillGaps  bool
+	force     bool
 	writeDir  string
 	msg       int
 	part      string
@@ -86,6 +88,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	if err == nil {
 		return 0
 	}
+	var se *signalError
+	if errors.As(err, &se) {
+		fmt.Fprintf(stderr, "segscope: %v\n", err)
+		return se.code()
+	}
 	fmt.Fprintf(stderr, "segscope: error: %v\n", err)
 	var ue *usageError
 	if errors.As(err, &ue) {
@@ -104,6 +111,12 @@ func hintFor(err error) string {
 	var h *hinted
 	if errors.As(err, &h) {
 		return h.hint
+	}
+	switch {
+	case errors.Is(err, safefile.ErrExists):
+		return "add --force to overwrite files that exist, or write to an empty directory"
+	case errors.Is(err, safefile.ErrLink):
+		return "segscope never writes through a symbolic link in its output directory; remove the link or choose another directory"
 	}
 	return capture.Hint(err)
 }
@@ -143,6 +156,7 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.dir, "dir", "", "")
 	fs.BoolVar(&o.fillGaps, "fill-gaps", false, "")
 	fs.StringVar(&o.writeDir, "write-dir", "", "")
+	fs.BoolVar(&o.force, "force", false, "")
 	fs.IntVar(&o.msg, "msg", 0, "")
 	fs.StringVar(&o.part, "part", "", "")
 	fs.IntVar(&o.maxRows, "max-rows", 0, "")
@@ -161,8 +175,17 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 		return &usageError{msg: err.Error(), hint: "`segscope help` lists the flags"}
 	}
 	o.files = append(o.files, fs.Args()...)
+	// A limit given on the command line must be positive: 0 would read as "no limit" or
+	// "the default", and neither is what someone typing it means.
+	for _, name := range []string{"max-conns", "max-buffer", "snaplen", "max-rows", "workers", "count"} {
+		if f := fs.Lookup(name); f != nil && f.Changed {
+			if v, err := strconv.ParseInt(f.Value.String(), 10, 64); err == nil && v <= 0 {
+				return &usageError{msg: fmt.Sprintf("--%s %s: must be a positive number", name, f.Value.String()), hint: "leave the flag out for the default; `segscope help` lists the defaults"}
+			}
+		}
+	}
 	if cmd == "capture" {
-		return runCapture(&o, stderr)
+		return runCapture(&o, stdout, stderr)
 	}
 	return runAnalysis(mode, &o, stdout, stderr)
 }
@@ -271,13 +294,17 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	cfg.HTTP.VerifyCoding = o.verify
 	cfg.Tracker.MaxConns = o.maxConns
 	cfg.Tracker.MaxBufferedPerConn = o.maxBuffer
-	var stop atomic.Bool
-	cfg.Stop = &stop
-	defer onInterrupt(func() {
-		stop.Store(true)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var signalled atomic.Value // the os.Signal that stopped the run
+	defer onInterrupt(func(sig os.Signal) {
+		signalled.Store(sig)
+		stop()
 		if live != nil {
 			// Stop, not Close: the frames the kernel already queued are still read.
 			live.Stop()
+		} else if in, ok := src.(interface{ Interrupt() }); ok {
+			in.Interrupt() // a read waiting on an idle pipe returns
 		}
 	})()
 
@@ -300,7 +327,11 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	if mode == segscope.ModeFollow {
 		switch {
 		case o.writeDir != "":
-			files = flowfiles.New(o.writeDir)
+			files, err = flowfiles.Open(o.writeDir, o.force)
+			if err != nil {
+				commit(false)
+				return &hinted{err: fmt.Errorf("--write-dir: %w", err), hint: "give an existing directory"}
+			}
 			cfg.Stream = files
 		default:
 			fm := text.FollowText
@@ -324,7 +355,7 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 			}
 		}
 	}
-	sum, runErr := segscope.Run(src, sink, cfg)
+	sum, runErr := segscope.Run(ctx, src, sink, cfg)
 	if progress && sum != nil && sum.Frames >= 1<<18 {
 		fmt.Fprint(stderr, "\r\033[K")
 	}
@@ -338,8 +369,15 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 			runErr = err
 		}
 	}
-	if errors.Is(runErr, segscope.ErrStopped) {
+	var sig os.Signal
+	if v := signalled.Load(); v != nil {
+		sig = v.(os.Signal)
+	}
+	if errors.Is(runErr, context.Canceled) || (sig != nil && errors.Is(runErr, capture.ErrInterrupted)) { // stopped by a signal
 		runErr = nil
+	}
+	if errors.Is(runErr, text.ErrGapTooLarge) {
+		runErr = &hinted{err: runErr, hint: "--fill-gaps writes at most 1 MiB of zeros more than the bytes delivered; use --write-dir (which cuts such holes and lists them) or text mode"}
 	}
 	if errors.Is(runErr, text.ErrGapInRaw) {
 		runErr = &hinted{err: runErr, hint: "add --fill-gaps to write zero bytes for missing data, or use text mode, which marks the gap"}
@@ -351,6 +389,11 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	}
 	if !o.quiet {
 		printSummary(stderr, sum, live)
+	}
+	// Ctrl-C is how a live capture ends (exit 0, as tcpdump); a file or a stream cut off by
+	// a signal says so and exits 128 + the signal's number.
+	if sig != nil && live == nil && runErr == nil {
+		return interruptedBy(sig, sum)
 	}
 	if o.conn != "" && sum != nil && sum.Selected == 0 && runErr == nil {
 		return &hinted{err: fmt.Errorf("no connection matches --conn %s: the capture has %d", o.conn, sum.Conns), hint: "list them with `segscope conns FILE`"}
@@ -380,29 +423,19 @@ func isStream(files []string) bool {
 	return err == nil && !st.Mode().IsRegular()
 }
 
-// openOutput returns the writer for results and a function that finishes it: with -o the
-// output goes to a temporary file renamed into place by commit(true) and removed by
-// commit(false), so a failed run leaves no partial file.
+// openOutput returns the writer for results and a function that finishes it: with -o a
+// regular file is written to a temporary file renamed into place by commit(true) and
+// removed by commit(false), so a failed run leaves no partial file; a device, FIFO or
+// socket is written in place (safefile's rules).
 func openOutput(path string, stdout io.Writer) (io.Writer, func(keep bool) error, error) {
 	if path == "" || path == "-" {
 		return stdout, func(bool) error { return nil }, nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	out, err := safefile.CreateOutput(path)
 	if err != nil {
 		return nil, nil, &hinted{err: err, hint: "check that the directory of -o exists and is writable"}
 	}
-	return tmp, func(keep bool) error {
-		cerr := tmp.Close()
-		if !keep {
-			os.Remove(tmp.Name())
-			return nil
-		}
-		if cerr != nil {
-			os.Remove(tmp.Name())
-			return cerr
-		}
-		return os.Rename(tmp.Name(), path)
-	}, nil
+	return out, out.Commit, nil
 }
 
 func printSummary(w io.Writer, s *report.Summary, live *capture.Live) {
@@ -458,17 +491,53 @@ func isTerminal(w io.Writer) bool {
 }
 
 // onInterrupt calls fn once on the first SIGINT or SIGTERM, so a run can end cleanly with
-// everything read so far flushed. The returned function stops listening.
-func onInterrupt(fn func()) func() {
+// everything read so far reported; it returns the function that stops listening.
+func onInterrupt(fn func(os.Signal)) func() {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		if _, ok := <-sigs; ok {
-			fn()
+		if s, ok := <-sigs; ok {
+			fn(s)
 		}
 	}()
 	return func() {
 		signal.Stop(sigs)
 		close(sigs)
 	}
+}
+
+// signalError ends a run cut short by a signal: exit status 128 + its number (130 for
+// SIGINT, 143 for SIGTERM), after the output for every frame read was written.
+type signalError struct {
+	sig    os.Signal
+	frames uint64
+}
+
+func (e *signalError) Error() string {
+	return fmt.Sprintf("interrupted by %s after %d frames; the output covers every frame read", sigName(e.sig), e.frames)
+}
+
+func (e *signalError) code() int {
+	if s, ok := e.sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 130
+}
+
+func sigName(s os.Signal) string {
+	switch s {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return s.String()
+}
+
+func interruptedBy(sig os.Signal, sum *report.Summary) error {
+	e := &signalError{sig: sig}
+	if sum != nil {
+		e.frames = sum.Frames
+	}
+	return e
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -74,5 +75,55 @@ func TestStdinStream(t *testing.T) {
 	}
 	if n != 27 {
 		t.Errorf("%d lines, want 27 (keepalive.pcap's frames)", n)
+	}
+}
+
+// TestSignalEndsIdleStream: a capture piped into stdin whose writer goes idle is ended by
+// SIGINT or SIGTERM (the blocked read is interrupted), the records of what was read are
+// written, the summary is printed, the interruption is stated, and the exit status is
+// 128 + the signal's number.
+func TestSignalEndsIdleStream(t *testing.T) {
+	data, err := os.ReadFile("../../testdata/pcaps/keepalive.pcap")
+	if err != nil {
+		t.Skip(err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		name string
+		code int
+	}{{syscall.SIGINT, "SIGINT", 130}, {syscall.SIGTERM, "SIGTERM", 143}} {
+		cmd := exec.Command(exe, "http", "-")
+		cmd.Env = append(os.Environ(), "SEGSCOPE_TEST_MAIN=1")
+		in, _ := cmd.StdinPipe()
+		var out, errb strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		in.Write(data) // and then nothing: the writer stays idle, the pipe open
+		time.Sleep(500 * time.Millisecond)
+		cmd.Process.Signal(tc.sig)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err = <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			t.Fatalf("%s did not end a run blocked on an idle stdin", tc.name)
+		}
+		in.Close()
+		if code := cmd.ProcessState.ExitCode(); code != tc.code {
+			t.Errorf("%s: exit status %d, want %d (err %v)", tc.name, code, tc.code, err)
+		}
+		if !strings.Contains(errb.String(), "27 frames") || !strings.Contains(errb.String(), "interrupted by "+tc.name) {
+			t.Errorf("%s: stderr %q, want the summary and the interruption", tc.name, errb.String())
+		}
+		if n := strings.Count(out.String(), "\n"); n < 5 {
+			t.Errorf("%s: %d lines of output, want the 5 exchanges read before the signal", tc.name, n)
+		}
 	}
 }

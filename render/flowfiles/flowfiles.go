@@ -1,43 +1,87 @@
 // Package flowfiles writes every direction of every connection to its own file, named as
 // tcpflow names them (SRCIP.SRCPORT-DSTIP.DSTPORT, IPv4 octets and ports zero-padded, a
-// "cN" suffix for the N-th reuse of a 4-tuple), so that segscope's reassembly can be
-// compared with tcpflow's byte for byte. Unlike tcpflow it never hides a hole: bytes that
-// never arrived are left as a hole in the file (read back as zeros, as tcpflow does) and
-// listed in NAME.gaps, one "offset length" line per hole.
+// "cN" suffix for the N-th reuse of a 4-tuple),
+// so that segscope's reassembly can be compared with tcpflow's byte for byte. Unlike
+// tcpflow it never hides a hole: bytes that never arrived are listed in NAME.gaps, one
+// "offset length" line per hole (stream offsets).
+//
+// Output size follows the bytes delivered, never the sequence distance: a hole is left in
+// the file (a sparse run that reads back as zeros, as tcpflow does) only while the holes
+// kept in that file add up to no more than the bytes delivered to it plus MaxHoleSlack;
+// a hole beyond that is cut out of the file (the bytes after it follow at once) and its
+// .gaps line says so: "offset length cut". A capture of a few kilobytes can therefore
+// never make a file of gigabytes.
+//
+// Safety: files are created through safefile.Dir (no link followed, nothing outside the
+// directory, an existing file is an error unless force). A connection's names are chosen
+// at its first byte, so a connection that carries none (a SYN flood) costs nothing here;
+// its state is released when it closes. At most MaxOpen files are open at once (least
+// recently used closed first; a closed file is reopened to append).
 package flowfiles
 
 import (
+	"container/list"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
-	"path/filepath"
+	"strconv"
 
+	"github.com/segscope/segscope/internal/safefile"
 	"github.com/segscope/segscope/report"
 )
 
-// maxOpen bounds the files held open at once; others are reopened on demand.
-const maxOpen = 256
+// MaxOpen bounds the files held open at once.
+const MaxOpen = 256
+
+// MaxHoleSlack is how many hole bytes a file may hold beyond the bytes delivered to it.
+const MaxHoleSlack = 1 << 20
 
 // Writer implements report.Stream.
 type Writer struct {
-	dir     string
-	names   map[uint64][2]string // conn -> file names (c2s, s2c)
-	open    map[string]*os.File
-	created map[string]bool
-	used    map[string]bool // names given to a connection in this run
-	Files   int             // files created
+	dir   *safefile.Dir
+	conns map[uint64]*connFiles
+	used  map[string]bool // names of files created in this run
+	open  map[string]*list.Element
+	lru   *list.List // of *openFile, most recent at the front
+	Files int        // files created
+	Cut   uint64     // hole bytes cut out of files (not left as holes)
 }
 
-// New returns a Writer creating files in dir, which must exist.
-func New(dir string) *Writer {
-	return &Writer{dir: dir, names: map[uint64][2]string{}, open: map[string]*os.File{}, created: map[string]bool{}, used: map[string]bool{}}
+type connFiles struct {
+	c     report.Conn // endpoints, tuple index, VLAN
+	named bool
+	dirs  [2]dirFile
 }
 
-// Name returns tcpflow's file name for bytes sent from src to dst; index > 0 adds "c<index>".
+type dirFile struct {
+	name      string
+	delivered uint64 // bytes written
+	holes     uint64 // hole bytes left in the file
+	cut       uint64 // hole bytes cut out: file offset = stream offset - cut
+}
+
+type openFile struct {
+	name string
+	f    *os.File
+}
+
+// Open returns a Writer creating files in dir, which must exist. With force, files that
+// exist already are overwritten (never through a link); without, they are an error.
+func Open(dir string, force bool) (*Writer, error) {
+	d, err := safefile.OpenDir(dir, force)
+	if err != nil {
+		return nil, err
+	}
+	return &Writer{dir: d, conns: map[uint64]*connFiles{}, used: map[string]bool{}, open: map[string]*list.Element{}, lru: list.New()}, nil
+}
+
+// Name returns tcpflow's file name for bytes sent from src to dst; index > 0 adds
+// "c<index>".
 func Name(src, dst netip.AddrPort, index int) string {
 	n := ep(src) + "-" + ep(dst)
 	if index > 0 {
-		n += fmt.Sprintf("c%d", index)
+		n += "c" + strconv.Itoa(index)
 	}
 	return n
 }
@@ -53,118 +97,184 @@ func ep(e netip.AddrPort) string {
 
 // StreamOpen implements report.Stream.
 func (w *Writer) StreamOpen(c *report.Conn) error {
-	cli, err1 := netip.ParseAddrPort(c.Client)
-	srv, err2 := netip.ParseAddrPort(c.Server)
-	if err1 != nil || err2 != nil {
-		return fmt.Errorf("flowfiles: bad endpoints %q %q", c.Client, c.Server)
+	if _, err := netip.ParseAddrPort(c.Client); err != nil {
+		return fmt.Errorf("flowfiles: bad endpoint %q", c.Client)
 	}
-	// A 4-tuple reused after its earlier connection left the tracker's table has index 0
-	// again: take the next free suffix, so no connection overwrites another's file.
-	idx := c.TupleIndex
-	for w.used[Name(cli, srv, idx)] || w.used[Name(srv, cli, idx)] {
-		idx++
+	if _, err := netip.ParseAddrPort(c.Server); err != nil {
+		return fmt.Errorf("flowfiles: bad endpoint %q", c.Server)
 	}
-	names := [2]string{Name(cli, srv, idx), Name(srv, cli, idx)}
-	w.used[names[0]], w.used[names[1]] = true, true
-	w.names[c.Conn] = names
+	w.conns[c.Conn] = &connFiles{c: *c}
 	return nil
 }
 
-func (w *Writer) file(conn uint64, dir string) (*os.File, string, error) {
-	names, ok := w.names[conn]
-	if !ok {
-		return nil, "", fmt.Errorf("flowfiles: data for unknown conn %d", conn)
+// names picks the connection's file names at its first byte. A 4-tuple reused after its
+// earlier connection left the tracker's table has index 0 again: take the next free
+// suffix, so no connection overwrites another's file.
+func (w *Writer) names(cf *connFiles) {
+	if cf.named {
+		return
 	}
-	name := names[0]
+	cf.named = true
+	cli, _ := netip.ParseAddrPort(cf.c.Client)
+	srv, _ := netip.ParseAddrPort(cf.c.Server)
+	idx := cf.c.TupleIndex
+	for w.used[Name(cli, srv, idx)] || w.used[Name(srv, cli, idx)] {
+		idx++
+	}
+	cf.dirs[0].name, cf.dirs[1].name = Name(cli, srv, idx), Name(srv, cli, idx)
+}
+
+func dirIndex(dir string) int {
 	if dir == "s2c" {
-		name = names[1]
+		return 1
 	}
-	if f := w.open[name]; f != nil {
-		return f, name, nil
+	return 0
+}
+
+// file returns the open file name, creating it on first use in this run.
+func (w *Writer) file(name string) (*os.File, error) {
+	if e := w.open[name]; e != nil {
+		w.lru.MoveToFront(e)
+		return e.Value.(*openFile).f, nil
 	}
-	if len(w.open) >= maxOpen {
-		for n, f := range w.open {
-			f.Close()
-			delete(w.open, n)
+	for w.lru.Len() >= MaxOpen {
+		w.closeFile(w.lru.Back())
+	}
+	var f *os.File
+	var err error
+	if w.used[name] {
+		f, err = w.dir.Append(name)
+	} else {
+		f, err = w.dir.Create(name)
+		if err == nil {
+			w.used[name] = true
+			w.Files++
 		}
 	}
-	path := filepath.Join(w.dir, name)
-	flags := os.O_WRONLY | os.O_CREATE
-	if !w.created[name] {
-		// First write of this run: start the file afresh.
-		w.created[name] = true
-		w.Files++
-		flags |= os.O_TRUNC
-	}
-	f, err := os.OpenFile(path, flags, 0o644)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	w.open[name] = f
-	return f, name, nil
+	w.open[name] = w.lru.PushFront(&openFile{name: name, f: f})
+	return f, nil
+}
+
+func (w *Writer) closeFile(e *list.Element) error {
+	of := w.lru.Remove(e).(*openFile)
+	delete(w.open, of.name)
+	return of.f.Close()
+}
+
+func (w *Writer) conn(conn uint64) (*connFiles, error) {
+	cf := w.conns[conn]
+	if cf == nil {
+		return nil, fmt.Errorf("flowfiles: data for unknown conn %d", conn)
+	}
+	w.names(cf)
+	return cf, nil
 }
 
 // StreamData implements report.Stream.
 func (w *Writer) StreamData(conn uint64, dir string, off uint64, data []byte) error {
-	f, _, err := w.file(conn, dir)
+	cf, err := w.conn(conn)
 	if err != nil {
 		return err
 	}
-	_, err = f.WriteAt(data, int64(off))
-	return err
+	d := &cf.dirs[dirIndex(dir)]
+	f, err := w.file(d.name)
+	if err != nil {
+		return err
+	}
+	if off < d.cut {
+		return fmt.Errorf("flowfiles: conn %d %s: data at offset %d before a cut hole", conn, dir, off)
+	}
+	if _, err := f.WriteAt(data, int64(off-d.cut)); err != nil {
+		return err
+	}
+	d.delivered += uint64(len(data))
+	return nil
 }
 
 // StreamGap implements report.Stream.
 func (w *Writer) StreamGap(conn uint64, dir string, off, n uint64) error {
-	f, name, err := w.file(conn, dir)
+	cf, err := w.conn(conn)
 	if err != nil {
 		return err
 	}
-	// Extend the file over the hole so a gap at the end is visible in its size.
-	if st, err := f.Stat(); err == nil && st.Size() < int64(off+n) {
-		if err := f.Truncate(int64(off + n)); err != nil {
-			return err
+	d := &cf.dirs[dirIndex(dir)]
+	f, err := w.file(d.name)
+	if err != nil {
+		return err
+	}
+	cut := d.holes+n > d.delivered+MaxHoleSlack
+	if cut {
+		d.cut += n
+		w.Cut += n
+	} else {
+		d.holes += n
+		// Extend the file over the hole so a gap at the end is visible in its size.
+		end := int64(off + n - d.cut)
+		if st, err := f.Stat(); err == nil && st.Size() < end {
+			if err := f.Truncate(end); err != nil {
+				return err
+			}
 		}
 	}
-	gflags := os.O_WRONLY | os.O_CREATE | os.O_APPEND
-	if !w.created[name+".gaps"] {
-		w.created[name+".gaps"] = true
-		gflags |= os.O_TRUNC
-	}
-	g, err := os.OpenFile(filepath.Join(w.dir, name+".gaps"), gflags, 0o644)
+	g, err := w.gapsFile(d)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(g, "%d %d\n", off, n)
-	if cerr := g.Close(); err == nil {
-		err = cerr
+	line := strconv.FormatUint(off, 10) + " " + strconv.FormatUint(n, 10)
+	if cut {
+		line += " cut"
 	}
+	_, err = g.WriteString(line + "\n")
 	return err
 }
 
-// StreamClose implements report.Stream.
+func (w *Writer) gapsFile(d *dirFile) (*os.File, error) {
+	name := d.name + ".gaps"
+	f, err := w.file(name)
+	if err != nil {
+		return nil, err
+	}
+	// Lines are appended; the file may have been closed and reopened since the last one.
+	if _, err := f.Seek(0, io.SeekEnd); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// StreamClose implements report.Stream: the connection's files are closed and its state
+// released.
 func (w *Writer) StreamClose(c *report.Conn) error {
+	cf := w.conns[c.Conn]
+	delete(w.conns, c.Conn)
+	if cf == nil || !cf.named {
+		return nil
+	}
 	var first error
-	for _, name := range w.names[c.Conn] {
-		if f := w.open[name]; f != nil {
-			if err := f.Close(); err != nil && first == nil {
-				first = err
+	for _, d := range cf.dirs {
+		for _, name := range [2]string{d.name, d.name + ".gaps"} {
+			if e := w.open[name]; e != nil {
+				if err := w.closeFile(e); err != nil && first == nil {
+					first = err
+				}
 			}
-			delete(w.open, name)
 		}
 	}
-	delete(w.names, c.Conn)
 	return first
 }
 
-// Close closes every file still open.
+// Close closes every file still open and the directory.
 func (w *Writer) Close() error {
 	var first error
-	for n, f := range w.open {
-		if err := f.Close(); err != nil && first == nil {
+	for w.lru.Len() > 0 {
+		if err := w.closeFile(w.lru.Back()); err != nil && first == nil {
 			first = err
 		}
-		delete(w.open, n)
+	}
+	if err := w.dir.Close(); err != nil && first == nil {
+		first = err
 	}
 	return first
 }

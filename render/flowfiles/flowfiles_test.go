@@ -30,7 +30,10 @@ func TestName(t *testing.T) {
 // offsets, the hole reads back as zeros, and NAME.gaps lists it.
 func TestGapIsAHoleAndListed(t *testing.T) {
 	dir := t.TempDir()
-	w := New(dir)
+	w, err := Open(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := &report.Conn{Conn: 1, Client: "10.0.0.1:1000", Server: "10.0.0.2:80"}
 	if err := w.StreamOpen(c); err != nil {
 		t.Fatal(err)
@@ -62,7 +65,10 @@ func TestGapIsAHoleAndListed(t *testing.T) {
 // gets the "c1" files.
 func TestReusedTupleNeverOverwrites(t *testing.T) {
 	dir := t.TempDir()
-	w := New(dir)
+	w, err := Open(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for id := uint64(1); id <= 2; id++ {
 		c := &report.Conn{Conn: id, Client: "10.0.0.1:1000", Server: "10.0.0.2:80"}
 		w.StreamOpen(c)
@@ -74,5 +80,125 @@ func TestReusedTupleNeverOverwrites(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(dir, name+"c1"))
 	if string(a) != "1" || string(b) != "2" {
 		t.Errorf("files %q and %q, want \"1\" and \"2\"", a, b)
+	}
+}
+
+// TestPlantedSymlinkNotFollowed plants a link where a flow file will go: the write fails
+// and the link's target is untouched; with force too.
+func TestPlantedSymlinkNotFollowed(t *testing.T) {
+	for _, force := range []bool{false, true} {
+		dir, outside := t.TempDir(), t.TempDir()
+		victim := filepath.Join(outside, "victim")
+		os.WriteFile(victim, []byte("keep"), 0o644)
+		name := "010.000.000.001.01000-010.000.000.002.00080"
+		if err := os.Symlink(victim, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+		w, err := Open(dir, force)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &report.Conn{Conn: 1, Client: "10.0.0.1:1000", Server: "10.0.0.2:80"}
+		w.StreamOpen(c)
+		if err := w.StreamData(1, "c2s", 0, []byte("evil")); err == nil {
+			t.Errorf("force=%v: writing through a planted link succeeded", force)
+		}
+		w.Close()
+		if b, _ := os.ReadFile(victim); string(b) != "keep" {
+			t.Errorf("force=%v: link target = %q, want it untouched", force, b)
+		}
+	}
+}
+
+// TestExistingFileNeedsForce: a file of the same name is an error without force and is
+// overwritten with it.
+func TestExistingFileNeedsForce(t *testing.T) {
+	for _, force := range []bool{false, true} {
+		dir := t.TempDir()
+		name := "010.000.000.001.01000-010.000.000.002.00080"
+		os.WriteFile(filepath.Join(dir, name), []byte("old contents"), 0o644)
+		w, _ := Open(dir, force)
+		c := &report.Conn{Conn: 1, Client: "10.0.0.1:1000", Server: "10.0.0.2:80"}
+		w.StreamOpen(c)
+		err := w.StreamData(1, "c2s", 0, []byte("new"))
+		w.Close()
+		got, _ := os.ReadFile(filepath.Join(dir, name))
+		switch {
+		case !force && (err == nil || string(got) != "old contents"):
+			t.Errorf("without force: err %v, file %q; want an error and the old file", err, got)
+		case force && (err != nil || string(got) != "new"):
+			t.Errorf("with force: err %v, file %q; want \"new\"", err, got)
+		}
+	}
+}
+
+// TestHugeGapIsCut: a sequence jump of 4 GiB after a few bytes makes no 4 GiB file; the
+// hole is cut out and listed as cut, and small holes stay holes.
+func TestHugeGapIsCut(t *testing.T) {
+	dir := t.TempDir()
+	w, _ := Open(dir, false)
+	c := &report.Conn{Conn: 1, Client: "10.0.0.1:1000", Server: "10.0.0.2:80"}
+	w.StreamOpen(c)
+	w.StreamData(1, "c2s", 0, []byte("abc"))
+	w.StreamGap(1, "c2s", 3, 2)
+	w.StreamData(1, "c2s", 5, []byte("de"))
+	w.StreamGap(1, "c2s", 7, 4<<30)
+	if err := w.StreamData(1, "c2s", 7+4<<30, []byte("fg")); err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(0); i < 1000; i++ { // many jumps of 1 MiB each
+		off := 9 + 4<<30 + i*(1<<20+1)
+		w.StreamGap(1, "c2s", off, 1<<20)
+		w.StreamData(1, "c2s", off+1<<20, []byte("x"))
+	}
+	w.Close()
+	name := filepath.Join(dir, "010.000.000.001.01000-010.000.000.002.00080")
+	st, err := os.Stat(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Size() > 2<<20 {
+		t.Errorf("file size %d after 1,007 delivered bytes, want ≤ 2 MiB", st.Size())
+	}
+	got, _ := os.ReadFile(name)
+	if string(got[:9]) != "abc\x00\x00defg" {
+		t.Errorf("file starts %q, want the small hole kept and the huge one cut", got[:9])
+	}
+	gaps, _ := os.ReadFile(name + ".gaps")
+	if want := "3 2\n7 4294967296 cut\n"; len(gaps) < len(want) || string(gaps[:len(want)]) != want {
+		t.Errorf("gaps start %q, want %q", gaps, want)
+	}
+}
+
+// TestStateReleased: connections that carry no byte create nothing and keep no state;
+// closed connections release theirs; no more than MaxOpen files are open.
+func TestStateReleased(t *testing.T) {
+	dir := t.TempDir()
+	w, _ := Open(dir, false)
+	for id := uint64(1); id <= 10000; id++ {
+		c := &report.Conn{Conn: id, Client: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(id >> 8), byte(id)}), 1000).String(), Server: "10.0.0.2:80"}
+		w.StreamOpen(c)
+		if id%10 == 0 {
+			w.StreamData(id, "c2s", 0, []byte("x"))
+		}
+		if id%20 != 0 {
+			w.StreamClose(c)
+		}
+	}
+	if len(w.conns) != 500 {
+		t.Errorf("%d connections held, want the 500 still open", len(w.conns))
+	}
+	if w.lru.Len() > MaxOpen {
+		t.Errorf("%d files open, want ≤ %d", w.lru.Len(), MaxOpen)
+	}
+	if w.Files != 1000 {
+		t.Errorf("%d files created, want 1000 (one per connection with data)", w.Files)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1000 {
+		t.Errorf("%d files in the directory, want 1000", len(ents))
 	}
 }

@@ -6,6 +6,7 @@ package text_test
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
@@ -88,7 +89,7 @@ func TestViewsOnCapturesGolden(t *testing.T) {
 						t.Skipf("pipeline panicked: %v", v)
 					}
 				}()
-				if _, err := segscope.Run(src, sink, cfg); err != nil {
+				if _, err := segscope.Run(context.Background(), src, sink, cfg); err != nil {
 					t.Fatal(err)
 				}
 			}()

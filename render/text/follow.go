@@ -22,6 +22,15 @@ const (
 // ErrGapInRaw is returned in raw mode when the stream has a hole and FillGaps is off.
 var ErrGapInRaw = errors.New("the stream has missing bytes")
 
+// ErrGapTooLarge is returned in raw mode with FillGaps when filling a hole would make the
+// zero bytes written exceed the bytes delivered by more than MaxFillSlack: output size
+// follows delivered bytes, never sequence distance (a small capture with a huge sequence
+// jump must not write gigabytes).
+var ErrGapTooLarge = errors.New("gap too large to fill")
+
+// MaxFillSlack is how many zero bytes --fill-gaps may write beyond the bytes delivered.
+const MaxFillSlack = 1 << 20
+
 // Follow renders reassembled streams (report.Stream) for people or, in raw mode, as bytes.
 type Follow struct {
 	// FlushEach writes out after every call (live capture), instead of 256 KiB at a time.
@@ -32,6 +41,8 @@ type Follow struct {
 	Dir      string // raw mode: "c2s" or "s2c"
 	FillGaps bool   // raw mode: write zero bytes for a gap instead of failing
 	cur      string // direction of the last bytes printed
+	rawData  uint64 // raw mode: bytes written from the stream
+	rawZeros uint64 // raw mode: zero bytes written for gaps
 	atBOL    bool
 	buf      []byte
 }
@@ -85,6 +96,7 @@ func (f *Follow) StreamData(conn uint64, dir string, off uint64, data []byte) er
 		if dir != f.Dir {
 			return nil
 		}
+		f.rawData += uint64(len(data))
 		_, err := f.w.Write(data)
 		return err
 	case FollowHex:
@@ -167,6 +179,10 @@ func (f *Follow) StreamGap(conn uint64, dir string, off, n uint64) error {
 		if !f.FillGaps {
 			return fmt.Errorf("%w: %d bytes at offset %d of conn %d %s", ErrGapInRaw, n, off, conn, dir)
 		}
+		if f.rawZeros+n > f.rawData+MaxFillSlack {
+			return fmt.Errorf("%w: %d bytes missing at offset %d of conn %d %s, after %d bytes delivered", ErrGapTooLarge, n, off, conn, dir, f.rawData)
+		}
+		f.rawZeros += n
 		var zero [4096]byte
 		for n > 0 {
 			k := min(n, uint64(len(zero)))

@@ -1,6 +1,7 @@
-package segscope
+package parallel
 
 import (
+	"context"
 	"errors"
 	"math"
 	"sync"
@@ -8,6 +9,7 @@ import (
 	"github.com/segscope/segscope/capture"
 	"github.com/segscope/segscope/decode"
 	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/internal/pipeline"
 	"github.com/segscope/segscope/reassembly"
 	"github.com/segscope/segscope/report"
 )
@@ -132,18 +134,19 @@ type shardBatch struct {
 // worker is one shard: a pipeline of its own whose sink captures records.
 type worker struct {
 	id  uint8
-	p   *pipeline
-	out *capBuf        // of the batch being processed
-	enc report.Encoder // renders records as they are captured (nil: they are copied)
+	p   *pipeline.Pipeline
+	cur *reassembly.Conn // the connection of the tracker event being handled (Hooks.Current)
+	out *capBuf          // of the batch being processed
+	enc report.Encoder   // renders records as they are captured (nil: they are copied)
 	seq uint64
 	ph  uint8
 }
 
 // shardable reports whether cfg can run sharded: the modes whose records are all
 // per-connection and need no connection ID before output (selection by --conn N does).
-func shardable(cfg *Config) bool {
+func shardable(cfg *pipeline.Config) bool {
 	switch cfg.Mode {
-	case ModePackets, ModeConns, ModeHTTP:
+	case pipeline.ModePackets, pipeline.ModeConns, pipeline.ModeHTTP:
 		return cfg.Workers > 1 && cfg.Conn == 0 && cfg.Stream == nil
 	}
 	return false
@@ -166,21 +169,23 @@ func splitLimits(c reassembly.Config, n int) reassembly.Config {
 	return c
 }
 
-func runSharded(src capture.Source, p *pipeline) error {
-	cfg := &p.cfg
+func runSharded(ctx context.Context, src capture.Source, p *pipeline.Pipeline) error {
+	cfg := p.Config()
 	n := min(cfg.Workers, MaxWorkers)
 	wcfg := *cfg
 	wcfg.Tracker = splitLimits(cfg.Tracker, n)
-	es, _ := p.sink.(report.EncodingSink)
+	es, _ := p.Sink().(report.EncodingSink)
 	workers := make([]*worker, n)
 	for i := range workers {
 		w := &worker{id: uint8(i)}
 		if es != nil {
 			w.enc = es.NewEncoder()
 		}
-		w.p = newTracking(w, wcfg) // no decoder: the reader decodes
-		w.p.shard = w
-		w.p.trk = reassembly.NewTracker(wcfg.Tracker, dropHandler{w.p})
+		w.p = pipeline.NewShard(w, wcfg, pipeline.Hooks{ // no decoder: the reader decodes
+			Opened:  w.opened,
+			Dropped: w.dropped,
+			Current: func(c *reassembly.Conn) { w.cur = c },
+		})
 		workers[i] = w
 	}
 
@@ -259,7 +264,7 @@ func runSharded(src capture.Source, p *pipeline) error {
 				return false
 			}
 		}
-		err := rd.run(src, cfg, p.dec, func(seg *decode.Segment) bool {
+		err := rd.run(ctx, src, cfg, p.Decoder(), func(seg *decode.Segment) bool {
 			if b.full(seg) && !send(false, nil) {
 				return false
 			}
@@ -286,16 +291,16 @@ func runSharded(src capture.Source, p *pipeline) error {
 		if gp.happened() {
 			break // a batch a worker did not finish is not written
 		}
-		if b.hasFst && !p.firstSet {
-			p.first, p.firstSet = b.first, true
+		if b.hasFst {
+			p.Start(b.first)
 		}
-		p.sum.TCPSegments += uint64(len(b.segs))
-		p.sum.Frames, p.lastTS = b.frames, b.last
+		p.Summary().TCPSegments += uint64(len(b.segs))
+		p.Reached(b.frames, b.last)
 		m.batch(b)
 		if b.end {
 			srcErr = b.err
 		}
-		if p.err != nil {
+		if p.Err() != nil {
 			break
 		}
 		free <- b
@@ -307,12 +312,13 @@ func runSharded(src capture.Source, p *pipeline) error {
 	}
 	running.Wait()
 	gp.rethrow()
+	sum := p.Summary()
 	for _, w := range workers {
-		ts := w.p.trk.Stats()
-		p.sum.Conns += ts.Conns
-		p.sum.Evicted += ts.Evictions
-		p.sum.Exchanges += w.p.sum.Exchanges
-		p.sum.Selected += w.p.sum.Selected
+		ts := w.p.Tracker().Stats()
+		sum.Conns += ts.Conns
+		sum.Evicted += ts.Evictions
+		sum.Exchanges += w.p.Summary().Exchanges
+		sum.Selected += w.p.Summary().Selected
 	}
 	return srcErr
 }
@@ -330,50 +336,46 @@ func (w *worker) batch(b *shardBatch) {
 		// First use: room for the worker's share of a batch of typical segment records.
 		w.out.text = make([]byte, 0, batchSegs*textPerSegment/len(b.out)+4096)
 	}
-	if b.hasFst && !p.firstSet {
-		p.first, p.firstSet = b.first, true
+	if b.hasFst {
+		p.Start(b.first)
 	}
+	trk := p.Tracker()
 	for i := range b.segs {
 		s := &b.segs[i]
 		w.seq, w.ph = b.seq+uint64(i), phaseExpire
-		p.trk.Advance(s.TS)
+		trk.Advance(s.TS)
 		if b.shard[i] == w.id {
 			w.ph = phaseAdd
-			p.trk.Add(s)
+			trk.Add(s)
 		}
 	}
-	p.lastTS = b.last
+	p.Reached(b.frames, b.last)
 	if b.end {
 		w.seq, w.ph = math.MaxUint64, phaseExpire
-		p.trk.Advance(p.lastTS)
+		trk.Advance(b.last)
 		w.ph = phaseFlush
-		p.trk.Flush(p.lastTS)
+		trk.Flush(b.last)
 	}
 }
 
 // testHookBatch, when set (by tests only), is called by each worker before each batch.
 var testHookBatch func(worker int)
 
-// item appends an item for the connection being reported (p.cur) at w's place.
+// item appends an item for the connection being reported (w.cur) at w's place.
 func (w *worker) item(kind capKind, id uint64, idx int) {
 	it := capItem{seq: w.seq, phase: w.ph, kind: kind, id: id, idx: idx}
 	switch {
 	case kind == capDrop && w.ph != phaseFlush:
 		// No output: before anything else of its place is enough.
 	case w.ph == phaseExpire:
-		it.sub = w.p.cur.LastFrame
+		it.sub = w.cur.LastFrame
 	case w.ph == phaseFlush:
 		it.sub = id
 	}
 	w.out.items = append(w.out.items, it)
 }
 
-// dropHandler is a worker pipeline's tracker handler: it also wants OnDrop.
-type dropHandler struct{ *pipeline }
-
-func (h dropHandler) OnDrop(id uint64) { h.shard.dropped(id) }
-
-// opened and dropped are called by the worker's pipeline (Handler.OnOpen, Dropper).
+// opened and dropped are called by the worker's pipeline (Hooks.Opened, Hooks.Dropped).
 func (w *worker) opened(c *reassembly.Conn) { w.item(capOpen, c.ID, 0) }
 
 func (w *worker) dropped(id uint64) { w.item(capDrop, id, 0) }
@@ -447,7 +449,7 @@ func (w *worker) Close() error                  { return nil }
 
 // merger writes the workers' captured records in the order of a one-worker run.
 type merger struct {
-	p      *pipeline
+	p      *pipeline.Pipeline
 	ids    []map[uint64]uint64 // per worker: local connection ID -> ID
 	nextID uint64
 	heads  []int
@@ -465,8 +467,8 @@ const writeAt = 256 << 10
 
 // write writes the rendered records gathered so far.
 func (m *merger) write() {
-	if m.es != nil && len(m.text) > 0 && m.p.err == nil {
-		m.p.fail(m.es.WriteRendered(m.text))
+	if m.es != nil && len(m.text) > 0 && m.p.Err() == nil {
+		m.p.Fail(m.es.WriteRendered(m.text))
 	}
 	m.text = m.text[:0]
 }
@@ -491,7 +493,8 @@ func (m *merger) batch(b *shardBatch) {
 	}
 	clear(m.heads)
 	p := m.p
-	for p.err == nil {
+	sink := p.Sink()
+	for p.Err() == nil {
 		best := -1
 		for w := range b.out {
 			if m.heads[w] >= len(b.out[w].items) {
@@ -520,15 +523,15 @@ func (m *merger) batch(b *shardBatch) {
 		case capSegment:
 			r := &out.segs[it.idx]
 			r.Conn = ids[r.Conn]
-			p.fail(p.sink.Segment(r))
+			p.Fail(sink.Segment(r))
 		case capConn:
 			r := &out.conns[it.idx]
 			r.Conn = ids[r.Conn]
-			p.fail(p.sink.Conn(r))
+			p.Fail(sink.Conn(r))
 		case capHTTP:
 			r := &out.https[it.idx]
 			r.Conn = ids[r.Conn]
-			p.fail(p.sink.HTTP(r))
+			p.Fail(sink.HTTP(r))
 		case capText:
 			t := &out.texts[it.idx]
 			m.text = append(m.text, out.text[t.off:t.connAt]...)

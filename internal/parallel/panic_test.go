@@ -1,13 +1,27 @@
-package segscope
+package parallel
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/segscope/segscope/capture"
+	"github.com/segscope/segscope/internal/pipeline"
+	"github.com/segscope/segscope/report"
 )
+
+// nopSink drops every record.
+type nopSink struct{}
+
+func (nopSink) Segment(*report.Segment) error { return nil }
+func (nopSink) Conn(*report.Conn) error       { return nil }
+func (nopSink) HTTP(*report.HTTP) error       { return nil }
+func (nopSink) Anatomy(*report.Anatomy) error { return nil }
+func (nopSink) Event(*report.Event) error     { return nil }
+func (nopSink) Finding(*report.Finding) error { return nil }
+func (nopSink) Close() error                  { return nil }
 
 // panicSource yields the frames of a capture, then panics.
 type panicSource struct {
@@ -27,7 +41,7 @@ func (s *panicSource) Next() (capture.Frame, error) {
 // an internal error, instead of crashing the process with a stack trace; and that the
 // run's goroutines end.
 func TestPanicReachesCaller(t *testing.T) {
-	data, err := os.ReadFile("testdata/pcaps/keepalive.pcap")
+	data, err := os.ReadFile("../../testdata/pcaps/keepalive.pcap")
 	if err != nil {
 		t.Skip(err)
 	}
@@ -38,25 +52,25 @@ func TestPanicReachesCaller(t *testing.T) {
 		}
 		return src
 	}
-	run := func(src capture.Source, cfg Config) (msg string) {
+	run := func(src capture.Source, cfg pipeline.Config) (msg string) {
 		defer func() {
 			if r := recover(); r != nil {
 				msg, _ = r.(string)
 			}
 		}()
-		Run(src, nopSink{}, cfg)
+		Run(context.Background(), src, pipeline.New(nopSink{}, cfg))
 		return ""
 	}
 	for _, tc := range []struct {
 		name  string
-		cfg   Config
+		cfg   pipeline.Config
 		after int // frames before the source panics
 		hook  func(int)
 		want  string
 	}{
-		{"reader, sharded", Config{Mode: ModePackets, Workers: 2}, 10, nil, "source broke"},
-		{"reader, pipelined", Config{Mode: ModeLadder, Workers: 2, Conn: 1}, 10, nil, "source broke"},
-		{"worker", Config{Mode: ModeHTTP, Workers: 3}, 1 << 30, func(w int) {
+		{"reader, sharded", pipeline.Config{Mode: pipeline.ModePackets, Workers: 2}, 10, nil, "source broke"},
+		{"reader, pipelined", pipeline.Config{Mode: pipeline.ModeLadder, Workers: 2, Conn: 1}, 10, nil, "source broke"},
+		{"worker", pipeline.Config{Mode: pipeline.ModeHTTP, Workers: 3}, 1 << 30, func(w int) {
 			if w == 1 {
 				panic("worker broke")
 			}

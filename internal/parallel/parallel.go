@@ -1,12 +1,32 @@
-package segscope
+// Package parallel runs a pipeline on several goroutines (Config.Workers > 1): pipelined,
+// with reading and decoding on a goroutine of their own, or sharded, with the
+// connections split between workers that each own a pipeline. Either way the output is
+// byte-identical to a one-goroutine run. It imports internal/pipeline, never the reverse.
+package parallel
 
 import (
+	"context"
 	"fmt"
 	"sync/atomic"
 
 	"github.com/segscope/segscope/capture"
 	"github.com/segscope/segscope/decode"
+	"github.com/segscope/segscope/internal/pipeline"
 )
+
+// Run processes src with p's Config.Workers goroutines besides the caller's, then
+// flushes p (Finish). It returns the source's or ctx's error. A panic on any of its
+// goroutines is raised again on the caller's.
+func Run(ctx context.Context, src capture.Source, p *pipeline.Pipeline) error {
+	var err error
+	if shardable(p.Config()) {
+		err = runSharded(ctx, src, p)
+	} else {
+		err = runPipelined(ctx, src, p)
+	}
+	p.Finish()
+	return err
+}
 
 // With Config.Workers > 1, in the modes that are not sharded (shard.go: anatomy, ladder,
 // diagnose, follow, and --conn N), the run is split in two stages on two goroutines: one
@@ -89,11 +109,11 @@ type reader struct {
 	hasFirst    bool
 }
 
-// run reads and decodes src (as readFrames does) and calls each for every TCP segment,
+// run reads and decodes src (as pipeline.ReadFrames does) and calls each for every TCP segment,
 // whose payload is borrowed for the call; each returns false to stop.
-func (r *reader) run(src capture.Source, cfg *Config, dec *decode.Decoder, each func(seg *decode.Segment) bool) error {
+func (r *reader) run(ctx context.Context, src capture.Source, cfg *pipeline.Config, dec *decode.Decoder, each func(seg *decode.Segment) bool) error {
 	var seg decode.Segment
-	return readFrames(src, cfg, func(f *capture.Frame, n uint64) bool {
+	return pipeline.ReadFrames(ctx, src, cfg, func(f *capture.Frame, n uint64) bool {
 		r.frames = n
 		if !r.hasFirst {
 			r.first, r.hasFirst = f.TS, true
@@ -111,8 +131,8 @@ func (r *reader) mark(b *segBatch, end bool, err error) {
 	b.first, b.hasFst, b.last, b.frames, b.end, b.err = r.first, r.hasFirst, r.last, r.frames, end, err
 }
 
-func runPipelined(src capture.Source, p *pipeline) error {
-	cfg := &p.cfg
+func runPipelined(ctx context.Context, src capture.Source, p *pipeline.Pipeline) error {
+	cfg := p.Config()
 	full := make(chan *segBatch, batchDepth)
 	free := make(chan *segBatch, batchDepth+1)
 	done := make(chan struct{})
@@ -146,7 +166,7 @@ func runPipelined(src capture.Source, p *pipeline) error {
 				return false
 			}
 		}
-		err := rd.run(src, cfg, p.dec, func(seg *decode.Segment) bool {
+		err := rd.run(ctx, src, cfg, p.Decoder(), func(seg *decode.Segment) bool {
 			if b.full(seg) && !send(false, nil) {
 				return false
 			}
@@ -159,21 +179,20 @@ func runPipelined(src capture.Source, p *pipeline) error {
 	// Stage 2: everything else, exactly as in a single-goroutine run.
 	var srcErr error
 	for b := range full {
-		if b.hasFst && !p.firstSet {
-			p.first, p.firstSet = b.first, true
+		if b.hasFst {
+			p.Start(b.first)
 		}
 		for i := range b.segs {
-			if p.err != nil {
+			if p.Err() != nil {
 				break
 			}
-			p.sum.TCPSegments++
-			p.trk.Add(&b.segs[i])
+			p.AddSegment(&b.segs[i])
 		}
-		p.sum.Frames, p.lastTS = b.frames, b.last
+		p.Reached(b.frames, b.last)
 		if b.end {
 			srcErr = b.err
 		}
-		if p.err != nil {
+		if p.Err() != nil {
 			break
 		}
 		free <- b

@@ -1,4 +1,4 @@
-package segscope
+package pipeline
 
 import (
 	"net/netip"
@@ -26,7 +26,7 @@ func (nopSink) Close() error                  { return nil }
 // field by field: a field added to report.IP or report.Options and not set there would
 // stay zero. Every input field is non-zero, so every record field must be.
 func TestFillSegmentSetsEveryField(t *testing.T) {
-	p := newPipeline(nopSink{}, Config{Mode: ModePackets})
+	p := New(nopSink{}, Config{Mode: ModePackets})
 	c := &reassembly.Conn{ID: 7, Client: netip.MustParseAddrPort("10.0.0.1:40000"), Server: netip.MustParseAddrPort("10.0.0.2:80")}
 	cs := &connState{p: p, c: c}
 	seg := &decode.Segment{Frame: 3, TS: 2e9, Src: c.Client, Dst: c.Server, Seq: 1001, Ack: 5001,

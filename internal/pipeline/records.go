@@ -1,4 +1,4 @@
-package segscope
+package pipeline
 
 import (
 	"github.com/segscope/segscope/flow"
@@ -18,7 +18,7 @@ var stateNames = func() (t [reassembly.StateReset + 1][reassembly.StateReset + 1
 }()
 
 // fillConn builds the conn record of cs into p.rconn.
-func (p *pipeline) fillConn(cs *connState) {
+func (p *Pipeline) fillConn(cs *connState) {
 	c := cs.c
 	r := &p.rconn
 	*r = report.Conn{
@@ -77,17 +77,7 @@ func (cs *connState) OnExchange(x *http1.Exchange) {
 	}
 	r := &p.rhttp
 	p.fillHTTP(cs, x, r)
-	switch p.cfg.Mode {
-	case ModeHTTP:
-		p.fail(p.sink.HTTP(r))
-	case ModeAnatomy:
-		if cs.rec != nil {
-			p.emitAnatomy(cs, x)
-		}
-	}
-	if cs.rec != nil {
-		cs.rec.exchange(x, r)
-	}
+	p.view.exchange(p, cs, x, r)
 	if x.Req != nil {
 		cs.pruneMarks(flow.C2S, x.Req.EndOff)
 	}
@@ -96,7 +86,7 @@ func (cs *connState) OnExchange(x *http1.Exchange) {
 	}
 }
 
-func (p *pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
+func (p *Pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 	c := cs.c
 	*r = report.HTTP{
 		Conn:           c.ID,
@@ -162,5 +152,5 @@ func (p *pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 	}
 }
 
-var _ reassembly.Handler = (*pipeline)(nil)
+var _ reassembly.Handler = (*Pipeline)(nil)
 var _ http1.Handler = (*connState)(nil)

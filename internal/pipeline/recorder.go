@@ -1,4 +1,4 @@
-package segscope
+package pipeline
 
 import (
 	"strconv"
@@ -17,7 +17,6 @@ const maxRecorded = 1 << 20
 
 // recorder keeps the segment log of one connection for the explanatory views.
 type recorder struct {
-	mode      Mode
 	segs      []analysis.SegRecord
 	dels      []analysis.Delivery
 	gaps      []analysis.Gap
@@ -26,7 +25,7 @@ type recorder struct {
 	anat      report.Anatomy
 }
 
-func newRecorder(m Mode) *recorder { return &recorder{mode: m} }
+func newRecorder() *recorder { return &recorder{} }
 
 func (r *recorder) segment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segment, info *reassembly.SegInfo) {
 	if len(r.segs) >= maxRecorded {
@@ -72,9 +71,6 @@ func (r *recorder) gap(dir flow.Dir, off, n uint64) {
 }
 
 func (r *recorder) exchange(x *http1.Exchange, h *report.HTTP) {
-	if r.mode == ModeAnatomy {
-		return
-	}
 	e := analysis.ExchangeInfo{HTTP: *h}
 	e.HTTP.Anomalies = append([]string(nil), h.Anomalies...)
 	e.HTTP.Interim = append([]int(nil), h.Interim...)
@@ -115,7 +111,7 @@ func (r *recorder) prune(dir flow.Dir, off uint64) {
 	r.gaps = gaps
 }
 
-func (p *pipeline) connInfo(cs *connState) *analysis.ConnInfo {
+func (p *Pipeline) connInfo(cs *connState) *analysis.ConnInfo {
 	c := cs.c
 	ci := &analysis.ConnInfo{
 		ID: c.ID, Client: cs.endpoint(flow.C2S), Server: cs.endpoint(flow.S2C), FirstTS: c.FirstTS,
@@ -131,7 +127,7 @@ func (p *pipeline) connInfo(cs *connState) *analysis.ConnInfo {
 }
 
 // emitAnatomy writes the anatomy records of one exchange of the selected connection.
-func (p *pipeline) emitAnatomy(cs *connState, x *http1.Exchange) {
+func (p *Pipeline) emitAnatomy(cs *connState, x *http1.Exchange) {
 	r := cs.rec
 	if p.cfg.Msg != 0 && x.Depth != p.cfg.Msg {
 		p.pruneAfter(cs, x)
@@ -152,28 +148,12 @@ func (p *pipeline) emitAnatomy(cs *connState, x *http1.Exchange) {
 	p.pruneAfter(cs, x)
 }
 
-func (p *pipeline) pruneAfter(cs *connState, x *http1.Exchange) {
+func (p *Pipeline) pruneAfter(cs *connState, x *http1.Exchange) {
 	if x.Req != nil {
 		cs.rec.prune(flow.C2S, x.Req.EndOff)
 	}
 	if x.Resp != nil {
 		cs.rec.prune(flow.S2C, x.Resp.EndOff)
-	}
-}
-
-// emitRecorded writes the ladder or the findings of a finished connection.
-func (p *pipeline) emitRecorded(cs *connState) {
-	r := cs.rec
-	ci := p.connInfo(cs)
-	switch p.cfg.Mode {
-	case ModeLadder:
-		for _, e := range analysis.Ladder(ci, r.segs, r.xs, p.cfg.MaxRows) {
-			p.fail(p.sink.Event(&e))
-		}
-	case ModeDiagnose:
-		for _, f := range analysis.Diagnose(ci, r.segs, r.xs) {
-			p.fail(p.sink.Finding(&f))
-		}
 	}
 }
 

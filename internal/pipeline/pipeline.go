@@ -1,4 +1,4 @@
-package segscope
+package pipeline
 
 import (
 	"net/netip"
@@ -11,8 +11,8 @@ import (
 	"github.com/segscope/segscope/report"
 )
 
-// pipeline is the reassembly.Handler that turns tracker events into records.
-type pipeline struct {
+// Pipeline is the reassembly.Handler that turns tracker events into records.
+type Pipeline struct {
 	cfg  Config
 	sink report.Sink
 	dec  *decode.Decoder
@@ -25,6 +25,7 @@ type pipeline struct {
 	firstSet bool
 	lastTS   int64
 
+	view     view // what the mode reports
 	wantHTTP bool // parse HTTP
 
 	// reused per segment record
@@ -41,11 +42,8 @@ type pipeline struct {
 	parsers []*http1.Parser // parsers free for reuse
 	late    connState       // endpoints of a closed connection's late segment
 
-	// cur is the connection of the handler call being made: a sharded run's worker
-	// places the records it captures by it.
-	cur *reassembly.Conn
-	// shard is the worker this pipeline runs in, in a sharded run (nil otherwise).
-	shard *worker
+	// hooks tell a sharded run's worker about the connections (zero otherwise).
+	hooks Hooks
 
 	// openByServer lists the open connections per server (diagnose only), to tell how
 	// many connections a client ran in parallel to one server.
@@ -54,7 +52,7 @@ type pipeline struct {
 
 // connState is what the pipeline keeps per connection, in reassembly.Conn.User.
 type connState struct {
-	p        *pipeline
+	p        *Pipeline
 	c        *reassembly.Conn
 	parser   *http1.Parser
 	requests int
@@ -88,19 +86,53 @@ type mark struct {
 
 const maxMarks = 64
 
-func newPipeline(sink report.Sink, cfg Config) *pipeline {
+// Hooks let the caller follow a pipeline's connections: a sharded run's worker places
+// the records it captures by them. Each may be nil.
+type Hooks struct {
+	// Opened is called when a connection opens, before any of its records.
+	Opened func(c *reassembly.Conn)
+	// Dropped is called when a connection leaves the tracker's table, after its last
+	// record; a later connection may reuse its ID.
+	Dropped func(id uint64)
+	// Current is called with the connection of each tracker event (segment, data, gap,
+	// close) before the pipeline handles it: the records written until the next call
+	// belong to that connection.
+	Current func(c *reassembly.Conn)
+}
+
+// New returns a pipeline that decodes frames, tracks connections and writes records to
+// sink.
+func New(sink report.Sink, cfg Config) *Pipeline {
 	p := newTracking(sink, cfg)
 	p.dec = decode.NewDecoder(cfg.Decode)
 	p.trk = reassembly.NewTracker(cfg.Tracker, p)
 	return p
 }
 
-// newTracking returns a pipeline without its decoder and tracker, for the caller to set
-// (a sharded run's worker has no decoder, and a tracker handler that also wants OnDrop).
-func newTracking(sink report.Sink, cfg Config) *pipeline {
-	// Every mode but packets and follow reads HTTP; only http reports decoded lengths.
-	p := &pipeline{cfg: cfg, sink: sink, wantHTTP: cfg.Mode != ModePackets && cfg.Mode != ModeFollow}
-	if cfg.Mode == ModeHTTP {
+// NewShard returns a pipeline without a decoder, for a sharded run's worker: it is given
+// decoded segments (AddSegment) and calls h about its connections.
+func NewShard(sink report.Sink, cfg Config, h Hooks) *Pipeline {
+	p := newTracking(sink, cfg)
+	p.hooks = h
+	p.trk = reassembly.NewTracker(cfg.Tracker, dropHandler{p})
+	return p
+}
+
+// dropHandler is a shard pipeline's tracker handler: it also wants OnDrop.
+type dropHandler struct{ *Pipeline }
+
+func (h dropHandler) OnDrop(id uint64) {
+	if h.hooks.Dropped != nil {
+		h.hooks.Dropped(id)
+	}
+}
+
+// newTracking returns a pipeline without its decoder and tracker, for the caller to set.
+func newTracking(sink report.Sink, cfg Config) *Pipeline {
+	p := &Pipeline{cfg: cfg, sink: sink}
+	var decodeBodies bool
+	p.view, p.wantHTTP, decodeBodies = viewFor(cfg.Mode)
+	if decodeBodies {
 		p.cfg.HTTP.DecodeBodies = true
 	}
 	p.late.p = p
@@ -109,7 +141,7 @@ func newTracking(sink report.Sink, cfg Config) *pipeline {
 
 // trackParallel records cs opening (open true) or closing in the list of its server's
 // open connections, and raises every open connection's maxParallel.
-func (p *pipeline) trackParallel(cs *connState, open bool) {
+func (p *Pipeline) trackParallel(cs *connState, open bool) {
 	if p.openByServer == nil {
 		p.openByServer = map[netip.AddrPort][]*connState{}
 	}
@@ -138,7 +170,7 @@ func (p *pipeline) trackParallel(cs *connState, open bool) {
 }
 
 // selects reports whether the configuration asks for connection c.
-func (p *pipeline) selects(c *reassembly.Conn) bool {
+func (p *Pipeline) selects(c *reassembly.Conn) bool {
 	switch {
 	case p.cfg.ConnKey != nil:
 		return *p.cfg.ConnKey == c.Key
@@ -148,13 +180,14 @@ func (p *pipeline) selects(c *reassembly.Conn) bool {
 	return true
 }
 
-func (p *pipeline) fail(err error) {
+func (p *Pipeline) fail(err error) {
 	if p.err == nil && err != nil {
 		p.err = err
 	}
 }
 
-func (p *pipeline) frame(f *capture.Frame) {
+// Frame decodes f and, when it is a TCP segment, tracks it.
+func (p *Pipeline) Frame(f *capture.Frame) {
 	p.sum.Frames++
 	if !p.firstSet {
 		p.first, p.firstSet = f.TS, true
@@ -162,12 +195,52 @@ func (p *pipeline) frame(f *capture.Frame) {
 	p.lastTS = f.TS
 	k := p.dec.Decode(f.Data, decode.LinkType(f.LinkType), f.OrigLen, f.TS, f.Frame, &p.seg)
 	if k == decode.KindTCP {
-		p.sum.TCPSegments++
-		p.trk.Add(&p.seg)
+		p.AddSegment(&p.seg)
 	}
 }
 
-func (p *pipeline) finish() {
+// AddSegment tracks a decoded TCP segment.
+func (p *Pipeline) AddSegment(seg *decode.Segment) {
+	p.sum.TCPSegments++
+	p.trk.Add(seg)
+}
+
+// Start sets the timestamp of the input's first frame, from which records' relative
+// times count, unless it is set already.
+func (p *Pipeline) Start(ts int64) {
+	if !p.firstSet {
+		p.first, p.firstSet = ts, true
+	}
+}
+
+// Reached notes where the input stands: frames read so far and the last one's timestamp.
+func (p *Pipeline) Reached(frames uint64, lastTS int64) {
+	p.sum.Frames, p.lastTS = frames, lastTS
+}
+
+// Config returns the pipeline's configuration.
+func (p *Pipeline) Config() *Config { return &p.cfg }
+
+// Decoder returns the pipeline's decoder (nil in a shard pipeline).
+func (p *Pipeline) Decoder() *decode.Decoder { return p.dec }
+
+// Tracker returns the pipeline's connection tracker.
+func (p *Pipeline) Tracker() *reassembly.Tracker { return p.trk }
+
+// Sink returns the sink the pipeline writes to.
+func (p *Pipeline) Sink() report.Sink { return p.sink }
+
+// Summary returns the run's counters so far, for the caller to add to.
+func (p *Pipeline) Summary() *report.Summary { return &p.sum }
+
+// Err returns the first error of the sink (or Fail), which ends the run.
+func (p *Pipeline) Err() error { return p.err }
+
+// Fail records err as the run's error unless it has one already.
+func (p *Pipeline) Fail(err error) { p.fail(err) }
+
+// Finish flushes every open connection and the sink, and completes the summary.
+func (p *Pipeline) Finish() {
 	p.trk.Flush(p.lastTS)
 	st := p.dec.Stats()
 	p.sum.Other = st.Other
@@ -181,12 +254,12 @@ func (p *pipeline) finish() {
 	p.fail(p.sink.Close())
 }
 
-func (p *pipeline) rel(ts int64) report.Duration { return report.Duration(ts - p.first) }
+func (p *Pipeline) rel(ts int64) report.Duration { return report.Duration(ts - p.first) }
 
 // OnOpen implements reassembly.Handler.
-func (p *pipeline) OnOpen(c *reassembly.Conn) {
-	if p.shard != nil {
-		p.shard.opened(c)
+func (p *Pipeline) OnOpen(c *reassembly.Conn) {
+	if p.hooks.Opened != nil {
+		p.hooks.Opened(c)
 	}
 	var cs *connState
 	if n := len(p.free); n > 0 {
@@ -202,32 +275,24 @@ func (p *pipeline) OnOpen(c *reassembly.Conn) {
 	if cs.selected {
 		p.sum.Selected++
 	}
-	if cs.selected && (p.cfg.Mode == ModeAnatomy || p.cfg.Mode == ModeLadder || p.cfg.Mode == ModeDiagnose) {
-		cs.rec = newRecorder(p.cfg.Mode)
-	}
-	if p.cfg.Mode == ModeDiagnose && cs.selected {
-		p.trackParallel(cs, true)
-	}
 	cs.eps = [2]string{}
 	c.User = cs
-	if p.cfg.Mode == ModeFollow && cs.selected && p.cfg.Stream != nil {
-		p.fillConn(cs)
-		p.fail(p.cfg.Stream.StreamOpen(&p.rconn))
+	if cs.selected {
+		p.view.opened(p, cs)
 	}
 }
 
 // OnSegment implements reassembly.Handler.
-func (p *pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segment, info *reassembly.SegInfo) {
-	p.cur = c
+func (p *Pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segment, info *reassembly.SegInfo) {
+	if p.hooks.Current != nil {
+		p.hooks.Current(c)
+	}
 	cs, _ := c.User.(*connState)
 	if cs == nil {
 		// A late segment of a connection already closed and reported (a last ACK, a
 		// retransmitted FIN): it still gets its line in packets mode.
-		if p.cfg.Mode == ModePackets && p.selects(c) {
-			p.late.c = c
-			p.late.eps = [2]string{}
-			p.fillSegment(&p.rseg, c, &p.late, dir, seg, info)
-			p.fail(p.sink.Segment(&p.rseg))
+		if p.selects(c) {
+			p.view.late(p, c, dir, seg, info)
 		}
 		return
 	}
@@ -240,9 +305,7 @@ func (p *pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 	if seg.Truncated && seg.PayloadLen > len(seg.Payload) {
 		cs.addMark(dir, markTruncated, info.Off+int64(len(seg.Payload)), seg.PayloadLen-len(seg.Payload))
 	}
-	if cs.rec != nil {
-		cs.rec.segment(c, dir, seg, info)
-	}
+	p.view.segment(p, cs, dir, seg, info)
 	if p.wantHTTP && seg.Flags.Has(decode.FIN) && cs.finAt[dir] < 0 {
 		if end := info.Off + int64(seg.PayloadLen); end >= 0 {
 			cs.finAt[dir] = end
@@ -253,12 +316,6 @@ func (p *pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 			}
 		}
 	}
-	if p.cfg.Mode != ModePackets {
-		return
-	}
-	r := &p.rseg
-	p.fillSegment(r, c, cs, dir, seg, info)
-	p.fail(p.sink.Segment(r))
 }
 
 func (cs *connState) addMark(dir flow.Dir, k markKind, off int64, n int) {
@@ -294,7 +351,7 @@ func (cs *connState) pruneMarks(dir flow.Dir, off uint64) {
 	cs.marks[dir] = ms
 }
 
-func (p *pipeline) fillSegment(r *report.Segment, c *reassembly.Conn, cs *connState, dir flow.Dir, seg *decode.Segment, info *reassembly.SegInfo) {
+func (p *Pipeline) fillSegment(r *report.Segment, c *reassembly.Conn, cs *connState, dir flow.Dir, seg *decode.Segment, info *reassembly.SegInfo) {
 	r.Frame = seg.Frame
 	r.TS = report.Time(seg.TS)
 	r.Rel = p.rel(seg.TS)
@@ -351,46 +408,42 @@ func (p *pipeline) fillSegment(r *report.Segment, c *reassembly.Conn, cs *connSt
 }
 
 // OnData implements reassembly.Handler.
-func (p *pipeline) OnData(c *reassembly.Conn, dir flow.Dir, off uint64, data []byte, frame uint64, ts int64) {
-	p.cur = c
+func (p *Pipeline) OnData(c *reassembly.Conn, dir flow.Dir, off uint64, data []byte, frame uint64, ts int64) {
+	if p.hooks.Current != nil {
+		p.hooks.Current(c)
+	}
 	cs, _ := c.User.(*connState)
 	if cs == nil || !cs.selected {
 		return
 	}
-	if cs.rec != nil {
-		cs.rec.data(dir, off, len(data), frame)
-	}
+	p.view.data(p, cs, dir, off, data, frame)
 	if p.wantHTTP {
 		p.parserOf(cs).Feed(http1.Dir(dir), data, frame, ts)
 		p.reached(cs, dir, off+uint64(len(data)), ts)
 	}
-	if p.cfg.Stream != nil {
-		p.fail(p.cfg.Stream.StreamData(c.ID, dir.String(), off, data))
-	}
 }
 
 // OnGap implements reassembly.Handler.
-func (p *pipeline) OnGap(c *reassembly.Conn, dir flow.Dir, off, n uint64, ts int64) {
-	p.cur = c
+func (p *Pipeline) OnGap(c *reassembly.Conn, dir flow.Dir, off, n uint64, ts int64) {
+	if p.hooks.Current != nil {
+		p.hooks.Current(c)
+	}
 	cs, _ := c.User.(*connState)
 	if cs == nil || !cs.selected {
 		return
 	}
-	if cs.rec != nil {
-		cs.rec.gap(dir, off, n)
-	}
+	p.view.gap(p, cs, dir, off, n)
 	if p.wantHTTP {
 		p.parserOf(cs).Gap(http1.Dir(dir), n, ts)
 		p.reached(cs, dir, off+n, ts)
 	}
-	if p.cfg.Stream != nil {
-		p.fail(p.cfg.Stream.StreamGap(c.ID, dir.String(), off, n))
-	}
 }
 
 // OnClose implements reassembly.Handler.
-func (p *pipeline) OnClose(c *reassembly.Conn) {
-	p.cur = c
+func (p *Pipeline) OnClose(c *reassembly.Conn) {
+	if p.hooks.Current != nil {
+		p.hooks.Current(c)
+	}
 	cs, _ := c.User.(*connState)
 	if cs == nil {
 		return
@@ -399,22 +452,7 @@ func (p *pipeline) OnClose(c *reassembly.Conn) {
 		if cs.parser != nil {
 			cs.parser.Finish(c.LastTS)
 		}
-		p.fillConn(cs)
-		switch p.cfg.Mode {
-		case ModeConns:
-			p.fail(p.sink.Conn(&p.rconn))
-		case ModeFollow:
-			if p.cfg.Stream != nil {
-				p.fail(p.cfg.Stream.StreamClose(&p.rconn))
-			}
-		case ModeLadder, ModeDiagnose:
-			if p.cfg.Mode == ModeDiagnose {
-				p.trackParallel(cs, false)
-			}
-			if cs.rec != nil {
-				p.emitRecorded(cs)
-			}
-		}
+		p.view.closed(p, cs)
 	}
 	if cs.parser != nil {
 		if len(p.parsers) < maxPooledParsers {
@@ -430,7 +468,7 @@ func (p *pipeline) OnClose(c *reassembly.Conn) {
 
 // reached notes that dir's stream has been delivered up to off; at its FIN, the parser
 // learns that the direction ended.
-func (p *pipeline) reached(cs *connState, dir flow.Dir, off uint64, ts int64) {
+func (p *Pipeline) reached(cs *connState, dir flow.Dir, off uint64, ts int64) {
 	if fin := cs.finAt[dir]; fin >= 0 && off == uint64(fin) {
 		cs.finAt[dir] = -2 // done
 		p.parserOf(cs).Close(http1.Dir(dir), ts)
@@ -443,7 +481,7 @@ const maxPooledParsers = 256
 
 // parserOf returns cs's HTTP parser, taking one when the connection carries its first
 // byte: connections that never do (SYN scans, refused connects) cost no parser.
-func (p *pipeline) parserOf(cs *connState) *http1.Parser {
+func (p *Pipeline) parserOf(cs *connState) *http1.Parser {
 	if cs.parser != nil {
 		return cs.parser
 	}
