@@ -144,6 +144,8 @@ func TestLenientRequestLine(t *testing.T) {
 		{"OPTIONS HTTP/1.1", "OPTIONS", "", "HTTP/1.1", true},
 		{"CCM_POST / HTTP/1.", "CCM_POST", "/", "HTTP/1.", true},
 		{"OPTIONSHTTP/1.1", "", "", "", false},
+		{"OPTIONS", "OPTIONS", "", "HTTP/0.9", true},
+		{"FOO", "", "", "", false},
 		{"GET/ HTTP/1.1", "", "", "", false},
 		{"\xc3\x83 / HTTP/1.", "", "", "", false},
 		{"CCM_POST /HTTP/1.1", "CCM_POST", "/HTTP/1.1", "HTTP/0.9", true},

@@ -1424,6 +1424,7 @@ func (p *Parser) Gap(dir Dir, n uint64, ts int64) {
 		return
 	default:
 		p.lost(h, h.off, h.st == stIdle)
+		p.partialField(h)
 		if h.msg != nil {
 			h.msg.GapBytes += n
 			p.msgDone(h, false)
@@ -1458,6 +1459,28 @@ func (p *Parser) Close(dir Dir, ts int64) {
 	p.endHalf(h)
 }
 
+// partialField keeps a header line that a gap or the end of the stream cut short, as far
+// as it goes (tshark shows it too): the message ends truncated anyway, and a Host cut
+// to "10." still says more than none.
+func (p *Parser) partialField(h *half) {
+	if h.st == stHead && h.msg != nil && h.nlines > 0 && !h.skipLine && len(h.line) > 0 {
+		content := bytes.TrimRight(h.line, "\r")
+		if len(content) > 0 {
+			h.headBytes += len(h.line)
+			p.fieldLine(h, content)
+		}
+		h.line = h.line[:0]
+	}
+}
+
+// Reopen takes back a Close of a direction that carried nothing since: the connection
+// tracker decided the FIN did not count (a connection reset before its handshake, then
+// revived). Later bytes are parsed as usual, without data_after_close.
+func (p *Parser) Reopen(dir Dir) {
+	h := &p.half[dir&1]
+	h.closed, h.afterClose = false, false
+}
+
 func (p *Parser) endHalf(h *half) {
 	if h.sniffing {
 		h.sniffing = false
@@ -1471,6 +1494,7 @@ func (p *Parser) endHalf(h *half) {
 		// A simple request needs no header block.
 		p.headDone(h)
 	}
+	p.partialField(h)
 	switch h.st {
 	case stClose:
 		p.msgDone(h, true)

@@ -62,11 +62,12 @@ type connState struct {
 	// an exchange's verdict. Pruned as exchanges complete.
 	marks [2][]mark
 	rec   *recorder // segment log for anatomy and ladder; only for the selected connection
-	// finAt is the stream offset of each direction's FIN once seen (-1 before): when the
-	// bytes before it have all been delivered, the HTTP parser is told that direction
-	// ended, so a response delimited by the close is reported at once, not only when the
-	// connection leaves the table.
-	finAt [2]int64
+	// finSent says the HTTP parser was told that a direction ended: when the tracker
+	// accepted its FIN (DirState.FINOffset) and every byte before it was delivered, so a
+	// response delimited by the close is reported at once, not only when the connection
+	// leaves the table. A FIN flag the tracker did not accept closes nothing.
+	finSent [2]bool
+	fed     [2]uint64 // stream offset up to which bytes and gaps went to the parser
 	// maxParallel is the most connections to this connection's server open at once while
 	// it was open, itself included (diagnose only).
 	maxParallel int
@@ -271,7 +272,7 @@ func (p *Pipeline) OnOpen(c *reassembly.Conn) {
 	cs.c = c
 	cs.requests = 0
 	cs.selected = p.selects(c)
-	cs.finAt = [2]int64{-1, -1}
+	cs.finSent, cs.fed = [2]bool{}, [2]uint64{}
 	if cs.selected {
 		p.sum.Selected++
 	}
@@ -306,15 +307,19 @@ func (p *Pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 		cs.addMark(dir, markTruncated, info.Off+int64(len(seg.Payload)), seg.PayloadLen-len(seg.Payload))
 	}
 	p.view.segment(p, cs, dir, seg, info)
-	if p.wantHTTP && seg.Flags.Has(decode.FIN) && cs.finAt[dir] < 0 {
-		if end := info.Off + int64(seg.PayloadLen); end >= 0 {
-			cs.finAt[dir] = end
-			if seg.PayloadLen == 0 {
-				// A bare FIN: if everything before it was delivered, the direction ends
-				// now. (A FIN with data ends when OnData delivers that data.)
-				p.reached(cs, dir, c.Dir[dir].NextOffset(), seg.TS)
-			}
+	if p.wantHTTP && cs.parser != nil {
+		if _, ok := c.Dir[dir].FINOffset(); cs.finSent[dir] && !ok {
+			// The tracker took the FIN back (a connection reset before its handshake
+			// completed, then revived): so does the parser.
+			cs.finSent[dir] = false
+			cs.parser.Reopen(http1.Dir(dir))
 		}
+	}
+	if p.wantHTTP && !cs.finSent[dir] {
+		// A bare FIN, or a FIN whose bytes were delivered earlier: if everything before
+		// it was delivered, the direction ends now.
+		// (OnSegment comes before the OnData calls of its own bytes.)
+		p.reached(cs, c, dir, cs.fed[dir], seg.TS)
 	}
 }
 
@@ -418,8 +423,11 @@ func (p *Pipeline) OnData(c *reassembly.Conn, dir flow.Dir, off uint64, data []b
 	}
 	p.view.data(p, cs, dir, off, data, frame)
 	if p.wantHTTP {
-		p.parserOf(cs).Feed(http1.Dir(dir), data, frame, ts)
-		p.reached(cs, dir, off+uint64(len(data)), ts)
+		hp := p.parserOf(cs)
+		ack, _ := c.Dir[dir].DataAck() // negative when unknown
+		hp.Ack(http1.Dir(dir), ack)
+		hp.Feed(http1.Dir(dir), data, frame, ts)
+		p.reached(cs, c, dir, off+uint64(len(data)), ts)
 	}
 }
 
@@ -435,7 +443,7 @@ func (p *Pipeline) OnGap(c *reassembly.Conn, dir flow.Dir, off, n uint64, ts int
 	p.view.gap(p, cs, dir, off, n)
 	if p.wantHTTP {
 		p.parserOf(cs).Gap(http1.Dir(dir), n, ts)
-		p.reached(cs, dir, off+n, ts)
+		p.reached(cs, c, dir, off+n, ts)
 	}
 }
 
@@ -466,11 +474,12 @@ func (p *Pipeline) OnClose(c *reassembly.Conn) {
 	p.free = append(p.free, cs)
 }
 
-// reached notes that dir's stream has been delivered up to off; at its FIN, the parser
-// learns that the direction ended.
-func (p *Pipeline) reached(cs *connState, dir flow.Dir, off uint64, ts int64) {
-	if fin := cs.finAt[dir]; fin >= 0 && off == uint64(fin) {
-		cs.finAt[dir] = -2 // done
+// reached notes that dir's stream has been delivered up to off; at the FIN the tracker
+// accepted, the parser learns that the direction ended.
+func (p *Pipeline) reached(cs *connState, c *reassembly.Conn, dir flow.Dir, off uint64, ts int64) {
+	cs.fed[dir] = off
+	if fin, ok := c.Dir[dir].FINOffset(); ok && !cs.finSent[dir] && fin >= 0 && off >= uint64(fin) {
+		cs.finSent[dir] = true
 		p.parserOf(cs).Close(http1.Dir(dir), ts)
 	}
 }
