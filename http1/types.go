@@ -213,10 +213,10 @@ type Exchange struct {
 
 	reqMsg, respMsg   Message // storage behind Req and Resp
 	reqDone, respDone bool
-	respGap           bool // server bytes were lost while this exchange awaited its response
+	respGap           bool   // server bytes were lost while this exchange awaited its response
 	reqLost           bool   // no request: it was lost in a gap of the client's stream
 	lossOff           uint64 // with reqLost and no response yet: where the client's lost bytes began
-	lossBefore        bool // client bytes were lost just before this request began
+	lossBefore        bool   // client bytes were lost just before this request began
 	anom              []Anomaly
 }
 

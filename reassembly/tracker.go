@@ -127,12 +127,12 @@ type Tracker struct {
 	// is processed.
 	scratch Conn
 
-	nextID  uint64
-	now     int64
-	info    SegInfo
+	nextID uint64
+	now    int64
+	info   SegInfo
 	// segAck is the offset of the peer's stream that the segment being processed
 	// acknowledged (-1: no ACK, or the peer's stream not placed yet).
-	segAck int64
+	segAck  int64
 	pending []event
 	stats   Stats
 
