@@ -107,6 +107,7 @@ type Stats struct {
 	BadIPv4Checksum uint64 // IPv4 headers whose checksum did not verify (decoded all the same)
 	Defragmented    uint64 // IP datagrams reassembled from fragments
 	FragDropped     uint64 // fragments discarded: timeout, byte or datagram cap, inconsistent or truncated fragment
+	FragConflicts   uint64 // datagrams whose overlapping fragments differed (the first copy kept)
 	TCPOptMalformed uint64 // segments with a malformed TCP option (still decoded)
 	TCPOptUnknown   uint64 // TCP options of a kind Decode does not name
 }

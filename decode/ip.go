@@ -98,7 +98,7 @@ func (d *Decoder) ipv4(data []byte) Kind {
 			return d.short()
 		}
 		meta := fragMeta{ip: *ip}
-		buf, n, m, ok := d.frags.add(&d.st, fragKey{src: src, dst: dst, id: ip.ID, proto: proto}, d.ts, int(ip.FragOff), ip.MF, payload, &meta)
+		buf, n, m, ok := d.frags.add(&d.st, fragKey{src: src, dst: dst, id: ip.ID, proto: proto}, d.ts, d.frame, int(ip.FragOff), ip.MF, payload, &meta)
 		if !ok {
 			return KindFragment
 		}
@@ -192,7 +192,7 @@ func (d *Decoder) ip6walk(nh uint8, src, dst netip.Addr, b []byte, rem, hdr int,
 			}
 			ip.HdrLen = hdr
 			meta := fragMeta{ip: *ip, nh: b[0]}
-			buf, n, m, ok := d.frags.add(&d.st, fragKey{src: src, dst: dst, id: ip.ID, v6: true}, d.ts, off, more, frag, &meta)
+			buf, n, m, ok := d.frags.add(&d.st, fragKey{src: src, dst: dst, id: ip.ID, v6: true}, d.ts, d.frame, off, more, frag, &meta)
 			if !ok {
 				return KindFragment
 			}

@@ -99,16 +99,21 @@ type Options struct {
 
 // IPInfo describes the IP packet around a segment.
 type IPInfo struct {
-	Version     uint8  // 4 or 6
-	ID          uint32 // IPv4 identification; IPv6 fragment id when fragmented, else 0
-	TTL         uint8  // TTL or hop limit
-	TotalLen    int    // IPv4 total length; IPv6 40 + payload length (after defragmentation: the reassembled datagram); as declared, even beyond the frame (see Stats.BadLength)
-	HdrLen      int    // IPv4 header with options; IPv6 fixed header plus extension headers
-	DF, MF      bool
-	FragOff     uint16 // in bytes
-	Fragments   int    // >1 when the segment was reassembled from IP fragments
-	ChecksumBad bool   // IPv4 header checksum did not verify (flagged, never dropped)
-	TSOZeroLen  bool   // IPv4 total length was 0 (TSO on the capturing host); length taken from the frame
+	Version   uint8  // 4 or 6
+	ID        uint32 // IPv4 identification; IPv6 fragment id when fragmented, else 0
+	TTL       uint8  // TTL or hop limit
+	TotalLen  int    // IPv4 total length; IPv6 40 + payload length (after defragmentation: the reassembled datagram); as declared, even beyond the frame (see Stats.BadLength)
+	HdrLen    int    // IPv4 header with options; IPv6 fixed header plus extension headers
+	DF, MF    bool
+	FragOff   uint16 // in bytes
+	Fragments int    // >1 when the segment was reassembled from IP fragments
+	// FragConflict says overlapping fragments of the datagram carried different bytes
+	// (the first copy is kept); FragConflictFrames are the frames of the first copy and
+	// of the fragment that contradicted it.
+	FragConflict       bool
+	FragConflictFrames [2]uint64
+	ChecksumBad        bool // IPv4 header checksum did not verify (flagged, never dropped)
+	TSOZeroLen         bool // IPv4 total length was 0 (TSO on the capturing host); length taken from the frame
 }
 
 // Segment is one decoded TCP segment. Payload aliases the frame (or the defragmenter's

@@ -614,6 +614,12 @@ func (t *Tracker) process(c *Conn, seg *decode.Segment) {
 	info := &t.info
 	*info = SegInfo{}
 	t.analyze(c, d, seg, uint32(n))
+	if seg.IP.FragConflict {
+		// The IP layer kept the first copy of fragments that differed: the bytes shown
+		// may not be the ones the receiver used.
+		info.Class |= ClassFragmentOverlapConflict
+		info.ConflictFrame = seg.IP.FragConflictFrames[0]
+	}
 	info.RelSeq = uint32(seg.Seq.Diff(ds.ISN))
 	if ack {
 		info.RelAck = uint32(seg.Ack.Diff(ps.ISN))

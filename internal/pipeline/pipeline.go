@@ -300,7 +300,7 @@ func (p *Pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 	if !cs.selected {
 		return
 	}
-	if info.Class.Has(reassembly.ClassOverlapConflict) {
+	if info.Class&(reassembly.ClassOverlapConflict|reassembly.ClassFragmentOverlapConflict) != 0 {
 		cs.addMark(dir, markConflict, info.Off, seg.PayloadLen)
 	}
 	if seg.Truncated && seg.PayloadLen > len(seg.Payload) {
