@@ -90,7 +90,7 @@ func TestDefragIPv4(t *testing.T) {
 			// Only the overlap with different bytes is a conflict (a duplicate is not),
 			// naming the first copy's frame and the contradicting one's.
 			conflict := tc.name == "overlap, original first"
-			if s.IP.FragConflict != conflict || (conflict && s.IP.FragConflictFrames != [2]uint64{2, 3}) || d.Stats().FragConflicts != map[bool]uint64{true: 1}[conflict] {
+			if s.IP.FragConflict != conflict || (conflict && s.IP.FragConflictFrames != [2]uint64{1, 3}) || d.Stats().FragConflicts != map[bool]uint64{true: 1}[conflict] {
 				t.Errorf("FragConflict %v frames %v (stats %d), want %v", s.IP.FragConflict, s.IP.FragConflictFrames, d.Stats().FragConflicts, conflict)
 			}
 		})
