@@ -41,6 +41,7 @@ func ipv4ChecksumOK(h []byte) bool {
 // ipv4 decodes an IPv4 header. data runs from the header to the end of the capture; the
 // IP total length trims link-layer trailer padding.
 func (d *Decoder) ipv4(data []byte) Kind {
+	d.layer = LayerIPv4
 	if len(data) < 20 {
 		return d.short()
 	}
@@ -114,6 +115,7 @@ func (d *Decoder) ipv4(data []byte) Kind {
 
 // ipv6 decodes an IPv6 header and its extension headers.
 func (d *Decoder) ipv6(data []byte) Kind {
+	d.layer = LayerIPv6
 	if len(data) < 40 {
 		return d.short()
 	}

@@ -26,6 +26,7 @@ const (
 // tcp decodes a TCP header. b is the captured segment, plen its length from the IP
 // header.
 func (d *Decoder) tcp(src, dst netip.Addr, b []byte, plen int) Kind {
+	d.layer = LayerTCP
 	if plen < tcpMinHdrLen {
 		return KindMalformed
 	}

@@ -269,6 +269,20 @@ type Summary struct {
 	Selected     uint64            `json:"selected_conns"` // connections that --conn selected (all when no --conn)
 }
 
+// Malformed is a frame whose headers were impossible (a "malformed" record): it was
+// counted and skipped. Listed by `packets`, after the segments.
+type Malformed struct {
+	Frame uint64   `json:"frame"`
+	TS    Time     `json:"ts"`
+	Rel   Duration `json:"rel"`
+	Layer string   `json:"layer"` // the header found impossible: link, ipv4, ipv6, tcp
+}
+
+// MalformedSink is a Sink that lists malformed frames (the JSON and text renderers).
+type MalformedSink interface {
+	Malformed(*Malformed) error
+}
+
 // Sink receives records in output order. Implementations write them out at once
 // (streaming), except where a format needs the whole picture (HAR, HTML).
 type Sink interface {

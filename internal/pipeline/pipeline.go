@@ -252,6 +252,14 @@ func (p *Pipeline) Finish() {
 	ts := p.trk.Stats()
 	p.sum.Conns += ts.Conns // a sharded run added its workers' already
 	p.sum.Evicted += ts.Evictions
+	if ms, ok := p.sink.(report.MalformedSink); ok && p.cfg.Mode == ModePackets {
+		// Malformed frames are listed after the segments (by the reader's decoder, so
+		// the same with any number of workers).
+		for _, m := range p.dec.MalformedFrames() {
+			r := report.Malformed{Frame: m.Frame, TS: report.Time(m.TS), Rel: p.rel(m.TS), Layer: m.Layer.String()}
+			p.fail(ms.Malformed(&r))
+		}
+	}
 	p.fail(p.sink.Close())
 }
 

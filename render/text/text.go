@@ -566,6 +566,22 @@ func (s *Sink) HTTP(r *report.HTTP) error {
 	return s.line(b)
 }
 
+// Malformed writes one line for a frame whose headers were impossible, in the frame
+// column of the segment lines:
+//
+//	    17 0.000412 malformed frame (tcp header)
+func (s *Sink) Malformed(r *report.Malformed) error {
+	b := s.buf[:0]
+	var num [20]byte
+	b = padLeft(b, appendDec(num[:0], r.Frame), 6)
+	b = append(b, ' ')
+	b = appendSecs(b, r.Rel, 6)
+	b = append(b, " malformed frame ("...)
+	b = append(b, r.Layer...)
+	b = append(b, " header)"...)
+	return s.line(b)
+}
+
 // Finding writes one finding of `segscope diagnose`, its text wrapped to 100 columns:
 //
 //	conn 1 frame 12 [info] time_wait: the client sent the first FIN (frame 12): an
