@@ -569,7 +569,7 @@ func (s *Sink) HTTP(r *report.HTTP) error {
 // Malformed writes one line for a frame whose headers were impossible, in the frame
 // column of the segment lines:
 //
-//	    17 0.000412 malformed frame (tcp header)
+//	17 0.000412 malformed frame (tcp header)
 func (s *Sink) Malformed(r *report.Malformed) error {
 	b := s.buf[:0]
 	var num [20]byte
