@@ -345,6 +345,9 @@ func (d *Decoder) ethernet(data []byte) Kind {
 		}
 		return d.llc(payload)
 	}
+	if (t == eth8021Q || t == eth8021AD || t == ethQinQ) && len(data) >= 16 {
+		d.seg.VLAN, d.seg.VLANTagged = binary.BigEndian.Uint16(data[14:16]), true
+	}
 	// Ethernet II: gopacket's layers strip the header and any VLAN tags it knows.
 	// An error can only be a cut tag; the hand-written dispatch below reports it.
 	_ = d.parser.DecodeLayers(data, &d.decoded)

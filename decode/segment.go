@@ -127,6 +127,10 @@ type Segment struct {
 	Src, Dst netip.AddrPort
 	Seq, Ack tcpseq.Seq
 	Flags    Flags
+	// VLAN is the outer 802.1Q/802.1ad tag's TCI (the VLAN id with the priority bits,
+	// as tcpflow names flows by it) when VLANTagged.
+	VLAN       uint16
+	VLANTagged bool
 	Window   uint16 // as sent, before scaling
 	Urgent   uint16
 	Checksum uint16

@@ -122,6 +122,7 @@ type Conn struct {
 	HalfClosed  bool // one side sent FIN and the other kept sending data afterwards
 	ReusedTuple bool // an earlier connection used the same 4-tuple
 	Index       int  // 0 for the first connection on its 4-tuple, then 1, 2, ...
+	VLAN        int  // the first segment's outer 802.1Q TCI (decode.Segment.VLAN); -1 untagged
 
 	User any // for the handler; nil on a Conn rebuilt from a tombstone
 

@@ -368,6 +368,10 @@ func (t *Tracker) newConn(key flow.Key, seg *decode.Segment, index int) *Conn {
 		// Set before OnOpen, which names per-connection output after them.
 		Index:       index,
 		ReusedTuple: index > 0,
+		VLAN:        -1,
+	}
+	if seg.VLANTagged {
+		c.VLAN = int(seg.VLAN)
 	}
 	c.Dir[0].WScale = -1
 	c.Dir[1].WScale = -1

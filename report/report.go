@@ -129,6 +129,10 @@ type Conn struct {
 	Closer          string   `json:"closer,omitempty"`
 	Reused          bool     `json:"reused_tuple,omitempty"`
 	TupleIndex      int      `json:"tuple_index,omitempty"` // 0 for the first connection on a 4-tuple, 1 for the next, ...
+	// VLAN is the outer 802.1Q tag's TCI of the connection's first frame, when
+	// VLANTagged. follow --write-dir names files by it, as tcpflow does; not in JSON yet.
+	VLAN       int  `json:"-"`
+	VLANTagged bool `json:"-"`
 }
 
 // FrameRange is the first and last frame of a message; zero when absent.

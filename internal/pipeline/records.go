@@ -36,6 +36,8 @@ func (p *Pipeline) fillConn(cs *connState) {
 		Close:      c.Close.String(),
 		Reused:     c.ReusedTuple,
 		TupleIndex: c.Index,
+		VLAN:       c.VLAN,
+		VLANTagged: c.VLAN >= 0,
 	}
 	r.HandshakeRTT = -1
 	if rtt := c.HandshakeRTT(); rtt > 0 {
