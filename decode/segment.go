@@ -131,9 +131,9 @@ type Segment struct {
 	// as tcpflow names flows by it) when VLANTagged.
 	VLAN       uint16
 	VLANTagged bool
-	Window   uint16 // as sent, before scaling
-	Urgent   uint16
-	Checksum uint16
+	Window     uint16 // as sent, before scaling
+	Urgent     uint16
+	Checksum   uint16
 
 	IP        IPInfo
 	TCPHdrLen int
