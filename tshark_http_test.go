@@ -99,7 +99,7 @@ func at(s []string, i int) string {
 func TestDifferentialHTTPTshark(t *testing.T) {
 	bin := needTool(t, "tshark")
 	files := allCaptures(t)
-	var total score
+	var total, unknown score // unknown: captures without a known tshark error
 	falseComplete := 0
 	var tbl strings.Builder
 	for _, path := range files {
@@ -205,6 +205,10 @@ func TestDifferentialHTTPTshark(t *testing.T) {
 		}
 		total.got += s.got
 		total.want += s.want
+		if _, known := tsharkHTTPKnown[capName(path)]; !known {
+			unknown.got += s.got
+			unknown.want += s.want
+		}
 		fmt.Fprintf(&tbl, "%s\t%s\t%.1f%%\n", capName(path), s, 100*s.ratio())
 		sort.Strings(bad)
 		for i, b := range bad {
@@ -216,17 +220,19 @@ func TestDifferentialHTTPTshark(t *testing.T) {
 		}
 	}
 	fmt.Fprintf(&tbl, "TOTAL\t%s\t%.1f%%\tfalse complete %d\n", total, 100*total.ratio(), falseComplete)
+	fmt.Fprintf(&tbl, "TOTAL without the captures where tshark is known wrong\t%s\t%.2f%%\n", unknown, 100*unknown.ratio())
 	t.Logf("HTTP against tshark (fields matched/compared):\n%s", tbl.String())
 	if falseComplete > 0 {
 		t.Errorf("%d exchanges say complete while tshark pairs or reads them otherwise", falseComplete)
 	}
-	if total.ratio() < 0.997 {
-		t.Errorf("HTTP fields agree with tshark on %s (%.2f%%), want at least 99.7%%", total, 100*total.ratio())
+	if unknown.ratio() < 0.997 {
+		t.Errorf("HTTP fields agree with tshark on %s (%.2f%%) of the captures where tshark is not known wrong, want at least 99.7%%", unknown, 100*unknown.ratio())
 	}
 }
 
 // tsharkHTTPKnown names the captures where tshark's HTTP dissection is known to be wrong
 // and why; their disagreements are not counted as false complete.
 var tsharkHTTPKnown = map[string]string{
+	"own/pipelined-lost-request.pcap": "tshark pairs /k/2.txt with the 5,000-byte response of /a.txt and /k/6.txt with the 12,000 bytes of /b.txt (nginx's log and the body sizes say otherwise): it does not account for request 3, which the capture lost",
 	"zeek/methods.pcap": "request lines without a target (OPTIONS alone, OPTIONS HTTP/1.1): segscope follows Zeek's baseline (no request, an empty URI); tshark takes the method alone, or HTTP/1.1 as the URI",
 }

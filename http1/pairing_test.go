@@ -248,3 +248,48 @@ func genExchange(rng *rand.Rand, i int) (string, string) {
 	}
 	return req, resp
 }
+
+// TestResponseWaitsForItsRequest feeds a response before the request it answers, as a
+// capture that lost the request's segment (reported as a gap later) or reordered the two
+// delivers it: the response's acknowledgement covers client bytes not yet fed, so it
+// waits for them, and pairs right.
+func TestResponseWaitsForItsRequest(t *testing.T) {
+	const (
+		r1 = "GET /1 HTTP/1.1\r\nHost: a\r\n\r\n"
+		r2 = "GET /2 HTTP/1.1\r\nHost: a\r\n\r\n"
+		a1 = "HTTP/1.1 200 one\r\nContent-Length: 1\r\n\r\n1"
+		a2 = "HTTP/1.1 201 two\r\nContent-Length: 2\r\n\r\n22"
+	)
+	for _, lost := range []bool{false, true} {
+		r := &recorder{}
+		p := NewParser(r, Limits{})
+		p.Ack(C2S, 0)
+		p.Feed(C2S, []byte(r1), 1, 1)
+		p.Ack(S2C, int64(len(r1)))
+		p.Feed(S2C, []byte(a1), 2, 2)
+		p.Ack(S2C, int64(len(r1)+len(r2))) // the server had request 2
+		p.Feed(S2C, []byte(a2[:10]), 3, 3)
+		p.Feed(S2C, []byte(a2[10:]), 4, 4)
+		p.Close(S2C, 5)
+		if len(r.xs) != 1 {
+			t.Fatalf("lost %v: %d exchanges before request 2, want 1 (response 2 waits)", lost, len(r.xs))
+		}
+		if lost {
+			p.Gap(C2S, uint64(len(r2)), 6)
+		} else {
+			p.Ack(C2S, int64(len(a1)))
+			p.Feed(C2S, []byte(r2), 6, 6)
+		}
+		p.Finish(7)
+		ws := []want{{verdict: "complete", uri: "/1", status: 200, respBody: 1}, {verdict: "complete", uri: "/2", status: 201, respBody: 2}}
+		if lost {
+			ws[1] = want{verdict: "gap", noReq: true, status: 201, respBody: 2, anomalies: []Anomaly{AnomRequestInGap}}
+		}
+		check(t, fmt.Sprintf("lost %v", lost), r.xs, ws)
+	}
+	// Nothing waits for a client that sent nothing (a one-sided capture).
+	r, _ := runOpsAck(false, Limits{}, s2c("HTTP/1.1 200 one\r\nContent-Length: 1\r\n\r\n1"))
+	if len(r.xs) != 1 || r.xs[0].Verdict != "no_request" {
+		t.Errorf("one-sided: %+v", r.xs)
+	}
+}

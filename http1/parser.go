@@ -132,6 +132,11 @@ type Parser struct {
 	acked bool
 
 	dec *decoder // allocated at the first decoded body
+
+	// Server bytes that wait for the client bytes they acknowledge (see wait.go).
+	waitQ    []waitItem
+	waitBuf  []byte
+	waitOver bool // the wait overflowed: nothing waits until the client catches up
 }
 
 // NewParser returns a parser that reports exchanges to h.
@@ -156,6 +161,7 @@ func (p *Parser) Reset() {
 	p.proto, p.sni = ProtoUnknown, ""
 	p.noMore = false
 	p.ack, p.acked = -1, false
+	p.waitQ, p.waitBuf, p.waitOver = p.waitQ[:0], p.waitBuf[:0], false
 	p.strs.restart()
 	p.conn = p.conn[:0]
 	for d := range p.half {
@@ -215,6 +221,17 @@ func (p *Parser) Feed(dir Dir, data []byte, frame uint64, ts int64) {
 	if len(data) == 0 {
 		return
 	}
+	if p.waits(dir) {
+		p.wait(waitData, data, 0, frame, ts)
+		return
+	}
+	p.feed(dir, data, frame, ts)
+	if dir == C2S {
+		p.releaseWait(false)
+	}
+}
+
+func (p *Parser) feed(dir Dir, data []byte, frame uint64, ts int64) {
 	h := &p.half[dir&1]
 	p.frame, p.ts, p.ack = frame, ts, h.ack
 	if h.closed && !h.afterClose {
@@ -1356,6 +1373,17 @@ func (p *Parser) Gap(dir Dir, n uint64, ts int64) {
 	if n == 0 {
 		return
 	}
+	if p.waits(dir) {
+		p.wait(waitGap, nil, n, 0, ts)
+		return
+	}
+	p.gap(dir, n, ts)
+	if dir == C2S {
+		p.releaseWait(false)
+	}
+}
+
+func (p *Parser) gap(dir Dir, n uint64, ts int64) {
 	h := &p.half[dir&1]
 	p.ts = ts
 	h.started = true
@@ -1450,6 +1478,17 @@ func (p *Parser) Gap(dir Dir, n uint64, ts int64) {
 
 // Close reports the end of a direction (FIN, RST or end of capture).
 func (p *Parser) Close(dir Dir, ts int64) {
+	if p.waits(dir) {
+		p.wait(waitClose, nil, 0, 0, ts)
+		return
+	}
+	p.closeDir(dir, ts)
+	if dir == C2S {
+		p.releaseWait(true)
+	}
+}
+
+func (p *Parser) closeDir(dir Dir, ts int64) {
 	h := &p.half[dir&1]
 	if h.closed {
 		return
@@ -1510,6 +1549,7 @@ func (p *Parser) endHalf(h *half) {
 // Finish ends the connection: partial messages are ended as truncated (or gap)
 // and every pending exchange is emitted, in depth order.
 func (p *Parser) Finish(ts int64) {
+	p.releaseWait(true)
 	p.ts = ts
 	for d := range p.half {
 		p.endHalf(&p.half[d])
