@@ -234,5 +234,5 @@ func TestDifferentialHTTPTshark(t *testing.T) {
 // and why; their disagreements are not counted as false complete.
 var tsharkHTTPKnown = map[string]string{
 	"own/pipelined-lost-request.pcap": "tshark pairs /k/2.txt with the 5,000-byte response of /a.txt and /k/6.txt with the 12,000 bytes of /b.txt (nginx's log and the body sizes say otherwise): it does not account for request 3, which the capture lost",
-	"zeek/methods.pcap": "request lines without a target (OPTIONS alone, OPTIONS HTTP/1.1): segscope follows Zeek's baseline (no request, an empty URI); tshark takes the method alone, or HTTP/1.1 as the URI",
+	"zeek/methods.pcap":               "request lines without a target (OPTIONS alone, OPTIONS HTTP/1.1): segscope follows Zeek's baseline (no request, an empty URI); tshark takes the method alone, or HTTP/1.1 as the URI",
 }
