@@ -1,6 +1,7 @@
 package segscope_test
 
 import (
+	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -58,5 +59,21 @@ func TestLostMessageCaptures(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEvasionFINClosesNothing: in suricata's bug-3286-02-linux-evasion capture the
+// "server" sends an RST and then a FIN before the handshake completes, both with a bad
+// timestamp echo that Linux rejects, then the real SYN-ACK. The tracker takes the
+// connection up again (revived) and ignores the FIN; so does the HTTP parser: the
+// exchange is complete, without data_after_close.
+func TestEvasionFINClosesNothing(t *testing.T) {
+	path := filepath.Join(sharedDir, "suricata", "bug-3286-02-linux-evasion.pcap")
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("%s absent: %v", path, err)
+	}
+	rec, _ := run(t, path, segscope.Config{Mode: segscope.ModeHTTP})
+	if len(rec.https) != 1 || rec.https[0].Verdict != "complete" || len(rec.https[0].Anomalies) != 0 || rec.https[0].RespBodyLen != 14 {
+		t.Errorf("exchanges %+v, want one complete, 14 body bytes, no anomaly", rec.https)
 	}
 }

@@ -85,3 +85,42 @@ func tail(s string) string {
 	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return strings.Join(l[max(len(l)-4, 0):], "\n")
 }
+
+// TestSnaplenInsideOptions cuts the SYN and the SYN-ACK of a real capture inside their
+// TCP options (as a snaplen of 60 bytes does: 14 + 20 + 20 + 6 of the 20 option bytes):
+// the segments are kept as truncated, the MSS that fits and the handshake time survive.
+func TestSnaplenInsideOptions(t *testing.T) {
+	src, err := capture.OpenFiles([]string{"testdata/pcaps/get-simple.pcap"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var frames []capture.Frame
+	for {
+		f, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Data = append([]byte(nil), f.Data...)
+		if f.Frame <= 2 {
+			f.Data = f.Data[:60] // OrigLen stays: the snaplen cut it
+		}
+		frames = append(frames, f)
+	}
+	src.Close()
+	rec := &recorder{}
+	sum, err := segscope.Run(context.Background(), &sliceSource{frames: frames}, rec, segscope.Config{Mode: segscope.ModeConns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.conns) != 1 {
+		t.Fatalf("%d connections, want 1", len(rec.conns))
+	}
+	c := rec.conns[0]
+	if c.MSS != [2]int{1460, 1460} || c.HandshakeRTT <= 0 || c.Packets.C2S+c.Packets.S2C != uint64(len(frames)) || sum.Truncated != 2 {
+		t.Errorf("conn: mss %v rtt %v packets %d/%d, summary %d truncated; want mss 1460/1460, a handshake RTT, all %d frames, 2 truncated",
+			c.MSS, c.HandshakeRTT, c.Packets.C2S, c.Packets.S2C, sum.Truncated, len(frames))
+	}
+}
