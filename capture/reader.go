@@ -190,7 +190,13 @@ func openFiles(paths []string, mmap bool, bufSize int) (*Reader, error) {
 // NewReader reads one capture from r; name is used in error messages. The returned Source
 // is a *Reader; its Close does not close r.
 func NewReader(r io.Reader, name string) (Source, error) {
-	return newReaderSize(r, name, defaultBufSize)
+	size := defaultBufSize
+	// An input held in memory and smaller than the buffer (a test, a fuzzer's input) needs
+	// no more buffer than its own length: no frame can be longer than the input.
+	if l, ok := r.(interface{ Len() int }); ok && l.Len()+64 < size {
+		size = max(l.Len()+64, 4096)
+	}
+	return newReaderSize(r, name, size)
 }
 
 func newReaderSize(r io.Reader, name string, size int) (*Reader, error) {
