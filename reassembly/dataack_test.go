@@ -17,7 +17,7 @@ type ackLog struct {
 }
 
 func (l *ackLog) OnData(c *Conn, d flow.Dir, off uint64, b []byte, frame uint64, _ int64) {
-	a, ok := c.Dir[d].DataAck()
+	a, ok := c.DataAck()
 	l.data = append(l.data, fmt.Sprintf("%s %d+%d #%d ack %d %v", d, off, len(b), frame, a, ok))
 }
 

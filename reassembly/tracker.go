@@ -371,7 +371,7 @@ func (t *Tracker) newConn(key flow.Key, seg *decode.Segment, index int) *Conn {
 		VLAN:        -1,
 	}
 	if seg.VLANTagged {
-		c.VLAN = int(seg.VLAN)
+		c.VLAN = int32(seg.VLAN)
 	}
 	c.Dir[0].WScale = -1
 	c.Dir[1].WScale = -1
@@ -511,7 +511,7 @@ func (t *Tracker) drain() {
 		e := &t.pending[i]
 		switch e.kind {
 		case evData:
-			e.c.Dir[e.dir].dataAck = e.ack
+			e.c.dataAck = e.ack
 			t.h.OnData(e.c, e.dir, uint64(e.off), e.data, e.frame, e.ts)
 		case evGap:
 			t.h.OnGap(e.c, e.dir, uint64(e.off), uint64(e.n), e.ts)

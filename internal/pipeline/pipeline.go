@@ -432,7 +432,7 @@ func (p *Pipeline) OnData(c *reassembly.Conn, dir flow.Dir, off uint64, data []b
 	p.view.data(p, cs, dir, off, data, frame)
 	if p.wantHTTP {
 		hp := p.parserOf(cs)
-		ack, _ := c.Dir[dir].DataAck() // negative when unknown
+		ack, _ := c.DataAck() // negative when unknown
 		hp.Ack(http1.Dir(dir), ack)
 		hp.Feed(http1.Dir(dir), data, frame, ts)
 		p.reached(cs, c, dir, off+uint64(len(data)), ts)

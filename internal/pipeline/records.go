@@ -36,7 +36,7 @@ func (p *Pipeline) fillConn(cs *connState) {
 		Close:      c.Close.String(),
 		Reused:     c.ReusedTuple,
 		TupleIndex: c.Index,
-		VLAN:       c.VLAN,
+		VLAN:       int(c.VLAN),
 		VLANTagged: c.VLAN >= 0,
 	}
 	r.HandshakeRTT = -1
