@@ -94,6 +94,7 @@ type Options struct {
 	HasMPTCP      bool // Multipath TCP option (kind 30)
 	Unknown       int  // count of options with a kind segscope does not decode
 	Malformed     bool // an option's length ran past the header, or was impossible
+	Cut           bool // the snaplen cut the options: those past the cut are unknown (Segment.Truncated)
 	Raw           []byte
 }
 

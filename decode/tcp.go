@@ -64,6 +64,7 @@ func (d *Decoder) tcp(src, dst netip.Addr, b []byte, plen int) Kind {
 		d.st.TCPOptUnknown += uint64(s.Opts.Unknown)
 	}
 	if optsCut {
+		s.Opts.Cut = true
 		s.Payload = b[len(b):]
 		s.PayloadLen = plen - hl
 		s.Truncated = true
