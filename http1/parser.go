@@ -1504,7 +1504,7 @@ func (p *Parser) closeDir(dir Dir, ts int64) {
 func (p *Parser) partialField(h *half) {
 	if h.st == stHead && h.msg != nil && h.nlines > 0 && !h.skipLine && len(h.line) > 0 {
 		content := bytes.TrimRight(h.line, "\r")
-		if len(content) > 0 {
+		if bytes.IndexByte(content, ':') > 0 { // a name cut before its colon says nothing
 			h.headBytes += len(h.line)
 			p.fieldLine(h, content)
 		}
