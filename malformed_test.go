@@ -11,6 +11,7 @@ import (
 	"github.com/segscope/segscope/capture"
 	"github.com/segscope/segscope/render/jsonl"
 	"github.com/segscope/segscope/render/text"
+	"github.com/segscope/segscope/report"
 )
 
 // sliceSource hands out frames once.
@@ -28,6 +29,14 @@ func (s *sliceSource) Next() (capture.Frame, error) {
 }
 
 func (s *sliceSource) Close() error { return nil }
+
+// connSink keeps the conn records.
+type connSink struct {
+	countSink
+	conns []report.Conn
+}
+
+func (s *connSink) Conn(c *report.Conn) error { s.conns = append(s.conns, *c); return nil }
 
 // TestMalformedListed breaks the IPv4 header of two frames of a real capture (header
 // length 4 bytes, impossible) and checks that `packets` lists them by frame number, a
@@ -110,7 +119,7 @@ func TestSnaplenInsideOptions(t *testing.T) {
 		frames = append(frames, f)
 	}
 	src.Close()
-	rec := &recorder{}
+	rec := &connSink{}
 	sum, err := segscope.Run(context.Background(), &sliceSource{frames: frames}, rec, segscope.Config{Mode: segscope.ModeConns})
 	if err != nil {
 		t.Fatal(err)
