@@ -20,7 +20,7 @@ package segscope_test
 //
 //	go test -run '^$' -bench . -benchtime 20x .
 //
-// Test packets are built from field structs (benchPkt) by hand, not with gopacket:
+// Test packets are built from field structs (synth.Packet) by hand, not with gopacket:
 // gopacket is imported only by capture and decode (DESIGN.md), tests included.
 // Identifiers here start with bench (newBench, Bench..., TestAllocs...; mem in memory_test.go)
 // to stay clear of the other test files of package segscope_test.
@@ -28,7 +28,6 @@ package segscope_test
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"io"
 	"net/netip"
@@ -41,9 +40,11 @@ import (
 	"github.com/segscope/segscope/capture"
 	"github.com/segscope/segscope/decode"
 	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/internal/synth"
 	"github.com/segscope/segscope/reassembly"
 	"github.com/segscope/segscope/render/jsonl"
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
 )
 
 const benchDefaultFile = "/tmp/bench/bench-small-mtu1500.pcap"
@@ -179,7 +180,7 @@ func benchRun(b *testing.B, mode segscope.Mode, json bool) { benchRunN(b, mode, 
 
 func benchRunN(b *testing.B, mode segscope.Mode, json bool, workers int) {
 	benchLoop(b, func(src capture.Source) {
-		var sink report.Sink = benchDiscard{}
+		var sink report.Sink = synth.Discard{}
 		if json {
 			sink = jsonl.New(io.Discard)
 		}
@@ -210,105 +211,7 @@ func (benchNopHandler) OnData(*reassembly.Conn, flow.Dir, uint64, []byte, uint64
 func (benchNopHandler) OnGap(*reassembly.Conn, flow.Dir, uint64, uint64, int64)          {}
 func (benchNopHandler) OnClose(*reassembly.Conn)                                         {}
 
-// benchDiscard is a report.Sink that drops every record.
-type benchDiscard struct{}
-
-func (benchDiscard) Segment(*report.Segment) error { return nil }
-func (benchDiscard) Conn(*report.Conn) error       { return nil }
-func (benchDiscard) HTTP(*report.HTTP) error       { return nil }
-func (benchDiscard) Anatomy(*report.Anatomy) error { return nil }
-func (benchDiscard) Event(*report.Event) error     { return nil }
-func (benchDiscard) Finding(*report.Finding) error { return nil }
-func (benchDiscard) Close() error                  { return nil }
-
 // ---- synthetic packets -------------------------------------------------------------------
-
-// TCP flag bits as on the wire.
-const (
-	benchFIN = 0x01
-	benchSYN = 0x02
-	benchRST = 0x04
-	benchPSH = 0x08
-	benchACK = 0x10
-)
-
-// benchPkt describes an Ethernet/IPv4/TCP frame by its fields.
-type benchPkt struct {
-	Src, Dst netip.AddrPort // IPv4
-	Seq, Ack uint32
-	Flags    uint8
-	Win      uint16
-	ID       uint16 // IP identification
-	MSS      uint16 // when non-zero, an MSS option (SYN segments)
-	Payload  []byte
-}
-
-// appendFrame appends the frame to b. The IPv4 header checksum is computed; the TCP
-// checksum is left 0 (segscope does not verify it).
-//
-//	0x0000:  0200 0000 0002 0200 0000 0001 0800 4500  Ethernet, IPv4 (IHL 5)
-//	0x0010:  LLLL IIII 4000 4006 CCCC SSSS SSSS DDDD  len, id, DF, TTL 64, TCP, checksum
-//	0x0020:  DDDD sport dport seq.. .... ack. ....    TCP header (20 bytes, or 24 with MSS)
-func (p *benchPkt) appendFrame(b []byte) []byte {
-	thl := 20
-	if p.MSS != 0 {
-		thl = 24
-	}
-	total := 20 + thl + len(p.Payload)
-	b = append(b, 0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00) // dst MAC, src MAC, IPv4
-	ip := len(b)
-	b = append(b, 0x45, 0, byte(total>>8), byte(total), byte(p.ID>>8), byte(p.ID), 0x40, 0, 64, 6, 0, 0)
-	s, d := p.Src.Addr().As4(), p.Dst.Addr().As4()
-	b = append(b, s[:]...)
-	b = append(b, d[:]...)
-	binary.BigEndian.PutUint16(b[ip+10:], benchIPSum(b[ip:ip+20]))
-	b = binary.BigEndian.AppendUint16(b, p.Src.Port())
-	b = binary.BigEndian.AppendUint16(b, p.Dst.Port())
-	b = binary.BigEndian.AppendUint32(b, p.Seq)
-	b = binary.BigEndian.AppendUint32(b, p.Ack)
-	b = append(b, byte(thl/4)<<4, p.Flags)
-	b = binary.BigEndian.AppendUint16(b, p.Win)
-	b = append(b, 0, 0, 0, 0) // checksum, urgent pointer
-	if p.MSS != 0 {
-		b = append(b, 2, 4, byte(p.MSS>>8), byte(p.MSS))
-	}
-	return append(b, p.Payload...)
-}
-
-func benchIPSum(h []byte) uint16 {
-	var sum uint32
-	for i := 0; i+1 < len(h); i += 2 {
-		sum += uint32(h[i])<<8 | uint32(h[i+1])
-	}
-	for sum > 0xffff {
-		sum = sum&0xffff + sum>>16
-	}
-	return ^uint16(sum)
-}
-
-// benchFrames is a capture.Source over frames produced by a function, one at a time, in a
-// reused buffer: next appends frame number n (1-based) to b[:0] and returns it with its
-// time, or ok=false at the end.
-type benchFrames struct {
-	next  func(b []byte, n uint64) (frame []byte, ts int64, ok bool)
-	buf   []byte
-	n     uint64
-	bytes int64
-}
-
-func (s *benchFrames) Next() (capture.Frame, error) {
-	s.n++
-	b, ts, ok := s.next(s.buf[:0], s.n)
-	if !ok {
-		s.n--
-		return capture.Frame{}, io.EOF
-	}
-	s.buf = b
-	s.bytes += int64(len(b))
-	return capture.Frame{Data: b, Info: capture.Info{Frame: s.n, TS: ts, CapLen: len(b), OrigLen: len(b), LinkType: 1}}, nil
-}
-
-func (s *benchFrames) Close() error { return nil }
 
 // benchConn generates one established connection: the handshake, a request, then an
 // endless response body of fixed-size segments, each acknowledged by the client.
@@ -344,42 +247,42 @@ var (
 // client ACKs.
 func (c *benchConn) frame(b []byte) []byte {
 	c.ts += 10_000 // 10 µs
-	p := benchPkt{Win: 502}
+	p := synth.Packet{Win: 502}
 	c2s := func() { p.Src, p.Dst, p.Seq, p.Ack = c.cli, c.srv, c.cseq, c.sseq }
 	s2c := func() { p.Src, p.Dst, p.Seq, p.Ack = c.srv, c.cli, c.sseq, c.cseq }
 	switch st := c.step; {
 	case st == 0:
 		c2s()
-		p.Ack, p.Flags, p.MSS = 0, benchSYN, 1460
+		p.Ack, p.Flags, p.MSS = 0, tcp.SYN, 1460
 		c.cseq++
 	case st == 1:
 		s2c()
-		p.Flags, p.MSS = benchSYN|benchACK, 1460
+		p.Flags, p.MSS = tcp.SYN|tcp.ACK, 1460
 		c.sseq++
 	case st == 2:
 		c2s()
-		p.Flags, p.Payload = benchACK|benchPSH, benchReq
+		p.Flags, p.Payload = tcp.ACK|tcp.PSH, benchReq
 		c.cseq += uint32(len(benchReq))
 	case st == 3:
 		s2c()
-		p.Flags, p.Payload = benchACK|benchPSH, benchResp
+		p.Flags, p.Payload = tcp.ACK|tcp.PSH, benchResp
 		c.sseq += uint32(len(benchResp))
 	case st%2 == 0:
 		s2c()
-		p.Flags, p.Payload = benchACK, c.body
+		p.Flags, p.Payload = tcp.ACK, c.body
 		c.sseq += uint32(len(c.body))
 	default:
 		c2s()
-		p.Flags = benchACK
+		p.Flags = tcp.ACK
 	}
 	p.ID = uint16(c.step)
 	c.step++
-	return p.appendFrame(b)
+	return p.AppendFrame(b)
 }
 
 // source returns a Source of the connection's first n frames.
-func (c *benchConn) source(n uint64) *benchFrames {
-	return &benchFrames{buf: make([]byte, 0, 2048), next: func(b []byte, i uint64) ([]byte, int64, bool) {
+func (c *benchConn) source(n uint64) *synth.Source {
+	return &synth.Source{Buf: make([]byte, 0, 2048), Frames: func(b []byte, i uint64) ([]byte, int64, bool) {
 		if i > n {
 			return nil, 0, false
 		}
@@ -466,7 +369,7 @@ func TestAllocsPerPacket(t *testing.T) {
 	})
 	t.Run("http body", func(t *testing.T) {
 		cfg := segscope.Config{Mode: segscope.ModeHTTP}
-		if a := perFrame(t, cfg, func() report.Sink { return benchDiscard{} }); a > 0 {
+		if a := perFrame(t, cfg, func() report.Sink { return synth.Discard{} }); a > 0 {
 			t.Errorf("segscope.Run(context.Background(), ModeHTTP) streaming a response body: %.4f allocations per frame, want 0", a)
 		}
 	})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/segscope/segscope/http1"
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
 )
 
 // Anatomy fills dst with how message m (exchange depth of connection ci, direction dir)
@@ -169,7 +170,7 @@ func Anatomy(ci *ConnInfo, depth int, dir uint8, m *http1.Message, segs []SegRec
 		n := max(a.Fragments, 1)
 		sum.IPPackets += n
 		sum.Overhead += int64(a.IPHdrLen*n + a.TCPHdrLen)
-		if hasString(a.Class, "retransmission") || hasString(a.Class, "fast_retransmission") || hasString(a.Class, "spurious_retransmission") {
+		if a.Class.Any(tcp.ClassRetransmissions) {
 			sum.Retransmissions++
 		}
 	}
@@ -187,15 +188,6 @@ func Anatomy(ci *ConnInfo, depth int, dir uint8, m *http1.Message, segs []SegRec
 		sum.Span = report.Duration(lastTS - firstTS)
 	}
 	sum.MSS = senderMSS(ci, dir, segs)
-}
-
-func hasString(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // messageTitle is "GET /x" for a request and "200 OK" for a response.

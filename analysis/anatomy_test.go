@@ -7,6 +7,7 @@ import (
 
 	"github.com/segscope/segscope/http1"
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
 )
 
 // parseMsgs runs the real HTTP/1 parser over whole streams and returns copies of the
@@ -134,10 +135,10 @@ func TestAnatomy(t *testing.T) {
 			s2c:  resp3000,
 			build: func(c *conn) {
 				c.handshake(ms)
-				c.add(ms, dirC2S, flagACK|flagPSH, len(get))
-				c.add(ms, dirS2C, flagACK, 1448)
-				c.add(ms/10, dirS2C, flagACK, 1448)
-				c.add(ms/10, dirS2C, flagACK|flagPSH, 145)
+				c.add(ms, dirC2S, tcp.ACK|tcp.PSH, len(get))
+				c.add(ms, dirS2C, tcp.ACK, 1448)
+				c.add(ms/10, dirS2C, tcp.ACK, 1448)
+				c.add(ms/10, dirS2C, tcp.ACK|tcp.PSH, 145)
 			},
 			c2s: get,
 			dir: dirS2C,
@@ -163,9 +164,9 @@ func TestAnatomy(t *testing.T) {
 			c2s:  get + strings.Replace(get, "/x", "/y", 1),
 			build: func(c *conn) {
 				c.handshake(ms)
-				c.add(ms, dirC2S, flagACK|flagPSH, 20)
-				c.add(ms, dirC2S, flagACK|flagPSH, 18+10) // 18 of request 1, 10 of request 2
-				c.add(ms, dirC2S, flagACK|flagPSH, 28)
+				c.add(ms, dirC2S, tcp.ACK|tcp.PSH, 20)
+				c.add(ms, dirC2S, tcp.ACK|tcp.PSH, 18+10) // 18 of request 1, 10 of request 2
+				c.add(ms, dirC2S, tcp.ACK|tcp.PSH, 28)
 			},
 			dir: dirC2S, msg: 1,
 			wantSegs:  []segWant{{5, 28, 10}, {6, 28, 28}},
@@ -181,9 +182,9 @@ func TestAnatomy(t *testing.T) {
 			c2s:  get + strings.Replace(get, "/x", "/y", 1),
 			build: func(c *conn) {
 				c.handshake(ms)
-				c.add(ms, dirC2S, flagACK|flagPSH, 20)
-				c.add(ms, dirC2S, flagACK|flagPSH, 28)
-				c.add(ms, dirC2S, flagACK|flagPSH, 28)
+				c.add(ms, dirC2S, tcp.ACK|tcp.PSH, 20)
+				c.add(ms, dirC2S, tcp.ACK|tcp.PSH, 28)
+				c.add(ms, dirC2S, tcp.ACK|tcp.PSH, 28)
 			},
 			dir: dirC2S, msg: 0,
 			wantSegs: []segWant{{4, 20, 20}, {5, 28, 18}},
@@ -194,10 +195,10 @@ func TestAnatomy(t *testing.T) {
 			c2s:  get,
 			build: func(c *conn) {
 				c.handshake(ms)
-				c.add(ms, dirC2S, flagACK|flagPSH, len(get))
-				c.add(ms, dirS2C, flagACK, 1448)
-				c.add(ms/10, dirS2C, flagACK, 1448)
-				c.add(ms/10, dirS2C, flagACK|flagPSH, 145)
+				c.add(ms, dirC2S, tcp.ACK|tcp.PSH, len(get))
+				c.add(ms, dirS2C, tcp.ACK, 1448)
+				c.add(ms/10, dirS2C, tcp.ACK, 1448)
+				c.add(ms/10, dirS2C, tcp.ACK|tcp.PSH, 145)
 				c.retrans(212*ms, dirS2C, 1448, 1448)
 			},
 			dir: dirS2C,
@@ -219,10 +220,10 @@ func TestAnatomy(t *testing.T) {
 			c2s:  get,
 			build: func(c *conn) {
 				c.handshake(ms)
-				c.add(ms, dirC2S, flagACK|flagPSH, len(get))
-				c.add(ms, dirS2C, flagACK, 1448)
+				c.add(ms, dirC2S, tcp.ACK|tcp.PSH, len(get))
+				c.add(ms, dirS2C, tcp.ACK, 1448)
 				c.skip(dirS2C, 1448)
-				c.add(ms/10, dirS2C, flagACK|flagPSH, 145)
+				c.add(ms/10, dirS2C, tcp.ACK|tcp.PSH, 145)
 			},
 			dir:       dirS2C,
 			wantSegs:  []segWant{{5, 1448, 1448}, {6, 145, 145}},
@@ -242,9 +243,9 @@ func TestAnatomy(t *testing.T) {
 				"0\r\nX-T: 1\r\n\r\n", // 3 + 10
 			build: func(c *conn) {
 				c.handshake(ms)
-				c.add(ms, dirC2S, flagACK|flagPSH, len(get))
-				c.add(ms, dirS2C, flagACK, 60)
-				c.add(ms, dirS2C, flagACK|flagPSH, 31)
+				c.add(ms, dirC2S, tcp.ACK|tcp.PSH, len(get))
+				c.add(ms, dirS2C, tcp.ACK, 60)
+				c.add(ms, dirS2C, tcp.ACK|tcp.PSH, 31)
 			},
 			dir:       dirS2C,
 			wantSegs:  []segWant{{5, 60, 60}, {6, 31, 31}},
@@ -285,7 +286,7 @@ func TestAnatomy(t *testing.T) {
 func TestAnatomyReusesSlices(t *testing.T) {
 	c := newConn()
 	c.handshake(ms)
-	c.add(ms, dirC2S, flagACK|flagPSH, 38)
+	c.add(ms, dirC2S, tcp.ACK|tcp.PSH, 38)
 	reqs, _ := parseMsgs(t, "GET /x HTTP/1.1\r\nHost: example.com\r\n\r\n", "")
 	var a report.Anatomy
 	Anatomy(&c.ci, 1, dirC2S, reqs[0], c.segs, c.dels, c.gaps, &a)
@@ -297,7 +298,7 @@ func TestAnatomyReusesSlices(t *testing.T) {
 
 func TestSenderMSS(t *testing.T) {
 	c := newConn()
-	c.add(0, dirS2C, flagACK, 100)
+	c.add(0, dirS2C, tcp.ACK, 100)
 	if got := senderMSS(&c.ci, dirS2C, c.segs); got != 1448 {
 		t.Errorf("senderMSS with TS = %d, want 1448", got)
 	}

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
 )
 
 // conn builds a synthetic connection record: segments in capture order with consistent
@@ -34,37 +35,28 @@ func newConn() *conn {
 	}
 }
 
-func flagNames(bits uint16) []string {
-	var out []string
-	for _, f := range []struct {
-		b uint16
-		n string
-	}{{flagSYN, "SYN"}, {flagACK, "ACK"}, {flagPSH, "PSH"}, {flagFIN, "FIN"}, {flagRST, "RST"}} {
-		if bits&f.b != 0 {
-			out = append(out, f.n)
-		}
-	}
-	return out
-}
-
 // add appends one segment sent dt after the previous one. It carries n new bytes of dir's
 // stream (delivered first by this frame) unless class marks it otherwise.
-func (c *conn) add(dt int64, dir uint8, bits uint16, n int, class ...string) *SegRecord {
+func (c *conn) add(dt int64, dir uint8, bits tcp.Flags, n int, class ...tcp.Class) *SegRecord {
 	c.ts += dt
 	c.frame++
 	c.ipid++
 	peer := dir ^ 1
+	var cl tcp.Class
+	for _, x := range class {
+		cl |= x
+	}
 	s := SegRecord{
 		Frame: c.frame, TS: c.ts, Dir: dir, Off: c.next[dir], Len: n,
-		Flags: flagNames(bits), FlagBits: bits,
-		Seq: uint32(c.next[dir] + 1), Win: 64240, Class: class,
+		Flags: bits,
+		Seq:   uint32(c.next[dir] + 1), Win: 64240, Class: cl,
 		IPHdrLen: 20, TCPHdrLen: 32, IPTotalLen: 20 + 32 + n, IPID: c.ipid, DF: true,
 		FrameLen: 14 + 20 + 32 + n, TCPOptions: "TS",
 	}
-	if bits&flagACK != 0 {
+	if bits.Has(tcp.ACK) {
 		s.Ack = uint32(c.next[peer] + 1 + c.fin[peer])
 	}
-	if bits&flagSYN != 0 {
+	if bits.Has(tcp.SYN) {
 		s.Seq, s.Off, s.TCPHdrLen, s.TCPOptions = 0, -1, 40, "mss 1460,sackOK,TS,wscale 7"
 		s.IPTotalLen, s.FrameLen = 60, 74
 		if dir == dirC2S {
@@ -73,7 +65,7 @@ func (c *conn) add(dt int64, dir uint8, bits uint16, n int, class ...string) *Se
 			c.ci.SYNACKTime = c.ts
 		}
 	}
-	if bits&flagFIN != 0 {
+	if bits.Has(tcp.FIN) {
 		c.fin[dir] = 1
 	}
 	if n > 0 {
@@ -86,17 +78,17 @@ func (c *conn) add(dt int64, dir uint8, bits uint16, n int, class ...string) *Se
 
 // handshake adds SYN, SYN-ACK and ACK with the given one-way delays.
 func (c *conn) handshake(rtt int64) {
-	c.add(0, dirC2S, flagSYN, 0)
-	c.add(rtt, dirS2C, flagSYN|flagACK, 0)
-	c.add(ms/20, dirC2S, flagACK, 0)
+	c.add(0, dirC2S, tcp.SYN, 0)
+	c.add(rtt, dirS2C, tcp.SYN|tcp.ACK, 0)
+	c.add(ms/20, dirC2S, tcp.ACK, 0)
 	c.ci.ACKTime = c.ts
 }
 
 // retrans re-sends n bytes of dir at off (no delivery).
-func (c *conn) retrans(dt int64, dir uint8, off int64, n int, class ...string) *SegRecord {
+func (c *conn) retrans(dt int64, dir uint8, off int64, n int, class ...tcp.Class) *SegRecord {
 	save := c.next[dir]
 	c.next[dir] = off
-	s := c.add(dt, dir, flagACK|flagPSH, n, append([]string{"retransmission"}, class...)...)
+	s := c.add(dt, dir, tcp.ACK|tcp.PSH, n, append([]tcp.Class{tcp.ClassRetransmission}, class...)...)
 	c.dels = c.dels[:len(c.dels)-1]
 	c.next[dir] = save
 	return s

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
 )
 
 // Kind names what a finding of Diagnose is about; it is report.Finding.Kind.
@@ -103,7 +104,7 @@ func (d *diag) handshake() {
 	}
 	syns := 0
 	for i := range segs {
-		if segs[i].has(flagSYN) && !segs[i].has(flagACK) {
+		if segs[i].Flags.Has(tcp.SYN) && !segs[i].Flags.Has(tcp.ACK) {
 			syns++
 		}
 	}
@@ -321,7 +322,7 @@ func (d *diag) nagle() {
 	for i := range segs {
 		s := &segs[i]
 		dr, peer := s.Dir&1, (s.Dir&1)^1
-		if s.Len > 0 && !s.isRetrans() && !s.has(flagSYN) {
+		if s.Len > 0 && !s.isRetrans() && !s.Flags.Has(tcp.SYN) {
 			if p := prev[dr]; p >= 0 && s.Len < mss[dr] && segs[p].Len < mss[dr] && s.Off == segs[p].end() {
 				if a := newAck[peer]; a > p && segs[a].isPureAck() && ackVal[peer] >= segs[p].end() && ackBefore[peer] < segs[p].end() &&
 					s.TS-segs[a].TS < 1e6 && s.TS-segs[p].TS > 30e6 && s.TS-segs[p].TS-d.f.rtt >= 30e6 &&
@@ -342,7 +343,7 @@ func (d *diag) nagle() {
 		if s.Len > 0 {
 			peerData[dr] = i
 		}
-		if s.has(flagACK) && !s.has(flagSYN) {
+		if s.Flags.Has(tcp.ACK) && !s.Flags.Has(tcp.SYN) {
 			ao := ackOff(s.Ack, maxEnd[peer])
 			if !ackSet[dr] || ao > ackVal[dr] {
 				ackBefore[dr] = ackVal[dr]
@@ -420,9 +421,9 @@ func (d *diag) retransmissions() {
 			dups := dupAcksBetween(segs, o, i)
 			t += ", " + fmtDur(delay) + " after frame " + strconv.FormatUint(segs[o].Frame, 10) + " first sent them"
 			switch {
-			case s.hasClass("spurious_retransmission"):
+			case s.Class.Has(tcp.ClassSpuriousRetransmission):
 				t += ": spurious, the data had already been acknowledged"
-			case s.hasClass("fast_retransmission") || dups >= 3:
+			case s.Class.Has(tcp.ClassFastRetransmission) || dups >= 3:
 				t += "; it followed " + plural(dups, "duplicate ACK", "duplicate ACKs") + ": a fast retransmit (the receiver signalled the loss)"
 			case delay >= 200e6:
 				t += "; no duplicate ACK came in between: a retransmission timeout (RTO; at least 200 ms on Linux)"
@@ -442,11 +443,11 @@ func (d *diag) zeroWindow() {
 	n := 0
 	for i := range segs {
 		s := &segs[i]
-		if !s.hasClass("zero_window") {
+		if !s.Class.Has(tcp.ClassZeroWindow) {
 			continue
 		}
 		// Only the first of consecutive zero-window segments of one sender.
-		if p := prevOfDir(segs, i); p >= 0 && segs[p].hasClass("zero_window") {
+		if p := prevOfDir(segs, i); p >= 0 && segs[p].Class.Has(tcp.ClassZeroWindow) {
 			continue
 		}
 		n++
@@ -455,7 +456,7 @@ func (d *diag) zeroWindow() {
 		}
 		t := "frame " + strconv.FormatUint(s.Frame, 10) + ": the " + sideName(s.Dir) + " advertised a zero window: its receive buffer was full (the application was not reading fast enough), so the " + sideName(s.Dir^1) + " had to stop sending"
 		for j := i + 1; j < len(segs); j++ {
-			if o := &segs[j]; o.Dir == s.Dir && o.Win > 0 && !o.has(flagRST) {
+			if o := &segs[j]; o.Dir == s.Dir && o.Win > 0 && !o.Flags.Has(tcp.RST) {
 				t += " until frame " + strconv.FormatUint(o.Frame, 10) + " reopened it " + fmtDur(o.TS-s.TS) + " later"
 				break
 			}
@@ -481,13 +482,13 @@ func (d *diag) gaps() {
 	first := uint64(0)
 	for i := range d.segs {
 		s := &d.segs[i]
-		if s.hasClass("previous_segment_not_captured") {
+		if s.Class.Has(tcp.ClassPreviousSegmentNotCaptured) {
 			notCaptured++
 			if first == 0 {
 				first = s.Frame
 			}
 		}
-		if s.hasClass("acked_unseen_segment") {
+		if s.Class.Has(tcp.ClassAckedUnseenSegment) {
 			ackedUnseen++
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
 )
 
 func findingsString(fs []report.Finding) string {
@@ -38,10 +39,10 @@ func TestDiagnose(t *testing.T) {
 			build: func() *conn {
 				c := newConn()
 				c.handshake(ms)
-				c.add(ms, dirC2S, flagACK|flagPSH, 38)    // 4 request 1
-				c.add(ms/10, dirC2S, flagACK|flagPSH, 38) // 5 request 2, before response 1
-				c.add(ms, dirS2C, flagACK|flagPSH, 100)   // 6 response 1
-				c.add(ms, dirS2C, flagACK|flagPSH, 100)   // 7 response 2
+				c.add(ms, dirC2S, tcp.ACK|tcp.PSH, 38)    // 4 request 1
+				c.add(ms/10, dirC2S, tcp.ACK|tcp.PSH, 38) // 5 request 2, before response 1
+				c.add(ms, dirS2C, tcp.ACK|tcp.PSH, 100)   // 6 response 1
+				c.add(ms, dirS2C, tcp.ACK|tcp.PSH, 100)   // 7 response 2
 				c.exchange(1, "GET", "/a", 200, 0, 38, 0, 100)
 				c.exchange(2, "GET", "/b", 200, 38, 76, 100, 200)
 				c.ci.Close = "open"
@@ -59,9 +60,9 @@ func TestDiagnose(t *testing.T) {
 			build: func() *conn {
 				c := newConn()
 				c.handshake(ms)
-				c.add(ms, dirC2S, flagACK|flagPSH, 200)    // 4 headers
-				c.add(40*ms, dirS2C, flagACK, 0)           // 5 delayed ACK
-				c.add(ms/20, dirC2S, flagACK|flagPSH, 100) // 6 body, held by Nagle
+				c.add(ms, dirC2S, tcp.ACK|tcp.PSH, 200)    // 4 headers
+				c.add(40*ms, dirS2C, tcp.ACK, 0)           // 5 delayed ACK
+				c.add(ms/20, dirC2S, tcp.ACK|tcp.PSH, 100) // 6 body, held by Nagle
 				c.ci.Close = "open"
 				return c
 			},
@@ -75,11 +76,11 @@ func TestDiagnose(t *testing.T) {
 			build: func() *conn {
 				c := newConn()
 				c.handshake(60 * ms)
-				c.add(ms, dirC2S, flagACK|flagPSH, 200)    // 4 request 1
-				c.add(60*ms, dirS2C, flagACK, 0)           // 5 ACK after one RTT
-				c.add(ms/2, dirS2C, flagACK|flagPSH, 300)  // 6 response 1
-				c.add(ms/50, dirC2S, flagACK, 0)           // 7
-				c.add(ms/10, dirC2S, flagACK|flagPSH, 150) // 8 request 2
+				c.add(ms, dirC2S, tcp.ACK|tcp.PSH, 200)    // 4 request 1
+				c.add(60*ms, dirS2C, tcp.ACK, 0)           // 5 ACK after one RTT
+				c.add(ms/2, dirS2C, tcp.ACK|tcp.PSH, 300)  // 6 response 1
+				c.add(ms/50, dirC2S, tcp.ACK, 0)           // 7
+				c.add(ms/10, dirC2S, tcp.ACK|tcp.PSH, 150) // 8 request 2
 				c.exchange(1, "GET", "/a", 200, 0, 200, 0, 300)
 				c.exchange(2, "GET", "/b", 200, 200, 350, 300, 300)
 				c.ci.Close = "open"
@@ -93,14 +94,14 @@ func TestDiagnose(t *testing.T) {
 			build: func() *conn {
 				c := newConn()
 				c.handshake(ms)
-				c.add(ms, dirS2C, flagACK, 1000)                         // 4
-				c.retrans(300*ms, dirS2C, 0, 1000)                       // 5 RTO
-				c.add(ms, dirS2C, flagACK, 1000)                         // 6
-				c.add(ms, dirS2C, flagACK, 1000)                         // 7
-				c.add(ms, dirC2S, flagACK, 0, "dup_ack")                 // 8
-				c.add(ms, dirC2S, flagACK, 0, "dup_ack")                 // 9
-				c.add(ms, dirC2S, flagACK, 0, "dup_ack")                 // 10
-				c.retrans(ms, dirS2C, 1000, 1000, "fast_retransmission") // 11
+				c.add(ms, dirS2C, tcp.ACK, 1000)                               // 4
+				c.retrans(300*ms, dirS2C, 0, 1000)                             // 5 RTO
+				c.add(ms, dirS2C, tcp.ACK, 1000)                               // 6
+				c.add(ms, dirS2C, tcp.ACK, 1000)                               // 7
+				c.add(ms, dirC2S, tcp.ACK, 0, tcp.ClassDupAck)                 // 8
+				c.add(ms, dirC2S, tcp.ACK, 0, tcp.ClassDupAck)                 // 9
+				c.add(ms, dirC2S, tcp.ACK, 0, tcp.ClassDupAck)                 // 10
+				c.retrans(ms, dirS2C, 1000, 1000, tcp.ClassFastRetransmission) // 11
 				c.ci.Close = "open"
 				return c
 			},
@@ -113,14 +114,14 @@ func TestDiagnose(t *testing.T) {
 			build: func() *conn {
 				c := newConn()
 				c.handshake(ms)
-				c.add(ms, dirC2S, flagACK|flagPSH, 38)
-				c.add(ms, dirS2C, flagACK, 1448)
-				zw := c.add(ms, dirC2S, flagACK, 0, "zero_window")
+				c.add(ms, dirC2S, tcp.ACK|tcp.PSH, 38)
+				c.add(ms, dirS2C, tcp.ACK, 1448)
+				zw := c.add(ms, dirC2S, tcp.ACK, 0, tcp.ClassZeroWindow)
 				zw.Win = 0
-				c.add(35*ms, dirC2S, flagACK, 0, "window_update")
+				c.add(35*ms, dirC2S, tcp.ACK, 0, tcp.ClassWindowUpdate)
 				c.skip(dirS2C, 1448)
-				c.add(ms, dirS2C, flagACK, 1448, "previous_segment_not_captured")
-				c.add(ms, dirC2S, flagACK, 0, "acked_unseen_segment")
+				c.add(ms, dirS2C, tcp.ACK, 1448, tcp.ClassPreviousSegmentNotCaptured)
+				c.add(ms, dirC2S, tcp.ACK, 0, tcp.ClassAckedUnseenSegment)
 				c.exchange(1, "GET", "/", 200, 0, 38, 0, 4344)
 				c.xs[0].HTTP.Verdict = "gap"
 				c.ci.Close = "open"
@@ -136,8 +137,8 @@ func TestDiagnose(t *testing.T) {
 			build: func() *conn {
 				c := newConn()
 				c.handshake(ms)
-				c.add(ms, dirC2S, flagACK|flagPSH, 38)
-				c.add(ms, dirS2C, flagRST|flagACK, 0)
+				c.add(ms, dirC2S, tcp.ACK|tcp.PSH, 38)
+				c.add(ms, dirS2C, tcp.RST|tcp.ACK, 0)
 				c.ci.Close = "rst"
 				return c
 			},
@@ -149,11 +150,11 @@ func TestDiagnose(t *testing.T) {
 			build: func() *conn {
 				c := newConn()
 				c.handshake(ms)
-				c.add(ms, dirC2S, flagACK|flagPSH, 38)
-				c.add(ms, dirC2S, flagACK|flagFIN, 0)
-				c.add(ms, dirS2C, flagACK|flagPSH, 500)
-				c.add(ms, dirS2C, flagACK|flagFIN, 0)
-				c.add(ms, dirC2S, flagACK, 0)
+				c.add(ms, dirC2S, tcp.ACK|tcp.PSH, 38)
+				c.add(ms, dirC2S, tcp.ACK|tcp.FIN, 0)
+				c.add(ms, dirS2C, tcp.ACK|tcp.PSH, 500)
+				c.add(ms, dirS2C, tcp.ACK|tcp.FIN, 0)
+				c.add(ms, dirC2S, tcp.ACK, 0)
 				return c
 			},
 			want: map[Kind]string{
@@ -166,7 +167,7 @@ func TestDiagnose(t *testing.T) {
 			build: func() *conn {
 				c := newConn()
 				c.handshake(20 * ms)
-				c.add(ms, dirC2S, flagACK|flagPSH, 38)
+				c.add(ms, dirC2S, tcp.ACK|tcp.PSH, 38)
 				var n uint64
 				for _, flight := range []int{10, 20, 40, 5} {
 					for i := range flight {
@@ -174,7 +175,7 @@ func TestDiagnose(t *testing.T) {
 						if i == 0 {
 							dt = 20 * ms
 						}
-						c.add(dt, dirS2C, flagACK, 1448)
+						c.add(dt, dirS2C, tcp.ACK, 1448)
 						n += 1448
 					}
 				}
@@ -190,7 +191,7 @@ func TestDiagnose(t *testing.T) {
 			name: "no handshake seen",
 			build: func() *conn {
 				c := newConn()
-				c.add(0, dirC2S, flagACK|flagPSH, 38)
+				c.add(0, dirC2S, tcp.ACK|tcp.PSH, 38)
 				c.ci.Close = "open"
 				return c
 			},

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
 )
 
 // Delayed-ACK window: an ACK-only segment that acknowledges data this long after the data
@@ -50,17 +51,17 @@ func findFacts(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo) *connFacts {
 	for i := range segs {
 		s := &segs[i]
 		switch {
-		case s.has(flagSYN) && !s.has(flagACK) && f.synIdx < 0:
+		case s.Flags.Has(tcp.SYN) && !s.Flags.Has(tcp.ACK) && f.synIdx < 0:
 			f.synIdx = i
-		case s.has(flagSYN) && s.has(flagACK) && f.synAck < 0:
+		case s.Flags.Has(tcp.SYN) && s.Flags.Has(tcp.ACK) && f.synAck < 0:
 			f.synAck = i
-		case f.synAck >= 0 && f.hsAck < 0 && s.Dir == dirC2S && s.has(flagACK) && !s.has(flagSYN|flagRST):
+		case f.synAck >= 0 && f.hsAck < 0 && s.Dir == dirC2S && s.Flags.Has(tcp.ACK) && !s.Flags.Any(tcp.SYN|tcp.RST):
 			f.hsAck = i
 		}
-		if s.has(flagFIN) && f.firstFIN[s.Dir&1] < 0 {
+		if s.Flags.Has(tcp.FIN) && f.firstFIN[s.Dir&1] < 0 {
 			f.firstFIN[s.Dir&1] = i
 		}
-		if s.has(flagRST) && f.rst < 0 {
+		if s.Flags.Has(tcp.RST) && f.rst < 0 {
 			f.rst = i
 		}
 	}
@@ -141,7 +142,7 @@ func (st *ackState) update(segs []SegRecord, i int) {
 			st.maxEnd[d] = e
 		}
 	}
-	if s.has(flagACK) && !s.has(flagSYN) {
+	if s.Flags.Has(tcp.ACK) && !s.Flags.Has(tcp.SYN) {
 		ao := ackOff(s.Ack, st.maxEnd[peer])
 		if !st.ackedSet[d] || ao > st.acked[d] {
 			st.acked[d], st.ackedSet[d] = ao, true
@@ -216,7 +217,7 @@ func Ladder(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo, maxRows int) []re
 			ns = append(ns, "client "+ci.Client+", server "+ci.Server)
 		}
 		switch {
-		case s.has(flagSYN) && !s.has(flagACK):
+		case s.Flags.Has(tcp.SYN) && !s.Flags.Has(tcp.ACK):
 			t := "handshake: SYN"
 			if i != f.synIdx {
 				t = "SYN retransmitted (after " + fmtDur(s.TS-segs[f.synIdx].TS) + ")"
@@ -225,7 +226,7 @@ func Ladder(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo, maxRows int) []re
 				t += " [" + s.TCPOptions + "]"
 			}
 			ns = append(ns, t)
-		case s.has(flagSYN) && s.has(flagACK):
+		case s.Flags.Has(tcp.SYN) && s.Flags.Has(tcp.ACK):
 			t := "handshake: SYN-ACK"
 			if i != f.synAck {
 				t = "SYN-ACK retransmitted"
@@ -245,13 +246,13 @@ func Ladder(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo, maxRows int) []re
 			ns = append(ns, t)
 		}
 		ns = append(ns, notes[i]...)
-		if s.Len > 0 && !s.has(flagSYN) {
+		if s.Len > 0 && !s.Flags.Has(tcp.SYN) {
 			switch {
-			case s.hasClass("spurious_retransmission"):
+			case s.Class.Has(tcp.ClassSpuriousRetransmission):
 				ns = append(ns, "spurious retransmission (data already acknowledged)")
 			case s.isRetrans():
 				ns = append(ns, retransNote(segs, f.idx, i))
-			case s.hasClass("out_of_order"):
+			case s.Class.Has(tcp.ClassOutOfOrder):
 				ns = append(ns, "out of order")
 			}
 			if finSeen[peer] && !halfNoted {
@@ -259,31 +260,31 @@ func Ladder(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo, maxRows int) []re
 				ns = append(ns, "half-close: the "+sideName(d)+" still sends after the "+sideName(peer)+"'s FIN")
 			}
 		}
-		if s.hasClass("previous_segment_not_captured") {
+		if s.Class.Has(tcp.ClassPreviousSegmentNotCaptured) {
 			ns = append(ns, "previous segment not captured")
 		}
-		if s.hasClass("zero_window") {
+		if s.Class.Has(tcp.ClassZeroWindow) {
 			ns = append(ns, "zero window: the "+sideName(d)+"'s receive buffer is full")
 		}
-		if s.hasClass("zero_window_probe") {
+		if s.Class.Has(tcp.ClassZeroWindowProbe) {
 			ns = append(ns, "zero window probe")
 		}
-		if s.hasClass("window_update") {
+		if s.Class.Has(tcp.ClassWindowUpdate) {
 			ns = append(ns, "window update")
 		}
-		if s.hasClass("keep_alive") {
+		if s.Class.Has(tcp.ClassKeepAlive) {
 			ns = append(ns, "TCP keep-alive")
 		}
-		if s.hasClass("dup_ack") {
+		if s.Class.Has(tcp.ClassDupAck) {
 			ns = append(ns, "duplicate ACK")
 		}
 		if delay, ok := st.delayedAck(ci, f, segs, i); ok {
 			ns = append(ns, "ACK after "+fmtDur(delay)+" (delayed ACK?)")
 		}
 		// ACK of the peer's FIN.
-		if s.has(flagACK) && finSeen[peer] && !finAcked[peer] && ackOff(s.Ack, finOff[peer]) >= finOff[peer]+1 {
+		if s.Flags.Has(tcp.ACK) && finSeen[peer] && !finAcked[peer] && ackOff(s.Ack, finOff[peer]) >= finOff[peer]+1 {
 			finAcked[peer] = true
-			if finSeen[d] && !s.has(flagFIN) {
+			if finSeen[d] && !s.Flags.Has(tcp.FIN) {
 				t := "ACK of the " + sideName(peer) + "'s FIN: closed"
 				if c := f.closer(); c >= 0 && f.rst < 0 {
 					t += "; the " + sideName(uint8(c)) + " now holds TIME_WAIT"
@@ -291,7 +292,7 @@ func Ladder(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo, maxRows int) []re
 				ns = append(ns, t)
 			}
 		}
-		if s.has(flagFIN) {
+		if s.Flags.Has(tcp.FIN) {
 			switch {
 			case finSeen[d]:
 				ns = append(ns, "FIN retransmitted")
@@ -304,7 +305,7 @@ func Ladder(ci *ConnInfo, segs []SegRecord, xs []ExchangeInfo, maxRows int) []re
 				finSeen[d], finOff[d] = true, s.end()
 			}
 		}
-		if s.has(flagRST) {
+		if s.Flags.Has(tcp.RST) {
 			t := "RST: the " + sideName(d) + " resets the connection"
 			switch {
 			case f.synAck < 0 && f.synIdx >= 0 && d == dirS2C:
@@ -346,7 +347,7 @@ func retransNote(segs []SegRecord, idx *offIndex, i int) string {
 	s := &segs[i]
 	o := idx.original(i)
 	kind := "retransmission"
-	if s.hasClass("fast_retransmission") {
+	if s.Class.Has(tcp.ClassFastRetransmission) {
 		kind = "fast retransmission"
 	}
 	if o < 0 {
@@ -363,7 +364,7 @@ func retransNote(segs []SegRecord, idx *offIndex, i int) string {
 func dupAcksBetween(segs []SegRecord, o, i int) int {
 	n := 0
 	for j := o + 1; j < i; j++ {
-		if segs[j].Dir != segs[o].Dir && segs[j].hasClass("dup_ack") {
+		if segs[j].Dir != segs[o].Dir && segs[j].Class.Has(tcp.ClassDupAck) {
 			n++
 		}
 	}
@@ -373,13 +374,13 @@ func dupAcksBetween(segs []SegRecord, o, i int) int {
 // plainEvent reports whether e is an unannotated data segment (data) or ACK-only segment
 // (ack) without SYN, FIN or RST.
 func plainEvent(e *report.Event, s *SegRecord) (data, ack bool) {
-	if len(e.Notes) > 0 || s.has(flagSYN|flagFIN|flagRST) {
+	if len(e.Notes) > 0 || s.Flags.Any(tcp.SYN|tcp.FIN|tcp.RST) {
 		return false, false
 	}
 	if s.Len > 0 {
 		return true, false
 	}
-	return false, s.has(flagACK)
+	return false, s.Flags.Has(tcp.ACK)
 }
 
 // collapse folds long runs of data segments (see Ladder). evs[i] belongs to segs[i].
@@ -417,8 +418,8 @@ func collapse(evs []report.Event, segs []SegRecord, maxRows int) []report.Event 
 		out = append(out, evs[i:first]...)
 		c := evs[first]
 		c.Notes = nil
-		c.Flags = nil
-		c.Class = nil
+		c.Flags = 0
+		c.Class = 0
 		c.Len = 0
 		acks := 0
 		for k := first; k <= last; k++ {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
 )
 
 // simpleConn is one keep-alive-less exchange: handshake, GET, a delayed ACK, a response
@@ -12,15 +13,15 @@ import (
 func simpleConn() *conn {
 	c := newConn()
 	c.handshake(ms)                            // 1-3
-	c.add(ms/10, dirC2S, flagACK|flagPSH, 38)  // 4 GET
-	c.add(41*ms, dirS2C, flagACK, 0)           // 5 delayed ACK
-	c.add(ms, dirS2C, flagACK, 1448)           // 6
-	c.add(ms/10, dirS2C, flagACK, 1448)        // 7
-	c.add(ms/10, dirS2C, flagACK|flagPSH, 145) // 8
-	c.add(ms/10, dirC2S, flagACK, 0)           // 9
-	c.add(5*ms, dirC2S, flagACK|flagFIN, 0)    // 10
-	c.add(ms, dirS2C, flagACK|flagFIN, 0)      // 11
-	c.add(ms/20, dirC2S, flagACK, 0)           // 12
+	c.add(ms/10, dirC2S, tcp.ACK|tcp.PSH, 38)  // 4 GET
+	c.add(41*ms, dirS2C, tcp.ACK, 0)           // 5 delayed ACK
+	c.add(ms, dirS2C, tcp.ACK, 1448)           // 6
+	c.add(ms/10, dirS2C, tcp.ACK, 1448)        // 7
+	c.add(ms/10, dirS2C, tcp.ACK|tcp.PSH, 145) // 8
+	c.add(ms/10, dirC2S, tcp.ACK, 0)           // 9
+	c.add(5*ms, dirC2S, tcp.ACK|tcp.FIN, 0)    // 10
+	c.add(ms, dirS2C, tcp.ACK|tcp.FIN, 0)      // 11
+	c.add(ms/20, dirC2S, tcp.ACK, 0)           // 12
 	c.exchange(1, "GET", "/x", 200, 0, 38, 0, 3041)
 	c.ci.Closer = 0
 	return c
@@ -74,10 +75,10 @@ func TestLadderNotes(t *testing.T) {
 func TestLadderRetransmissionAndRST(t *testing.T) {
 	c := newConn()
 	c.handshake(ms)
-	c.add(ms, dirC2S, flagACK|flagPSH, 38)
-	c.add(ms, dirS2C, flagACK|flagPSH, 500)
+	c.add(ms, dirC2S, tcp.ACK|tcp.PSH, 38)
+	c.add(ms, dirS2C, tcp.ACK|tcp.PSH, 500)
 	c.retrans(212*ms, dirS2C, 0, 500)
-	c.add(ms, dirS2C, flagRST, 0)
+	c.add(ms, dirS2C, tcp.RST, 0)
 	evs := Ladder(&c.ci, c.segs, c.xs, 0)
 	if got := notesOf(evs, 6); !strings.Contains(got, "retransmission of frame 5 (after 212 ms)") {
 		t.Errorf("retransmission note = %q", got)
@@ -90,7 +91,7 @@ func TestLadderRetransmissionAndRST(t *testing.T) {
 func TestLadderCollapse(t *testing.T) {
 	c := newConn()
 	c.handshake(ms)
-	c.add(ms, dirC2S, flagACK|flagPSH, 38)
+	c.add(ms, dirC2S, tcp.ACK|tcp.PSH, 38)
 	var total int64
 	for i := range 30 {
 		n := 1448
@@ -98,9 +99,9 @@ func TestLadderCollapse(t *testing.T) {
 			n = 100
 		}
 		total += int64(n)
-		c.add(ms/10, dirS2C, flagACK, n)
+		c.add(ms/10, dirS2C, tcp.ACK, n)
 		if i%2 == 1 {
-			c.add(ms/100, dirC2S, flagACK, 0)
+			c.add(ms/100, dirC2S, tcp.ACK, 0)
 		}
 	}
 	c.exchange(1, "GET", "/", 200, 0, 38, 0, uint64(total))
@@ -155,7 +156,7 @@ func TestOffIndex(t *testing.T) {
 	c := newConn()
 	c.handshake(ms)
 	for range 50 {
-		c.add(ms, dirS2C, flagACK, 100)
+		c.add(ms, dirS2C, tcp.ACK, 100)
 	}
 	c.retrans(ms, dirS2C, 150, 300)  // overlaps three segments
 	c.retrans(ms, dirS2C, 4000, 100) // an exact copy
@@ -186,14 +187,14 @@ func TestOffIndex(t *testing.T) {
 func TestLadderWindowAndPipelining(t *testing.T) {
 	c := newConn()
 	c.handshake(ms)
-	c.add(ms, dirC2S, flagACK|flagPSH, 38)    // 4 request 1
-	c.add(ms/10, dirC2S, flagACK|flagPSH, 38) // 5 request 2, pipelined
-	c.add(ms, dirS2C, flagACK, 1448)          // 6 response 1 starts
-	zw := c.add(ms, dirC2S, flagACK, 0, "zero_window")
-	zw.Win = 0                                        // 7
-	c.add(35*ms, dirC2S, flagACK, 0, "window_update") // 8
-	c.add(ms, dirS2C, flagACK|flagPSH, 552)           // 9 end of response 1
-	c.add(ms, dirS2C, flagACK|flagPSH, 100)           // 10 response 2
+	c.add(ms, dirC2S, tcp.ACK|tcp.PSH, 38)    // 4 request 1
+	c.add(ms/10, dirC2S, tcp.ACK|tcp.PSH, 38) // 5 request 2, pipelined
+	c.add(ms, dirS2C, tcp.ACK, 1448)          // 6 response 1 starts
+	zw := c.add(ms, dirC2S, tcp.ACK, 0, tcp.ClassZeroWindow)
+	zw.Win = 0                                              // 7
+	c.add(35*ms, dirC2S, tcp.ACK, 0, tcp.ClassWindowUpdate) // 8
+	c.add(ms, dirS2C, tcp.ACK|tcp.PSH, 552)                 // 9 end of response 1
+	c.add(ms, dirS2C, tcp.ACK|tcp.PSH, 100)                 // 10 response 2
 	c.exchange(1, "GET", "/a", 200, 0, 38, 0, 2000)
 	c.exchange(2, "GET", "/b", 200, 38, 76, 2000, 2100)
 	evs := Ladder(&c.ci, c.segs, c.xs, 0)

@@ -4,16 +4,8 @@ import (
 	"cmp"
 	"slices"
 
+	"github.com/segscope/segscope/tcp"
 	"github.com/segscope/segscope/tcpseq"
-)
-
-// TCP flag bits of SegRecord.FlagBits (decode.Flags values).
-const (
-	flagFIN uint16 = 1 << iota
-	flagSYN
-	flagRST
-	flagPSH
-	flagACK
 )
 
 // Direction values of SegRecord.Dir (flow.Dir values).
@@ -37,27 +29,8 @@ func sideName(d uint8) string {
 	return "server"
 }
 
-func (s *SegRecord) has(f uint16) bool { return s.FlagBits&f != 0 }
-
-func (s *SegRecord) hasClass(name string) bool {
-	for _, c := range s.Class {
-		if c == name {
-			return true
-		}
-	}
-	return false
-}
-
 // isRetrans reports whether the reassembler classified s as a retransmission of any kind.
-func (s *SegRecord) isRetrans() bool {
-	for _, c := range s.Class {
-		switch c {
-		case "retransmission", "fast_retransmission", "spurious_retransmission":
-			return true
-		}
-	}
-	return false
-}
+func (s *SegRecord) isRetrans() bool { return s.Class.Any(tcp.ClassRetransmissions) }
 
 // end is the stream offset just past s's payload.
 func (s *SegRecord) end() int64 { return s.Off + int64(s.Len) }
@@ -72,7 +45,7 @@ func ackOff(ack uint32, ref int64) int64 {
 
 // isPureAck reports whether s is an ACK with no payload and no SYN, FIN or RST.
 func (s *SegRecord) isPureAck() bool {
-	return s.Len == 0 && s.has(flagACK) && !s.has(flagSYN|flagFIN|flagRST)
+	return s.Len == 0 && s.Flags.Has(tcp.ACK) && !s.Flags.Any(tcp.SYN|tcp.FIN|tcp.RST)
 }
 
 // originalOf returns the index of the first segment of segs, sent before segs[i] in the

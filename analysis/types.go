@@ -6,7 +6,10 @@
 // report records out. Nothing prints, nothing reads the clock.
 package analysis
 
-import "github.com/segscope/segscope/report"
+import (
+	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
+)
 
 // SegRecord is what the pipeline keeps of one TCP segment of a recorded connection.
 type SegRecord struct {
@@ -15,11 +18,10 @@ type SegRecord struct {
 	Dir        uint8 // 0 client to server, 1 server to client (flow.Dir values)
 	Off        int64 // stream offset of the first payload byte in its direction
 	Len        int   // TCP payload length (from the IP lengths)
-	Flags      []string
-	FlagBits   uint16 // decode.Flags bits: FIN 1, SYN 2, RST 4, PSH 8, ACK 16, URG 32, ECE 64, CWR 128
+	Flags      tcp.Flags
 	Seq, Ack   uint32 // relative
 	Win        uint32 // scaled window
-	Class      []string
+	Class      tcp.Class
 	IPHdrLen   int
 	TCPHdrLen  int
 	IPTotalLen int

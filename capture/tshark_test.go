@@ -134,10 +134,19 @@ func compareTshark(t *testing.T, path string, records uint64, got []Frame) {
 	}
 }
 
+// sharedDir is the shared corpus of other projects' captures: $SEGSCOPE_CORPUS, or
+// ../shared/pcaps next to the repository.
+func sharedDir() string {
+	if d := os.Getenv("SEGSCOPE_CORPUS"); d != "" {
+		return d
+	}
+	return filepath.Join("..", "..", "shared", "pcaps")
+}
+
 func sharedPcaps(t testing.TB) []string {
-	dir := filepath.Join("..", "..", "shared", "pcaps")
+	dir := sharedDir()
 	if _, err := os.Stat(dir); err != nil {
-		t.Skip("no shared capture corpus")
+		t.Skipf("%s skipped: shared corpus %s absent (SEGSCOPE_CORPUS=DIR points elsewhere)", t.Name(), dir)
 	}
 	var files []string
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
@@ -160,7 +169,7 @@ func TestSharedCorpusMatchesTshark(t *testing.T) {
 		t.Skip("slow: runs tshark on each capture")
 	}
 	for _, p := range sharedPcaps(t) {
-		t.Run(strings.TrimPrefix(p, filepath.Join("..", "..", "shared", "pcaps")+"/"), func(t *testing.T) {
+		t.Run(strings.TrimPrefix(p, sharedDir()+"/"), func(t *testing.T) {
 			t.Parallel()
 			src, err := Open(p)
 			if err != nil {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+
+	"github.com/segscope/segscope/tcp"
 )
 
 // pkt describes a TCP/IP packet by its fields; bytes() serializes it with gopacket.
@@ -16,7 +18,7 @@ type pkt struct {
 	src, dst     string
 	sport, dport uint16
 	seq, ack     uint32
-	flags        Flags
+	flags        tcp.Flags
 	win, urg     uint16
 	opts         []layers.TCPOption
 	payload      []byte
@@ -28,7 +30,7 @@ type pkt struct {
 
 func defPkt() pkt {
 	return pkt{src: "10.0.0.1", dst: "10.0.0.2", sport: 40000, dport: 80, seq: 1000, ack: 2000,
-		flags: ACK | PSH, win: 502, payload: []byte("GET / HTTP/1.1\r\n\r\n"), id: 0x1234, ttl: 64}
+		flags: tcp.ACK | tcp.PSH, win: 502, payload: []byte("GET / HTTP/1.1\r\n\r\n"), id: 0x1234, ttl: 64}
 }
 
 func defPkt6() pkt {
@@ -42,8 +44,8 @@ func (p pkt) tcpLayer() *layers.TCP {
 	return &layers.TCP{
 		SrcPort: layers.TCPPort(p.sport), DstPort: layers.TCPPort(p.dport),
 		Seq: p.seq, Ack: p.ack, Window: p.win, Urgent: p.urg,
-		FIN: f.Has(FIN), SYN: f.Has(SYN), RST: f.Has(RST), PSH: f.Has(PSH), ACK: f.Has(ACK),
-		URG: f.Has(URG), ECE: f.Has(ECE), CWR: f.Has(CWR), NS: f.Has(NS),
+		FIN: f.Has(tcp.FIN), SYN: f.Has(tcp.SYN), RST: f.Has(tcp.RST), PSH: f.Has(tcp.PSH), ACK: f.Has(tcp.ACK),
+		URG: f.Has(tcp.URG), ECE: f.Has(tcp.ECE), CWR: f.Has(tcp.CWR), NS: f.Has(tcp.NS),
 		Options: p.opts,
 	}
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+
+	"github.com/segscope/segscope/tcp"
 )
 
 // withRawOpts returns an IPv4/TCP packet (built from p without options) whose TCP
@@ -156,7 +158,7 @@ func TestLinkTypes(t *testing.T) {
 			if string(s.Payload) != string(defPkt().payload) {
 				t.Errorf("Payload = %q", s.Payload)
 			}
-			if s.Seq != 1000 || s.Ack != 2000 || s.Flags != ACK|PSH || s.Window != 502 || s.Truncated {
+			if s.Seq != 1000 || s.Ack != 2000 || s.Flags != tcp.ACK|tcp.PSH || s.Window != 502 || s.Truncated {
 				t.Errorf("seq %d ack %d flags %v win %d trunc %v", s.Seq, s.Ack, s.Flags, s.Window, s.Truncated)
 			}
 		})
@@ -325,7 +327,7 @@ func TestEthernetTrailerRaw(t *testing.T) {
 	if k := d.Decode(frame, LinkEthernet, len(frame), 0, 1, &s); k != KindTCP {
 		t.Fatalf("Decode = %v", k)
 	}
-	if s.Flags != SYN|ACK || s.Seq != 2000 || s.Ack != 1001 || s.PayloadLen != 0 || len(s.Payload) != 0 ||
+	if s.Flags != tcp.SYN|tcp.ACK || s.Seq != 2000 || s.Ack != 1001 || s.PayloadLen != 0 || len(s.Payload) != 0 ||
 		s.Src != mustAP("10.0.0.2:80") || s.Dst != mustAP("10.0.0.1:40000") || !s.IP.DF || s.Window != 65160 || s.IP.ChecksumBad {
 		t.Errorf("Decode = %+v", s)
 	}
@@ -478,7 +480,7 @@ func TestTCPOptions(t *testing.T) {
 
 func TestFlags(t *testing.T) {
 	p := defPkt()
-	p.flags = FIN | SYN | RST | PSH | ACK | URG | ECE | CWR | NS
+	p.flags = tcp.FIN | tcp.SYN | tcp.RST | tcp.PSH | tcp.ACK | tcp.URG | tcp.ECE | tcp.CWR | tcp.NS
 	p.urg = 7
 	b := p.ip(t)
 	d := NewDecoder(Config{})

@@ -2,76 +2,10 @@ package decode
 
 import (
 	"net/netip"
-	"strings"
 
+	"github.com/segscope/segscope/tcp"
 	"github.com/segscope/segscope/tcpseq"
 )
-
-// Flags is the set of TCP header flags of a segment.
-type Flags uint16
-
-const (
-	FIN Flags = 1 << iota
-	SYN
-	RST
-	PSH
-	ACK
-	URG
-	ECE
-	CWR
-	NS // the old ECN nonce bit (RFC 3540, historic)
-)
-
-var flagNames = [...]string{"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS"}
-
-// Has reports whether every flag of g is set in f.
-func (f Flags) Has(g Flags) bool { return f&g == g }
-
-// Names returns the flag names in the JSON contract's order: SYN, ACK, PSH, FIN, RST, URG,
-// ECE, CWR (and NS last). It appends to dst to avoid allocating.
-func (f Flags) Names(dst []string) []string {
-	for _, g := range [...]Flags{SYN, ACK, PSH, FIN, RST, URG, ECE, CWR, NS} {
-		if f&g != 0 {
-			dst = append(dst, g.name())
-		}
-	}
-	return dst
-}
-
-func (f Flags) name() string {
-	for i := range flagNames {
-		if f == 1<<i {
-			return flagNames[i]
-		}
-	}
-	return "?"
-}
-
-// Short returns the flags as tcpdump prints them inside [...]: S, F, P, R, U, E, W, and "."
-// for ACK ("S." is SYN-ACK).
-func (f Flags) Short() string {
-	var b strings.Builder
-	for _, x := range [...]struct {
-		f Flags
-		c byte
-	}{{SYN, 'S'}, {FIN, 'F'}, {PSH, 'P'}, {RST, 'R'}, {URG, 'U'}, {ECE, 'E'}, {CWR, 'W'}} {
-		if f&x.f != 0 {
-			b.WriteByte(x.c)
-		}
-	}
-	if f&ACK != 0 {
-		b.WriteByte('.')
-	}
-	if b.Len() == 0 {
-		return "none"
-	}
-	return b.String()
-}
-
-// String returns the flag names joined by "|".
-func (f Flags) String() string {
-	return strings.Join(f.Names(nil), "|")
-}
 
 // SACKBlock is one SACK block (RFC 2018): the receiver holds [Left, Right).
 type SACKBlock struct {
@@ -127,7 +61,7 @@ type Segment struct {
 
 	Src, Dst netip.AddrPort
 	Seq, Ack tcpseq.Seq
-	Flags    Flags
+	Flags    tcp.Flags
 	// VLAN is the outer 802.1Q/802.1ad tag's TCI (the VLAN id with the priority bits,
 	// as tcpflow names flows by it) when VLANTagged.
 	VLAN       uint16

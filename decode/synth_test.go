@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/gopacket/gopacket/layers"
+
+	"github.com/segscope/segscope/tcp"
 )
 
 type synthFrame struct {
@@ -78,7 +80,7 @@ func synthCaptures(t *testing.T) map[LinkType][]synthFrame {
 	add(eth(0x0800, bad))
 	// TCP options
 	o = defPkt()
-	o.flags = SYN
+	o.flags = tcp.SYN
 	o.payload = nil
 	o.opts = []layers.TCPOption{{OptionType: 2, OptionData: []byte{5, 0xb4}}, {OptionType: 4}, {OptionType: 8, OptionData: make([]byte, 8)},
 		{OptionType: 1}, {OptionType: 3, OptionData: []byte{7}}}
@@ -89,7 +91,7 @@ func synthCaptures(t *testing.T) map[LinkType][]synthFrame {
 	add(eth(0x0800, withRawOpts(t, defPkt(), []byte{254, 6, 0xf9, 0x89, 1, 2})))
 	// all flags
 	fl := defPkt()
-	fl.flags = FIN | SYN | RST | PSH | ACK | URG | ECE | CWR | NS
+	fl.flags = tcp.FIN | tcp.SYN | tcp.RST | tcp.PSH | tcp.ACK | tcp.URG | tcp.ECE | tcp.CWR | tcp.NS
 	add(eth(0x0800, fl.ip(t)))
 	// IPv4 fragments: in order, reversed, middle last
 	for i, order := range [][]int{{0, 1, 2}, {2, 1, 0}, {0, 2, 1}} {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 
+	"github.com/segscope/segscope/tcp"
 	"github.com/segscope/segscope/tcpseq"
 )
 
@@ -51,7 +52,7 @@ func (d *Decoder) tcp(src, dst netip.Addr, b []byte, plen int) Kind {
 	s.Dst = netip.AddrPortFrom(dst, binary.BigEndian.Uint16(b[2:]))
 	s.Seq = tcpseq.Seq(binary.BigEndian.Uint32(b[4:]))
 	s.Ack = tcpseq.Seq(binary.BigEndian.Uint32(b[8:]))
-	s.Flags = Flags(b[13]) | Flags(b[12]&1)<<8
+	s.Flags = tcp.Flags(b[13]) | tcp.Flags(b[12]&1)<<8
 	s.Window = binary.BigEndian.Uint16(b[14:])
 	s.Checksum = binary.BigEndian.Uint16(b[16:])
 	s.Urgent = binary.BigEndian.Uint16(b[18:])

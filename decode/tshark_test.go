@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -71,10 +72,19 @@ func runTshark(t *testing.T, path string) map[uint64]tsharkRow {
 // the two legitimately differ), keyed by "file:frame".
 var tsharkKnown = map[string]string{}
 
+// captureFiles lists the captures of the shared corpus ($SEGSCOPE_CORPUS, or
+// ../shared/pcaps next to the repository) and of the project's testdata.
 func captureFiles(t *testing.T) []string {
+	shared := os.Getenv("SEGSCOPE_CORPUS")
+	if shared == "" {
+		shared = filepath.Join("..", "..", "shared", "pcaps")
+	}
+	if _, err := os.Stat(shared); err != nil {
+		t.Logf("shared corpus %s absent: %s runs on testdata only", shared, t.Name())
+	}
 	var files []string
 	for _, pat := range []string{
-		"../../shared/pcaps/*/*.pcap*", "../../shared/pcaps/*/*/*.pcap*", "../../shared/pcaps/*.pcap*",
+		filepath.Join(shared, "*", "*.pcap*"), filepath.Join(shared, "*", "*", "*.pcap*"), filepath.Join(shared, "*.pcap*"),
 		"../testdata/pcaps/*.pcap*", "testdata/pcaps/*.pcap*",
 	} {
 		m, _ := filepath.Glob(pat)

@@ -3,6 +3,7 @@ package reassembly
 import (
 	"github.com/segscope/segscope/decode"
 	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/tcp"
 	"github.com/segscope/segscope/tcpseq"
 )
 
@@ -20,7 +21,7 @@ type analysis struct {
 	lastAck     tcpseq.Seq
 	window      uint32     // window field as sent (unscaled)
 	zwpEnd      tcpseq.Seq // end of the last zero-window probe, not yet counted in nextSeq
-	lastFlags   Class
+	lastFlags   tcp.Class
 	nextSeqTime int64
 	lastAckTime int64
 	dupAckNum   int32 // -1 marks a hole already reported by acked_unseen_segment
@@ -59,14 +60,14 @@ func (t *Tracker) analyze(c *Conn, d flow.Dir, seg *decode.Segment, seglen uint3
 	f, r := &ds.an, &ps.an
 	seq, ack := seg.Seq, seg.Ack
 	flags := seg.Flags
-	sfr := flags&(decode.SYN|decode.FIN|decode.RST) != 0
-	synfin := flags&(decode.SYN|decode.FIN) != 0
+	sfr := flags&(tcp.SYN|tcp.FIN|tcp.RST) != 0
+	synfin := flags&(tcp.SYN|tcp.FIN) != 0
 
 	if !t.wiresharkCompat {
 		if f.zwpSet && seq == f.zwpEnd {
 			f.acceptProbe()
 		}
-		if r.zwpSet && flags.Has(decode.ACK) && ack == r.zwpEnd {
+		if r.zwpSet && flags.Has(tcp.ACK) && ack == r.zwpEnd {
 			r.acceptProbe()
 		}
 	}
@@ -75,45 +76,45 @@ func (t *Tracker) analyze(c *Conn, d flow.Dir, seg *decode.Segment, seglen uint3
 		f.lastNonDup = seg.Frame
 		f.dupAckNum = 0
 	}
-	if cl&ClassDupAck != 0 {
+	if cl&tcp.ClassDupAck != 0 {
 		info.DupAckCount = int(f.dupAckNum)
 		info.DupAckFrame = f.lastNonDup
 	}
 
 	// ACKED LOST PACKET
-	if flags.Has(decode.ACK) && r.maxToAckSet && r.maxToAck.LessThan(ack) {
+	if flags.Has(tcp.ACK) && r.maxToAckSet && r.maxToAck.LessThan(ack) {
 		if r.nextSeqSet && r.nextSeq.LessThan(r.maxToAck) {
 			r.maxToAck = r.nextSeq
-			cl |= ClassAckedUnseenSegment
+			cl |= tcp.ClassAckedUnseenSegment
 		} else {
 			// Report a hole once, even when this side only sends pure ACKs.
 			if r.dupAckNum == 0 {
-				cl |= ClassAckedUnseenSegment
+				cl |= tcp.ClassAckedUnseenSegment
 			}
 			r.dupAckNum = -1
 		}
 	}
 
 	// RETRANSMISSION / FAST RETRANSMISSION / OUT-OF-ORDER
-	if (seglen > 0 || synfin) && cl&ClassKeepAlive == 0 {
+	if (seglen > 0 || synfin) && cl&tcp.ClassKeepAlive == 0 {
 		notAdv := f.nextSeqSet && seq.LessThan(f.nextSeq)
 		if seglen > 1 && f.nextSeqSet && f.nextSeq.Add(^uint32(0)) == seq {
 			notAdv = false
 		}
 		switch {
 		case seglen > 0 && r.lastAckSet && seq.Add(seglen).LessEq(r.lastAck):
-			cl |= ClassSpuriousRetransmission | ClassRetransmission
+			cl |= tcp.ClassSpuriousRetransmission | tcp.ClassRetransmission
 		case notAdv && (r.dupAckNum >= 2 || t.wiresharkCompat && r.dupAckNum == -1) && r.lastAckSet && r.lastAck == seq && seg.TS-r.lastAckTime < fastRetransWindow:
-			cl |= ClassFastRetransmission | ClassRetransmission
+			cl |= tcp.ClassFastRetransmission | tcp.ClassRetransmission
 		case notAdv && seg.TS-f.nextSeqTime < t.oooThreshold(c) && f.nextSeq != seq.Add(seglen+b2u(synfin)):
-			cl |= ClassOutOfOrder
+			cl |= tcp.ClassOutOfOrder
 		case notAdv:
-			cl |= ClassRetransmission
+			cl |= tcp.ClassRetransmission
 		}
 	}
 
 	next := seq.Add(seglen + b2u(synfin))
-	if cl&ClassZeroWindowProbe != 0 {
+	if cl&tcp.ClassZeroWindowProbe != 0 {
 		f.zwpSet = true
 		f.zwpEnd = next
 	} else {
@@ -129,51 +130,51 @@ func (t *Tracker) analyze(c *Conn, d flow.Dir, seg *decode.Segment, seglen uint3
 	}
 	f.windowSet = true
 	f.window = uint32(seg.Window)
-	f.lastWasSYN = flags.Has(decode.SYN)
+	f.lastWasSYN = flags.Has(tcp.SYN)
 	f.lastAckSet = true
 	f.lastAck = ack
 	f.lastAckTime = seg.TS
 	f.lastFlags = cl
 
-	if cl&ClassRetransmission != 0 {
+	if cl&tcp.ClassRetransmission != 0 {
 		ds.Retrans++
 	}
-	if cl&ClassOutOfOrder != 0 {
+	if cl&tcp.ClassOutOfOrder != 0 {
 		ds.OutOfOrder++
 	}
-	if cl&ClassDupAck != 0 {
+	if cl&tcp.ClassDupAck != 0 {
 		ds.DupAcks++
 	}
 	info.Class |= cl
 }
 
 // analyzeFwd is the first part of the analysis, up to Wireshark's finished_fwd label.
-func (t *Tracker) analyzeFwd(c *Conn, f, r *analysis, ps *DirState, seg *decode.Segment, seglen uint32, sfr bool) Class {
-	var cl Class
+func (t *Tracker) analyzeFwd(c *Conn, f, r *analysis, ps *DirState, seg *decode.Segment, seglen uint32, sfr bool) tcp.Class {
+	var cl tcp.Class
 	seq, ack := seg.Seq, seg.Ack
 	win := uint32(seg.Window)
 	atNext := f.nextSeqSet && seq == f.nextSeq
 
 	// ZERO WINDOW PROBE
 	if seglen == 1 && atNext && r.windowSet && r.window == 0 {
-		return cl | ClassZeroWindowProbe
+		return cl | tcp.ClassZeroWindowProbe
 	}
 	// ZERO WINDOW
 	if win == 0 && !sfr {
-		cl |= ClassZeroWindow
+		cl |= tcp.ClassZeroWindow
 	}
 	// LOST PACKET
-	if f.nextSeqSet && f.nextSeq.LessThan(seq) && !seg.Flags.Has(decode.RST) {
-		cl |= ClassPreviousSegmentNotCaptured
+	if f.nextSeqSet && f.nextSeq.LessThan(seq) && !seg.Flags.Has(tcp.RST) {
+		cl |= tcp.ClassPreviousSegmentNotCaptured
 	}
 	// KEEP ALIVE
 	if seglen <= 1 && f.nextSeqSet && seq == f.nextSeq.Add(^uint32(0)) && !sfr {
-		cl |= ClassKeepAlive
+		cl |= tcp.ClassKeepAlive
 	}
 	sameAck := seglen == 0 && atNext && f.lastAckSet && ack == f.lastAck && !sfr
 	// WINDOW UPDATE
 	if sameAck && win != 0 && f.windowSet && win != f.window {
-		cl |= ClassWindowUpdate
+		cl |= tcp.ClassWindowUpdate
 	}
 	// WINDOW FULL
 	if seglen > 0 && ps.SawSYN && r.lastAckSet && r.windowSet && !sfr {
@@ -182,17 +183,17 @@ func (t *Tracker) analyzeFwd(c *Conn, f, r *analysis, ps *DirState, seg *decode.
 			shift = uint(ps.WScale)
 		}
 		if seq.Add(seglen) == r.lastAck.Add(r.window<<shift) {
-			cl |= ClassWindowFull
+			cl |= tcp.ClassWindowFull
 		}
 	}
 	sameWin := sameAck && f.windowSet && win == f.window
 	// KEEP ALIVE ACK
-	if sameWin && win != 0 && r.lastFlags&ClassKeepAlive != 0 {
-		return cl | ClassKeepAliveAck
+	if sameWin && win != 0 && r.lastFlags&tcp.ClassKeepAlive != 0 {
+		return cl | tcp.ClassKeepAliveAck
 	}
 	// ZERO WINDOW PROBE ACK
-	if sameWin && win == 0 && r.lastFlags&ClassZeroWindowProbe != 0 {
-		return cl | ClassZeroWindowProbeAck
+	if sameWin && win == 0 && r.lastFlags&tcp.ClassZeroWindowProbe != 0 {
+		return cl | tcp.ClassZeroWindowProbeAck
 	}
 	// DUPLICATE ACK
 	if sameWin && win != 0 {
@@ -201,7 +202,7 @@ func (t *Tracker) analyzeFwd(c *Conn, f, r *analysis, ps *DirState, seg *decode.
 		} else {
 			f.dupAckNum++
 		}
-		cl |= ClassDupAck
+		cl |= tcp.ClassDupAck
 	}
 	return cl
 }

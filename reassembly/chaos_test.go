@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/segscope/segscope/decode"
+	"github.com/segscope/segscope/tcp"
 )
 
 // chaosExchange is a bidirectional exchange with random losses before the capture
@@ -39,7 +40,7 @@ func chaosExchange(rng *rand.Rand) []*decode.Segment {
 	}
 	var sd [2]side
 	sd[0].win, sd[1].win = 65535, 65535
-	mk := func(i int, flags decode.Flags, rseq, rack uint32, data string) *decode.Segment {
+	mk := func(i int, flags tcp.Flags, rseq, rack uint32, data string) *decode.Segment {
 		if i == 0 {
 			return v.c(flags, rseq, rack, data)
 		}

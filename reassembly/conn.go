@@ -2,6 +2,7 @@ package reassembly
 
 import (
 	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/tcp"
 	"github.com/segscope/segscope/tcpseq"
 )
 
@@ -160,7 +161,7 @@ func (c *Conn) DirOf(src flow.Endpoint) flow.Dir {
 // SegInfo is the tracker's analysis of one segment, passed to Handler.OnSegment. It is
 // valid only during the call.
 type SegInfo struct {
-	Class         Class
+	Class         tcp.Class
 	DupAckCount   int    // Wireshark's "Dup ACK #n"
 	DupAckFrame   uint64 // the last frame of this direction that was not a dup ACK
 	RelSeq        uint32 // seq relative to this direction's ISN (the first data byte is 1)

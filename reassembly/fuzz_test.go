@@ -7,6 +7,7 @@ import (
 
 	"github.com/segscope/segscope/decode"
 	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/tcp"
 	"github.com/segscope/segscope/tcpseq"
 )
 
@@ -63,21 +64,21 @@ func runFuzzBody(t *testing.T, in []byte) {
 			in = in[7:]
 			fromServer := op[0]&1 != 0
 			tuple := int(op[0]>>1) & 1
-			var flags decode.Flags
+			var flags tcp.Flags
 			if op[0]&0x04 != 0 {
-				flags |= decode.FIN
+				flags |= tcp.FIN
 			}
 			if op[0]&0x08 != 0 {
-				flags |= decode.SYN
+				flags |= tcp.SYN
 			}
 			if op[0]&0x10 != 0 {
-				flags |= decode.ACK
+				flags |= tcp.ACK
 			}
 			if op[0]&0x20 != 0 {
-				flags |= decode.RST
+				flags |= tcp.RST
 			}
 			if op[0]&0x40 != 0 {
-				flags |= decode.PSH
+				flags |= tcp.PSH
 			}
 			seq := bases[b2i(fromServer)].Add(uint32(binary.BigEndian.Uint16(op[1:3])))
 			if op[0]&0x80 != 0 { // a far jump, for new ISNs and bogus segments
@@ -88,7 +89,7 @@ func runFuzzBody(t *testing.T, in []byte) {
 			frame++
 			ts += int64(op[6]) * 1e6
 			for i := range n {
-				payload[i] = truth(seq.Add(uint32(i) + b2u32(flags.Has(decode.SYN))))
+				payload[i] = truth(seq.Add(uint32(i) + b2u32(flags.Has(tcp.SYN))))
 			}
 			seg := &decode.Segment{Frame: frame, TS: ts, Seq: seq, Ack: ack, Flags: flags, Window: 512,
 				Payload: payload[:n], PayloadLen: n}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/segscope/segscope/decode"
 	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/tcp"
 	"github.com/segscope/segscope/tcpseq"
 )
 
@@ -17,15 +18,15 @@ var (
 )
 
 const (
-	S   = decode.SYN
-	A   = decode.ACK
-	F   = decode.FIN
-	R   = decode.RST
-	P   = decode.PSH
-	SA  = decode.SYN | decode.ACK
-	FA  = decode.FIN | decode.ACK
-	PA  = decode.PSH | decode.ACK
-	RA  = decode.RST | decode.ACK
+	S   = tcp.SYN
+	A   = tcp.ACK
+	F   = tcp.FIN
+	R   = tcp.RST
+	P   = tcp.PSH
+	SA  = tcp.SYN | tcp.ACK
+	FA  = tcp.FIN | tcp.ACK
+	PA  = tcp.PSH | tcp.ACK
+	RA  = tcp.RST | tcp.ACK
 	ms  = int64(1e6)
 	sec = int64(1e9)
 )
@@ -44,7 +45,7 @@ func newConv() *conv {
 	return &conv{cli: cliEP, srv: srvEP, cISN: 1000, sISN: 5000, ts: 1_700_000_000 * sec, step: ms}
 }
 
-func (v *conv) mk(fromClient bool, flags decode.Flags, rseq, rack uint32, data string) *decode.Segment {
+func (v *conv) mk(fromClient bool, flags tcp.Flags, rseq, rack uint32, data string) *decode.Segment {
 	v.frame++
 	v.ts += v.step
 	s := &decode.Segment{
@@ -62,17 +63,17 @@ func (v *conv) mk(fromClient bool, flags decode.Flags, rseq, rack uint32, data s
 		s.Src, s.Dst = v.srv, v.cli
 		s.Seq, s.Ack = v.sISN.Add(rseq), v.cISN.Add(rack)
 	}
-	if flags&decode.ACK == 0 {
+	if flags&tcp.ACK == 0 {
 		s.Ack = 0
 	}
 	return s
 }
 
 // c and s build a client or server segment.
-func (v *conv) c(flags decode.Flags, rseq, rack uint32, data string) *decode.Segment {
+func (v *conv) c(flags tcp.Flags, rseq, rack uint32, data string) *decode.Segment {
 	return v.mk(true, flags, rseq, rack, data)
 }
-func (v *conv) s(flags decode.Flags, rseq, rack uint32, data string) *decode.Segment {
+func (v *conv) s(flags tcp.Flags, rseq, rack uint32, data string) *decode.Segment {
 	return v.mk(false, flags, rseq, rack, data)
 }
 
@@ -112,7 +113,7 @@ func (r *recorder) OnSegment(c *Conn, d flow.Dir, seg *decode.Segment, info *Seg
 		if info.Class != 0 {
 			l += " " + info.Class.String()
 		}
-		if info.Class.Has(ClassDupAck) {
+		if info.Class.Has(tcp.ClassDupAck) {
 			l += fmt.Sprintf(" dup#%d", info.DupAckCount)
 		}
 		if info.ConflictFrame != 0 {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/segscope/segscope/decode"
 	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/tcp"
 	"github.com/segscope/segscope/tcpseq"
 )
 
@@ -60,13 +61,13 @@ func TestHugeOutOfOrderWindowStaysBounded(t *testing.T) {
 	for c := range conns {
 		cli := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, 0, byte(c)}), 40000)
 		srv := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 2, 0, 1}), 80)
-		add(&decode.Segment{Src: cli, Dst: srv, Seq: 100, Flags: decode.SYN, Window: 65535})
-		add(&decode.Segment{Src: srv, Dst: cli, Seq: 900, Ack: 101, Flags: decode.SYN | decode.ACK, Window: 65535})
-		add(&decode.Segment{Src: cli, Dst: srv, Seq: 101, Ack: 901, Flags: decode.ACK, Window: 65535})
+		add(&decode.Segment{Src: cli, Dst: srv, Seq: 100, Flags: tcp.SYN, Window: 65535})
+		add(&decode.Segment{Src: srv, Dst: cli, Seq: 900, Ack: 101, Flags: tcp.SYN | tcp.ACK, Window: 65535})
+		add(&decode.Segment{Src: cli, Dst: srv, Seq: 101, Ack: 901, Flags: tcp.ACK, Window: 65535})
 		// Segment 0 is lost; segments 1..perConn arrive, none acknowledged, so only the
 		// buffer limits can make the stream progress.
 		for i := 1; i <= perConn; i++ {
-			add(&decode.Segment{Src: srv, Dst: cli, Seq: 901 + tcpseqOff(i*mss), Ack: 101, Flags: decode.ACK,
+			add(&decode.Segment{Src: srv, Dst: cli, Seq: 901 + tcpseqOff(i*mss), Ack: 101, Flags: tcp.ACK,
 				Window: 65535, Payload: payload, PayloadLen: mss})
 		}
 		st := tr.Stats()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/segscope/segscope/decode"
 	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/tcp"
 	"github.com/segscope/segscope/tcpseq"
 )
 
@@ -77,7 +78,7 @@ func TestPropertyDeliveredOnceInOrder(t *testing.T) {
 		r := newRecorder(t)
 		keepAlive := map[uint64]bool{}
 		kh := &classSpy{Handler: r, fn: func(seg *decode.Segment, info *SegInfo) {
-			if info.Class.Has(ClassKeepAlive) {
+			if info.Class.Has(tcp.ClassKeepAlive) {
 				keepAlive[seg.Frame] = true
 			}
 		}}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/segscope/segscope/decode"
 	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/tcp"
 )
 
 // nopHandler ignores everything.
@@ -35,7 +36,7 @@ func TestMillionSYNsStayBounded(t *testing.T) {
 	const maxConns = 20000
 	h := &countHandler{}
 	tr := NewTracker(Config{MaxConns: maxConns}, h)
-	seg := &decode.Segment{Flags: decode.SYN, Window: 65535, Dst: srvEP}
+	seg := &decode.Segment{Flags: tcp.SYN, Window: 65535, Dst: srvEP}
 	var ms runtime.MemStats
 	var peakHeap uint64
 	for i := range n {
@@ -134,7 +135,7 @@ func BenchmarkReordered(b *testing.B) {
 
 func BenchmarkNewConns(b *testing.B) {
 	tr := NewTracker(Config{MaxConns: 10000}, nopHandler{})
-	seg := &decode.Segment{Flags: decode.SYN, Window: 65535, Dst: srvEP}
+	seg := &decode.Segment{Flags: tcp.SYN, Window: 65535, Dst: srvEP}
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/segscope/segscope/decode"
 	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/tcp"
 	"github.com/segscope/segscope/tcpseq"
 )
 
@@ -43,16 +44,16 @@ func TestAdvanceShards(t *testing.T) {
 	for i := range 40 {
 		cl := ep(fmt.Sprintf("10.0.0.%d:%d", 1+i%7, 40000+i))
 		sv := ep("10.0.1.1:80")
-		add(seg(cl, sv, decode.SYN, 1000, 0, nil))
-		add(seg(sv, cl, decode.SYN|decode.ACK, 5000, 1001, nil))
-		add(seg(cl, sv, decode.ACK, 1001, 5001, nil))
-		add(seg(cl, sv, decode.ACK|decode.PSH, 1001, 5001, []byte("GET / HTTP/1.1\r\n\r\n")))
+		add(seg(cl, sv, tcp.SYN, 1000, 0, nil))
+		add(seg(sv, cl, tcp.SYN|tcp.ACK, 5000, 1001, nil))
+		add(seg(cl, sv, tcp.ACK, 1001, 5001, nil))
+		add(seg(cl, sv, tcp.ACK|tcp.PSH, 1001, 5001, []byte("GET / HTTP/1.1\r\n\r\n")))
 		if i%3 == 0 {
 			continue // left open: idle timeout
 		}
-		add(seg(sv, cl, decode.ACK|decode.FIN, 5001, 1019, nil))
-		add(seg(cl, sv, decode.ACK|decode.FIN, 1019, 5002, nil))
-		add(seg(sv, cl, decode.ACK, 5002, 1020, nil))
+		add(seg(sv, cl, tcp.ACK|tcp.FIN, 5001, 1019, nil))
+		add(seg(cl, sv, tcp.ACK|tcp.FIN, 1019, 5002, nil))
+		add(seg(sv, cl, tcp.ACK, 5002, 1020, nil))
 	}
 	run := func(shards int) []string {
 		var out []string
@@ -117,7 +118,7 @@ func sortedCopy(s []string) []string {
 
 func ep(s string) flow.Endpoint { return netip.MustParseAddrPort(s) }
 
-func seg(src, dst flow.Endpoint, flags decode.Flags, seq, ack uint32, data []byte) decode.Segment {
+func seg(src, dst flow.Endpoint, flags tcp.Flags, seq, ack uint32, data []byte) decode.Segment {
 	return decode.Segment{Src: src, Dst: dst, Flags: flags, Seq: tcpseq.Seq(seq), Ack: tcpseq.Seq(ack),
 		Window: 65535, Payload: data, PayloadLen: len(data)}
 }

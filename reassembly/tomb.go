@@ -5,6 +5,7 @@ import (
 	"math/bits"
 
 	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/tcp"
 	"github.com/segscope/segscope/tcpseq"
 )
 
@@ -62,9 +63,9 @@ type tombDir struct {
 }
 
 // Every Class analyze sets fits in tombDir.lastFlags: this constant overflows when a
-// 17th is added. (ClassFragmentOverlapConflict, the last, comes from the IP layer after
-// analyze and is never in lastFlags.)
-const _ uint16 = 1<<(numClasses-1) - 1
+// 17th is added. (tcp.ClassFragmentOverlapConflict, the last, comes from the IP layer
+// after analyze and is never in lastFlags.)
+const _ uint16 = 1<<(tcp.NumClasses-1) - 1
 
 // tombDirFlags are a direction's booleans.
 type tombDirFlags uint16
@@ -186,7 +187,7 @@ func (td *tombDir) unbury(d *DirState) {
 		lastAck:     td.lastAck,
 		window:      uint32(td.window),
 		zwpEnd:      td.zwpEnd,
-		lastFlags:   Class(td.lastFlags),
+		lastFlags:   tcp.Class(td.lastFlags),
 		nextSeqTime: td.nextSeqTime,
 		lastAckTime: td.lastAckTime,
 		dupAckNum:   td.dupAckNum,

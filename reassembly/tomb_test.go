@@ -9,6 +9,7 @@ import (
 
 	"github.com/segscope/segscope/decode"
 	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/tcp"
 )
 
 // lifeLog is a Handler and Dropper that logs every call, and for OnSegment what a
@@ -34,7 +35,7 @@ func (l *lifeLog) OnSegment(c *Conn, d flow.Dir, seg *decode.Segment, info *SegI
 	if info.Class != 0 {
 		s += " " + info.Class.String()
 	}
-	if info.Class.Has(ClassDupAck) {
+	if info.Class.Has(tcp.ClassDupAck) {
 		s += fmt.Sprintf(" dup#%d/#%d", info.DupAckCount, info.DupAckFrame)
 	}
 	s += fmt.Sprintf(" seq=%d ack=%d off=%d win=%d", info.RelSeq, info.RelAck, info.Off, info.Window)
@@ -420,7 +421,7 @@ func TestTombRoundTrip(t *testing.T) {
 	if len(h.conns) < 400 {
 		t.Fatalf("%d connections closed, want >= 400", len(h.conns))
 	}
-	flagSets := []decode.Flags{A, A, A, PA, FA, RA, R, S, SA, F}
+	flagSets := []tcp.Flags{A, A, A, PA, FA, RA, R, S, SA, F}
 	full := NewTracker(Config{}, &lifeLog{})
 	burd := NewTracker(Config{}, &lifeLog{})
 	var tb tomb
@@ -456,7 +457,7 @@ func TestTombRoundTrip(t *testing.T) {
 				Payload:    make([]byte, n),
 				PayloadLen: n,
 			}
-			if seg.Flags.Has(decode.SYN) && rng.IntN(2) == 0 {
+			if seg.Flags.Has(tcp.SYN) && rng.IntN(2) == 0 {
 				seg.Opts.HasWScale, seg.Opts.WScale = true, uint8(rng.IntN(15))
 			}
 			segs++

@@ -6,6 +6,7 @@ import (
 
 	"github.com/segscope/segscope/decode"
 	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/tcp"
 	"github.com/segscope/segscope/tcpseq"
 )
 
@@ -400,7 +401,7 @@ const lateSYNSlack = 1 << 20
 // whose sequence number lies just before that side's bytes, is a late copy of the
 // connection's own SYN and starts nothing.
 func (t *Tracker) startsNew(c *Conn, seg *decode.Segment) bool {
-	if !seg.Flags.Has(decode.SYN) || seg.Flags.Has(decode.ACK) || seg.Flags.Has(decode.RST) {
+	if !seg.Flags.Has(tcp.SYN) || seg.Flags.Has(tcp.ACK) || seg.Flags.Has(tcp.RST) {
 		return false
 	}
 	ds := &c.Dir[c.DirOf(seg.Src)]
@@ -539,7 +540,7 @@ func (t *Tracker) process(c *Conn, seg *decode.Segment) {
 	d := c.DirOf(seg.Src)
 	ds, ps := &c.Dir[d], &c.Dir[d.Other()]
 	flags := seg.Flags
-	syn, ack, fin, rst := flags.Has(decode.SYN), flags.Has(decode.ACK), flags.Has(decode.FIN), flags.Has(decode.RST)
+	syn, ack, fin, rst := flags.Has(tcp.SYN), flags.Has(tcp.ACK), flags.Has(tcp.FIN), flags.Has(tcp.RST)
 	// PayloadLen (from the IP lengths) is authoritative; a segment built without it
 	// counts its Payload.
 	n := seg.PayloadLen
@@ -621,7 +622,7 @@ func (t *Tracker) process(c *Conn, seg *decode.Segment) {
 	if seg.IP.FragConflict {
 		// The IP layer kept the first copy of fragments that differed: the bytes shown
 		// may not be the ones the receiver used.
-		info.Class |= ClassFragmentOverlapConflict
+		info.Class |= tcp.ClassFragmentOverlapConflict
 		info.ConflictFrame = seg.IP.FragConflictFrames[0]
 	}
 	info.RelSeq = uint32(seg.Seq.Diff(ds.ISN))
@@ -643,7 +644,7 @@ func (t *Tracker) process(c *Conn, seg *decode.Segment) {
 			if t.rstAcceptable(c, d, seg) {
 				resetNow = true
 			} else {
-				info.Class |= ClassRSTOutOfWindow
+				info.Class |= tcp.ClassRSTOutOfWindow
 				t.stats.RSTOutOfWindow++
 			}
 		}
@@ -651,7 +652,7 @@ func (t *Tracker) process(c *Conn, seg *decode.Segment) {
 		if ack && ps.st.isnSet {
 			t.segAck = ps.st.off(seg.Ack)
 		}
-		if n > 0 && !rst && info.Class&ClassKeepAlive == 0 {
+		if n > 0 && !rst && info.Class&tcp.ClassKeepAlive == 0 {
 			t.reassemble(c, d, info.Off, data, int64(n), seg.Frame, seg.TS)
 			if info.NewBytes > 0 && ps.st.finSet {
 				c.HalfClosed = true
@@ -1002,7 +1003,7 @@ func (t *Tracker) conflict(c *Conn, d flow.Dir, n int, frame uint64) {
 	}
 	c.Dir[d].ConflictBytes += uint64(n)
 	t.stats.ConflictBytes += uint64(n)
-	t.info.Class |= ClassOverlapConflict
+	t.info.Class |= tcp.ClassOverlapConflict
 	if t.info.ConflictFrame == 0 {
 		t.info.ConflictFrame = frame
 	}
@@ -1142,8 +1143,8 @@ func (t *Tracker) enforceLimits(c *Conn, d flow.Dir) {
 // request line or status line at the start of the payload; then ports.
 func senderIsClient(seg *decode.Segment) bool {
 	f := seg.Flags
-	if f.Has(decode.SYN) {
-		return !f.Has(decode.ACK)
+	if f.Has(tcp.SYN) {
+		return !f.Has(tcp.ACK)
 	}
 	if p := seg.Payload; len(p) > 0 {
 		if isRequestLine(p) {

@@ -13,27 +13,28 @@ import (
 	"testing"
 
 	"github.com/segscope/segscope/decode"
+	"github.com/segscope/segscope/tcp"
 )
 
 // tsharkFields maps classes to tshark's tcp.analysis fields (the expert infos).
 var tsharkFields = []struct {
-	class Class
+	class tcp.Class
 	field string
 }{
-	{ClassRetransmission, "tcp.analysis.retransmission"},
-	{ClassSpuriousRetransmission, "tcp.analysis.spurious_retransmission"},
-	{ClassFastRetransmission, "tcp.analysis.fast_retransmission"},
-	{ClassOutOfOrder, "tcp.analysis.out_of_order"},
-	{ClassDupAck, "tcp.analysis.duplicate_ack"},
-	{ClassZeroWindow, "tcp.analysis.zero_window"},
-	{ClassZeroWindowProbe, "tcp.analysis.zero_window_probe"},
-	{ClassZeroWindowProbeAck, "tcp.analysis.zero_window_probe_ack"},
-	{ClassWindowUpdate, "tcp.analysis.window_update"},
-	{ClassWindowFull, "tcp.analysis.window_full"},
-	{ClassKeepAlive, "tcp.analysis.keep_alive"},
-	{ClassKeepAliveAck, "tcp.analysis.keep_alive_ack"},
-	{ClassPreviousSegmentNotCaptured, "tcp.analysis.lost_segment"},
-	{ClassAckedUnseenSegment, "tcp.analysis.ack_lost_segment"},
+	{tcp.ClassRetransmission, "tcp.analysis.retransmission"},
+	{tcp.ClassSpuriousRetransmission, "tcp.analysis.spurious_retransmission"},
+	{tcp.ClassFastRetransmission, "tcp.analysis.fast_retransmission"},
+	{tcp.ClassOutOfOrder, "tcp.analysis.out_of_order"},
+	{tcp.ClassDupAck, "tcp.analysis.duplicate_ack"},
+	{tcp.ClassZeroWindow, "tcp.analysis.zero_window"},
+	{tcp.ClassZeroWindowProbe, "tcp.analysis.zero_window_probe"},
+	{tcp.ClassZeroWindowProbeAck, "tcp.analysis.zero_window_probe_ack"},
+	{tcp.ClassWindowUpdate, "tcp.analysis.window_update"},
+	{tcp.ClassWindowFull, "tcp.analysis.window_full"},
+	{tcp.ClassKeepAlive, "tcp.analysis.keep_alive"},
+	{tcp.ClassKeepAliveAck, "tcp.analysis.keep_alive_ack"},
+	{tcp.ClassPreviousSegmentNotCaptured, "tcp.analysis.lost_segment"},
+	{tcp.ClassAckedUnseenSegment, "tcp.analysis.ack_lost_segment"},
 }
 
 // writePcap writes segs as Ethernet/IPv4/TCP frames (checksums left 0: tshark does not
@@ -73,25 +74,25 @@ func writePcap(path string, segs []*decode.Segment) error {
 		src, dst := s.Src.Addr().As4(), s.Dst.Addr().As4()
 		copy(ip[12:], src[:])
 		copy(ip[16:], dst[:])
-		tcp := make([]byte, 20)
-		binary.BigEndian.PutUint16(tcp[0:], s.Src.Port())
-		binary.BigEndian.PutUint16(tcp[2:], s.Dst.Port())
-		binary.BigEndian.PutUint32(tcp[4:], uint32(s.Seq))
-		binary.BigEndian.PutUint32(tcp[8:], uint32(s.Ack))
-		tcp[12] = byte(tcpLen/4) << 4
+		th := make([]byte, 20)
+		binary.BigEndian.PutUint16(th[0:], s.Src.Port())
+		binary.BigEndian.PutUint16(th[2:], s.Dst.Port())
+		binary.BigEndian.PutUint32(th[4:], uint32(s.Seq))
+		binary.BigEndian.PutUint32(th[8:], uint32(s.Ack))
+		th[12] = byte(tcpLen/4) << 4
 		var fl byte
 		for _, x := range []struct {
-			f decode.Flags
+			f tcp.Flags
 			b byte
-		}{{decode.FIN, 1}, {decode.SYN, 2}, {decode.RST, 4}, {decode.PSH, 8}, {decode.ACK, 16}} {
+		}{{tcp.FIN, 1}, {tcp.SYN, 2}, {tcp.RST, 4}, {tcp.PSH, 8}, {tcp.ACK, 16}} {
 			if s.Flags.Has(x.f) {
 				fl |= x.b
 			}
 		}
-		tcp[13] = fl
-		binary.BigEndian.PutUint16(tcp[14:], s.Window)
+		th[13] = fl
+		binary.BigEndian.PutUint16(th[14:], s.Window)
 		f = append(f, ip...)
-		f = append(f, tcp...)
+		f = append(f, th...)
 		f = append(f, opts...)
 		f = append(f, s.Payload...)
 		rec := make([]byte, 16)
@@ -106,7 +107,7 @@ func writePcap(path string, segs []*decode.Segment) error {
 }
 
 // tsharkClasses runs tshark on path and returns the classes of each frame (index frame-1).
-func tsharkClasses(t *testing.T, path string) []Class {
+func tsharkClasses(t *testing.T, path string) []tcp.Class {
 	args := []string{"-r", path, "-T", "fields", "-E", "separator=|", "-E", "occurrence=f"}
 	for _, x := range tsharkFields {
 		args = append(args, "-e", x.field)
@@ -115,10 +116,10 @@ func tsharkClasses(t *testing.T, path string) []Class {
 	if err != nil {
 		t.Fatalf("tshark: %v", err)
 	}
-	var res []Class
+	var res []tcp.Class
 	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
 		cols := strings.Split(line, "|")
-		var c Class
+		var c tcp.Class
 		for i, col := range cols {
 			if col != "" && i < len(tsharkFields) {
 				c |= tsharkFields[i].class
@@ -130,8 +131,8 @@ func tsharkClasses(t *testing.T, path string) []Class {
 }
 
 // comparable classes: those tshark has.
-func tsharkView(c Class) Class {
-	var m Class
+func tsharkView(c tcp.Class) tcp.Class {
+	var m tcp.Class
 	for _, x := range tsharkFields {
 		m |= x.class
 	}
@@ -248,7 +249,7 @@ func TestTsharkDifferential(t *testing.T) {
 	// One pcap, one tshark run: scenario i uses addresses 10.i.i.1 and 10.i.i.2, so
 	// tshark analyses each scenario's connections apart.
 	var all []*decode.Segment
-	var ours []Class
+	var ours []tcp.Class
 	var scOf []int
 	for si, sc := range scs {
 		remap := func(e netip.AddrPort) netip.AddrPort {
@@ -263,7 +264,7 @@ func TestTsharkDifferential(t *testing.T) {
 			cp.Src, cp.Dst = remap(s.Src), remap(s.Dst)
 			segs[i] = &cp
 		}
-		got := make(map[uint64]Class)
+		got := make(map[uint64]tcp.Class)
 		spy := &classSpy{Handler: nopHandler{}, fn: func(seg *decode.Segment, info *SegInfo) {
 			got[seg.Frame] = tsharkView(info.Class)
 		}}
@@ -293,14 +294,14 @@ func TestTsharkDifferential(t *testing.T) {
 		if want[i] != 0 {
 			flagged++
 		}
-		if (ours[i]^want[i])&ClassAckedUnseenSegment != 0 {
+		if (ours[i]^want[i])&tcp.ClassAckedUnseenSegment != 0 {
 			unseenDiff++
 		}
 		// A fast retransmission can hinge on the same bookkeeping (tshark counts dup ACKs
 		// from -1 after an acked_unseen_segment).
-		loose := ClassAckedUnseenSegment
-		if (ours[i]|want[i])&ClassAckedUnseenSegment != 0 {
-			loose |= ClassFastRetransmission
+		loose := tcp.ClassAckedUnseenSegment
+		if (ours[i]|want[i])&tcp.ClassAckedUnseenSegment != 0 {
+			loose |= tcp.ClassFastRetransmission
 		}
 		if (ours[i]^want[i])&^loose != 0 {
 			mismatch++

@@ -7,7 +7,11 @@
 // soon as the call returns.
 package report
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/segscope/segscope/tcp"
+)
 
 // Time is a packet timestamp in nanoseconds since the Unix epoch. Renderers print it as
 // RFC 3339 with nanoseconds, in UTC.
@@ -36,28 +40,28 @@ func (d Duration) Text() string {
 
 // Segment is the "segment" record: one TCP segment.
 type Segment struct {
-	Frame     uint64   `json:"frame"`
-	TS        Time     `json:"ts"`
-	Rel       Duration `json:"rel"`
-	Conn      uint64   `json:"conn"`
-	Dir       string   `json:"dir"`
-	Src       string   `json:"src"`
-	Dst       string   `json:"dst"`
-	Flags     []string `json:"flags"`
-	Seq       uint32   `json:"seq"`
-	Ack       uint32   `json:"ack"`
-	SeqRaw    uint32   `json:"seq_raw"`
-	AckRaw    uint32   `json:"ack_raw"`
-	Len       int      `json:"len"`
-	Win       uint16   `json:"win"`
-	WinScaled uint32   `json:"win_scaled"`
-	IP        IP       `json:"ip"`
-	TCPHdrLen int      `json:"tcp_hdr_len"`
-	Options   Options  `json:"options"`
-	Class     []string `json:"class"`
-	DupAck    int      `json:"dup_ack,omitempty"`
-	Truncated bool     `json:"truncated,omitempty"`
-	FrameLen  int      `json:"frame_len"`
+	Frame     uint64    `json:"frame"`
+	TS        Time      `json:"ts"`
+	Rel       Duration  `json:"rel"`
+	Conn      uint64    `json:"conn"`
+	Dir       string    `json:"dir"`
+	Src       string    `json:"src"`
+	Dst       string    `json:"dst"`
+	Flags     tcp.Flags `json:"flags"`
+	Seq       uint32    `json:"seq"`
+	Ack       uint32    `json:"ack"`
+	SeqRaw    uint32    `json:"seq_raw"`
+	AckRaw    uint32    `json:"ack_raw"`
+	Len       int       `json:"len"`
+	Win       uint16    `json:"win"`
+	WinScaled uint32    `json:"win_scaled"`
+	IP        IP        `json:"ip"`
+	TCPHdrLen int       `json:"tcp_hdr_len"`
+	Options   Options   `json:"options"`
+	Class     tcp.Class `json:"class"`
+	DupAck    int       `json:"dup_ack,omitempty"`
+	Truncated bool      `json:"truncated,omitempty"`
+	FrameLen  int       `json:"frame_len"`
 	// Payload is the captured payload (borrowed). Text output shows the HTTP start line
 	// found at its beginning; it is not part of the JSON record.
 	Payload []byte `json:"-"`
@@ -179,22 +183,22 @@ type HTTP struct {
 
 // AnatomySegment is one TCP segment that carried bytes of a message.
 type AnatomySegment struct {
-	Frame      uint64   `json:"frame"`
-	Rel        Duration `json:"rel"` // time since the message's first byte
-	Seq        uint32   `json:"seq"`
-	Off        int64    `json:"off"` // stream offset of the segment's first payload byte
-	Len        int      `json:"len"`
-	MsgBytes   int      `json:"msg_bytes"`
-	Flags      []string `json:"flags"`
-	IPHdrLen   int      `json:"ip_hdr_len"`
-	TCPHdrLen  int      `json:"tcp_hdr_len"`
-	IPTotalLen int      `json:"ip_total_len"`
-	IPID       uint32   `json:"ip_id"`
-	DF         bool     `json:"df"`
-	Fragments  int      `json:"fragments,omitempty"`
-	FrameLen   int      `json:"frame_len"`
-	TCPOptions string   `json:"tcp_options,omitempty"`
-	Class      []string `json:"class"`
+	Frame      uint64    `json:"frame"`
+	Rel        Duration  `json:"rel"` // time since the message's first byte
+	Seq        uint32    `json:"seq"`
+	Off        int64     `json:"off"` // stream offset of the segment's first payload byte
+	Len        int       `json:"len"`
+	MsgBytes   int       `json:"msg_bytes"`
+	Flags      tcp.Flags `json:"flags"`
+	IPHdrLen   int       `json:"ip_hdr_len"`
+	TCPHdrLen  int       `json:"tcp_hdr_len"`
+	IPTotalLen int       `json:"ip_total_len"`
+	IPID       uint32    `json:"ip_id"`
+	DF         bool      `json:"df"`
+	Fragments  int       `json:"fragments,omitempty"`
+	FrameLen   int       `json:"frame_len"`
+	TCPOptions string    `json:"tcp_options,omitempty"`
+	Class      tcp.Class `json:"class"`
 }
 
 // Part is one region of a message laid out by stream offset.
@@ -233,17 +237,17 @@ type AnatomySummary struct {
 
 // Event is the "ladder" record: one arrow or note of a connection's sequence diagram.
 type Event struct {
-	Conn  uint64   `json:"conn"`
-	Frame uint64   `json:"frame"`
-	Rel   Duration `json:"rel"` // since the connection's first packet
-	Dir   string   `json:"dir"`
-	Flags []string `json:"flags"`
-	Seq   uint32   `json:"seq"`
-	Ack   uint32   `json:"ack"`
-	Len   int      `json:"len"`
-	Win   uint32   `json:"win"`
-	Class []string `json:"class"`
-	Notes []string `json:"notes"`
+	Conn  uint64    `json:"conn"`
+	Frame uint64    `json:"frame"`
+	Rel   Duration  `json:"rel"` // since the connection's first packet
+	Dir   string    `json:"dir"`
+	Flags tcp.Flags `json:"flags"`
+	Seq   uint32    `json:"seq"`
+	Ack   uint32    `json:"ack"`
+	Len   int       `json:"len"`
+	Win   uint32    `json:"win"`
+	Class tcp.Class `json:"class"`
+	Notes []string  `json:"notes"`
 	// Collapsed is set on a row that stands for several data segments (--max-rows).
 	Collapsed      int   `json:"collapsed,omitempty"`
 	CollapsedBytes int64 `json:"collapsed_bytes,omitempty"`

@@ -82,7 +82,7 @@ type capBuf struct {
 	segs  []report.Segment
 	conns []report.Conn
 	https []report.HTTP
-	strs  []string // flags, classes and anomalies of the records
+	strs  []string // anomalies of the records
 	ints  []int
 	sack  [][2]uint32
 	text  []byte // records rendered by the worker's Encoder
@@ -398,8 +398,6 @@ func (w *worker) Segment(r *report.Segment) error {
 	}
 	b.segs = append(b.segs, *r)
 	c := &b.segs[len(b.segs)-1]
-	c.Flags = b.strings(r.Flags)
-	c.Class = b.strings(r.Class)
 	if r.Options.SACK != nil {
 		n := len(b.sack)
 		b.sack = append(b.sack, r.Options.SACK...)

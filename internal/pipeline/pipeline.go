@@ -9,6 +9,7 @@ import (
 	"github.com/segscope/segscope/http1"
 	"github.com/segscope/segscope/reassembly"
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
 )
 
 // Pipeline is the reassembly.Handler that turns tracker events into records.
@@ -29,10 +30,8 @@ type Pipeline struct {
 	wantHTTP bool // parse HTTP
 
 	// reused per segment record
-	rseg    report.Segment
-	flags   []string
-	classes []string
-	sack    [][2]uint32
+	rseg report.Segment
+	sack [][2]uint32
 
 	rconn report.Conn
 	rhttp report.HTTP
@@ -308,7 +307,7 @@ func (p *Pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 	if !cs.selected {
 		return
 	}
-	if info.Class&(reassembly.ClassOverlapConflict|reassembly.ClassFragmentOverlapConflict) != 0 {
+	if info.Class&(tcp.ClassOverlapConflict|tcp.ClassFragmentOverlapConflict) != 0 {
 		cs.addMark(dir, markConflict, info.Off, seg.PayloadLen)
 	}
 	if seg.Truncated && seg.PayloadLen > len(seg.Payload) {
@@ -371,13 +370,12 @@ func (p *Pipeline) fillSegment(r *report.Segment, c *reassembly.Conn, cs *connSt
 	r.Conn = c.ID
 	r.Dir = dir.String()
 	r.Src, r.Dst = cs.endpoint(dir), cs.endpoint(dir.Other())
-	p.flags = seg.Flags.Names(p.flags[:0])
-	r.Flags = p.flags
+	r.Flags = seg.Flags
 	if p.cfg.Absolute {
 		r.Seq, r.Ack = uint32(seg.Seq), uint32(seg.Ack)
 	} else {
 		r.Seq, r.Ack = info.RelSeq, info.RelAck
-		if !seg.Flags.Has(decode.ACK) {
+		if !seg.Flags.Has(tcp.ACK) {
 			r.Ack = 0
 		}
 	}
@@ -406,13 +404,9 @@ func (p *Pipeline) fillSegment(r *report.Segment, c *reassembly.Conn, cs *connSt
 	ro.MSS, ro.WScale, ro.HasWScale, ro.SACKPerm = o.MSS, int(o.WScale), o.HasWScale, o.SACKPermitted
 	ro.SACK, ro.TSVal, ro.TSEcr, ro.HasTS = p.sack, o.TSVal, o.TSEcr, o.HasTS
 	ro.TFO, ro.MPTCP, ro.Unknown, ro.Malformed = o.HasTFO, o.HasMPTCP, o.Unknown, o.Malformed
-	p.classes = p.classes[:0]
-	if info.Class != 0 { // most segments have no class
-		p.classes = info.Class.Names(p.classes)
-	}
-	r.Class = p.classes
+	r.Class = info.Class
 	r.DupAck = 0
-	if info.Class.Has(reassembly.ClassDupAck) {
+	if info.Class.Has(tcp.ClassDupAck) {
 		r.DupAck = info.DupAckCount
 	}
 	r.Truncated = seg.Truncated

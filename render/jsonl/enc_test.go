@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
 )
 
 // The fast encoders are checked against strconv, time and the byte-at-a-time string
@@ -136,7 +137,7 @@ func FuzzAppendString(f *testing.F) {
 // TestSinkFlushes checks that the Sink writes while it runs, with a buffer that does
 // not grow, and that a write error sticks.
 func TestSinkFlushes(t *testing.T) {
-	seg := report.Segment{Frame: 1, Dir: "c2s", Src: "10.0.0.1:1", Dst: "10.0.0.2:80", Flags: []string{"SYN"}, Class: []string{}}
+	seg := report.Segment{Frame: 1, Dir: "c2s", Src: "10.0.0.1:1", Dst: "10.0.0.2:80", Flags: tcp.SYN}
 	var out bytes.Buffer
 	s := New(&out)
 	c := cap(s.buf)
@@ -175,11 +176,11 @@ func (failWriter) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }
 
 // benchSeg is a typical data segment of the benchmark capture.
 var benchSeg = report.Segment{Frame: 500001, TS: 1795803282344799000, Rel: 7663660000, Conn: 11357, Dir: "s2c",
-	Src: "10.213.77.1:8080", Dst: "10.213.77.2:42076", Flags: []string{"ACK"}, Seq: 28961, Ack: 375,
+	Src: "10.213.77.1:8080", Dst: "10.213.77.2:42076", Flags: tcp.ACK, Seq: 28961, Ack: 375,
 	SeqRaw: 1568988424, AckRaw: 1917245546, Len: 1448, Win: 64, WinScaled: 65536,
 	IP:        report.IP{Version: 4, ID: 33654, TTL: 64, TotalLen: 1500, HdrLen: 20, DF: true},
 	TCPHdrLen: 32, Options: report.Options{TSVal: 245653919, TSEcr: 284859987, HasTS: true},
-	Class: []string{}, FrameLen: 1514}
+	FrameLen: 1514}
 
 // BenchmarkSegment measures the encoder alone, one typical record per iteration.
 func BenchmarkSegment(b *testing.B) {

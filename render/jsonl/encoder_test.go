@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
 )
 
 // TestEncoderMatchesSink renders records through Encoders, with the connection ID put in
@@ -81,7 +82,7 @@ func TestEncoderMatchesSink(t *testing.T) {
 // TestWriteRendered checks that WriteRendered keeps the order of what the Sink buffered,
 // writes large inputs through, and keeps the first write error.
 func TestWriteRendered(t *testing.T) {
-	seg := report.Segment{Frame: 1, Dir: "c2s", Src: "10.0.0.1:1", Dst: "10.0.0.2:80", Flags: []string{"SYN"}, Class: []string{}}
+	seg := report.Segment{Frame: 1, Dir: "c2s", Src: "10.0.0.1:1", Dst: "10.0.0.2:80", Flags: tcp.SYN}
 	var ref bytes.Buffer
 	rs := New(&ref)
 	rs.Segment(&seg)

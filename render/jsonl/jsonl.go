@@ -138,7 +138,7 @@ func (e *Encoder) appendSegment(b []byte, r *report.Segment, withID bool) (_ []b
 	b = append(b, `,"dst":`...)
 	b = appendString(b, r.Dst)
 	b = append(b, `,"flags":`...)
-	b = appendStringList(b, r.Flags)
+	b = r.Flags.AppendJSON(b)
 	b = append(b, `,"seq":`...)
 	b = appendU64(b, uint64(r.Seq))
 	b = append(b, `,"ack":`...)
@@ -187,11 +187,11 @@ func (e *Encoder) appendSegment(b []byte, r *report.Segment, withID bool) (_ []b
 	}
 	b = append(b, `,"options":`...)
 	b = appendOptions(b, &r.Options)
-	if len(r.Class) == 0 {
+	if r.Class == 0 {
 		b = append(b, `,"class":[]`...)
 	} else {
 		b = append(b, `,"class":`...)
-		b = appendStringList(b, r.Class)
+		b = r.Class.AppendJSON(b)
 	}
 	if r.DupAck > 0 {
 		b = append(b, `,"dup_ack":`...)
@@ -432,7 +432,7 @@ func (s *Sink) Anatomy(r *report.Anatomy) error {
 		b = appendInt(b, "off", g.Off)
 		b = appendInt(b, "len", int64(g.Len))
 		b = appendInt(b, "msg_bytes", int64(g.MsgBytes))
-		b = appendStrings(b, "flags", g.Flags)
+		b = g.Flags.AppendJSON(appendKey(b, "flags"))
 		b = appendInt(b, "ip_hdr_len", int64(g.IPHdrLen))
 		b = appendInt(b, "tcp_hdr_len", int64(g.TCPHdrLen))
 		b = appendInt(b, "ip_total_len", int64(g.IPTotalLen))
@@ -445,7 +445,7 @@ func (s *Sink) Anatomy(r *report.Anatomy) error {
 		if g.TCPOptions != "" {
 			b = appendStrField(b, "tcp_options", g.TCPOptions)
 		}
-		b = appendStrings(b, "class", g.Class)
+		b = g.Class.AppendJSON(appendKey(b, "class"))
 		b = append(b, '}')
 	}
 	b = append(b, ']')
@@ -471,12 +471,12 @@ func (s *Sink) Event(r *report.Event) error {
 	b = appendUint(b, "frame", r.Frame)
 	b = appendSeconds(b, "rel", r.Rel)
 	b = appendStrField(b, "dir", r.Dir)
-	b = appendStrings(b, "flags", r.Flags)
+	b = r.Flags.AppendJSON(appendKey(b, "flags"))
 	b = appendUint(b, "seq", uint64(r.Seq))
 	b = appendUint(b, "ack", uint64(r.Ack))
 	b = appendInt(b, "len", int64(r.Len))
 	b = appendUint(b, "win", uint64(r.Win))
-	b = appendStrings(b, "class", r.Class)
+	b = r.Class.AppendJSON(appendKey(b, "class"))
 	b = appendStrings(b, "notes", r.Notes)
 	if r.Collapsed > 0 {
 		b = appendInt(b, "collapsed", int64(r.Collapsed))

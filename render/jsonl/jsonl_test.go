@@ -8,17 +8,18 @@ import (
 	"testing"
 
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
 )
 
 // TestRoundTrip encodes records with the append encoder and decodes them with
 // encoding/json: every field the contract names comes back equal.
 func TestRoundTrip(t *testing.T) {
 	seg := report.Segment{Frame: 4, TS: 1700000000123456789, Rel: 1500, Conn: 1, Dir: "c2s",
-		Src: "10.0.0.1:40000", Dst: "[fd77::2]:80", Flags: []string{"ACK", "PSH"}, Seq: 1, Ack: 1,
+		Src: "10.0.0.1:40000", Dst: "[fd77::2]:80", Flags: tcp.ACK | tcp.PSH, Seq: 1, Ack: 1,
 		SeqRaw: 4000000000, AckRaw: 7, Len: 84, Win: 502, WinScaled: 64256,
 		IP:        report.IP{Version: 4, ID: 0x1234, TTL: 64, TotalLen: 136, HdrLen: 20, DF: true},
 		TCPHdrLen: 32, Options: report.Options{MSS: 1460, SACK: [][2]uint32{{1, 2}}, TSVal: 9, TSEcr: 8, HasTS: true},
-		Class: []string{"retransmission"}, FrameLen: 150}
+		Class: tcp.ClassRetransmission, FrameLen: 150}
 	var buf bytes.Buffer
 	s := New(&buf)
 	if err := s.Segment(&seg); err != nil {
@@ -78,7 +79,7 @@ func TestAppendSeconds(t *testing.T) {
 
 // TestSegmentAllocs proves a segment record is written without allocating.
 func TestSegmentAllocs(t *testing.T) {
-	seg := report.Segment{Frame: 1, Dir: "c2s", Src: "10.0.0.1:1", Dst: "10.0.0.2:80", Flags: []string{"SYN"}, Class: []string{}}
+	seg := report.Segment{Frame: 1, Dir: "c2s", Src: "10.0.0.1:1", Dst: "10.0.0.2:80", Flags: tcp.SYN}
 	s := New(io.Discard)
 	if n := testing.AllocsPerRun(1000, func() { s.Segment(&seg) }); n != 0 {
 		t.Errorf("Segment allocates %v per record", n)

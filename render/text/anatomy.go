@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
 )
 
 // Width of the text views (anatomy, ladder): every line fits in this many columns.
@@ -376,15 +377,19 @@ func segmentsBar(r *report.Anatomy, sc *scale) []rune {
 	return bar
 }
 
-var classMarks = map[string]string{
-	"retransmission":                "retransmission",
-	"fast_retransmission":           "fast retransmission",
-	"spurious_retransmission":       "spurious retransmission",
-	"out_of_order":                  "out of order",
-	"overlap_conflict":              "overlap with different bytes",
-	"previous_segment_not_captured": "after a gap",
-	"zero_window_probe":             "zero window probe",
-	"keep_alive":                    "keep-alive",
+// classMarks are the words an anatomy row has for a segment's classes, in class order.
+var classMarks = [...]struct {
+	c    tcp.Class
+	text string
+}{
+	{tcp.ClassRetransmission, "retransmission"},
+	{tcp.ClassSpuriousRetransmission, "spurious retransmission"},
+	{tcp.ClassFastRetransmission, "fast retransmission"},
+	{tcp.ClassOutOfOrder, "out of order"},
+	{tcp.ClassZeroWindowProbe, "zero window probe"},
+	{tcp.ClassKeepAlive, "keep-alive"},
+	{tcp.ClassPreviousSegmentNotCaptured, "after a gap"},
+	{tcp.ClassOverlapConflict, "overlap with different bytes"},
 }
 
 func writeSegRow(w *strings.Builder, r *report.Anatomy, a *report.AnatomySegment) {
@@ -402,11 +407,11 @@ func writeSegRow(w *strings.Builder, r *report.Anatomy, a *report.AnatomySegment
 	}
 	b = padRight(b, pay, 30)
 	b = append(b, ' ')
-	b = padRight(b, "["+string(appendShortFlags(nil, flagsOf(a.Flags)))+"]", 6)
+	b = padRight(b, "["+a.Flags.Short()+"]", 6)
 	var marks []string
-	for _, c := range a.Class {
-		if m, ok := classMarks[c]; ok {
-			marks = append(marks, m)
+	for _, m := range classMarks {
+		if a.Class.Has(m.c) {
+			marks = append(marks, m.text)
 		}
 	}
 	if a.Off < r.MsgOff {
@@ -416,7 +421,7 @@ func writeSegRow(w *strings.Builder, r *report.Anatomy, a *report.AnatomySegment
 		marks = append(marks, "starts next message")
 	}
 	inter := min(a.Off+int64(a.Len), r.MsgOff+r.MsgLen) - max(a.Off, r.MsgOff)
-	if a.MsgBytes > 0 && int64(a.MsgBytes) < inter && !hasAnyRetrans(a.Class) {
+	if a.MsgBytes > 0 && int64(a.MsgBytes) < inter && !a.Class.Any(tcp.ClassRetransmissions) {
 		marks = append(marks, "partly repeated bytes")
 	}
 	if len(marks) > 0 {
@@ -459,15 +464,6 @@ func writeSegRow(w *strings.Builder, r *report.Anatomy, a *report.AnatomySegment
 		b = append(b, " IP fragments"...)
 	}
 	wrapLine(w, string(b), strings.Repeat(" ", 24))
-}
-
-func hasAnyRetrans(cl []string) bool {
-	for _, c := range cl {
-		if strings.HasSuffix(c, "retransmission") {
-			return true
-		}
-	}
-	return false
 }
 
 func writeGapRow(w *strings.Builder, r *report.Anatomy, g report.Part) {

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
 )
 
 // The -update flag rewrites golden files. It is registered here only if no other test file
@@ -60,17 +61,21 @@ func golden(t *testing.T, name string, got []byte) {
 const msec = report.Duration(1e6)
 
 // aseg is an anatomy segment with IPv4 + TCP timestamps sizes.
-func aseg(frame uint64, rel report.Duration, off int64, n, msgBytes int, flags []string, class ...string) report.AnatomySegment {
+func aseg(frame uint64, rel report.Duration, off int64, n, msgBytes int, flags tcp.Flags, class ...tcp.Class) report.AnatomySegment {
+	var cl tcp.Class
+	for _, c := range class {
+		cl |= c
+	}
 	return report.AnatomySegment{
 		Frame: frame, Rel: rel, Seq: uint32(off + 1), Off: off, Len: n, MsgBytes: msgBytes, Flags: flags,
 		IPHdrLen: 20, TCPHdrLen: 32, IPTotalLen: 52 + n, IPID: 0x1a2b + uint32(frame), DF: true,
-		FrameLen: 66 + n, TCPOptions: "TS", Class: class,
+		FrameLen: 66 + n, TCPOptions: "TS", Class: cl,
 	}
 }
 
 var (
-	ack  = []string{"ACK"}
-	pack = []string{"ACK", "PSH"}
+	ack  = tcp.ACK
+	pack = tcp.ACK | tcp.PSH
 )
 
 func anatomyCases() map[string][]report.Anatomy {
@@ -84,7 +89,7 @@ func anatomyCases() map[string][]report.Anatomy {
 			Segments: []report.AnatomySegment{
 				aseg(7, 0, 900, 1448, 1348, ack),
 				aseg(8, msec/10, 2348, 1448, 1448, ack),
-				aseg(10, 212*msec, 2348, 1448, 0, ack, "retransmission"),
+				aseg(10, 212*msec, 2348, 1448, 0, ack, tcp.ClassRetransmission),
 				aseg(9, msec/5, 3796, 245, 245, pack),
 			},
 			Summary: report.AnatomySummary{Segments: 4, IPPackets: 4, Overhead: 208, MSS: 1448, Retransmissions: 1, FirstRetransGap: 212 * msec, Span: msec / 5},
@@ -109,7 +114,7 @@ func anatomyCases() map[string][]report.Anatomy {
 			},
 			Segments: []report.AnatomySegment{
 				aseg(5, 0, 0, 1000, 1000, ack),
-				aseg(7, 3*msec, 2000, 1022, 1022, pack, "previous_segment_not_captured"),
+				aseg(7, 3*msec, 2000, 1022, 1022, pack, tcp.ClassPreviousSegmentNotCaptured),
 			},
 			Summary: report.AnatomySummary{Segments: 2, IPPackets: 2, Overhead: 104, MSS: 1448, Span: 3 * msec},
 		}},
@@ -148,6 +153,3 @@ func TestScaleKeepsSmallPartsVisible(t *testing.T) {
 		t.Errorf("partsBar = %q", bar)
 	}
 }
-
-// CheckGolden is golden for the external tests of this package (real captures).
-func CheckGolden(t *testing.T, name string, got []byte) { golden(t, name, got) }

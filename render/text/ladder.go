@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
 )
 
 // Ladder layout: frame and time on the left, the client's lifeline, the arrow lane, the
@@ -98,10 +99,10 @@ func (s *Sink) Event(r *report.Event) error {
 
 // eventLabel is the text on an arrow, shortened until it fits the lane.
 func eventLabel(r *report.Event) string {
-	fl := "[" + string(appendShortFlags(nil, flagsOf(r.Flags))) + "]"
+	fl := "[" + r.Flags.Short() + "]"
 	seq := " seq " + strconv.FormatUint(uint64(r.Seq), 10)
 	ack := ""
-	if hasFlag(r.Flags, "ACK") {
+	if r.Flags.Has(tcp.ACK) {
 		ack = " ack " + strconv.FormatUint(uint64(r.Ack), 10)
 	}
 	win := " win " + strconv.FormatUint(uint64(r.Win), 10)

@@ -6,16 +6,17 @@ import (
 	"testing"
 
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
 )
 
-func ev(frame uint64, rel report.Duration, dir string, flags []string, seq, ack uint32, n int, notes ...string) report.Event {
+func ev(frame uint64, rel report.Duration, dir string, flags tcp.Flags, seq, ack uint32, n int, notes ...string) report.Event {
 	return report.Event{Conn: 1, Frame: frame, Rel: rel, Dir: dir, Flags: flags, Seq: seq, Ack: ack, Len: n, Win: 64256, Notes: notes}
 }
 
 func ladderCase() []report.Event {
-	syn := []string{"SYN"}
-	synack := []string{"SYN", "ACK"}
-	fin := []string{"ACK", "FIN"}
+	syn := tcp.SYN
+	synack := tcp.SYN | tcp.ACK
+	fin := tcp.ACK | tcp.FIN
 	evs := []report.Event{
 		ev(1, 0, "c2s", syn, 0, 0, 0, "client 10.0.0.1:40000, server 10.0.0.2:80", "handshake: SYN [mss 1460,sackOK,TS,wscale 7]"),
 		ev(2, msec, "s2c", synack, 0, 1, 0, "handshake: SYN-ACK (1.00 ms after the SYN) [mss 1460,sackOK,TS,wscale 7]"),
@@ -35,7 +36,7 @@ func ladderCase() []report.Event {
 	// A second connection, without the endpoints note and with a retransmission.
 	e := ev(3, 2*report.Duration(1e9)+212*msec, "s2c", pack, 4294967000, 4294967001, 1448, "retransmission of frame 2 (after 212 ms)")
 	e.Conn = 2
-	e.Class = []string{"retransmission"}
+	e.Class = tcp.ClassRetransmission
 	evs = append(evs, e)
 	return evs
 }

@@ -98,30 +98,3 @@ func FuzzStartLine(f *testing.F) {
 		}
 	})
 }
-
-func TestFlagsOf(t *testing.T) {
-	all := []string{"SYN", "FIN", "PSH", "RST", "URG", "ECE", "CWR", "ACK"}
-	for m := 0; m < 1<<len(all); m++ {
-		var names []string
-		for i, n := range all {
-			if m&(1<<i) != 0 {
-				names = append(names, n)
-			}
-		}
-		want := ""
-		for _, x := range []struct {
-			n string
-			c string
-		}{{"SYN", "S"}, {"FIN", "F"}, {"PSH", "P"}, {"RST", "R"}, {"URG", "U"}, {"ECE", "E"}, {"CWR", "W"}, {"ACK", "."}} {
-			if hasFlag(names, x.n) {
-				want += x.c
-			}
-		}
-		if want == "" {
-			want = "none"
-		}
-		if got := string(appendShortFlags(nil, flagsOf(names))); got != want {
-			t.Errorf("appendShortFlags(%v) = %s, want %s", names, got, want)
-		}
-	}
-}

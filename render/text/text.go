@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/tcp"
 )
 
 // Sink writes text. Tables are streamed with fixed column widths; a header is printed
@@ -75,10 +76,10 @@ func (s *Sink) Segment(r *report.Segment) error {
 	b = append(b, " > "...)
 	b = append(b, r.Dst...)
 	b = append(b, ": Flags ["...)
-	f := flagsOf(r.Flags)
-	b = appendShortFlags(b, f)
+	f := r.Flags
+	b = f.AppendLetters(b)
 	b = append(b, "], "...)
-	if r.Len > 0 || f&(flagSYN|flagFIN) != 0 || f&flagACK == 0 {
+	if r.Len > 0 || f.Any(tcp.SYN|tcp.FIN) || !f.Has(tcp.ACK) {
 		b = append(b, "seq "...)
 		b = appendDec(b, uint64(r.Seq))
 		if r.Len > 0 {
@@ -87,7 +88,7 @@ func (s *Sink) Segment(r *report.Segment) error {
 		}
 		b = append(b, ", "...)
 	}
-	if f&flagACK != 0 {
+	if f.Has(tcp.ACK) {
 		b = append(b, "ack "...)
 		b = appendDec(b, uint64(r.Ack))
 		b = append(b, ", "...)
@@ -104,14 +105,19 @@ func (s *Sink) Segment(r *report.Segment) error {
 	if r.Truncated {
 		b = append(b, " [|tcp]"...)
 	}
-	if len(r.Class) > 0 {
+	if r.Class != 0 {
 		b = append(b, " ["...)
-		for i, c := range r.Class {
-			if i > 0 {
+		n := 0
+		for i := 0; i < tcp.NumClasses; i++ {
+			c := tcp.Class(1) << i
+			if !r.Class.Has(c) {
+				continue
+			}
+			if n++; n > 1 {
 				b = append(b, ' ')
 			}
-			b = append(b, c...)
-			if c == "dup_ack" && r.DupAck > 0 {
+			b = append(b, c.Name()...)
+			if c == tcp.ClassDupAck && r.DupAck > 0 {
 				b = append(b, '#')
 				b = strconv.AppendInt(b, int64(r.DupAck), 10)
 			}
@@ -127,76 +133,6 @@ func (s *Sink) Segment(r *report.Segment) error {
 		b = append(b, " IP fragments]"...)
 	}
 	return s.line(b)
-}
-
-func hasFlag(flags []string, f string) bool {
-	for _, x := range flags {
-		if x == f {
-			return true
-		}
-	}
-	return false
-}
-
-// segFlags are the TCP flags a packet line shows, read once from a record's flag names.
-type segFlags uint8
-
-const (
-	flagSYN segFlags = 1 << iota
-	flagFIN
-	flagPSH
-	flagRST
-	flagURG
-	flagECE
-	flagCWR
-	flagACK
-)
-
-// shortFlags lists the flags in tcpdump's order with their letters; ACK is the '.' after.
-var shortFlags = [...]struct {
-	f segFlags
-	c byte
-}{{flagSYN, 'S'}, {flagFIN, 'F'}, {flagPSH, 'P'}, {flagRST, 'R'}, {flagURG, 'U'}, {flagECE, 'E'}, {flagCWR, 'W'}}
-
-func flagsOf(names []string) segFlags {
-	var f segFlags
-	for _, n := range names {
-		switch n {
-		case "SYN":
-			f |= flagSYN
-		case "FIN":
-			f |= flagFIN
-		case "PSH":
-			f |= flagPSH
-		case "RST":
-			f |= flagRST
-		case "URG":
-			f |= flagURG
-		case "ECE":
-			f |= flagECE
-		case "CWR":
-			f |= flagCWR
-		case "ACK":
-			f |= flagACK
-		}
-	}
-	return f
-}
-
-func appendShortFlags(b []byte, f segFlags) []byte {
-	n := len(b)
-	for _, x := range shortFlags {
-		if f&x.f != 0 {
-			b = append(b, x.c)
-		}
-	}
-	if f&flagACK != 0 {
-		b = append(b, '.')
-	}
-	if len(b) == n {
-		b = append(b, "none"...)
-	}
-	return b
 }
 
 func appendOptions(b []byte, o *report.Options) []byte {
