@@ -23,17 +23,20 @@ func TestDependencyDirection(t *testing.T) {
 		"decode":            {"tcp", "flow", "tcpseq", "github.com/gopacket/gopacket"},
 		"reassembly":        {"decode", "tcp", "flow", "tcpseq"},
 		"http1":             {"github.com/andybalholm/brotli"},
-		"analysis":          {"report", "http1", "tcp", "flow", "tcpseq"},
+		"analysis":          {"report", "http1", "tcp", "flow", "tcpseq", "internal/textfmt"},
 		"report":            {"tcp", "flow"},
-		"render/text":       {"report", "tcp"},
-		"render/jsonl":      {"report", "tcp"},
+		"filter":            {"golang.org/x/net/bpf"},
+		"render/text":       {"report", "tcp", "internal/textfmt"},
+		"render/jsonl":      {"report", "tcp", "internal/textfmt"},
 		"render/flowfiles":  {"report", "internal/safefile"},
 		"internal/safefile": {},
 		// The pipeline wires the protocol packages; parallel runs pipelines and imports
 		// the pipeline, never the reverse; the root is the API only.
-		"internal/pipeline": {"capture", "decode", "reassembly", "http1", "analysis", "report", "tcp", "flow", "tcpseq"},
+		"internal/pipeline": {"capture", "decode", "reassembly", "http1", "analysis", "report", "tcp", "flow", "tcpseq", "internal/textfmt", "filter"},
 		"internal/parallel": {"internal/pipeline", "capture", "decode", "reassembly", "report", "flow"},
 		"":                  {"internal/pipeline", "internal/parallel", "capture", "report"},
+		// Number, duration and options text for render/* and analysis.
+		"internal/textfmt": {"report"},
 		// Synthetic inputs for tests and benchmarks; the command never imports it.
 		"internal/synth": {"capture", "report", "tcp"},
 		// Test files only (the package itself is its doc comment).

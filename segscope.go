@@ -34,6 +34,12 @@ const (
 // limits of decode, reassembly and http1, and how many goroutines it uses (Workers).
 type Config = pipeline.Config
 
+// ConnSelect selects connections for display (--conn lists, ranges, endpoints).
+type ConnSelect = pipeline.ConnSelect
+
+// FilterError is a filter expression that cannot be compiled for a frame's link type.
+type FilterError = pipeline.FilterError
+
 // MaxWorkers bounds Config.Workers (more are taken as MaxWorkers).
 const MaxWorkers = parallel.MaxWorkers
 

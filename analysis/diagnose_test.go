@@ -67,7 +67,7 @@ func TestDiagnose(t *testing.T) {
 				return c
 			},
 			want: map[Kind]string{
-				KindNagle:      "frame 6 (100 bytes) was sent 0.05 ms after the ACK (frame 5) of the previous small segment (frame 4), 40.0 ms after that segment: this suggests Nagle",
+				KindNagle:      "frame 6 (100 bytes) was sent 50.0 µs after the ACK (frame 5) of the previous small segment (frame 4), 40.0 ms after that segment: this suggests Nagle",
 				KindDelayedAck: "suggests delayed ACK",
 			},
 		},

@@ -3,32 +3,15 @@ package analysis
 import (
 	"strconv"
 
-	"github.com/segscope/segscope/report"
+	"github.com/segscope/segscope/internal/textfmt"
 )
 
-// fmtDur writes a duration in nanoseconds the way the notes use it: "0.21 ms", "40.1 ms",
-// "212 ms", "1.50 s".
-func fmtDur(ns int64) string { return report.Duration(ns).Text() }
+// fmtDur writes a duration in nanoseconds the way the notes use it (textfmt.Duration):
+// "42.0 µs", "40.1 ms", "212 ms", "1.50 s".
+func fmtDur(ns int64) string { return textfmt.Duration(ns) }
 
 // fmtBytes writes n with thousands separators: 14,480.
-func fmtBytes(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := len(s) > 0 && s[0] == '-'
-	if neg {
-		s = s[1:]
-	}
-	out := make([]byte, 0, len(s)+len(s)/3+1)
-	if neg {
-		out = append(out, '-')
-	}
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
-}
+func fmtBytes(n int64) string { return textfmt.Thousands(n) }
 
 func plural(n int, one, many string) string {
 	if n == 1 {

@@ -62,15 +62,8 @@ func originalOf(segs []SegRecord, i int) int {
 	return -1
 }
 
-// handshakeRTT is SYN to the ACK that completes the handshake, as seen at the capture
-// point (0 when the handshake was not seen whole). It is one round trip wherever the
-// capture was taken.
-func (ci *ConnInfo) handshakeRTT() int64 {
-	if ci.SYNTime == 0 || ci.SYNACKTime == 0 || ci.ACKTime == 0 || ci.ACKTime < ci.SYNTime {
-		return 0
-	}
-	return ci.ACKTime - ci.SYNTime
-}
+// handshakeRTT is the connection's HandshakeRTT.
+func (ci *ConnInfo) handshakeRTT() int64 { return HandshakeRTT(ci.SYNTime, ci.SYNACKTime, ci.ACKTime) }
 
 // offIndex lists, per direction, the data segments of a connection sorted by stream
 // offset (then capture order), so that offset lookups do not scan the whole log.

@@ -33,7 +33,8 @@
 // returned, *CorruptError (errors.Is ErrCorrupt), os errors as they are. Hint gives the
 // user a suggestion for each.
 //
-// Live capture (Linux, pure Go, AF_PACKET): OpenLive. On a loopback device the kernel
+// Live capture (Linux, pure Go, AF_PACKET): OpenLive; LiveConfig.Filter attaches a
+// classic BPF program to the socket (SO_ATTACH_FILTER) before it is bound. On a loopback device the kernel
 // hands a packet socket every packet twice (outgoing and incoming); like tcpdump, Live
 // keeps one. Loopback and veth frames can be up to 64 KiB (GSO), far above the MTU.
 //

@@ -3,7 +3,6 @@ package capture
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 )
 
 // Sentinel errors. Every error this package returns for a file names the file first
@@ -70,31 +69,3 @@ func (e *CorruptError) Error() string { return e.Name + ": " + e.Msg }
 
 // Is makes errors.Is(err, ErrCorrupt) true.
 func (e *CorruptError) Is(target error) bool { return target == ErrCorrupt }
-
-// Hint returns a one-line suggestion for the user about err, or "" when there is none.
-// The CLI prints it as "segscope: hint: ...".
-func Hint(err error) string {
-	switch {
-	case err == nil:
-		return ""
-	case errors.Is(err, ErrNotCapture):
-		return "segscope reads pcap and pcapng files (optionally gzip-compressed); convert other formats with editcap or tshark -F pcapng"
-	case errors.Is(err, ErrEmpty):
-		return "the capture holds no bytes; was the capturing program stopped before it wrote anything?"
-	case errors.Is(err, ErrTruncated):
-		return "the capture was cut short (the capturing program was killed or the disk filled up); every complete frame before the cut was read"
-	case errors.Is(err, ErrCorrupt):
-		return "the capture is damaged at this point; every frame before it was read; `editcap` or `pcapfix` may recover the rest"
-	case errors.Is(err, ErrNoInterface):
-		return "list interfaces with `ip link`"
-	case errors.Is(err, ErrLivePermission):
-		return "run as root or grant CAP_NET_RAW: setcap cap_net_raw+ep $(which segscope)"
-	case errors.Is(err, ErrLiveUnsupported):
-		return "capture with tcpdump -w FILE and read the file with segscope"
-	case errors.Is(err, fs.ErrNotExist):
-		return "check the file name; use - to read a capture from standard input"
-	case errors.Is(err, fs.ErrPermission):
-		return "the file is not readable by this user; check its permissions"
-	}
-	return ""
-}

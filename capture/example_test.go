@@ -26,7 +26,7 @@ func Example() {
 	// read them back
 	src, err := capture.Open(path)
 	if err != nil {
-		fmt.Println(err, capture.Hint(err))
+		fmt.Println(err)
 		return
 	}
 	defer src.Close()
@@ -36,7 +36,7 @@ func Example() {
 			break
 		}
 		if err != nil {
-			fmt.Println(err, capture.Hint(err)) // frames before the error were good
+			fmt.Println(err) // frames before the error were good
 			break
 		}
 		fmt.Println(fr.Frame, fr.TS, fr.CapLen, fr.OrigLen, fr.LinkType) // fr.Data is valid until the next Next

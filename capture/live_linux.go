@@ -66,6 +66,8 @@ type Live struct {
 	mu       sync.Mutex
 	received uint64
 	dropped  uint64
+
+	kernelFilter bool
 }
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
@@ -113,6 +115,27 @@ func OpenLive(iface string, cfg LiveConfig) (*Live, error) {
 		syscall.Close(fd)
 		return nil, liveErr(iface, op, err)
 	}
+	if cfg.Filter != nil {
+		prog, err := cfg.Filter(l.link)
+		if err != nil {
+			syscall.Close(fd)
+			return nil, err
+		}
+		if l.cooked {
+			prog = cookedProgram(prog)
+		}
+		if prog != nil {
+			// attached before bind: not one unfiltered packet is queued
+			switch err := attachFilter(fd, prog); {
+			case err == nil:
+				l.kernelFilter = true
+			case errors.Is(err, syscall.EINVAL):
+				// the kernel refuses it (too long, say): the caller filters every frame
+			default:
+				return fail("attaching the filter", err)
+			}
+		}
+	}
 	if err := syscall.Bind(fd, &syscall.SockaddrLinklayer{Protocol: htons(ethPAll), Ifindex: ifindex}); err != nil {
 		return fail("bind", err)
 	}
@@ -156,6 +179,64 @@ func OpenLive(iface string, cfg LiveConfig) (*Live, error) {
 	l.readFn = l.recvmsg
 	l.ctlFn = func(fd uintptr) { l.got = l.recvmsg(fd) }
 	return l, nil
+}
+
+// KernelFilter reports whether the kernel filters the frames (LiveConfig.Filter was
+// attached to the socket).
+func (l *Live) KernelFilter() bool { return l.kernelFilter }
+
+func attachFilter(fd int, prog []SockFilter) error {
+	fprog := struct {
+		len    uint16
+		filter *SockFilter
+	}{uint16(len(prog)), &prog[0]}
+	_, _, e := syscall.Syscall6(syscall.SYS_SETSOCKOPT, uintptr(fd), syscall.SOL_SOCKET, syscall.SO_ATTACH_FILTER,
+		uintptr(unsafe.Pointer(&fprog)), unsafe.Sizeof(fprog), 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// The kernel's ancillary data offsets (linux/filter.h).
+const (
+	skfAdOff      = 0xfffff000 // SKF_AD_OFF (-0x1000)
+	skfAdProtocol = 0
+	skfAdPkttype  = 4
+)
+
+// cookedProgram moves a program compiled for LINKTYPE_LINUX_SLL to a cooked socket,
+// where the packet starts at the network header, as libpcap's fix_offset does: offsets
+// past the 16-byte header move down by 16; the header's packet type (offset 0) and
+// protocol (offset 14) become the kernel's ancillary loads. It returns nil when the
+// program reads any other header byte. prog is not modified.
+func cookedProgram(prog []SockFilter) []SockFilter {
+	out := make([]SockFilter, len(prog))
+	copy(out, prog)
+	if len(out) == 0 || len(out) > 4096 {
+		return nil
+	}
+	for i := range out {
+		p := &out[i]
+		class, mode := p.Op&0x07, p.Op&0xe0
+		if class != 0x00 && class != 0x01 { // BPF_LD, BPF_LDX
+			continue
+		}
+		if mode != 0x20 && mode != 0x40 && mode != 0xa0 { // BPF_ABS, BPF_IND, BPF_MSH
+			continue
+		}
+		switch {
+		case p.K >= sllHeaderLen:
+			p.K -= sllHeaderLen
+		case p.K == 0 && mode == 0x20:
+			p.K = skfAdOff + skfAdPkttype
+		case p.K == 14 && mode == 0x20:
+			p.K = skfAdOff + skfAdProtocol
+		default:
+			return nil
+		}
+	}
+	return out
 }
 
 // hatype returns the ARPHRD_ type of an interface.

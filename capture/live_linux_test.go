@@ -33,9 +33,6 @@ func TestOpenLiveMissingInterface(t *testing.T) {
 	if !errors.Is(err, ErrNoInterface) || !strings.Contains(err.Error(), "nosuchif0") {
 		t.Fatalf("OpenLive(nosuchif0) error = %v", err)
 	}
-	if h := Hint(err); !strings.Contains(h, "ip link") {
-		t.Errorf("Hint = %q", h)
-	}
 }
 
 // TestOpenLivePermission runs OpenLive as user nobody in a child process.
@@ -75,9 +72,6 @@ func TestOpenLivePermission(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "RESULT true|lo: permission denied opening a packet socket") {
 		t.Errorf("OpenLive as nobody: %s", out)
-	}
-	if h := Hint(ErrLivePermission); !strings.Contains(h, "setcap cap_net_raw+ep") {
-		t.Errorf("Hint = %q", h)
 	}
 }
 

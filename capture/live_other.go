@@ -32,3 +32,6 @@ func (l *Live) Snaplen() int { return 0 }
 
 // Stats returns zeros.
 func (l *Live) Stats() (received, dropped uint64) { return 0, 0 }
+
+// KernelFilter returns false.
+func (l *Live) KernelFilter() bool { return false }

@@ -359,18 +359,17 @@ func TestBadInputs(t *testing.T) {
 		openErr string // error from Open
 		nextErr string // error from Next after the good frames
 		is      error
-		hint    string
 	}{
-		{name: "empty", file: nil, openErr: "F: empty file", is: ErrEmpty, hint: "no bytes"},
+		{name: "empty", file: nil, openErr: "F: empty file", is: ErrEmpty},
 		{name: "empty gzip", file: gzipBytes(nil), openErr: "F: empty file", is: ErrEmpty},
-		{name: "text", file: []byte("hello, world\n"), openErr: "F: not a pcap or pcapng file", is: ErrNotCapture, hint: "editcap"},
+		{name: "text", file: []byte("hello, world\n"), openErr: "F: not a pcap or pcapng file", is: ErrNotCapture},
 		{name: "text starting like pcapng", file: []byte("\n\r\r\nhello, world\n"), openErr: "F: not a pcap or pcapng file", is: ErrNotCapture},
 		{name: "three bytes", file: []byte{0xd4, 0xc3, 0xb2}, openErr: "F: not a pcap or pcapng file", is: ErrNotCapture},
 		{name: "gzip of text", file: gzipBytes([]byte("hello")), openErr: "F: not a pcap or pcapng file", is: ErrNotCapture},
-		{name: "absurd caplen", file: huge, nextErr: "F: record 2 at offset 50 claims 300000 bytes", is: ErrCorrupt, hint: "damaged"},
+		{name: "absurd caplen", file: huge, nextErr: "F: record 2 at offset 50 claims 300000 bytes", is: ErrCorrupt},
 		{name: "absurd block", file: ngHuge, nextErr: "F: block at offset 108 claims 2147483632 bytes", is: ErrCorrupt},
 		{name: "unknown interface", file: ngBadIf, nextErr: "F: packet 1 at offset 48 refers to interface 3, but the section has 1", is: ErrCorrupt},
-		{name: "truncated header", file: huge[:10], openErr: "F: file truncated at byte 10 inside the file header", is: ErrTruncated, hint: "cut short"},
+		{name: "truncated header", file: huge[:10], openErr: "F: file truncated at byte 10 inside the file header", is: ErrTruncated},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -383,9 +382,6 @@ func TestBadInputs(t *testing.T) {
 				if err == nil || err.Error() != c.openErr || !errors.Is(err, c.is) {
 					t.Fatalf("Open error = %v, want %q (%v)", err, c.openErr, c.is)
 				}
-				if !strings.Contains(Hint(err), c.hint) || Hint(err) == "" {
-					t.Errorf("Hint(%v) = %q, want it to mention %q", err, Hint(err), c.hint)
-				}
 				return
 			}
 			if err != nil {
@@ -394,9 +390,6 @@ func TestBadInputs(t *testing.T) {
 			_, err = readAll(t, src)
 			if err == nil || err.Error() != c.nextErr || !errors.Is(err, c.is) {
 				t.Fatalf("Next error = %v, want %q (%v)", err, c.nextErr, c.is)
-			}
-			if !strings.Contains(Hint(err), c.hint) {
-				t.Errorf("Hint(%v) = %q, want it to mention %q", err, Hint(err), c.hint)
 			}
 		})
 	}
@@ -414,9 +407,6 @@ func TestMissingFile(t *testing.T) {
 	_, err := Open(filepath.Join(t.TempDir(), "nope.pcap"))
 	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "nope.pcap") {
 		t.Fatalf("Open error = %v", err)
-	}
-	if Hint(err) == "" {
-		t.Error("no hint for a missing file")
 	}
 	_, err = OpenFiles([]string{filepath.Join("testdata", "nothing"), "also-missing"})
 	if !errors.Is(err, os.ErrNotExist) {

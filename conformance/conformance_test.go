@@ -136,7 +136,6 @@ type recorder struct {
 func (r *recorder) Segment(s *report.Segment) error {
 	c := *s
 	c.Options.SACK = append([][2]uint32(nil), s.Options.SACK...)
-	c.Payload = nil
 	r.segs = append(r.segs, c)
 	r.lastFrame = s.Frame
 	return nil

@@ -54,7 +54,6 @@ type recSink struct {
 
 func (s *recSink) Segment(r *report.Segment) error {
 	c := *r
-	c.Payload = nil
 	s.segs = append(s.segs, c)
 	return nil
 }

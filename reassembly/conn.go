@@ -112,7 +112,7 @@ type Conn struct {
 	FirstFrame, LastFrame uint64
 	FirstTS, LastTS       int64
 
-	SYNTime, SYNACKTime, ACKTime int64 // handshake timestamps, 0 if not seen
+	SYNTime, SYNACKTime, ACKTime int64 // handshake timestamps, 0 if not seen (analysis.HandshakeRTT)
 
 	Dir [2]DirState // indexed by flow.C2S and flow.S2C
 
@@ -136,15 +136,6 @@ type Conn struct {
 	lastSeen int64 // packet time of the last segment, or of the state change that put it on its list
 	deadline int64 // on the closing list: the packet time at which it closes (toClosing)
 	dataAck  int64 // during OnData: see DataAck
-}
-
-// HandshakeRTT returns ACKTime - SYNTime when the whole three-way handshake was seen,
-// else 0.
-func (c *Conn) HandshakeRTT() int64 {
-	if c.SYNTime == 0 || c.SYNACKTime == 0 || c.ACKTime == 0 {
-		return 0
-	}
-	return c.ACKTime - c.SYNTime
 }
 
 // Closed reports whether OnClose was emitted for c.

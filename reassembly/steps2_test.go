@@ -43,7 +43,7 @@ var moreCases = []stepCase{
 		},
 		check: func(t *testing.T, tr *Tracker, r *recorder) {
 			c := r.conns[1]
-			wantEq(t, "HandshakeRTT", c.HandshakeRTT(), 20*ms)
+			wantEq(t, "ACKTime-SYNTime", c.ACKTime-c.SYNTime, 20*ms)
 			wantEq(t, "client MSS", c.Dir[flow.C2S].MSS, 1460)
 			wantEq(t, "server WScale", c.Dir[flow.S2C].WScale, 2)
 			wantEq(t, "SACKPerm", c.Dir[flow.S2C].SACKPerm, true)

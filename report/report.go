@@ -7,11 +7,7 @@
 // soon as the call returns.
 package report
 
-import (
-	"strconv"
-
-	"github.com/segscope/segscope/tcp"
-)
+import "github.com/segscope/segscope/tcp"
 
 // Time is a packet timestamp in nanoseconds since the Unix epoch. Renderers print it as
 // RFC 3339 with nanoseconds, in UTC.
@@ -19,24 +15,6 @@ type Time int64
 
 // Duration is a time span in nanoseconds. Renderers print it as seconds.
 type Duration int64
-
-// Text writes d for people, with three significant digits: "0.21 ms", "40.1 ms",
-// "212 ms", "1.50 s" (a negative span with a leading "-").
-func (d Duration) Text() string {
-	if d < 0 {
-		return "-" + (-d).Text()
-	}
-	ms := float64(d) / 1e6
-	switch {
-	case ms < 10:
-		return strconv.FormatFloat(ms, 'f', 2, 64) + " ms"
-	case ms < 100:
-		return strconv.FormatFloat(ms, 'f', 1, 64) + " ms"
-	case ms < 1000:
-		return strconv.FormatFloat(ms, 'f', 0, 64) + " ms"
-	}
-	return strconv.FormatFloat(ms/1000, 'f', 2, 64) + " s"
-}
 
 // Segment is the "segment" record: one TCP segment.
 type Segment struct {
@@ -62,9 +40,10 @@ type Segment struct {
 	DupAck    int       `json:"dup_ack,omitempty"`
 	Truncated bool      `json:"truncated,omitempty"`
 	FrameLen  int       `json:"frame_len"`
-	// Payload is the captured payload (borrowed). Text output shows the HTTP start line
-	// found at its beginning; it is not part of the JSON record.
-	Payload []byte `json:"-"`
+	// Info is a summary of the payload, as tcpdump prints one after the segment: the
+	// HTTP/1.x start line the payload begins with ("GET / HTTP/1.1"), raw bytes, or "".
+	// Text output shows it; it is not part of the JSON record.
+	Info string `json:"-"`
 }
 
 // IP describes the IP packet that carried a segment.
@@ -274,7 +253,8 @@ type Summary struct {
 	Conns        uint64            `json:"conns"`
 	Exchanges    uint64            `json:"exchanges"`
 	Evicted      uint64            `json:"evicted,omitempty"`
-	Selected     uint64            `json:"selected_conns"` // connections that --conn selected (all when no --conn)
+	Selected     uint64            `json:"selected_conns"`         // connections that --conn selected (all when no --conn)
+	FilteredOut  uint64            `json:"filtered_out,omitempty"` // frames a filter expression rejected (not counted in Frames)
 }
 
 // Malformed is a frame whose headers were impossible (a "malformed" record): it was

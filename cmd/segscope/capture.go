@@ -7,11 +7,19 @@ import (
 	"os"
 
 	"github.com/segscope/segscope/capture"
+	"github.com/segscope/segscope/filter"
 )
 
 // runCapture writes frames from a live interface to a pcapng (or pcap) file until -c
 // frames, SIGINT or SIGTERM, then reports the kernel's counters.
 func runCapture(o *options, stdout, stderr io.Writer) error {
+	if o.dump {
+		flt, err := compileFilter(o.expr)
+		if err != nil {
+			return err
+		}
+		return dumpFilter(o, flt, o.expr, stdout)
+	}
 	if o.iface == "" {
 		return &usageError{msg: "capture needs -i IFACE", hint: "e.g. segscope capture -i lo -w out.pcapng"}
 	}
@@ -21,7 +29,14 @@ func runCapture(o *options, stdout, stderr io.Writer) error {
 	if len(o.files) > 0 {
 		return &usageError{msg: "capture reads only a live interface", hint: "to convert a file, use editcap"}
 	}
-	live, err := capture.OpenLive(o.iface, capture.LiveConfig{Snaplen: o.snaplen, Promisc: true})
+	flt, err := compileFilter(o.expr)
+	if err != nil {
+		return err
+	}
+	if flt != nil {
+		flt.SetSnaplen(o.snaplen)
+	}
+	live, err := capture.OpenLive(o.iface, capture.LiveConfig{Snaplen: o.snaplen, Promisc: true, Filter: liveFilter(flt, o.snaplen)})
 	if err != nil {
 		return err
 	}
@@ -52,6 +67,18 @@ func runCapture(o *options, stdout, stderr io.Writer) error {
 				runErr = err
 			}
 			break
+		}
+		if flt != nil && !live.KernelFilter() {
+			// the kernel could not take the program (a cooked socket reading other header
+			// bytes): filter here
+			ok, err := flt.Match(filter.LinkType(fr.LinkType), fr.Data, fr.OrigLen)
+			if err != nil {
+				runErr = filterErr(o.expr, err)
+				break
+			}
+			if !ok {
+				continue
+			}
 		}
 		if err := w.WritePacket(fr.Info, fr.Data); err != nil {
 			runErr = err

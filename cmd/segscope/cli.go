@@ -5,20 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"os/signal"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 
-	"github.com/spf13/pflag"
-
 	"github.com/segscope/segscope"
 	"github.com/segscope/segscope/capture"
-	"github.com/segscope/segscope/flow"
+	"github.com/segscope/segscope/filter"
 	"github.com/segscope/segscope/internal/safefile"
 	"github.com/segscope/segscope/render/flowfiles"
 	"github.com/segscope/segscope/render/jsonl"
@@ -42,14 +38,9 @@ type hinted struct {
 func (e *hinted) Error() string { return e.err.Error() }
 func (e *hinted) Unwrap() error { return e.err }
 
-var commands = map[string]segscope.Mode{
-	"packets": segscope.ModePackets, "conns": segscope.ModeConns, "http": segscope.ModeHTTP,
-	"follow": segscope.ModeFollow, "anatomy": segscope.ModeAnatomy, "ladder": segscope.ModeLadder,
-	"diagnose": segscope.ModeDiagnose,
-}
-
 type options struct {
 	files     []string
+	args      []string // the positional arguments: files, then a filter expression
 	iface     string
 	count     uint64
 	output    string
@@ -67,6 +58,9 @@ type options struct {
 	maxRows   int
 	write     string
 	pcap      bool
+	pcapng    bool   // -w writes pcapng
+	expr      string // filter expression (-f, or after the files)
+	dump      bool   // -d: print the compiled filter and exit
 	snaplen   int
 	maxConns  int
 	maxBuffer int
@@ -112,13 +106,7 @@ func hintFor(err error) string {
 	if errors.As(err, &h) {
 		return h.hint
 	}
-	switch {
-	case errors.Is(err, safefile.ErrExists):
-		return "add --force to overwrite files that exist, or write to an empty directory"
-	case errors.Is(err, safefile.ErrLink):
-		return "segscope never writes through a symbolic link in its output directory; remove the link or choose another directory"
-	}
-	return capture.Hint(err)
+	return captureHint(err)
 }
 
 func runErr(args []string, stdout, stderr io.Writer) error {
@@ -126,68 +114,56 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 		io.WriteString(stderr, usage)
 		return &usageError{msg: "no command given", hint: "try `segscope packets FILE`; `segscope help` lists the commands"}
 	}
-	cmd := args[0]
-	switch cmd {
+	name := args[0]
+	switch name {
 	case "help", "-h", "--help":
+		if len(args) > 1 {
+			cmd, ok := lookupCommand(args[1])
+			if !ok {
+				return unknownCommand(args[1])
+			}
+			writeCommandHelp(stdout, cmd)
+			return nil
+		}
 		io.WriteString(stdout, usage)
 		return nil
 	case "version", "--version":
 		fmt.Fprintf(stdout, "segscope %s\n", version)
 		return nil
 	}
-	mode, isAnalysis := commands[cmd]
-	if !isAnalysis && cmd != "capture" {
-		return &usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands: packets, conns, http, follow, anatomy, ladder, diagnose, capture; `segscope help` for more"}
+	cmd, ok := lookupCommand(name)
+	if !ok {
+		return unknownCommand(name)
 	}
 	var o options
-	fs := pflag.NewFlagSet(cmd, pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.SortFlags = false
-	fs.StringArrayVarP(&o.files, "read", "r", nil, "")
-	fs.StringVarP(&o.iface, "interface", "i", "", "")
-	fs.Uint64VarP(&o.count, "count", "c", 0, "")
-	fs.StringVarP(&o.output, "output", "o", "", "")
-	fs.StringVar(&o.format, "format", "text", "")
-	fs.StringVar(&o.conn, "conn", "", "")
-	fs.BoolVarP(&o.absolute, "absolute", "S", false, "")
-	fs.BoolVarP(&o.quiet, "quiet", "q", false, "")
-	fs.BoolVar(&o.hex, "hex", false, "")
-	fs.BoolVar(&o.raw, "raw", false, "")
-	fs.StringVar(&o.dir, "dir", "", "")
-	fs.BoolVar(&o.fillGaps, "fill-gaps", false, "")
-	fs.StringVar(&o.writeDir, "write-dir", "", "")
-	fs.BoolVar(&o.force, "force", false, "")
-	fs.IntVar(&o.msg, "msg", 0, "")
-	fs.StringVar(&o.part, "part", "", "")
-	fs.IntVar(&o.maxRows, "max-rows", 0, "")
-	fs.StringVarP(&o.write, "write", "w", "", "")
-	fs.BoolVar(&o.pcap, "pcap", false, "")
-	fs.IntVarP(&o.snaplen, "snaplen", "s", capture.DefaultSnaplen, "")
-	fs.IntVar(&o.maxConns, "max-conns", 0, "")
-	fs.IntVar(&o.maxBuffer, "max-buffer", 0, "")
-	fs.IntVar(&o.workers, "workers", 1, "")
-	fs.BoolVar(&o.verify, "verify-coding", false, "")
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			io.WriteString(stdout, usage)
-			return nil
-		}
-		return &usageError{msg: err.Error(), hint: "`segscope help` lists the flags"}
+	help, err := parseFlags(cmd, &o, args[1:])
+	if err != nil {
+		return err
 	}
-	o.files = append(o.files, fs.Args()...)
-	// A limit given on the command line must be positive: 0 would read as "no limit" or
-	// "the default", and neither is what someone typing it means.
-	for _, name := range []string{"max-conns", "max-buffer", "snaplen", "max-rows", "workers", "count"} {
-		if f := fs.Lookup(name); f != nil && f.Changed {
-			if v, err := strconv.ParseInt(f.Value.String(), 10, 64); err == nil && v <= 0 {
-				return &usageError{msg: fmt.Sprintf("--%s %s: must be a positive number", name, f.Value.String()), hint: "leave the flag out for the default; `segscope help` lists the defaults"}
-			}
-		}
+	if help {
+		writeCommandHelp(stdout, cmd)
+		return nil
 	}
-	if cmd == "capture" {
+	files, expr := splitArgs(&o, o.args)
+	o.files = append(o.files, files...)
+	if expr != "" {
+		if o.expr != "" {
+			return &usageError{msg: "a filter given both with -f and after the files", hint: "give the expression once: `segscope http x.pcap tcp port 80` or `-f 'tcp port 80'`"}
+		}
+		o.expr = expr
+	}
+	if cmd.bit == cmdCapture {
 		return runCapture(&o, stdout, stderr)
 	}
-	return runAnalysis(mode, &o, stdout, stderr)
+	return runAnalysis(cmd.mode, &o, stdout, stderr)
+}
+
+func unknownCommand(name string) error {
+	names := make([]string, len(commandTable))
+	for i, c := range commandTable {
+		names[i] = c.name
+	}
+	return &usageError{msg: fmt.Sprintf("unknown command %q", name), hint: "commands: " + strings.Join(names, ", ") + "; `segscope help` for more"}
 }
 
 func (o *options) validate(mode segscope.Mode) error {
@@ -200,8 +176,16 @@ func (o *options) validate(mode segscope.Mode) error {
 	if o.format != "text" && o.format != "json" {
 		return &usageError{msg: fmt.Sprintf("unknown --format %q", o.format), hint: "--format text or --format json"}
 	}
-	if o.write != "" {
-		return &usageError{msg: "-w is for `segscope capture`", hint: "use -o FILE to write this command's output to a file"}
+	if o.write != "" && o.msg != 0 {
+		if mode != segscope.ModeHTTP && mode != segscope.ModeAnatomy {
+			return &usageError{msg: fmt.Sprintf("-w with --msg is for http and anatomy, not %s", mode), hint: "--msg K picks the K-th exchange of a connection; drop --msg to write every selected frame"}
+		}
+		if o.iface != "" || isStream(o.files) || slices.Contains(o.files, "-") {
+			return &usageError{msg: "-w with --msg needs capture files", hint: "the frames of an exchange are known at its end: segscope reads the files a second time to write them"}
+		}
+	}
+	if o.write != "" && o.output == "" && o.write == "-" {
+		return &usageError{msg: "-w - and the records both go to stdout", hint: "add -o FILE (or -o /dev/null) for the records, or -q"}
 	}
 	needConn := mode == segscope.ModeAnatomy || mode == segscope.ModeLadder || (mode == segscope.ModeFollow && o.writeDir == "")
 	if needConn && o.conn == "" {
@@ -234,35 +218,23 @@ func (o *options) validate(mode segscope.Mode) error {
 	return nil
 }
 
-// parseConn accepts a connection id or two endpoints "ip:port-ip:port".
-func parseConn(s string) (uint64, *flow.Key, error) {
-	if s == "" {
-		return 0, nil, nil
-	}
-	if n, err := strconv.ParseUint(s, 10, 64); err == nil && n > 0 {
-		return n, nil, nil
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] != '-' && s[i] != ',' && s[i] != ' ' {
-			continue
-		}
-		a, err1 := netip.ParseAddrPort(strings.TrimSpace(s[:i]))
-		b, err2 := netip.ParseAddrPort(strings.TrimSpace(s[i+1:]))
-		if err1 == nil && err2 == nil {
-			k, _ := flow.Tuple{Src: a, Dst: b}.Key()
-			return 0, &k, nil
-		}
-	}
-	return 0, nil, &usageError{msg: fmt.Sprintf("bad --conn %q", s), hint: "--conn takes a connection number from `segscope conns`, or ip:port-ip:port ([v6]:port for IPv6)"}
-}
-
 func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err error) {
 	if err := o.validate(mode); err != nil {
 		return err
 	}
-	connID, connKey, err := parseConn(o.conn)
+	sel, err := parseConnSelect(o.conn)
 	if err != nil {
 		return err
+	}
+	flt, err := compileFilter(o.expr)
+	if err != nil {
+		return err
+	}
+	if o.dump {
+		return dumpFilter(o, flt, o.expr, stdout)
+	}
+	if flt != nil {
+		flt.SetSnaplen(o.snaplen)
 	}
 	if o.writeDir != "" {
 		if st, err := os.Stat(o.writeDir); err != nil || !st.IsDir() {
@@ -270,19 +242,34 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		}
 	}
 
-	src, live, err := openSource(o)
+	src, live, err := openSource(o, flt)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
+	var fw *frameWriter
+	if o.write != "" {
+		if fw, err = newFrameWriter(o, stdout); err != nil {
+			return err
+		}
+	}
 
 	out, commit, err := openOutput(o.output, stdout)
 	if err != nil {
 		return err
 	}
 
-	cfg := segscope.Config{Mode: mode, Conn: connID, ConnKey: connKey, Count: o.count, Absolute: o.absolute,
+	cfg := segscope.Config{Mode: mode, Select: sel, Filter: flt, Count: o.count, Absolute: o.absolute,
 		MaxRows: o.maxRows, Msg: o.msg, MsgDir: o.part, Workers: o.workers}
+	msgFrames := map[uint64][]uint64{}
+	switch {
+	case fw != nil && o.msg != 0:
+		cfg.Workers = 1
+		cfg.MsgFrames = func(conn uint64, frames []uint64) { msgFrames[conn] = frames }
+	case fw != nil:
+		cfg.Workers = 1 // frames are written as they are read, in order
+		cfg.Keep = fw.Write
+	}
 	// Live capture, or a capture streamed into stdin (tcpdump -U -w - | segscope ... -):
 	// records are written as soon as they are complete, and one worker handles each
 	// packet as it arrives (workers take segments in batches, which a stream may take
@@ -356,6 +343,23 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		}
 	}
 	sum, runErr := segscope.Run(ctx, src, sink, cfg)
+	if fw != nil {
+		link := capture.LinkType(1)
+		if r, ok := src.(interface{ LinkTypes() []capture.LinkType }); ok && len(r.LinkTypes()) > 0 {
+			link = r.LinkTypes()[0]
+		} else if live != nil {
+			link = live.LinkType()
+		}
+		if cfg.MsgFrames != nil && runErr == nil {
+			link, runErr = writeFrames(o, fw, sortedUnion(msgFrames))
+		}
+		if err := fw.Close(runErr == nil || sum.Frames > 0, link); err != nil && runErr == nil {
+			runErr = err
+		}
+		if !o.quiet && runErr == nil && o.write != "-" {
+			fmt.Fprintf(stderr, "segscope: %d frames written to %s\n", fw.n, o.write)
+		}
+	}
 	if progress && sum != nil && sum.Frames >= 1<<18 {
 		fmt.Fprint(stderr, "\r\033[K")
 	}
@@ -401,9 +405,9 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	return runErr
 }
 
-func openSource(o *options) (capture.Source, *capture.Live, error) {
+func openSource(o *options, flt *filter.Filter) (capture.Source, *capture.Live, error) {
 	if o.iface != "" {
-		l, err := capture.OpenLive(o.iface, capture.LiveConfig{Snaplen: o.snaplen, Promisc: true})
+		l, err := capture.OpenLive(o.iface, capture.LiveConfig{Snaplen: o.snaplen, Promisc: true, Filter: liveFilter(flt, o.snaplen)})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -444,6 +448,9 @@ func printSummary(w io.Writer, s *report.Summary, live *capture.Live) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "segscope: %d frames, %d TCP segments", s.Frames, s.TCPSegments)
+	if s.FilteredOut > 0 {
+		fmt.Fprintf(&b, " (%d frames did not match the filter)", s.FilteredOut)
+	}
 	if len(s.Other) > 0 {
 		keys := make([]string, 0, len(s.Other))
 		var total uint64

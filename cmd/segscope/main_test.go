@@ -18,10 +18,14 @@ func TestMain(m *testing.M) {
 }
 
 // TestScript runs the real CLI on the scripts in testdata/script. $PCAPS is the
-// project's own captures; $SHARED the public corpus (scripts using it skip without it).
+// project's own captures; $SHARED the public corpus, or SEGSCOPE_CORPUS (scripts using
+// it skip without it).
 func TestScript(t *testing.T) {
 	pcaps, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "pcaps"))
 	shared, _ := filepath.Abs(filepath.Join("..", "..", "..", "shared", "pcaps"))
+	if d := os.Getenv("SEGSCOPE_CORPUS"); d != "" {
+		shared, _ = filepath.Abs(d)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("testdata", "script"),
 		RequireExplicitExec: true,

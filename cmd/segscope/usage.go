@@ -3,8 +3,11 @@ package main
 const usage = `segscope - TCP segment inspector and HTTP/1.x reassembler
 
 Usage:
-    segscope COMMAND [flags] [FILE...]     read pcap/pcapng files (gzip ok; - is stdin)
-    segscope COMMAND [flags] -i IFACE      capture live (root or CAP_NET_RAW)
+    segscope COMMAND [flags] [FILE...] [EXPRESSION]   read pcap/pcapng files (gzip ok; - is stdin)
+    segscope COMMAND [flags] -i IFACE [EXPRESSION]    capture live (root or CAP_NET_RAW)
+
+    EXPRESSION is a tcpdump filter (pcap-filter(7)), e.g. tcp port 80 and host 10.0.0.1;
+    frame numbers stay the file's. Live, the kernel applies it to the socket.
 
 Commands:
     packets    one line per TCP segment, tcpdump style, with Wireshark's frame numbers
@@ -17,14 +20,23 @@ Commands:
     capture    write live packets to a file (-i IFACE -w FILE)
     version    print the version
 
+Each command takes only its own flags: segscope help COMMAND (or segscope COMMAND --help)
+lists them.
+
 Common flags:
     -r, --read FILE        read FILE (may repeat; files are read as one capture, in order)
     -i, --interface IFACE  capture live from IFACE
     -c, --count N          stop after N frames
     -o, --output FILE      write output to FILE instead of stdout
         --format FORMAT    text (default) or json (JSON Lines)
-        --conn N|A-B       only connection N, or the one between endpoints A and B
-                           (ip:port-ip:port, either order)
+        --conn LIST        only these connections: numbers and ranges (3,5-9), a 4-tuple
+                           (ip:port-ip:port, either order), a host (10.0.0.1), a port
+                           (:8080) or an endpoint (10.0.0.1:8080), comma-separated
+    -f, --filter EXPR      the filter expression (instead of after the files)
+    -d, --dump-filter      print the compiled filter program (as tcpdump -d) and exit
+    -w FILE                also write the selected frames (filter, --conn, or with --msg
+                           one exchange and its handshake) to FILE: pcap, or pcapng with
+                           --pcapng or a .pcapng name; - is stdout; --force replaces a file
     -S, --absolute         raw sequence numbers instead of relative ones (packets)
     -q, --quiet            no summary on stderr
 

@@ -147,7 +147,7 @@ type worker struct {
 func shardable(cfg *pipeline.Config) bool {
 	switch cfg.Mode {
 	case pipeline.ModePackets, pipeline.ModeConns, pipeline.ModeHTTP:
-		return cfg.Workers > 1 && cfg.Conn == 0 && cfg.Stream == nil
+		return cfg.Workers > 1 && cfg.Conn == 0 && cfg.Select == nil && cfg.Stream == nil
 	}
 	return false
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/segscope/segscope/capture"
 	"github.com/segscope/segscope/decode"
+	"github.com/segscope/segscope/filter"
 	"github.com/segscope/segscope/flow"
 	"github.com/segscope/segscope/http1"
 	"github.com/segscope/segscope/reassembly"
@@ -54,6 +55,28 @@ type Config struct {
 	MaxRows  int       // ladder: collapse runs of data segments beyond this many rows (0: never)
 	Msg      int       // anatomy: only this exchange depth (0: all)
 	MsgDir   string    // anatomy: "req", "resp" or "" for both
+
+	// Select, if set, selects connections (--conn lists, ranges, hosts, ports), as Conn
+	// and ConnKey do; all three may be given, a connection must match each.
+	Select *ConnSelect
+
+	// Filter, if set, decides on each raw frame before anything else: a frame it rejects
+	// is not decoded and does not count for Count. Frame numbers stay the input's.
+	Filter *filter.Filter
+
+	// Keep, if set, is called with every selected frame, in input order, to write it
+	// (-w): every frame that passed Filter, or with a connection selection (Select, Conn,
+	// ConnKey) the frames of selected connections. f is borrowed for the call. An error
+	// ends the run. Keep needs Workers 1.
+	Keep func(f *capture.Frame) error
+	// MsgFrames, if set, replaces Keep's rule: it is called once per selected connection
+	// with exchange Msg, with the frames that delivered that exchange's bytes and the
+	// connection's handshake, sorted (for -w --msg, which reads the input again).
+	MsgFrames func(conn uint64, frames []uint64)
+
+	rejected uint64 // frames Filter rejected
+	frags    *[maxFragKeys]filter.FragKey
+	fragNext int
 
 	Decode  decode.Config
 	Tracker reassembly.Config
@@ -101,6 +124,15 @@ func ReadFrames(ctx context.Context, src capture.Source, cfg *Config, each func(
 				return nil
 			}
 			return err
+		}
+		if cfg.Filter != nil {
+			ok, err := filterFrame(cfg, &f)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
 		}
 		n++
 		if !each(&f, n) {

@@ -1,8 +1,7 @@
 package pipeline
 
 import (
-	"net/netip"
-
+	"github.com/segscope/segscope/analysis"
 	"github.com/segscope/segscope/capture"
 	"github.com/segscope/segscope/decode"
 	"github.com/segscope/segscope/flow"
@@ -44,9 +43,10 @@ type Pipeline struct {
 	// hooks tell a sharded run's worker about the connections (zero otherwise).
 	hooks Hooks
 
-	// openByServer lists the open connections per server (diagnose only), to tell how
-	// many connections a client ran in parallel to one server.
-	openByServer map[netip.AddrPort][]*connState
+	// parallel counts the connections open at once per server (diagnose only).
+	parallel analysis.Parallel
+
+	curSelected bool // the last segment tracked belongs to a selected connection (for Keep)
 }
 
 // connState is what the pipeline keeps per connection, in reassembly.Conn.User.
@@ -67,9 +67,10 @@ type connState struct {
 	// leaves the table. A FIN flag the tracker did not accept closes nothing.
 	finSent [2]bool
 	fed     [2]uint64 // stream offset up to which bytes and gaps went to the parser
-	// maxParallel is the most connections to this connection's server open at once while
-	// it was open, itself included (diagnose only).
-	maxParallel int
+	// par follows how many connections to this connection's server are open at once
+	// (diagnose only).
+	par analysis.ParallelConn
+	msg msgLog // for MsgFrames only
 }
 
 type markKind uint8
@@ -139,43 +140,15 @@ func newTracking(sink report.Sink, cfg Config) *Pipeline {
 	return p
 }
 
-// trackParallel records cs opening (open true) or closing in the list of its server's
-// open connections, and raises every open connection's maxParallel.
-func (p *Pipeline) trackParallel(cs *connState, open bool) {
-	if p.openByServer == nil {
-		p.openByServer = map[netip.AddrPort][]*connState{}
-	}
-	srv := cs.c.Server
-	list := p.openByServer[srv]
-	if !open {
-		for i, x := range list {
-			if x == cs {
-				list = append(list[:i], list[i+1:]...)
-				break
-			}
-		}
-		if len(list) == 0 {
-			delete(p.openByServer, srv)
-		} else {
-			p.openByServer[srv] = list
-		}
-		return
-	}
-	cs.maxParallel = 0
-	list = append(list, cs)
-	p.openByServer[srv] = list
-	for _, x := range list {
-		x.maxParallel = max(x.maxParallel, len(list))
-	}
-}
-
 // selects reports whether the configuration asks for connection c.
 func (p *Pipeline) selects(c *reassembly.Conn) bool {
 	switch {
-	case p.cfg.ConnKey != nil:
-		return *p.cfg.ConnKey == c.Key
-	case p.cfg.Conn != 0:
-		return p.cfg.Conn == c.ID
+	case p.cfg.ConnKey != nil && *p.cfg.ConnKey != c.Key:
+		return false
+	case p.cfg.Conn != 0 && p.cfg.Conn != c.ID:
+		return false
+	case p.cfg.Select != nil && !p.cfg.Select.Match(c):
+		return false
 	}
 	return true
 }
@@ -194,8 +167,12 @@ func (p *Pipeline) Frame(f *capture.Frame) {
 	}
 	p.lastTS = f.TS
 	k := p.dec.Decode(f.Data, decode.LinkType(f.LinkType), f.OrigLen, f.TS, f.Frame, &p.seg)
+	p.curSelected = false
 	if k == decode.KindTCP {
 		p.AddSegment(&p.seg)
+	}
+	if p.cfg.Keep != nil {
+		p.keepFrame(f, k == decode.KindTCP)
 	}
 }
 
@@ -259,6 +236,7 @@ func (p *Pipeline) Finish() {
 			p.fail(ms.Malformed(&r))
 		}
 	}
+	p.sum.FilteredOut = p.cfg.rejected
 	p.fail(p.sink.Close())
 }
 
@@ -280,6 +258,7 @@ func (p *Pipeline) OnOpen(c *reassembly.Conn) {
 	cs.requests = 0
 	cs.selected = p.selects(c)
 	cs.finSent, cs.fed = [2]bool{}, [2]uint64{}
+	cs.msg = msgLog{}
 	if cs.selected {
 		p.sum.Selected++
 	}
@@ -300,12 +279,17 @@ func (p *Pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 		// A late segment of a connection already closed and reported (a last ACK, a
 		// retransmitted FIN): it still gets its line in packets mode.
 		if p.selects(c) {
+			p.curSelected = true
 			p.view.late(p, c, dir, seg, info)
 		}
 		return
 	}
 	if !cs.selected {
 		return
+	}
+	p.curSelected = true
+	if p.cfg.MsgFrames != nil {
+		p.msgSegment(cs, dir, seg)
 	}
 	if info.Class&(tcp.ClassOverlapConflict|tcp.ClassFragmentOverlapConflict) != 0 {
 		cs.addMark(dir, markConflict, info.Off, seg.PayloadLen)
@@ -411,7 +395,10 @@ func (p *Pipeline) fillSegment(r *report.Segment, c *reassembly.Conn, cs *connSt
 	}
 	r.Truncated = seg.Truncated
 	r.FrameLen = seg.FrameLen
-	r.Payload = seg.Payload
+	r.Info = ""
+	if line := http1.StartLine(seg.Payload); line != nil {
+		r.Info = string(line)
+	}
 }
 
 // OnData implements reassembly.Handler.
@@ -424,6 +411,9 @@ func (p *Pipeline) OnData(c *reassembly.Conn, dir flow.Dir, off uint64, data []b
 		return
 	}
 	p.view.data(p, cs, dir, off, data, frame)
+	if p.cfg.MsgFrames != nil {
+		p.msgData(cs, dir, off, len(data), frame)
+	}
 	if p.wantHTTP {
 		hp := p.parserOf(cs)
 		ack, _ := c.DataAck() // negative when unknown
@@ -471,6 +461,7 @@ func (p *Pipeline) OnClose(c *reassembly.Conn) {
 		cs.parser = nil
 	}
 	cs.rec = nil
+	cs.msg = msgLog{}
 	cs.c = nil
 	c.User = nil
 	p.free = append(p.free, cs)

@@ -1,12 +1,11 @@
 package pipeline
 
 import (
-	"strconv"
-
 	"github.com/segscope/segscope/analysis"
 	"github.com/segscope/segscope/decode"
 	"github.com/segscope/segscope/flow"
 	"github.com/segscope/segscope/http1"
+	"github.com/segscope/segscope/internal/textfmt"
 	"github.com/segscope/segscope/reassembly"
 	"github.com/segscope/segscope/report"
 )
@@ -50,7 +49,7 @@ func (r *recorder) segment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segment
 		DF:         seg.IP.DF,
 		Fragments:  seg.IP.Fragments,
 		FrameLen:   seg.FrameLen,
-		TCPOptions: optionString(&seg.Opts),
+		TCPOptions: briefOptions(&seg.Opts),
 	})
 }
 
@@ -116,7 +115,7 @@ func (p *Pipeline) connInfo(cs *connState) *analysis.ConnInfo {
 		ID: c.ID, Client: cs.endpoint(flow.C2S), Server: cs.endpoint(flow.S2C), FirstTS: c.FirstTS,
 		SYNTime: c.SYNTime, SYNACKTime: c.SYNACKTime, ACKTime: c.ACKTime,
 		Close: c.Close.String(), Closer: int(c.Closer), HalfClosed: c.HalfClosed,
-		ParallelConns: cs.maxParallel, Truncated: cs.rec != nil && cs.rec.truncated,
+		ParallelConns: cs.par.Max, Truncated: cs.rec != nil && cs.rec.truncated,
 	}
 	for d := range 2 {
 		ci.MSS[d] = int(c.Dir[d].MSS)
@@ -156,38 +155,9 @@ func (p *Pipeline) pruneAfter(cs *connState, x *http1.Exchange) {
 	}
 }
 
-// optionString names a segment's TCP options the way tcpdump does.
-func optionString(o *decode.Options) string {
-	var b []byte
-	add := func(s string) {
-		if len(b) > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, s...)
-	}
-	if o.HasMSS {
-		add("mss " + strconv.Itoa(int(o.MSS)))
-	}
-	if o.SACKPermitted {
-		add("sackOK")
-	}
-	if o.HasTS {
-		add("TS")
-	}
-	if o.HasWScale {
-		add("wscale " + strconv.Itoa(int(o.WScale)))
-	}
-	if o.NSACK > 0 {
-		add("sack " + strconv.Itoa(o.NSACK))
-	}
-	if o.HasTFO {
-		add("tfo")
-	}
-	if o.HasMPTCP {
-		add("mptcp")
-	}
-	if o.Malformed {
-		add("malformed")
-	}
-	return string(b)
+// briefOptions names a segment's TCP options briefly (textfmt.Brief).
+func briefOptions(o *decode.Options) string {
+	return textfmt.Brief{MSS: o.MSS, HasMSS: o.HasMSS, SACKPerm: o.SACKPermitted, TS: o.HasTS,
+		HasWScale: o.HasWScale, WScale: o.WScale, SACKBlocks: o.NSACK,
+		TFO: o.HasTFO, MPTCP: o.HasMPTCP, Malformed: o.Malformed}.String()
 }

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"github.com/segscope/segscope/analysis"
 	"github.com/segscope/segscope/flow"
 	"github.com/segscope/segscope/http1"
 	"github.com/segscope/segscope/reassembly"
@@ -40,7 +41,7 @@ func (p *Pipeline) fillConn(cs *connState) {
 		VLANTagged: c.VLAN >= 0,
 	}
 	r.HandshakeRTT = -1
-	if rtt := c.HandshakeRTT(); rtt > 0 {
+	if rtt := analysis.HandshakeRTT(c.SYNTime, c.SYNACKTime, c.ACKTime); rtt > 0 {
 		r.HandshakeRTT = report.Duration(rtt)
 	}
 	for d := range 2 {
@@ -80,6 +81,9 @@ func (cs *connState) OnExchange(x *http1.Exchange) {
 	r := &p.rhttp
 	p.fillHTTP(cs, x, r)
 	p.view.exchange(p, cs, x, r)
+	if p.cfg.MsgFrames != nil {
+		p.msgExchange(cs, x)
+	}
 	if x.Req != nil {
 		cs.pruneMarks(flow.C2S, x.Req.EndOff)
 	}
@@ -96,26 +100,19 @@ func (p *Pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 		Client:         cs.endpoint(flow.C2S),
 		Server:         cs.endpoint(flow.S2C),
 		Interim:        x.Interim,
-		Verdict:        x.Verdict.String(),
 		Upgrade:        x.Upgrade,
 		RespDecodedLen: -1,
 	}
-	r.Timing = report.Timing{Connect: -1, Send: -1, Wait: -1, Receive: -1}
+	r.Timing = analysis.ExchangeTiming(x, analysis.HandshakeRTT(c.SYNTime, c.SYNACKTime, c.ACKTime))
 	conflict, truncated := false, false
 	var firstTS int64
 	if q := x.Req; q != nil {
 		r.Method, r.URI, r.Host, r.Version = q.Method, q.URI, q.Host, q.Version
 		r.ReqBodyLen = q.BodyLen
 		r.ReqFrames = report.FrameRange{q.FirstFrame, q.LastFrame}
-		r.Timing.Send = report.Duration(q.LastTS - q.FirstTS)
 		firstTS = q.FirstTS
 		cf, tr := cs.markIn(flow.C2S, q.StartOff, q.EndOff)
 		conflict, truncated = conflict || cf, truncated || tr
-		if x.Depth == 1 {
-			if rtt := c.HandshakeRTT(); rtt > 0 {
-				r.Timing.Connect = report.Duration(rtt)
-			}
-		}
 	}
 	if s := x.Resp; s != nil {
 		if r.Version == "" {
@@ -126,10 +123,7 @@ func (p *Pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 		r.RespDecodedLen = s.DecodedLen
 		r.ContentType, r.ContentEnc = s.ContentType, s.ContentEncoding
 		r.RespFrames = report.FrameRange{s.FirstFrame, s.LastFrame}
-		r.Timing.Receive = report.Duration(s.LastTS - s.FirstTS)
-		if x.Req != nil {
-			r.Timing.Wait = report.Duration(s.FirstTS - x.Req.LastTS)
-		} else {
+		if x.Req == nil {
 			firstTS = s.FirstTS
 		}
 		cf, tr := cs.markIn(flow.S2C, s.StartOff, s.EndOff)
@@ -137,13 +131,7 @@ func (p *Pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 	}
 	r.TS = report.Time(firstTS)
 	r.Rel = p.rel(firstTS)
-	// A conflict outranks a gap: the bytes we show may not be the ones the peer used.
-	switch {
-	case conflict:
-		r.Verdict = http1.VerdictConflict.String()
-	case truncated && (x.Verdict == http1.VerdictGap || x.Verdict == http1.VerdictComplete):
-		r.Verdict = http1.VerdictTruncated.String()
-	}
+	r.Verdict = analysis.ExchangeVerdict(x.Verdict, conflict, truncated).String()
 	p.anoms = p.anoms[:0]
 	for _, a := range x.Anomalies {
 		p.anoms = append(p.anoms, a.String())

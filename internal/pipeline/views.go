@@ -170,7 +170,7 @@ type diagnoseView struct{ recordedView }
 
 func (v diagnoseView) opened(p *Pipeline, cs *connState) {
 	v.recordedView.opened(p, cs)
-	p.trackParallel(cs, true)
+	p.parallel.Open(cs.c.Server, &cs.par)
 }
 
 func (diagnoseView) exchange(p *Pipeline, cs *connState, x *http1.Exchange, r *report.HTTP) {
@@ -178,7 +178,7 @@ func (diagnoseView) exchange(p *Pipeline, cs *connState, x *http1.Exchange, r *r
 }
 
 func (diagnoseView) closed(p *Pipeline, cs *connState) {
-	p.trackParallel(cs, false)
+	p.parallel.Close(&cs.par)
 	for _, f := range analysis.Diagnose(p.connInfo(cs), cs.rec.segs, cs.rec.xs) {
 		p.fail(p.sink.Finding(&f))
 	}

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/segscope/segscope/internal/textfmt"
 	"github.com/segscope/segscope/report"
 	"github.com/segscope/segscope/tcp"
 )
@@ -40,12 +41,12 @@ func (s *Sink) Anatomy(r *report.Anatomy) error {
 	// Header line.
 	w.WriteString(name + " (conn " + strconv.FormatUint(r.Conn, 10) + "): ")
 	w.WriteString(printable(r.Title))
-	w.WriteString(" — " + FormatBytes(r.MsgLen) + " bytes: headers " + FormatBytes(r.HeaderLen) + ", body " + FormatBytes(r.BodyLen))
+	w.WriteString(" — " + textfmt.Thousands(r.MsgLen) + " bytes: headers " + textfmt.Thousands(r.HeaderLen) + ", body " + textfmt.Thousands(r.BodyLen))
 	if nc, framing := chunkInfo(r); nc > 0 {
-		w.WriteString(" (chunked: " + strconv.Itoa(nc) + " chunks, framing " + FormatBytes(framing) + ")")
+		w.WriteString(" (chunked: " + strconv.Itoa(nc) + " chunks, framing " + textfmt.Thousands(framing) + ")")
 	}
 	if r.GapBytes > 0 {
-		w.WriteString(", " + FormatBytes(r.GapBytes) + " missing")
+		w.WriteString(", " + textfmt.Thousands(r.GapBytes) + " missing")
 	}
 	head := w.String()
 	w.Reset()
@@ -59,7 +60,7 @@ func (s *Sink) Anatomy(r *report.Anatomy) error {
 		w.WriteString("|\n  segments |")
 		w.WriteString(string(segmentsBar(r, sc)))
 		w.WriteString("|\n")
-		end := FormatBytes(r.MsgLen)
+		end := textfmt.Thousands(r.MsgLen)
 		w.WriteString("           0")
 		w.WriteString(strings.Repeat(" ", max(barWidth+1-1-len(end), 1)))
 		w.WriteString(end + "\n")
@@ -84,14 +85,14 @@ func (s *Sink) Anatomy(r *report.Anatomy) error {
 	// Summary.
 	sm := &r.Summary
 	var parts []string
-	parts = append(parts, name+": "+FormatBytes(r.MsgLen)+" bytes in "+count(sm.Segments, "segment", "segments")+" / "+count(sm.IPPackets, "IP packet", "IP packets"))
+	parts = append(parts, name+": "+textfmt.Thousands(r.MsgLen)+" bytes in "+count(sm.Segments, "segment", "segments")+" / "+count(sm.IPPackets, "IP packet", "IP packets"))
 	if sm.Segments > 0 {
 		wire := r.MsgLen - r.GapBytes + sm.Overhead
 		pct := 0.0
 		if wire > 0 {
 			pct = 100 * float64(sm.Overhead) / float64(wire)
 		}
-		parts = append(parts, "IP/TCP headers "+FormatBytes(sm.Overhead)+" bytes ("+strconv.FormatFloat(pct, 'f', 1, 64)+"% of message + headers)")
+		parts = append(parts, "IP/TCP headers "+textfmt.Thousands(sm.Overhead)+" bytes ("+strconv.FormatFloat(pct, 'f', 1, 64)+"% of message + headers)")
 	}
 	if sm.MSS > 0 {
 		parts = append(parts, "MSS "+strconv.Itoa(sm.MSS))
@@ -105,7 +106,7 @@ func (s *Sink) Anatomy(r *report.Anatomy) error {
 		parts = append(parts, count(sm.Retransmissions, "retransmission", "retransmissions")+", the first after "+fmtMs(sm.FirstRetransGap))
 	}
 	if r.GapBytes > 0 {
-		parts = append(parts, FormatBytes(r.GapBytes)+" bytes missing from the capture")
+		parts = append(parts, textfmt.Thousands(r.GapBytes)+" bytes missing from the capture")
 	}
 	parts = append(parts, "first byte to last byte "+fmtMs(sm.Span))
 	writeWrapped(&w, "  ", "    ", parts, "; ")
@@ -120,7 +121,7 @@ func count(n int, one, many string) string {
 	return strconv.Itoa(n) + " " + many
 }
 
-func printable(s string) string { return string(appendPrintable(nil, []byte(s))) }
+func printable(s string) string { return string(appendPrintable(nil, s)) }
 
 // chunkInfo returns the number of chunks (the last, empty, one included) and the bytes of
 // chunk framing (size lines, CRLFs, trailer) of a chunked message; 0, 0 otherwise.
@@ -401,9 +402,9 @@ func writeSegRow(w *strings.Builder, r *report.Anatomy, a *report.AnatomySegment
 	seq := strconv.FormatUint(uint64(a.Seq), 10) + ":" + strconv.FormatUint(uint64(a.Seq+uint32(a.Len)), 10)
 	b = padRight(b, seq, 16)
 	b = append(b, ' ')
-	pay := FormatBytes(int64(a.Len))
+	pay := textfmt.Thousands(int64(a.Len))
 	if a.MsgBytes != a.Len {
-		pay += " (" + FormatBytes(int64(a.MsgBytes)) + " of this message)"
+		pay += " (" + textfmt.Thousands(int64(a.MsgBytes)) + " of this message)"
 	}
 	b = padRight(b, pay, 30)
 	b = append(b, ' ')
@@ -442,15 +443,15 @@ func writeSegRow(w *strings.Builder, r *report.Anatomy, a *report.AnatomySegment
 		b = append(b, ')')
 	}
 	b = append(b, " + "...)
-	b = append(b, FormatBytes(int64(a.Len))...)
+	b = append(b, textfmt.Thousands(int64(a.Len))...)
 	b = append(b, " = "...)
-	b = append(b, FormatBytes(int64(a.IPTotalLen))...)
+	b = append(b, textfmt.Thousands(int64(a.IPTotalLen))...)
 	b = append(b, " total"...)
 	if a.Fragments <= 1 && a.IPTotalLen != a.IPHdrLen+a.TCPHdrLen+a.Len {
 		b = append(b, " (sizes disagree: truncated capture?)"...)
 	}
 	b = append(b, "; frame "...)
-	b = append(b, FormatBytes(int64(a.FrameLen))...)
+	b = append(b, textfmt.Thousands(int64(a.FrameLen))...)
 	if a.IPID != 0 || a.DF {
 		b = append(b, "; id 0x"...)
 		b = strconv.AppendUint(b, uint64(a.IPID), 16)
@@ -473,20 +474,15 @@ func writeGapRow(w *strings.Builder, r *report.Anatomy, g report.Part) {
 	b = padRight(b, strconv.FormatUint(uint64(seq), 10)+":"+strconv.FormatUint(uint64(seq+uint32(g.Len)), 10), 16)
 	b = append(b, ' ')
 	b = append(b, "gap: "...)
-	b = append(b, FormatBytes(g.Len)...)
+	b = append(b, textfmt.Thousands(g.Len)...)
 	b = append(b, " bytes never captured"...)
 	w.Write(b)
 	w.WriteByte('\n')
 }
 
-// fmtMs writes a duration for the summary ("0.20 ms", "41.0 ms", "212 ms", "1.50 s"), or
-// "-" when it was not measured (negative).
-func fmtMs(d report.Duration) string {
-	if d < 0 {
-		return "-"
-	}
-	return d.Text()
-}
+// fmtMs writes a duration for the summary (textfmt.Duration), or "-" when it was not
+// measured (negative).
+func fmtMs(d report.Duration) string { return textfmt.DurationOrDash(int64(d)) }
 
 // relMs writes a time offset in milliseconds with three decimals: "212.100 ms".
 func relMs(d report.Duration) string {

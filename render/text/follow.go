@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/segscope/segscope/internal/textfmt"
 	"github.com/segscope/segscope/report"
 )
 
@@ -195,7 +196,7 @@ func (f *Follow) StreamGap(conn uint64, dir string, off, n uint64) error {
 	}
 	f.marker(dir, off)
 	f.endLine()
-	_, err := fmt.Fprintf(f.w, "[%s bytes missing]\n", FormatBytes(int64(n)))
+	_, err := fmt.Fprintf(f.w, "[%s bytes missing]\n", textfmt.Thousands(int64(n)))
 	return err
 }
 

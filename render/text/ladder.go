@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/segscope/segscope/internal/textfmt"
 	"github.com/segscope/segscope/report"
 	"github.com/segscope/segscope/tcp"
 )
@@ -66,13 +67,13 @@ func (s *Sink) Event(r *report.Event) error {
 	var b []byte
 	b = padLeft(b, strconv.AppendUint(nil, r.Frame, 10), ladFrameW)
 	b = append(b, ' ')
-	b = padLeft(b, appendSecs(nil, r.Rel, 6), ladTimeW)
+	b = padLeft(b, textfmt.AppendSecondsFixed(nil, int64(r.Rel), 6), ladTimeW)
 	b = append(b, "  │"...)
 	c2s := r.Dir == "c2s"
 	if r.Collapsed > 0 {
-		label := "… " + strconv.Itoa(r.Collapsed) + " more data segments, " + FormatBytes(r.CollapsedBytes) + " bytes …"
+		label := "… " + strconv.Itoa(r.Collapsed) + " more data segments, " + textfmt.Thousands(r.CollapsedBytes) + " bytes …"
 		if runeLen(label) > ladLaneW-3 {
-			label = "… " + strconv.Itoa(r.Collapsed) + " more, " + FormatBytes(r.CollapsedBytes) + " bytes …"
+			label = "… " + strconv.Itoa(r.Collapsed) + " more, " + textfmt.Thousands(r.CollapsedBytes) + " bytes …"
 		}
 		b = append(b, arrow(label, c2s, '·')...)
 	} else {

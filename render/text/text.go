@@ -5,14 +5,13 @@ package text
 
 import (
 	"bufio"
-	"encoding/binary"
 	"fmt"
 	"io"
-	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/segscope/segscope/internal/textfmt"
 	"github.com/segscope/segscope/report"
 	"github.com/segscope/segscope/tcp"
 )
@@ -64,11 +63,11 @@ func (s *Sink) line(b []byte) error {
 func (s *Sink) Segment(r *report.Segment) error {
 	b := s.buf[:0]
 	var num [20]byte
-	b = padLeft(b, appendDec(num[:0], r.Frame), 6)
+	b = padLeft(b, textfmt.AppendUint(num[:0], r.Frame), 6)
 	b = append(b, ' ')
-	b = appendSecs(b, r.Rel, 6)
+	b = textfmt.AppendSecondsFixed(b, int64(r.Rel), 6)
 	b = append(b, " c"...)
-	b = appendDec(b, r.Conn)
+	b = textfmt.AppendUint(b, r.Conn)
 	b = append(b, ' ')
 	b = append(b, r.Dir...)
 	b = append(b, ' ')
@@ -81,26 +80,26 @@ func (s *Sink) Segment(r *report.Segment) error {
 	b = append(b, "], "...)
 	if r.Len > 0 || f.Any(tcp.SYN|tcp.FIN) || !f.Has(tcp.ACK) {
 		b = append(b, "seq "...)
-		b = appendDec(b, uint64(r.Seq))
+		b = textfmt.AppendUint(b, uint64(r.Seq))
 		if r.Len > 0 {
 			b = append(b, ':')
-			b = appendDec(b, uint64(r.Seq+uint32(r.Len)))
+			b = textfmt.AppendUint(b, uint64(r.Seq+uint32(r.Len)))
 		}
 		b = append(b, ", "...)
 	}
 	if f.Has(tcp.ACK) {
 		b = append(b, "ack "...)
-		b = appendDec(b, uint64(r.Ack))
+		b = textfmt.AppendUint(b, uint64(r.Ack))
 		b = append(b, ", "...)
 	}
 	b = append(b, "win "...)
-	b = appendDec(b, uint64(r.Win))
-	b = appendOptions(b, &r.Options)
+	b = textfmt.AppendUint(b, uint64(r.Win))
+	b = textfmt.AppendTCPOptions(b, &r.Options)
 	b = append(b, ", length "...)
 	b = strconv.AppendInt(b, int64(r.Len), 10)
-	if line := startLine(r.Payload); len(line) > 0 {
+	if r.Info != "" {
 		b = append(b, ": "...)
-		b = appendPrintable(b, line)
+		b = appendPrintable(b, r.Info)
 	}
 	if r.Truncated {
 		b = append(b, " [|tcp]"...)
@@ -135,121 +134,9 @@ func (s *Sink) Segment(r *report.Segment) error {
 	return s.line(b)
 }
 
-func appendOptions(b []byte, o *report.Options) []byte {
-	n := len(b)
-	sep := func() {
-		if len(b) == n {
-			b = append(b, ", options ["...)
-		} else {
-			b = append(b, ',')
-		}
-	}
-	if o.MSS != 0 {
-		sep()
-		b = append(b, "mss "...)
-		b = appendDec(b, uint64(o.MSS))
-	}
-	if o.SACKPerm {
-		sep()
-		b = append(b, "sackOK"...)
-	}
-	if o.HasTS {
-		sep()
-		b = append(b, "TS val "...)
-		b = appendDec(b, uint64(o.TSVal))
-		b = append(b, " ecr "...)
-		b = appendDec(b, uint64(o.TSEcr))
-	}
-	if o.HasWScale {
-		sep()
-		b = append(b, "wscale "...)
-		b = strconv.AppendInt(b, int64(o.WScale), 10)
-	}
-	if len(o.SACK) > 0 {
-		sep()
-		b = append(b, "sack "...)
-		b = strconv.AppendInt(b, int64(len(o.SACK)), 10)
-		for _, blk := range o.SACK {
-			b = append(b, " {"...)
-			b = strconv.AppendUint(b, uint64(blk[0]), 10)
-			b = append(b, ':')
-			b = strconv.AppendUint(b, uint64(blk[1]), 10)
-			b = append(b, '}')
-		}
-	}
-	if o.TFO {
-		sep()
-		b = append(b, "tfo"...)
-	}
-	if o.MPTCP {
-		sep()
-		b = append(b, "mptcp"...)
-	}
-	if o.Unknown > 0 {
-		sep()
-		b = append(b, "unknown-"...)
-		b = strconv.AppendInt(b, int64(o.Unknown), 10)
-	}
-	if o.Malformed {
-		sep()
-		b = append(b, "malformed"...)
-	}
-	if len(b) > n {
-		b = append(b, ']')
-	}
-	return b
-}
-
-// startLine returns the HTTP request or status line at the start of p, if p starts with
-// one, without the line end.
-func startLine(p []byte) []byte {
-	if len(p) < 8 {
-		return nil
-	}
-	if string(p[:7]) != "HTTP/1." {
-		// A request line starts with a method (3 or more capital letters) and a space.
-		// Checked first, so that a segment of body bytes is rejected at its first bytes
-		// instead of after a search for a line end.
-		i := 0
-		for i < len(p) && 'A' <= p[i] && p[i] <= 'Z' {
-			i++
-		}
-		if i < 3 || i == len(p) || p[i] != ' ' {
-			return nil
-		}
-	}
-	end := len(p)
-	for i, c := range p {
-		if c == '\r' || c == '\n' {
-			end = i
-			break
-		}
-		if i >= 200 {
-			return nil
-		}
-	}
-	line := p[:end]
-	if len(line) >= 12 && string(line[:7]) == "HTTP/1." {
-		return line
-	}
-	sp := -1
-	for i, c := range line {
-		if c == ' ' {
-			sp = i
-			break
-		}
-		if c < 'A' || c > 'Z' {
-			return nil
-		}
-	}
-	if sp < 3 || len(line) < sp+10 || string(line[len(line)-8:len(line)-1]) != "HTTP/1." {
-		return nil
-	}
-	return line
-}
-
-func appendPrintable(b []byte, p []byte) []byte {
-	for _, c := range p {
+func appendPrintable(b []byte, p string) []byte {
+	for i := 0; i < len(p); i++ {
+		c := p[i]
 		if c < 0x20 || c >= 0x7f {
 			b = append(b, '.')
 		} else {
@@ -274,107 +161,9 @@ func padRight(b []byte, v string, w int) []byte {
 	return b
 }
 
-// appendDec appends v in decimal, like strconv.AppendUint(b, v, 10); below 1e8 it
-// writes eight digits at once and drops the leading zeros (the encoder of render/jsonl,
-// which this package may not import, does the same).
-func appendDec(b []byte, v uint64) []byte {
-	if v >= 1e8 {
-		if v >= 1e16 {
-			return strconv.AppendUint(b, v, 10)
-		}
-		hi := v / 1e8
-		return appendDigits8(appendDec(b, hi), v-hi*1e8)
-	}
-	w := digits8(v)
-	// Leading zeros are the low bytes equal to '0'; the last digit always stays.
-	z := bits.TrailingZeros64(w-0x30303030_30303030|1<<56) / 8
-	b = room8(b)
-	l := len(b)
-	binary.LittleEndian.PutUint64(b[l:l+8], w>>(8*z))
-	return b[:l+8-z]
-}
-
-// appendDigits8 appends the eight digits of x < 1e8, zero-padded.
-func appendDigits8(b []byte, x uint64) []byte {
-	b = room8(b)
-	l := len(b)
-	binary.LittleEndian.PutUint64(b[l:l+8], digits8(x))
-	return b[:l+8]
-}
-
-// room8 returns b with at least 8 bytes of spare capacity.
-func room8(b []byte) []byte {
-	if cap(b)-len(b) < 8 {
-		b = append(b, make([]byte, 8)...)[:len(b)]
-	}
-	return b
-}
-
-// digits8 returns the eight decimal digits of x < 1e8, zero-padded, as ASCII bytes in
-// little-endian order (most significant digit in the lowest byte), computed in SWAR
-// lanes: 4+4 digits, then 2+2+2+2, then 1 each; 10486>>20 and 103>>10 divide exactly
-// by 100 and 10 in lanes below 10000 and 100.
-func digits8(x uint64) uint64 {
-	y := x/10000 | (x%10000)<<32
-	h := (y * 10486 >> 20) & 0x0000007f_0000007f
-	y = h | (y-h*100)<<16
-	t := (y * 103 >> 10) & 0x000f000f_000f000f
-	y = t | (y-t*10)<<8
-	return y + 0x30303030_30303030
-}
-
-// appendSecs writes d in seconds with prec decimals (rounded down).
-func appendSecs(b []byte, d report.Duration, prec int) []byte {
-	if d < 0 {
-		return append(b, '-')
-	}
-	b = appendDec(b, uint64(d)/1e9)
-	if prec == 0 {
-		return b
-	}
-	frac := uint64(d) % 1e9
-	var digits [9]byte
-	digits[0] = byte('0' + frac/1e8)
-	binary.LittleEndian.PutUint64(digits[1:], digits8(frac%1e8))
-	b = append(b, '.')
-	return append(b, digits[:prec]...)
-}
-
-// FormatDuration writes a duration for people: 850ns, 12.3µs, 4.21ms, 1.502s; "-" when
-// not measurable.
-func FormatDuration(d report.Duration) string {
-	switch {
-	case d < 0:
-		return "-"
-	case d < 1000:
-		return strconv.FormatInt(int64(d), 10) + "ns"
-	case d < 1e6:
-		return strconv.FormatFloat(float64(d)/1e3, 'f', 1, 64) + "µs"
-	case d < 1e9:
-		return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) + "ms"
-	default:
-		return strconv.FormatFloat(float64(d)/1e9, 'f', 3, 64) + "s"
-	}
-}
-
-// FormatBytes writes a byte count with thousands separators: 14,480.
-func FormatBytes(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	var out []byte
-	for i := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	if neg {
-		return "-" + string(out)
-	}
-	return string(out)
+// perDir writes a per-direction count as "c2s/s2c", with thousands separators.
+func perDir(v report.PerDir) string {
+	return textfmt.Thousands(int64(v.C2S)) + "/" + textfmt.Thousands(int64(v.S2C))
 }
 
 const connHeader = "CONN  CLIENT                 SERVER                 FRAMES         START      DURATION  RTT       PACKETS c>s/s>c  BYTES c>s/s>c        RETX  OOO  GAP  REQ  PROTO    CLOSE    CLOSER  STATE"
@@ -396,23 +185,23 @@ func (s *Sink) Conn(r *report.Conn) error {
 	b = append(b, ' ')
 	b = padRight(b, fmt.Sprintf("%d-%d", r.FirstFrame, r.LastFrame), 14)
 	b = append(b, ' ')
-	b = padRight(b, string(appendSecs(nil, r.StartRel, 6)), 10)
+	b = padRight(b, string(textfmt.AppendSecondsFixed(nil, int64(r.StartRel), 6)), 10)
 	b = append(b, ' ')
-	b = padRight(b, FormatDuration(r.Duration), 9)
+	b = padRight(b, textfmt.DurationOrDash(int64(r.Duration)), 9)
 	b = append(b, ' ')
-	b = padRight(b, FormatDuration(r.HandshakeRTT), 9)
+	b = padRight(b, textfmt.DurationOrDash(int64(r.HandshakeRTT)), 9)
 	b = append(b, ' ')
-	b = padRight(b, fmt.Sprintf("%d/%d", r.Packets.C2S, r.Packets.S2C), 16)
+	b = padRight(b, perDir(r.Packets), 16)
 	b = append(b, ' ')
-	b = padRight(b, fmt.Sprintf("%d/%d", r.Bytes.C2S, r.Bytes.S2C), 20)
+	b = padRight(b, perDir(r.Bytes), 20)
 	b = append(b, ' ')
-	b = padRight(b, strconv.FormatUint(r.Retransmissions.C2S+r.Retransmissions.S2C, 10), 5)
+	b = padRight(b, textfmt.Thousands(int64(r.Retransmissions.C2S+r.Retransmissions.S2C)), 5)
 	b = append(b, ' ')
-	b = padRight(b, strconv.FormatUint(r.OutOfOrder.C2S+r.OutOfOrder.S2C, 10), 4)
+	b = padRight(b, textfmt.Thousands(int64(r.OutOfOrder.C2S+r.OutOfOrder.S2C)), 4)
 	b = append(b, ' ')
-	b = padRight(b, strconv.FormatUint(r.GapBytes.C2S+r.GapBytes.S2C, 10), 4)
+	b = padRight(b, textfmt.Thousands(int64(r.GapBytes.C2S+r.GapBytes.S2C)), 4)
 	b = append(b, ' ')
-	b = padRight(b, strconv.Itoa(r.Requests), 4)
+	b = padRight(b, textfmt.Thousands(int64(r.Requests)), 4)
 	b = append(b, ' ')
 	proto := r.Protocol
 	if r.SNI != "" {
@@ -463,7 +252,7 @@ func (s *Sink) HTTP(r *report.HTTP) error {
 	if len(target) > 49 {
 		target = target[:48] + "…"
 	}
-	b = padRight(b, string(appendPrintable(nil, []byte(target))), 49)
+	b = padRight(b, string(appendPrintable(nil, target)), 49)
 	b = append(b, ' ')
 	st := "-"
 	if r.Status != 0 {
@@ -474,15 +263,15 @@ func (s *Sink) HTTP(r *report.HTTP) error {
 	}
 	b = padRight(b, st, 7)
 	b = append(b, ' ')
-	b = padRight(b, FormatBytes(r.ReqBodyLen), 10)
+	b = padRight(b, textfmt.Thousands(r.ReqBodyLen), 10)
 	b = append(b, ' ')
-	rb := FormatBytes(r.RespBodyLen)
+	rb := textfmt.Thousands(r.RespBodyLen)
 	if r.RespDecodedLen >= 0 && r.RespDecodedLen != r.RespBodyLen {
-		rb += "(" + FormatBytes(r.RespDecodedLen) + ")"
+		rb += "(" + textfmt.Thousands(r.RespDecodedLen) + ")"
 	}
 	b = padRight(b, rb, 16)
 	b = append(b, ' ')
-	b = padRight(b, FormatDuration(r.Timing.Wait), 10)
+	b = padRight(b, textfmt.DurationOrDash(int64(r.Timing.Wait)), 10)
 	b = append(b, ' ')
 	fr := fmt.Sprintf("%d-%d", r.ReqFrames[0], r.RespFrames[1])
 	if r.RespFrames[1] == 0 {
@@ -509,9 +298,9 @@ func (s *Sink) HTTP(r *report.HTTP) error {
 func (s *Sink) Malformed(r *report.Malformed) error {
 	b := s.buf[:0]
 	var num [20]byte
-	b = padLeft(b, appendDec(num[:0], r.Frame), 6)
+	b = padLeft(b, textfmt.AppendUint(num[:0], r.Frame), 6)
 	b = append(b, ' ')
-	b = appendSecs(b, r.Rel, 6)
+	b = textfmt.AppendSecondsFixed(b, int64(r.Rel), 6)
 	b = append(b, " malformed frame ("...)
 	b = append(b, r.Layer...)
 	b = append(b, " header)"...)
