@@ -29,6 +29,8 @@ func TestDependencyDirection(t *testing.T) {
 		"render/text":       {"report", "tcp", "internal/textfmt"},
 		"render/jsonl":      {"report", "tcp", "internal/textfmt"},
 		"render/flowfiles":  {"report", "internal/safefile"},
+		"render/har":        {"report"},
+		"render/export":     {"report", "internal/safefile"},
 		"internal/safefile": {},
 		// The pipeline wires the protocol packages; parallel runs pipelines and imports
 		// the pipeline, never the reverse; the root is the API only.

@@ -89,7 +89,8 @@
 //
 // Every buffer is bounded by Limits: partial lines (MaxLine), header blocks
 // (MaxHeaderBytes, MaxHeaders), pending exchanges (MaxPipeline), chunk marks,
-// kept bodies (MaxBody), encoded bodies kept for decoding (deflate, br,
+// kept bodies (MaxBody per message; Budget across the parsers sharing it, whose
+// bytes come back as exchanges are released), encoded bodies kept for decoding (deflate, br,
 // chains, VerifyCoding) and decoded output (MaxDecoded), client bytes held after CONNECT/Upgrade (MaxHeaderBytes), and
 // the TLS ClientHello read for SNI (32 KiB).
 //
@@ -122,8 +123,8 @@
 //	space_before_colon          whitespace between field name and colon; name trimmed
 //	invalid_header_name         field name with non-tchar bytes
 //	invalid_header_value        field value with control characters
-//	line_too_long               header or trailer line over Limits.MaxLine; skipped
-//	headers_too_large           header block over Limits.MaxHeaderBytes; later fields dropped
+//	line_too_long               header or trailer line over Limits.MaxLine; its first MaxLine bytes kept as a cut field (Message.HeadersCut)
+//	headers_too_large           header block over Limits.MaxHeaderBytes; the crossing field kept cut, later fields dropped
 //	too_many_headers            over Limits.MaxHeaders fields; later fields dropped
 //	bad_request_line            malformed request line: taken leniently (see Start lines) or skipped (resync)
 //	bad_status_line             a line where a status line was due is malformed; skipped (resync)

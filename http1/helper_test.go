@@ -73,6 +73,9 @@ func canon(x *Exchange) string {
 		for _, h := range m.Trailers {
 			fmt.Fprintf(&b, "    trailer %q: %q\n", h.Name, h.Value)
 		}
+		if len(m.HeadersCut)+len(m.TrailersCut) > 0 {
+			fmt.Fprintf(&b, "    cut %v %v\n", m.HeadersCut, m.TrailersCut)
+		}
 		if len(m.Body) > 0 {
 			fmt.Fprintf(&b, "    body %q\n", m.Body)
 		}

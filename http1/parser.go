@@ -369,6 +369,7 @@ func (p *Parser) boundedLine(h *half, data []byte) (line []byte, n int, ok bool)
 	i := bytes.IndexByte(data, '\n')
 	if (i < 0 && len(h.line)+len(data) > p.lim.MaxLine) || (i >= 0 && len(h.line)+i+1 > p.lim.MaxLine+1) {
 		h.msg.flag(AnomLineTooLong)
+		p.keepCutLine(h, data)
 		h.line = h.line[:0]
 		h.skipLine = true
 		return nil, 0, false
@@ -474,14 +475,16 @@ func (p *Parser) head(h *half, data []byte) int {
 		return n
 	}
 	h.nlines++
-	p.fieldLine(h, content)
+	p.fieldLine(h, content, false)
 	return n
 }
 
 // fieldLine parses one header or trailer line (without its line ending).
 // Fields are collected in h.arena and turned into strings, with one
 // allocation, by materialise.
-func (p *Parser) fieldLine(h *half, content []byte) {
+// cut says content is only the first part of its line: over Limits.MaxLine, or cut by a
+// gap or the end of the stream (partialField).
+func (p *Parser) fieldLine(h *half, content []byte, cut bool) {
 	m := h.msg
 	if content[0] == ' ' || content[0] == '\t' {
 		m.flag(AnomObsFold)
@@ -498,6 +501,7 @@ func (p *Parser) fieldLine(h *half, content []byte) {
 		h.arena = append(h.arena[:sp.ve], ' ')
 		h.arena = append(h.arena, trimOWSBytes(content)...)
 		sp.ve = int32(len(h.arena))
+		sp.cut = sp.cut || cut
 		for sp.vs < sp.ve && (h.arena[sp.vs] == ' ' || h.arena[sp.vs] == '\t') {
 			sp.vs++
 		}
@@ -535,9 +539,14 @@ func (p *Parser) fieldLine(h *half, content []byte) {
 			break
 		}
 	}
-	if h.headBytes > p.lim.MaxHeaderBytes {
+	if over := h.headBytes - p.lim.MaxHeaderBytes; over > 0 {
 		m.flag(AnomHeadersTooLarge)
-		return
+		// The field that crosses the limit keeps the part of its value within it.
+		if over >= len(content) || ve-over <= vs || len(h.spans) >= p.lim.MaxHeaders {
+			return
+		}
+		ve -= over
+		cut = true
 	}
 	if len(h.spans) >= p.lim.MaxHeaders {
 		m.flag(AnomTooManyHeaders)
@@ -545,20 +554,28 @@ func (p *Parser) fieldLine(h *half, content []byte) {
 	}
 	base := int32(len(h.arena))
 	h.arena = append(h.arena, content[:ve]...)
-	h.spans = append(h.spans, span{ns: base, ne: base + int32(ne), vs: base + int32(vs), ve: base + int32(ve)})
+	h.spans = append(h.spans, span{ns: base, ne: base + int32(ne), vs: base + int32(vs), ve: base + int32(ve), cut: cut})
 }
 
 // span locates one field in half.arena.
-type span struct{ ns, ne, vs, ve int32 }
+// cut: the value was cut short by Limits.MaxLine or MaxHeaderBytes.
+type span struct {
+	ns, ne, vs, ve int32
+	cut            bool
+}
 
-// materialise turns the collected fields into dst, cut from one string of a.
-func (h *half) materialise(dst *[]Header, a *strArena) {
+// materialise turns the collected fields into dst, cut from one string of a, and adds
+// the indexes in dst of fields cut short to cuts.
+func (h *half) materialise(dst *[]Header, cuts *[]int, a *strArena) {
 	if len(h.spans) == 0 {
 		h.arena = h.arena[:0]
 		return
 	}
 	s := a.string(h.arena)
 	for _, sp := range h.spans {
+		if sp.cut {
+			*cuts = append(*cuts, len(*dst))
+		}
 		*dst = append(*dst, Header{Name: s[sp.ns:sp.ne], Value: s[sp.vs:sp.ve]})
 	}
 	h.arena = h.arena[:0]
@@ -780,6 +797,7 @@ func (p *Parser) takeExchange() *Exchange {
 }
 
 func (p *Parser) release(ex *Exchange) {
+	p.returnBodies(ex)
 	ex.reqMsg.reset()
 	ex.respMsg.reset()
 	ex.Depth, ex.Req, ex.Resp, ex.Verdict, ex.Upgrade = 0, nil, nil, VerdictComplete, ""
@@ -796,7 +814,7 @@ func (p *Parser) headDone(h *half) {
 	m, ex := h.msg, h.ex
 	m.HeaderEnd = h.off
 	m.HeadEndTS = p.ts
-	h.materialise(&m.Headers, &p.strs)
+	h.materialise(&m.Headers, &m.HeadersCut, &p.strs)
 	m.headSeen = true
 	http10 := m.Version == "HTTP/1.0"
 	nHost := summarise(m)
@@ -875,6 +893,7 @@ func (p *Parser) startBody(h *half, f Framing, cl int64, an []Anomaly) {
 		m.flag(a)
 	}
 	m.Chunked = f == FramingChunked
+	m.overMax = f == FramingContentLength && cl > p.lim.MaxBody
 	h.enc = h.enc[:0]
 	h.encOver = false
 	h.coding = codNone
@@ -909,13 +928,7 @@ func (p *Parser) body(h *half, b []byte) {
 	m := h.msg
 	m.BodyLen += int64(len(b))
 	if p.lim.KeepBodies {
-		if room := p.lim.MaxBody - int64(len(m.Body)); room > 0 {
-			if int64(len(b)) > room {
-				m.Body = append(m.Body, b[:room]...)
-			} else {
-				m.Body = append(m.Body, b...)
-			}
-		}
+		p.keepBody(m, b)
 	}
 	switch {
 	case h.coding == codGzipTrailer:
@@ -1076,7 +1089,7 @@ func (p *Parser) trailer(h *half, data []byte) int {
 		return n
 	}
 	h.headBytes += len(line)
-	p.fieldLine(h, content)
+	p.fieldLine(h, content, false)
 	return n
 }
 
@@ -1120,11 +1133,11 @@ func (p *Parser) msgDoneAt(h *half, complete bool, end uint64) {
 	}
 	m.EndOff = end
 	if !m.headSeen {
-		h.materialise(&m.Headers, &p.strs)
+		h.materialise(&m.Headers, &m.HeadersCut, &p.strs)
 		m.HeaderEnd = end
 		summarise(m)
 	} else {
-		h.materialise(&m.Trailers, &p.strs)
+		h.materialise(&m.Trailers, &m.TrailersCut, &p.strs)
 	}
 	m.Complete = complete
 	if m.ContentEncoding == "" || isIdentity(m.ContentEncoding) || (m.BodyLen == 0 && complete) {
@@ -1410,6 +1423,9 @@ func (p *Parser) gap(dir Dir, n uint64, ts int64) {
 			p.lost(h, h.off+uint64(h.remain), h.st == stBody)
 		}
 		if n <= uint64(h.remain) {
+			if p.lim.KeepBodies {
+				p.keepGap(m, n)
+			}
 			m.GapBytes += n
 			m.BodyLen += int64(n)
 			h.remain -= int64(n)
@@ -1428,6 +1444,9 @@ func (p *Parser) gap(dir Dir, n uint64, ts int64) {
 			// The body ends inside the gap: the message is delimited, the
 			// start of the next one is lost.
 			r := uint64(h.remain)
+			if p.lim.KeepBodies {
+				p.keepGap(m, r)
+			}
 			m.GapBytes += r
 			m.BodyLen += int64(r)
 			h.off += r
@@ -1435,12 +1454,18 @@ func (p *Parser) gap(dir Dir, n uint64, ts int64) {
 			p.msgDone(h, true)
 			h.off += n - r
 		} else {
+			if p.lim.KeepBodies {
+				p.keepGap(m, uint64(h.remain))
+			}
 			m.GapBytes += n
 			m.BodyLen += h.remain
 			p.msgDone(h, false)
 			h.off += n
 		}
 	case stClose:
+		if p.lim.KeepBodies {
+			p.keepGap(h.msg, n)
+		}
 		h.msg.GapBytes += n
 		h.msg.BodyLen += int64(n)
 		h.off += n
@@ -1506,7 +1531,7 @@ func (p *Parser) partialField(h *half) {
 		content := bytes.TrimRight(h.line, "\r")
 		if bytes.IndexByte(content, ':') > 0 { // a name cut before its colon says nothing
 			h.headBytes += len(h.line)
-			p.fieldLine(h, content)
+			p.fieldLine(h, content, true)
 		}
 		h.line = h.line[:0]
 	}

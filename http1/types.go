@@ -99,11 +99,14 @@ type Limits struct {
 	MaxHeaders     int   // header fields kept per message; default 200
 	MaxPipeline    int   // exchanges pending in one connection; default 1024
 	MaxChunkMarks  int   // ChunkMarks kept per message; default 4096
-	KeepBodies     bool  // retain bodies (chunk framing removed) in Message.Body
+	KeepBodies     bool  // retain bodies (chunk framing removed, gaps zero-filled) in Message.Body
 	MaxBody        int64 // cap on a retained body; default 16 MiB
-	DecodeBodies   bool  // report Message.DecodedLen (gzip: from its trailer; deflate, br, chains: decoded)
-	VerifyCoding   bool  // with DecodeBodies, inflate gzip bodies too and check them (CRC32, ISIZE)
-	MaxDecoded     int64 // cap on encoded bytes kept and on decoded output; default 64 MiB
+	// Budget, when set with KeepBodies, caps the body bytes retained by every parser
+	// sharing it at once (see BodyBudget).
+	Budget       *BodyBudget
+	DecodeBodies bool  // report Message.DecodedLen (gzip: from its trailer; deflate, br, chains: decoded)
+	VerifyCoding bool  // with DecodeBodies, inflate gzip bodies too and check them (CRC32, ISIZE)
+	MaxDecoded   int64 // cap on encoded bytes kept and on decoded output; default 64 MiB
 }
 
 func (l Limits) withDefaults() Limits {
@@ -138,7 +141,11 @@ type Message struct {
 	Reason               string
 	Headers              []Header // in wire order, repeated fields kept
 	Trailers             []Header // chunked trailer fields
-	Host                 string   // authority of a CONNECT or absolute-form target, else the first Host value
+	// HeadersCut and TrailersCut are the indexes in Headers and Trailers of the fields
+	// whose value was cut short by Limits.MaxLine or Limits.MaxHeaderBytes (line_too_long,
+	// headers_too_large): the field keeps the part of its value within the limit.
+	HeadersCut, TrailersCut []int
+	Host                    string // authority of a CONNECT or absolute-form target, else the first Host value
 
 	StartOff, HeaderEnd, EndOff uint64 // stream offsets in this message's direction
 	// AckOff is the offset of the other direction's stream that the segment carrying
@@ -160,10 +167,11 @@ type Message struct {
 	HeadEndTS             int64 // time the header block completed
 	Complete              bool  // the message ended where its framing says
 
-	Body      []byte // when Limits.KeepBodies: body without chunk framing, at most MaxBody bytes
+	Body      []byte // when Limits.KeepBodies: body without chunk framing, gaps zero-filled, at most MaxBody bytes (and Budget), none when Content-Length is over MaxBody; shorter than BodyLen when cut
 	Anomalies []Anomaly
 
 	headSeen bool // the header block was complete
+	overMax  bool // Content-Length over Limits.MaxBody: the body is not kept at all
 }
 
 // HeaderLen is the size of the start line and header block.
@@ -184,12 +192,20 @@ func (m *Message) reset() {
 	// message does not keep a chunk alive.
 	clear(m.Headers)
 	clear(m.Trailers)
+	// A large retained body's array is dropped, not kept for the next message: pooled
+	// exchanges would otherwise pin MaxBody bytes each.
+	body := m.Body[:0]
+	if cap(body) > keepBodyCap {
+		body = nil
+	}
 	*m = Message{
-		Headers:   m.Headers[:0],
-		Trailers:  m.Trailers[:0],
-		Chunks:    m.Chunks[:0],
-		Body:      m.Body[:0],
-		Anomalies: m.Anomalies[:0],
+		Headers:     m.Headers[:0],
+		Trailers:    m.Trailers[:0],
+		HeadersCut:  m.HeadersCut[:0],
+		TrailersCut: m.TrailersCut[:0],
+		Chunks:      m.Chunks[:0],
+		Body:        body,
+		Anomalies:   m.Anomalies[:0],
 	}
 }
 

@@ -7,7 +7,12 @@
 // soon as the call returns.
 package report
 
-import "github.com/segscope/segscope/tcp"
+import (
+	"encoding/json"
+	"errors"
+
+	"github.com/segscope/segscope/tcp"
+)
 
 // Time is a packet timestamp in nanoseconds since the Unix epoch. Renderers print it as
 // RFC 3339 with nanoseconds, in UTC.
@@ -143,7 +148,8 @@ type HTTP struct {
 	Method         string     `json:"method"`
 	URI            string     `json:"uri"`
 	Host           string     `json:"host"`
-	Version        string     `json:"version"`
+	Version        string     `json:"version"` // the request's; the response's without a request
+	RespVersion    string     `json:"resp_version"`
 	Status         int        `json:"status"`
 	Reason         string     `json:"reason"`
 	ReqBodyLen     int64      `json:"req_body_len"`
@@ -158,6 +164,75 @@ type HTTP struct {
 	Verdict        string     `json:"verdict"`
 	Anomalies      []string   `json:"anomalies"`
 	Upgrade        string     `json:"upgrade,omitempty"`
+
+	// Header fields in wire order, repeated fields kept, obs-fold lines joined. JSON
+	// writes each as ["name", "value"]. The *Cut lists are the indexes of fields whose
+	// value a limit cut short (the line_too_long and headers_too_large anomalies); they
+	// are omitted when empty. Trailers are the fields after a chunked body.
+	ReqHeaders      []Header `json:"req_headers"`
+	RespHeaders     []Header `json:"resp_headers"`
+	ReqHeadersCut   []int    `json:"req_headers_cut,omitempty"`
+	RespHeadersCut  []int    `json:"resp_headers_cut,omitempty"`
+	ReqTrailers     []Header `json:"req_trailers,omitempty"`
+	RespTrailers    []Header `json:"resp_trailers,omitempty"`
+	ReqTrailersCut  []int    `json:"req_trailers_cut,omitempty"`
+	RespTrailersCut []int    `json:"resp_trailers_cut,omitempty"`
+
+	// Sizes of the start line and header block as on the wire, and of the whole message
+	// as on the wire (chunk framing and trailers included); -1 without the message.
+	ReqHeaderLen  int64 `json:"req_header_len"`
+	RespHeaderLen int64 `json:"resp_header_len"`
+	ReqMsgLen     int64 `json:"req_msg_len"`
+	RespMsgLen    int64 `json:"resp_msg_len"`
+	// Bytes of the exchange lost in gaps, per message.
+	ReqGapBytes  uint64 `json:"req_gap_bytes"`
+	RespGapBytes uint64 `json:"resp_gap_bytes"`
+	// Retransmitted data segments that start inside each message (at most 1024 are
+	// remembered per direction of a connection at once).
+	Retransmissions PerDir `json:"retransmissions"`
+
+	// Bodies, retained only for the commands that take them out (har, export); not
+	// part of the JSON record.
+	ReqBody, RespBody Body `json:"-"`
+}
+
+// Header is one header field, name and value as on the wire. Its JSON form is the
+// array ["name", "value"].
+type Header struct {
+	Name, Value string
+}
+
+// MarshalJSON writes h as ["name", "value"].
+func (h Header) MarshalJSON() ([]byte, error) { return json.Marshal([2]string{h.Name, h.Value}) }
+
+// UnmarshalJSON reads ["name", "value"].
+func (h *Header) UnmarshalJSON(b []byte) error {
+	var v []string
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	if len(v) != 2 {
+		return errors.New("report: a header is [name, value]")
+	}
+	h.Name, h.Value = v[0], v[1]
+	return nil
+}
+
+// Body is a message body retained for HAR and export. Data is borrowed like the record.
+type Body struct {
+	// Data: chunked framing removed, bytes lost in gaps zero-filled, the content-coding
+	// undone when Decoded.
+	Data []byte
+	// Kept: the body was retained (the command asked for bodies and the message had one).
+	Kept bool
+	// Cut: Data stops short of the body: a cap was reached (the per-body or the global
+	// one). Incomplete: the message itself ended early (the verdict says why).
+	Cut, Incomplete bool
+	// Decoded: Data has the content-coding undone. Coding is the Content-Encoding that
+	// was undone, or that could not be (then DecodeErr says why and Data is as sent).
+	Decoded   bool
+	Coding    string
+	DecodeErr string
 }
 
 // AnatomySegment is one TCP segment that carried bytes of a message.

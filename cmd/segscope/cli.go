@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -15,8 +16,11 @@ import (
 	"github.com/segscope/segscope"
 	"github.com/segscope/segscope/capture"
 	"github.com/segscope/segscope/filter"
+	"github.com/segscope/segscope/http1"
 	"github.com/segscope/segscope/internal/safefile"
+	"github.com/segscope/segscope/render/export"
 	"github.com/segscope/segscope/render/flowfiles"
+	"github.com/segscope/segscope/render/har"
 	"github.com/segscope/segscope/render/jsonl"
 	"github.com/segscope/segscope/render/text"
 	"github.com/segscope/segscope/report"
@@ -39,6 +43,7 @@ func (e *hinted) Error() string { return e.err.Error() }
 func (e *hinted) Unwrap() error { return e.err }
 
 type options struct {
+	cmd       string // the command's name
 	files     []string
 	args      []string // the positional arguments: files, then a filter expression
 	iface     string
@@ -66,7 +71,20 @@ type options struct {
 	maxBuffer int
 	workers   int
 	verify    bool
+	headers   bool   // http: header lines under each row
+	harBody   int64  // har: body text up to this many bytes (0: none)
+	bodyMax   int64  // export: bodies kept up to this many bytes
+	exportDir string // export: the directory
 }
+
+// Bodies kept at once by har and export, all connections together: past it, bodies are
+// cut (har: no text; export: skipped) and the run says how many. har also sets a soft
+// memory limit (see runAnalysis).
+const (
+	harBudget    = 16 << 20
+	exportBudget = 256 << 20
+	harMemLimit  = 40 << 20
+)
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	defer func() {
@@ -135,7 +153,7 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 	if !ok {
 		return unknownCommand(name)
 	}
-	var o options
+	o := options{cmd: cmd.name, format: "text"} // format: har and export have no --format
 	help, err := parseFlags(cmd, &o, args[1:])
 	if err != nil {
 		return err
@@ -143,6 +161,19 @@ func runErr(args []string, stdout, stderr io.Writer) error {
 	if help {
 		writeCommandHelp(stdout, cmd)
 		return nil
+	}
+	if cmd.bit == cmdExport {
+		// export DIR [FILE...]: DIR first, before the files and filter are told apart.
+		if len(o.args) == 0 {
+			return &usageError{msg: "export needs a directory", hint: "segscope export DIR FILE... (DIR is created if it does not exist)"}
+		}
+		o.exportDir, o.args = o.args[0], o.args[1:]
+		if o.exportDir == "-" {
+			return &usageError{msg: "export writes files into a directory, not to stdout", hint: "segscope export DIR FILE..."}
+		}
+	}
+	if err := o.bodyFlags(); err != nil {
+		return err
 	}
 	files, expr := splitArgs(&o, o.args)
 	o.files = append(o.files, files...)
@@ -214,6 +245,17 @@ func (o *options) validate(mode segscope.Mode) error {
 	}
 	if o.part != "" && o.part != "req" && o.part != "resp" {
 		return &usageError{msg: fmt.Sprintf("unknown --part %q", o.part), hint: "--part req or --part resp"}
+	}
+	return nil
+}
+
+// bodyFlags checks the flags of har and http --headers.
+func (o *options) bodyFlags() error {
+	if o.headers && o.format == "json" {
+		return &usageError{msg: "--headers is for text output", hint: "JSON records always carry req_headers and resp_headers"}
+	}
+	if o.harBody < 0 {
+		return &usageError{msg: fmt.Sprintf("--har-body-max %d: must be 0 or more", o.harBody), hint: "0 writes no body text; the default is 1048576 (1 MiB)"}
 	}
 	return nil
 }
@@ -311,6 +353,41 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		ts.FlushEach = streaming
 		sink = ts
 	}
+	var budget *http1.BodyBudget
+	var exp *export.Sink
+	switch o.cmd {
+	case "har":
+		// Bodies pass through as garbage (decoded, base64): a soft memory limit makes the
+		// collector keep the peak near the live bytes (held entries and open bodies, about
+		// 20 MiB) instead of twice them. GOMEMLIMIT, when set, wins.
+		if os.Getenv("GOMEMLIMIT") == "" {
+			debug.SetMemoryLimit(harMemLimit)
+		}
+		bodyMax := o.harBody
+		if bodyMax == 0 {
+			bodyMax = -1 // no body text, and no bodies kept for it
+		} else {
+			budget = &http1.BodyBudget{Left: harBudget}
+			cfg.HTTP.KeepBodies, cfg.HTTP.MaxBody, cfg.HTTP.Budget = true, o.harBody, budget
+		}
+		sink = har.New(out, har.Options{Version: version, BodyMax: bodyMax})
+	case "export":
+		budget = &http1.BodyBudget{Left: exportBudget}
+		cfg.HTTP.KeepBodies, cfg.HTTP.MaxBody, cfg.HTTP.Budget = true, o.bodyMax, budget
+		exp, err = export.Open(o.exportDir, export.Options{FillGaps: o.fillGaps, Force: o.force})
+		if err != nil {
+			commit(false)
+			if errors.Is(err, safefile.ErrExists) || errors.Is(err, safefile.ErrLink) {
+				return err
+			}
+			return &hinted{err: err, hint: "give a directory segscope may create files in (its parent must exist)"}
+		}
+		sink = exp
+	case "http":
+		if ts, ok := sink.(*text.Sink); ok {
+			ts.Headers = o.headers
+		}
+	}
 	if mode == segscope.ModeFollow {
 		switch {
 		case o.writeDir != "":
@@ -372,6 +449,23 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		if err := files.Close(); err != nil && runErr == nil {
 			runErr = err
 		}
+	}
+	if exp != nil {
+		if err := exp.Close(); err != nil && runErr == nil {
+			runErr = err
+		}
+		if !o.quiet {
+			st := exp.Stats()
+			fmt.Fprintf(stderr, "segscope: export: %d files (%d bytes) in %s, %d bodies skipped; %s lists them all\n",
+				st.Written, st.Bytes, o.exportDir, st.Skipped, export.IndexName)
+		}
+	}
+	if budget != nil && budget.Cut > 0 {
+		held := exportBudget
+		if o.cmd == "har" {
+			held = harBudget
+		}
+		fmt.Fprintf(stderr, "segscope: note: %d bodies cut: more than %d MiB of bodies were held at once (open exchanges of all connections)\n", budget.Cut, held>>20)
 	}
 	var sig os.Signal
 	if v := signalled.Load(); v != nil {

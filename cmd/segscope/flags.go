@@ -26,9 +26,13 @@ const (
 	cmdLadder
 	cmdDiagnose
 	cmdCapture
+	cmdHAR
+	cmdExport
 
 	// analysisCmds are the commands that read captures and write records.
-	analysisCmds = cmdPackets | cmdConns | cmdHTTP | cmdFollow | cmdAnatomy | cmdLadder | cmdDiagnose
+	analysisCmds = cmdPackets | cmdConns | cmdHTTP | cmdFollow | cmdAnatomy | cmdLadder | cmdDiagnose | cmdHAR | cmdExport
+	// recordCmds write records to -o in a --format: all but har (HAR) and export (files).
+	recordCmds = analysisCmds &^ (cmdHAR | cmdExport)
 )
 
 // command is one row of the command table.
@@ -48,6 +52,8 @@ var commandTable = []command{
 	{"anatomy", cmdAnatomy, segscope.ModeAnatomy, "--conn N [FILE...]", "how each HTTP message of a connection was cut into segments"},
 	{"ladder", cmdLadder, segscope.ModeLadder, "--conn N [FILE...]", "a connection as a sequence diagram"},
 	{"diagnose", cmdDiagnose, segscope.ModeDiagnose, "[FILE...]", "connection-management findings in plain words"},
+	{"har", cmdHAR, segscope.ModeHTTP, "[FILE...]", "an HTTP Archive (HAR 1.2) of every exchange, for browsers' tools and HAR viewers"},
+	{"export", cmdExport, segscope.ModeHTTP, "DIR [FILE...]", "every HTTP body as a file in DIR, named like tshark's export objects, with an index.jsonl manifest"},
 	{"capture", cmdCapture, 0, "-i IFACE -w FILE", "write live packets to a pcapng (or pcap) file"},
 }
 
@@ -79,17 +85,20 @@ var flagTable = []flagDef{
 	{"read", "r", "FILE", "read FILE (may repeat; files are read as one capture, in order)", analysisCmds, strs(func(o *options) *[]string { return &o.files })},
 	{"interface", "i", "IFACE", "capture live from IFACE (root or CAP_NET_RAW)", analysisCmds | cmdCapture, str(func(o *options) *string { return &o.iface }, "")},
 	{"count", "c", "N", "stop after N frames", analysisCmds | cmdCapture, u64(func(o *options) *uint64 { return &o.count })},
-	{"output", "o", "FILE", "write output to FILE instead of stdout (no partial file on failure)", analysisCmds, str(func(o *options) *string { return &o.output }, "")},
-	{"format", "", "FORMAT", "text or json (JSON Lines)", analysisCmds, str(func(o *options) *string { return &o.format }, "text")},
+	{"output", "o", "FILE", "write output to FILE instead of stdout (no partial file on failure)", analysisCmds &^ cmdExport, str(func(o *options) *string { return &o.output }, "")},
+	{"format", "", "FORMAT", "text or json (JSON Lines)", recordCmds, str(func(o *options) *string { return &o.format }, "text")},
 	{"conn", "", "N|A-B", "only connection N, or the one between endpoints A and B (ip:port-ip:port, either order)", analysisCmds, str(func(o *options) *string { return &o.conn }, "")},
 	{"absolute", "S", "", "raw sequence numbers instead of relative ones", cmdPackets, boolean(func(o *options) *bool { return &o.absolute })},
 	{"verify-coding", "", "", "inflate gzip bodies instead of trusting the gzip trailer's length", cmdHTTP, boolean(func(o *options) *bool { return &o.verify })},
+	{"headers", "", "", "each exchange's start lines and header fields under its row, like curl -v", cmdHTTP, boolean(func(o *options) *bool { return &o.headers })},
+	{"har-body-max", "", "BYTES", "body text for bodies up to BYTES (decoded); 0: no body text", cmdHAR, i64(func(o *options) *int64 { return &o.harBody }, 1<<20)},
+	{"body-max", "", "BYTES", "bodies kept up to BYTES each (longer ones are listed, not written)", cmdExport, i64(func(o *options) *int64 { return &o.bodyMax }, 64<<20)},
 	{"hex", "", "", "hex dump of the bytes", cmdFollow, boolean(func(o *options) *bool { return &o.hex })},
 	{"raw", "", "", "the raw bytes of one direction (with --dir)", cmdFollow, boolean(func(o *options) *bool { return &o.raw })},
 	{"dir", "", "c2s|s2c", "only one direction", cmdFollow, str(func(o *options) *string { return &o.dir }, "")},
-	{"fill-gaps", "", "", "write zero bytes for missing data (with --raw)", cmdFollow, boolean(func(o *options) *bool { return &o.fillGaps })},
+	{"fill-gaps", "", "", "write zero bytes for missing data (follow --raw; export: bodies with gaps)", cmdFollow | cmdExport, boolean(func(o *options) *bool { return &o.fillGaps })},
 	{"write-dir", "", "DIR", "write each connection's streams to files in DIR, tcpflow style (all connections)", cmdFollow, str(func(o *options) *string { return &o.writeDir }, "")},
-	{"force", "", "", "overwrite files that exist (-w, --write-dir; never through a symbolic link)", analysisCmds | cmdCapture, boolean(func(o *options) *bool { return &o.force })},
+	{"force", "", "", "overwrite files that exist (-w, --write-dir, export's DIR; never through a symbolic link)", analysisCmds | cmdCapture, boolean(func(o *options) *bool { return &o.force })},
 	{"msg", "", "K", "only exchange K (http: with -w, write the frames of exchange K)", cmdAnatomy | cmdHTTP, integer(func(o *options) *int { return &o.msg }, 0)},
 	{"part", "", "req|resp", "only the request or only the response", cmdAnatomy, str(func(o *options) *string { return &o.part }, "")},
 	{"max-rows", "", "N", "collapse long runs of data segments beyond N rows", cmdLadder, integer(func(o *options) *int { return &o.maxRows }, 0)},
@@ -125,6 +134,10 @@ func integer(field func(*options) *int, def int) func(*pflag.FlagSet, *options, 
 	return func(fs *pflag.FlagSet, o *options, d *flagDef) { fs.IntVarP(field(o), d.long, d.short, def, d.help) }
 }
 
+func i64(field func(*options) *int64, def int64) func(*pflag.FlagSet, *options, *flagDef) {
+	return func(fs *pflag.FlagSet, o *options, d *flagDef) { fs.Int64VarP(field(o), d.long, d.short, def, d.help) }
+}
+
 func u64(field func(*options) *uint64) func(*pflag.FlagSet, *options, *flagDef) {
 	return func(fs *pflag.FlagSet, o *options, d *flagDef) { fs.Uint64VarP(field(o), d.long, d.short, 0, d.help) }
 }
@@ -155,7 +168,7 @@ func parseFlags(cmd *command, o *options, args []string) (help bool, err error) 
 	o.args = fs.Args() // files, then a filter expression: split by splitArgs
 	// A limit given on the command line must be positive: 0 would read as "no limit" or
 	// "the default", and neither is what someone typing it means.
-	for _, name := range []string{"max-conns", "max-buffer", "snaplen", "max-rows", "workers", "count"} {
+	for _, name := range []string{"max-conns", "max-buffer", "snaplen", "max-rows", "workers", "count", "body-max"} {
 		if f := fs.Lookup(name); f != nil && f.Changed {
 			if v, err := strconv.ParseInt(f.Value.String(), 10, 64); err == nil && v <= 0 {
 				return false, &usageError{msg: fmt.Sprintf("--%s %s: must be a positive number", name, f.Value.String()), hint: "leave the flag out for the default; `segscope help " + cmd.name + "` lists the defaults"}

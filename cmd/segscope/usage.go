@@ -17,6 +17,8 @@ Commands:
     anatomy    how each HTTP message of a connection was cut into segments (--conn N)
     ladder     a connection as a sequence diagram (--conn N)
     diagnose   connection-management findings in plain words
+    har        an HTTP Archive (HAR 1.2) of every exchange, for browsers' tools and HAR viewers
+    export     every HTTP body as a file in DIR, with index.jsonl (segscope export DIR FILE...)
     capture    write live packets to a file (-i IFACE -w FILE)
     version    print the version
 
@@ -41,7 +43,11 @@ Common flags:
     -q, --quiet            no summary on stderr
 
 follow:  --hex | --raw --dir c2s|s2c [--fill-gaps] | --write-dir DIR
-http:    --verify-coding (inflate gzip bodies instead of trusting the gzip trailer's length)
+http:    --verify-coding (inflate gzip bodies instead of trusting the gzip trailer's length),
+         --headers (each exchange's header lines under its row, like curl -v)
+har:     --har-body-max BYTES (body text up to this size; default 1 MiB, 0 none)
+export:  --body-max BYTES (default 64 MiB), --fill-gaps (write bodies with gaps, zero-filled),
+         --force (overwrite files in DIR)
 anatomy: --msg K (exchange K only), --part req|resp
 ladder:  --max-rows N (collapse long runs of data segments)
 capture: -w FILE, --pcap (pcap instead of pcapng), -s/--snaplen N

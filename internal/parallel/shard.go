@@ -84,6 +84,7 @@ type capBuf struct {
 	https []report.HTTP
 	strs  []string // anomalies of the records
 	ints  []int
+	hdrs  []report.Header // header fields of the http records
 	sack  [][2]uint32
 	text  []byte // records rendered by the worker's Encoder
 	texts []rendered
@@ -104,6 +105,8 @@ func (b *capBuf) reset() {
 	clear(b.strs)
 	b.strs = b.strs[:0]
 	b.ints = b.ints[:0]
+	clear(b.hdrs)
+	b.hdrs = b.hdrs[:0]
 	b.sack = b.sack[:0]
 	b.text = b.text[:0]
 	b.texts = b.texts[:0]
@@ -118,6 +121,13 @@ func (b *capBuf) strings(s []string) []string {
 	n := len(b.strs)
 	b.strs = append(b.strs, s...)
 	return b.strs[n:len(b.strs):len(b.strs)]
+}
+
+// intList copies v into the arena, like strings.
+func (b *capBuf) intList(v []int) []int {
+	n := len(b.ints)
+	b.ints = append(b.ints, v...)
+	return b.ints[n:len(b.ints):len(b.ints)]
 }
 
 // shardBatch is a run of decoded TCP segments, with the worker of each, and what each
@@ -147,7 +157,7 @@ type worker struct {
 func shardable(cfg *pipeline.Config) bool {
 	switch cfg.Mode {
 	case pipeline.ModePackets, pipeline.ModeConns, pipeline.ModeHTTP:
-		return cfg.Workers > 1 && cfg.Conn == 0 && cfg.Select == nil && cfg.Stream == nil
+		return cfg.Workers > 1 && cfg.Conn == 0 && cfg.Select == nil && cfg.Stream == nil && !cfg.HTTP.KeepBodies
 	}
 	return false
 }
@@ -430,9 +440,19 @@ func (w *worker) HTTP(r *report.HTTP) error {
 	c := &b.https[len(b.https)-1]
 	c.Anomalies = b.strings(r.Anomalies)
 	if r.Interim != nil {
-		n := len(b.ints)
-		b.ints = append(b.ints, r.Interim...)
-		c.Interim = b.ints[n:len(b.ints):len(b.ints)]
+		c.Interim = b.intList(r.Interim)
+	}
+	for _, h := range [...]*[]report.Header{&c.ReqHeaders, &c.RespHeaders, &c.ReqTrailers, &c.RespTrailers} {
+		if *h != nil {
+			n := len(b.hdrs)
+			b.hdrs = append(b.hdrs, *h...)
+			*h = b.hdrs[n:len(b.hdrs):len(b.hdrs)]
+		}
+	}
+	for _, l := range [...]*[]int{&c.ReqHeadersCut, &c.RespHeadersCut, &c.ReqTrailersCut, &c.RespTrailersCut} {
+		if *l != nil {
+			*l = b.intList(*l)
+		}
 	}
 	w.item(capHTTP, r.Conn, len(b.https)-1)
 	return nil

@@ -35,6 +35,7 @@ type Pipeline struct {
 	rconn report.Conn
 	rhttp report.HTTP
 	anoms []string
+	hdrs  hdrBuf
 
 	free    []*connState
 	parsers []*http1.Parser // parsers free for reuse
@@ -60,7 +61,10 @@ type connState struct {
 	// marks are stream ranges with a conflict or a truncation, per direction, used to set
 	// an exchange's verdict. Pruned as exchanges complete.
 	marks [2][]mark
-	rec   *recorder // segment log for anatomy and ladder; only for the selected connection
+	// retrans are the stream offsets of retransmitted data segments, per direction (at
+	// most maxRetrans), counted into the exchange whose messages hold them. Pruned too.
+	retrans [2][]uint64
+	rec     *recorder // segment log for anatomy and ladder; only for the selected connection
 	// finSent says the HTTP parser was told that a direction ended: when the tracker
 	// accepted its FIN (DirState.FINOffset) and every byte before it was delivered, so a
 	// response delimited by the close is reported at once, not only when the connection
@@ -256,6 +260,11 @@ func (p *Pipeline) OnOpen(c *reassembly.Conn) {
 	}
 	cs.c = c
 	cs.requests = 0
+	// A reused connState must not carry the last connection's marks into this one.
+	for d := range cs.marks {
+		cs.marks[d] = cs.marks[d][:0]
+		cs.retrans[d] = cs.retrans[d][:0]
+	}
 	cs.selected = p.selects(c)
 	cs.finSent, cs.fed = [2]bool{}, [2]uint64{}
 	cs.msg = msgLog{}
@@ -293,6 +302,9 @@ func (p *Pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 	}
 	if info.Class&(tcp.ClassOverlapConflict|tcp.ClassFragmentOverlapConflict) != 0 {
 		cs.addMark(dir, markConflict, info.Off, seg.PayloadLen)
+	}
+	if info.Class.Has(tcp.ClassRetransmission) && seg.PayloadLen > 0 && info.Off >= 0 && len(cs.retrans[dir]) < maxRetrans {
+		cs.retrans[dir] = append(cs.retrans[dir], uint64(info.Off))
 	}
 	if seg.Truncated && seg.PayloadLen > len(seg.Payload) {
 		cs.addMark(dir, markTruncated, info.Off+int64(len(seg.Payload)), seg.PayloadLen-len(seg.Payload))
@@ -345,6 +357,26 @@ func (cs *connState) pruneMarks(dir flow.Dir, off uint64) {
 		}
 	}
 	cs.marks[dir] = ms
+	rs := cs.retrans[dir][:0]
+	for _, o := range cs.retrans[dir] {
+		if o >= off {
+			rs = append(rs, o)
+		}
+	}
+	cs.retrans[dir] = rs
+}
+
+// maxRetrans bounds the retransmission offsets kept per direction of a connection.
+const maxRetrans = 1024
+
+// retransIn counts the retransmitted data segments of dir that start in [off, end).
+func (cs *connState) retransIn(dir flow.Dir, off, end uint64) (n uint64) {
+	for _, o := range cs.retrans[dir] {
+		if o >= off && o < end {
+			n++
+		}
+	}
+	return n
 }
 
 func (p *Pipeline) fillSegment(r *report.Segment, c *reassembly.Conn, cs *connState, dir flow.Dir, seg *decode.Segment, info *reassembly.SegInfo) {

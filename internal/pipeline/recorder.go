@@ -72,6 +72,11 @@ func (r *recorder) exchange(x *http1.Exchange, h *report.HTTP) {
 	e := analysis.ExchangeInfo{HTTP: *h}
 	e.HTTP.Anomalies = append([]string(nil), h.Anomalies...)
 	e.HTTP.Interim = append([]int(nil), h.Interim...)
+	// Header lists and bodies live in buffers reused by the next record; analysis does
+	// not read them.
+	e.HTTP.ReqHeaders, e.HTTP.RespHeaders, e.HTTP.ReqTrailers, e.HTTP.RespTrailers = nil, nil, nil, nil
+	e.HTTP.ReqHeadersCut, e.HTTP.RespHeadersCut, e.HTTP.ReqTrailersCut, e.HTTP.RespTrailersCut = nil, nil, nil, nil
+	e.HTTP.ReqBody, e.HTTP.RespBody = report.Body{}, report.Body{}
 	if q := x.Req; q != nil {
 		e.HasReq, e.ReqStart, e.ReqEnd, e.ReqHeadEnd, e.ReqHeadTS = true, q.StartOff, q.EndOff, q.HeaderEnd, q.HeadEndTS
 	}

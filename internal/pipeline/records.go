@@ -104,11 +104,17 @@ func (p *Pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 		RespDecodedLen: -1,
 	}
 	r.Timing = analysis.ExchangeTiming(x, analysis.HandshakeRTT(c.SYNTime, c.SYNACKTime, c.ACKTime))
+	r.ReqHeaderLen, r.RespHeaderLen, r.ReqMsgLen, r.RespMsgLen = -1, -1, -1, -1
+	p.hdrs.reset()
 	conflict, truncated := false, false
 	var firstTS int64
 	if q := x.Req; q != nil {
 		r.Method, r.URI, r.Host, r.Version = q.Method, q.URI, q.Host, q.Version
 		r.ReqBodyLen = q.BodyLen
+		p.fillHeaders(q, &r.ReqHeaders, &r.ReqTrailers, &r.ReqHeadersCut, &r.ReqTrailersCut)
+		r.ReqHeaderLen, r.ReqMsgLen, r.ReqGapBytes = int64(q.HeaderLen()), int64(q.EndOff-q.StartOff), q.GapBytes
+		r.Retransmissions.C2S = cs.retransIn(flow.C2S, q.StartOff, q.EndOff)
+		p.fillBody(q, &r.ReqBody)
 		r.ReqFrames = report.FrameRange{q.FirstFrame, q.LastFrame}
 		firstTS = q.FirstTS
 		cf, tr := cs.markIn(flow.C2S, q.StartOff, q.EndOff)
@@ -118,9 +124,13 @@ func (p *Pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 		if r.Version == "" {
 			r.Version = s.Version
 		}
-		r.Status, r.Reason = s.Status, s.Reason
+		r.Status, r.Reason, r.RespVersion = s.Status, s.Reason, s.Version
 		r.RespBodyLen = s.BodyLen
 		r.RespDecodedLen = s.DecodedLen
+		p.fillHeaders(s, &r.RespHeaders, &r.RespTrailers, &r.RespHeadersCut, &r.RespTrailersCut)
+		r.RespHeaderLen, r.RespMsgLen, r.RespGapBytes = int64(s.HeaderLen()), int64(s.EndOff-s.StartOff), s.GapBytes
+		r.Retransmissions.S2C = cs.retransIn(flow.S2C, s.StartOff, s.EndOff)
+		p.fillBody(s, &r.RespBody)
 		r.ContentType, r.ContentEnc = s.ContentType, s.ContentEncoding
 		r.RespFrames = report.FrameRange{s.FirstFrame, s.LastFrame}
 		if x.Req == nil {
@@ -139,6 +149,12 @@ func (p *Pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 	r.Anomalies = p.anoms
 	if r.Interim == nil {
 		r.Interim = []int{}
+	}
+	if r.ReqHeaders == nil {
+		r.ReqHeaders = p.hdrs.empty()
+	}
+	if r.RespHeaders == nil {
+		r.RespHeaders = p.hdrs.empty()
 	}
 }
 

@@ -388,7 +388,52 @@ func (e *Encoder) appendHTTP(b []byte, r *report.HTTP, withID bool) (_ []byte, c
 	if r.Upgrade != "" {
 		b = appendStrField(b, "upgrade", r.Upgrade)
 	}
+	b = appendStrField(b, "resp_version", r.RespVersion)
+	b = appendInt(b, "req_header_len", r.ReqHeaderLen)
+	b = appendInt(b, "resp_header_len", r.RespHeaderLen)
+	b = appendInt(b, "req_msg_len", r.ReqMsgLen)
+	b = appendInt(b, "resp_msg_len", r.RespMsgLen)
+	b = appendUint(b, "req_gap_bytes", r.ReqGapBytes)
+	b = appendUint(b, "resp_gap_bytes", r.RespGapBytes)
+	b = appendPerDir(b, "retransmissions", r.Retransmissions)
+	b = appendHeaders(b, "req_headers", r.ReqHeaders)
+	b = appendHeaders(b, "resp_headers", r.RespHeaders)
+	if len(r.ReqHeadersCut) > 0 {
+		b = appendInts(b, "req_headers_cut", r.ReqHeadersCut)
+	}
+	if len(r.RespHeadersCut) > 0 {
+		b = appendInts(b, "resp_headers_cut", r.RespHeadersCut)
+	}
+	if len(r.ReqTrailers) > 0 {
+		b = appendHeaders(b, "req_trailers", r.ReqTrailers)
+	}
+	if len(r.RespTrailers) > 0 {
+		b = appendHeaders(b, "resp_trailers", r.RespTrailers)
+	}
+	if len(r.ReqTrailersCut) > 0 {
+		b = appendInts(b, "req_trailers_cut", r.ReqTrailersCut)
+	}
+	if len(r.RespTrailersCut) > 0 {
+		b = appendInts(b, "resp_trailers_cut", r.RespTrailersCut)
+	}
 	return b, connAt
+}
+
+// appendHeaders appends header fields as [["name","value"],...].
+func appendHeaders(b []byte, k string, v []report.Header) []byte {
+	b = appendKey(b, k)
+	b = append(b, '[')
+	for i := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = appendString(b, v[i].Name)
+		b = append(b, ',')
+		b = appendString(b, v[i].Value)
+		b = append(b, ']')
+	}
+	return append(b, ']')
 }
 
 // Anatomy writes an "anatomy" record.

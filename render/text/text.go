@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -19,10 +20,13 @@ import (
 // Sink writes text. Tables are streamed with fixed column widths; a header is printed
 // before the first row of each kind.
 type Sink struct {
-	w        *bufio.Writer
-	buf      []byte
-	header   [8]bool
-	MaxRows  int // ladder: collapse long runs of data segments (0: never)
+	w       *bufio.Writer
+	buf     []byte
+	header  [8]bool
+	MaxRows int // ladder: collapse long runs of data segments (0: never)
+	// Headers writes each exchange's start lines and header fields under its row, one
+	// indented line each, "> " for the request and "< " for the response (curl -v).
+	Headers  bool
 	lastConn uint64
 	// FlushEach writes every line out at once (live capture: a line shows when its
 	// packet arrives), instead of 256 KiB at a time.
@@ -288,6 +292,11 @@ func (s *Sink) HTTP(r *report.HTTP) error {
 		b = append(b, strings.Join(r.Anomalies, " ")...)
 		b = append(b, ']')
 	}
+	if s.Headers {
+		b = append(b, '\n')
+		b = appendHeaderLines(b, r)
+		b = b[:len(b)-1]
+	}
 	return s.line(b)
 }
 
@@ -305,6 +314,67 @@ func (s *Sink) Malformed(r *report.Malformed) error {
 	b = append(b, r.Layer...)
 	b = append(b, " header)"...)
 	return s.line(b)
+}
+
+// appendHeaderLines writes an exchange's messages as curl -v shows them: the request's
+// start line and fields after "> ", a line "> " ending the block, the response's after
+// "< ". A field a limit cut short ends in " [cut]"; trailers follow their message's
+// body as "> [trailer] Name: value". Bytes that are not printable ASCII show as '.'.
+func appendHeaderLines(b []byte, r *report.HTTP) []byte {
+	const ind = "      "
+	field := func(b []byte, mark string, h report.Header, cut bool, trailer bool) []byte {
+		b = append(b, ind...)
+		b = append(b, mark...)
+		if trailer {
+			b = append(b, "[trailer] "...)
+		}
+		b = appendPrintable(b, h.Name)
+		b = append(b, ": "...)
+		b = appendPrintable(b, h.Value)
+		if cut {
+			b = append(b, " [cut]"...)
+		}
+		return append(b, '\n')
+	}
+	if r.ReqHeaderLen >= 0 {
+		b = append(b, ind+"> "...)
+		b = appendPrintable(b, r.Method)
+		b = append(b, ' ')
+		b = appendPrintable(b, r.URI)
+		b = append(b, ' ')
+		b = appendPrintable(b, r.Version)
+		b = append(b, '\n')
+		for i, h := range r.ReqHeaders {
+			b = field(b, "> ", h, slices.Contains(r.ReqHeadersCut, i), false)
+		}
+		b = append(b, ind+">\n"...)
+		for i, h := range r.ReqTrailers {
+			b = field(b, "> ", h, slices.Contains(r.ReqTrailersCut, i), true)
+		}
+	}
+	if r.RespHeaderLen >= 0 {
+		b = append(b, ind+"< "...)
+		if r.Status == 0 {
+			b = append(b, "(HTTP/0.9 response: no status line)"...)
+		} else {
+			b = appendPrintable(b, r.RespVersion)
+			b = append(b, ' ')
+			b = strconv.AppendInt(b, int64(r.Status), 10)
+			if r.Reason != "" {
+				b = append(b, ' ')
+				b = appendPrintable(b, r.Reason)
+			}
+		}
+		b = append(b, '\n')
+		for i, h := range r.RespHeaders {
+			b = field(b, "< ", h, slices.Contains(r.RespHeadersCut, i), false)
+		}
+		b = append(b, ind+"<\n"...)
+		for i, h := range r.RespTrailers {
+			b = field(b, "< ", h, slices.Contains(r.RespTrailersCut, i), true)
+		}
+	}
+	return b
 }
 
 // Finding writes one finding of `segscope diagnose`, its text wrapped to 100 columns:
