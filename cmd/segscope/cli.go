@@ -207,6 +207,9 @@ func (o *options) validate(mode segscope.Mode) error {
 	if o.format != "text" && o.format != "json" {
 		return &usageError{msg: fmt.Sprintf("unknown --format %q", o.format), hint: "--format text or --format json"}
 	}
+	if mode == segscope.ModeHTTP && o.msg != 0 && o.write == "" {
+		return &usageError{msg: "http takes --msg only with -w", hint: "--msg K with -w FILE writes the frames of exchange K; `segscope anatomy --msg K` explains one exchange"}
+	}
 	if o.write != "" && o.msg != 0 {
 		if mode != segscope.ModeHTTP && mode != segscope.ModeAnatomy {
 			return &usageError{msg: fmt.Sprintf("-w with --msg is for http and anatomy, not %s", mode), hint: "--msg K picks the K-th exchange of a connection; drop --msg to write every selected frame"}

@@ -87,7 +87,7 @@ var flagTable = []flagDef{
 	{"count", "c", "N", "stop after N frames", analysisCmds | cmdCapture, u64(func(o *options) *uint64 { return &o.count })},
 	{"output", "o", "FILE", "write output to FILE instead of stdout (no partial file on failure)", analysisCmds &^ cmdExport, str(func(o *options) *string { return &o.output }, "")},
 	{"format", "", "FORMAT", "text or json (JSON Lines)", recordCmds, str(func(o *options) *string { return &o.format }, "text")},
-	{"conn", "", "N|A-B", "only connection N, or the one between endpoints A and B (ip:port-ip:port, either order)", analysisCmds, str(func(o *options) *string { return &o.conn }, "")},
+	{"conn", "", "LIST", "only these connections: numbers and ranges (3,5-9), a 4-tuple (ip:port-ip:port, either order), a host (10.0.0.1), a port (:8080) or an endpoint (10.0.0.1:8080), comma-separated", analysisCmds, str(func(o *options) *string { return &o.conn }, "")},
 	{"absolute", "S", "", "raw sequence numbers instead of relative ones", cmdPackets, boolean(func(o *options) *bool { return &o.absolute })},
 	{"verify-coding", "", "", "inflate gzip bodies instead of trusting the gzip trailer's length", cmdHTTP, boolean(func(o *options) *bool { return &o.verify })},
 	{"headers", "", "", "each exchange's start lines and header fields under its row, like curl -v", cmdHTTP, boolean(func(o *options) *bool { return &o.headers })},
