@@ -29,6 +29,8 @@ func TestDependencyDirection(t *testing.T) {
 		"render/text":       {"report", "tcp", "internal/textfmt"},
 		"render/jsonl":      {"report", "tcp", "internal/textfmt"},
 		"render/flowfiles":  {"report", "internal/safefile"},
+		"render/zeek":       {"report"},
+		"render/parquet":    {"report", "github.com/parquet-go/parquet-go"},
 		"render/har":        {"report"},
 		"render/export":     {"report", "internal/safefile"},
 		"internal/safefile": {},

@@ -110,7 +110,7 @@ func syntheticCases() []struct {
 				idb{link: 1, tsresol: 9},
 				idb{link: 113, tsresol: 3, tsoffset: 100},
 				idb{link: 101, tsresol: 0x80 | 20}, // 2^-20 s
-				idb{link: 0, tsresol: 0x80 | 0},    // whole seconds
+				idb{link: 0, tsresol: 0x80},        // 0x80 | 0: 2^-0 s, whole seconds
 				epb{iface: 0, ts: t0*1e9 + 999, data: d(1, 20)},
 				epb{iface: 1, ts: t0*1e3 + 7, data: d(2, 20)},
 				epb{iface: 2, ts: t0<<20 | 1<<19, data: d(3, 20)},

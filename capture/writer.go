@@ -22,7 +22,24 @@ type Writer struct {
 	ifaces  []LinkType // pcapng: link type of each interface written so far
 	hdr     [28]byte
 	err     error
+	out     *countWriter
 }
+
+// countWriter counts the bytes that reach the underlying writer.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// Size returns the bytes written so far, headers and buffered bytes included: the size
+// the file will have after Flush.
+func (wr *Writer) Size() int64 { return wr.out.n + int64(wr.w.Buffered()) }
 
 var le = binary.LittleEndian
 
@@ -69,7 +86,8 @@ func newWriter(w io.Writer, link LinkType, snaplen int) *Writer {
 	if snaplen <= 0 || snaplen > MaxCapLen {
 		snaplen = DefaultSnaplen
 	}
-	return &Writer{w: bufio.NewWriterSize(w, 64<<10), snaplen: snaplen, link: link}
+	out := &countWriter{w: w}
+	return &Writer{w: bufio.NewWriterSize(out, 64<<10), snaplen: snaplen, link: link, out: out}
 }
 
 func (wr *Writer) addIface(link LinkType) int {

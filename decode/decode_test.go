@@ -339,10 +339,6 @@ func TestIPv6ExtensionHeaders(t *testing.T) {
 	build := func(exts ...[]byte) []byte {
 		// each ext: first byte is a placeholder for next header, chained here
 		b := append([]byte{}, base[:40]...)
-		nh := []byte{}
-		for _, e := range exts {
-			nh = append(nh, e[0])
-		}
 		if len(exts) > 0 {
 			b[6] = exts[0][0]
 		}

@@ -30,13 +30,11 @@ func chaosExchange(rng *rand.Rand) []*decode.Segment {
 		out = append(out, s)
 	}
 	type side struct {
-		nxt   int      // next new offset to send
-		sent  [][2]int // pieces sent: off, len
-		got   []bool   // bytes of the peer received
-		cum   int      // cumulative ack of the peer's bytes
-		win   uint16
-		fin   bool
-		ackSq uint32 // relative ack last sent
+		nxt  int      // next new offset to send
+		sent [][2]int // pieces sent: off, len
+		got  []bool   // bytes of the peer received
+		cum  int      // cumulative ack of the peer's bytes
+		win  uint16
 	}
 	var sd [2]side
 	sd[0].win, sd[1].win = 65535, 65535

@@ -46,9 +46,10 @@ type Segment struct {
 	Truncated bool      `json:"truncated,omitempty"`
 	FrameLen  int       `json:"frame_len"`
 	// Info is a summary of the payload, as tcpdump prints one after the segment: the
-	// HTTP/1.x start line the payload begins with ("GET / HTTP/1.1"), raw bytes, or "".
-	// Text output shows it; it is not part of the JSON record.
-	Info string `json:"-"`
+	// HTTP/1.x start line the payload begins with ("GET / HTTP/1.1"), raw bytes, or
+	// empty. Borrowed like the record (it aliases the captured payload, so filling it
+	// costs no allocation). Text output shows it; it is not part of the JSON record.
+	Info []byte `json:"-"`
 }
 
 // IP describes the IP packet that carried a segment.
@@ -121,6 +122,17 @@ type Conn struct {
 	// VLANTagged. follow --write-dir names files by it, as tcpflow does; not in JSON yet.
 	VLAN       int  `json:"-"`
 	VLANTagged bool `json:"-"`
+
+	// Keys and counts shared with Zeek and other flow tools (package analysis, History).
+	CommunityID string `json:"community_id"` // Community ID v1 (flow.AppendCommunityID), with the configured seed
+	UID         string `json:"uid"`          // Zeek-style uid derived from community_id and start (analysis.ZeekUID)
+	History     string `json:"history"`      // Zeek's history letters (analysis.History)
+	ConnState   string `json:"conn_state"`   // Zeek's conn_state: S0, S1, SF, REJ, RSTO, OTH, ...
+	SeqBytes    PerDir `json:"seq_bytes"`    // payload bytes by sequence-number span, bytes in gaps included (Zeek's orig_bytes/resp_bytes)
+	IPBytes     PerDir `json:"ip_bytes"`     // sum of the IP total lengths (Zeek's orig_ip_bytes/resp_ip_bytes)
+	// ZeekDuration is Zeek's duration: from the first segment to the last one before
+	// both sides had sent FIN or RST (the final ACK does not count). Zeek output only.
+	ZeekDuration Duration `json:"-"`
 }
 
 // FrameRange is the first and last frame of a message; zero when absent.
@@ -164,6 +176,8 @@ type HTTP struct {
 	Verdict        string     `json:"verdict"`
 	Anomalies      []string   `json:"anomalies"`
 	Upgrade        string     `json:"upgrade,omitempty"`
+	UID            string     `json:"uid"`          // the connection's uid, as in its conn record
+	CommunityID    string     `json:"community_id"` // the connection's Community ID, as in its conn record
 
 	// Header fields in wire order, repeated fields kept, obs-fold lines joined. JSON
 	// writes each as ["name", "value"]. The *Cut lists are the indexes of fields whose

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/segscope/segscope"
 	"github.com/segscope/segscope/capture"
@@ -22,7 +23,9 @@ import (
 	"github.com/segscope/segscope/render/flowfiles"
 	"github.com/segscope/segscope/render/har"
 	"github.com/segscope/segscope/render/jsonl"
+	"github.com/segscope/segscope/render/parquet"
 	"github.com/segscope/segscope/render/text"
+	"github.com/segscope/segscope/render/zeek"
 	"github.com/segscope/segscope/report"
 )
 
@@ -43,38 +46,44 @@ func (e *hinted) Error() string { return e.err.Error() }
 func (e *hinted) Unwrap() error { return e.err }
 
 type options struct {
-	cmd       string // the command's name
-	files     []string
-	args      []string // the positional arguments: files, then a filter expression
-	iface     string
-	count     uint64
-	output    string
-	format    string
-	conn      string
-	absolute  bool
-	quiet     bool
-	hex, raw  bool
-	dir       string
-	fillGaps  bool
-	force     bool
-	writeDir  string
-	msg       int
-	part      string
-	maxRows   int
-	write     string
-	pcap      bool
-	pcapng    bool   // -w writes pcapng
-	expr      string // filter expression (-f, or after the files)
-	dump      bool   // -d: print the compiled filter and exit
-	snaplen   int
-	maxConns  int
-	maxBuffer int
-	workers   int
-	verify    bool
-	headers   bool   // http: header lines under each row
-	harBody   int64  // har: body text up to this many bytes (0: none)
-	bodyMax   int64  // export: bodies kept up to this many bytes
-	exportDir string // export: the directory
+	cmd                       string // the command's name
+	files                     []string
+	args                      []string // the positional arguments: files, then a filter expression
+	iface                     string
+	count                     uint64
+	output                    string
+	format                    string
+	conn                      string
+	absolute                  bool
+	quiet                     bool
+	hex, raw                  bool
+	dir                       string
+	fillGaps                  bool
+	force                     bool
+	writeDir                  string
+	msg                       int
+	part                      string
+	maxRows                   int
+	write                     string
+	pcap                      bool
+	pcapng                    bool   // -w writes pcapng
+	expr                      string // filter expression (-f, or after the files)
+	dump                      bool   // -d: print the compiled filter and exit
+	snaplen                   int
+	maxConns                  int
+	maxBuffer                 int
+	workers                   int
+	verify                    bool
+	headers                   bool   // http: header lines under each row
+	harBody                   int64  // har: body text up to this many bytes (0: none)
+	bodyMax                   int64  // export: bodies kept up to this many bytes
+	exportDir                 string // export: the directory
+	cidSeed                   uint16
+	merge                     bool
+	rotMB                     float64
+	rotFiles                  int
+	rotSecs                   int
+	ringBlockSize, ringBlocks int
 }
 
 // Bodies kept at once by har and export, all connections together: past it, bodies are
@@ -204,8 +213,21 @@ func (o *options) validate(mode segscope.Mode) error {
 	if o.iface == "" && len(o.files) == 0 {
 		return &usageError{msg: "no input", hint: "name a capture file (or - for stdin), or -i IFACE for live capture"}
 	}
-	if o.format != "text" && o.format != "json" {
-		return &usageError{msg: fmt.Sprintf("unknown --format %q", o.format), hint: "--format text or --format json"}
+	switch o.format {
+	case "text", "json":
+	case "zeek":
+		if mode != segscope.ModeConns && mode != segscope.ModeHTTP {
+			return &usageError{msg: fmt.Sprintf("%s has no Zeek log", mode), hint: "--format zeek is for conns (conn.log) and http (http.log)"}
+		}
+	case "parquet":
+		if mode != segscope.ModePackets && mode != segscope.ModeConns && mode != segscope.ModeHTTP {
+			return &usageError{msg: fmt.Sprintf("%s has no Parquet output", mode), hint: "--format parquet is for packets, conns and http"}
+		}
+		if o.output == "" || o.output == "-" && isTerminal(os.Stdout) {
+			return &usageError{msg: "--format parquet needs -o FILE", hint: "Parquet is a binary file: add -o out.parquet"}
+		}
+	default:
+		return &usageError{msg: fmt.Sprintf("unknown --format %q", o.format), hint: "--format text, json, zeek or parquet"}
 	}
 	if mode == segscope.ModeHTTP && o.msg != 0 && o.write == "" {
 		return &usageError{msg: "http takes --msg only with -w", hint: "--msg K with -w FILE writes the frames of exchange K; `segscope anatomy --msg K` explains one exchange"}
@@ -287,11 +309,14 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 		}
 	}
 
-	src, live, err := openSource(o, flt)
+	src, live, err := openSource(o, flt, stderr)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
+	if live != nil && !o.quiet {
+		defer dropReporter(live, stderr, 10*time.Second)()
+	}
 	var fw *frameWriter
 	if o.write != "" {
 		if fw, err = newFrameWriter(o, stdout); err != nil {
@@ -305,7 +330,7 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	}
 
 	cfg := segscope.Config{Mode: mode, Select: sel, Filter: flt, Count: o.count, Absolute: o.absolute,
-		MaxRows: o.maxRows, Msg: o.msg, MsgDir: o.part, Workers: o.workers}
+		MaxRows: o.maxRows, Msg: o.msg, MsgDir: o.part, Workers: o.workers, CommunityIDSeed: o.cidSeed}
 	msgFrames := map[uint64][]uint64{}
 	switch {
 	case fw != nil && o.msg != 0:
@@ -346,6 +371,23 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	// Live, every record is written as soon as it is complete, as tcpdump does on a
 	// terminal; from files, output is written in large blocks.
 	switch {
+	case o.format == "parquet":
+		kind := parquet.Segments
+		switch mode {
+		case segscope.ModeConns:
+			kind = parquet.Conns
+		case segscope.ModeHTTP:
+			kind = parquet.HTTP
+		}
+		sink = parquet.New(out, kind)
+	case o.format == "zeek":
+		log := zeek.ConnLog
+		if mode == segscope.ModeHTTP {
+			log = zeek.HTTPLog
+		}
+		zs := zeek.New(out, log)
+		zs.FlushEach = streaming
+		sink = zs
 	case o.format == "json":
 		js := jsonl.New(out)
 		js.FlushEach = streaming
@@ -502,15 +544,40 @@ func runAnalysis(mode segscope.Mode, o *options, stdout, stderr io.Writer) (err 
 	return runErr
 }
 
-func openSource(o *options, flt *filter.Filter) (capture.Source, *capture.Live, error) {
+// openSource opens the live interface, or the input files: directories and glob
+// patterns stand for the captures in them, read one after another, or merged into time
+// order with --merge.
+func openSource(o *options, flt *filter.Filter, stderr io.Writer) (capture.Source, liveSource, error) {
 	if o.iface != "" {
-		l, err := capture.OpenLive(o.iface, capture.LiveConfig{Snaplen: o.snaplen, Promisc: true, Filter: liveFilter(flt, o.snaplen)})
+		l, err := openLive(o, liveFilter(flt, o.snaplen))
 		if err != nil {
 			return nil, nil, err
 		}
 		return l, l, nil
 	}
-	src, err := capture.OpenFiles(o.files)
+	in, err := capture.ExpandInputs(o.files)
+	if err != nil {
+		return nil, nil, &hinted{err: err, hint: "name capture files, a directory of them, or a quoted glob such as 'dir/*.pcap'"}
+	}
+	if len(in.Skipped) > 0 && !o.quiet {
+		fmt.Fprintf(stderr, "segscope: %d files that are not captures skipped (%s", len(in.Skipped), in.Skipped[0])
+		if len(in.Skipped) > 1 {
+			fmt.Fprint(stderr, ", ...")
+		}
+		fmt.Fprintln(stderr, ")")
+	}
+	o.files = in.Paths
+	if o.merge {
+		m, err := capture.OpenMerged(in.Paths)
+		if errors.Is(err, capture.ErrMergeStdin) {
+			return nil, nil, &hinted{err: err, hint: "save the stream to a file first, or drop --merge to read it in order"}
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		return m, nil, nil
+	}
+	src, err := capture.OpenFiles(in.Paths)
 	return src, nil, err
 }
 
@@ -539,7 +606,7 @@ func openOutput(path string, stdout io.Writer) (io.Writer, func(keep bool) error
 	return out, out.Commit, nil
 }
 
-func printSummary(w io.Writer, s *report.Summary, live *capture.Live) {
+func printSummary(w io.Writer, s *report.Summary, live liveSource) {
 	if s == nil {
 		return
 	}

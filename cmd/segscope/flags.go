@@ -86,7 +86,9 @@ var flagTable = []flagDef{
 	{"interface", "i", "IFACE", "capture live from IFACE (root or CAP_NET_RAW)", analysisCmds | cmdCapture, str(func(o *options) *string { return &o.iface }, "")},
 	{"count", "c", "N", "stop after N frames", analysisCmds | cmdCapture, u64(func(o *options) *uint64 { return &o.count })},
 	{"output", "o", "FILE", "write output to FILE instead of stdout (no partial file on failure)", analysisCmds &^ cmdExport, str(func(o *options) *string { return &o.output }, "")},
-	{"format", "", "FORMAT", "text or json (JSON Lines)", recordCmds, str(func(o *options) *string { return &o.format }, "text")},
+	{"format", "", "FORMAT", "text, json (JSON Lines), zeek (conns: conn.log, http: http.log) or parquet (packets, conns, http; needs -o)", recordCmds, str(func(o *options) *string { return &o.format }, "text")},
+	{"merge", "", "", "merge the input files into time order frame by frame, as mergecap (without it they are read one after another; a directory or a quoted glob stands for the captures in it)", analysisCmds, boolean(func(o *options) *bool { return &o.merge })},
+	{"community-id-seed", "", "N", "seed of the records' Community IDs (0 to 65535)", cmdConns | cmdHTTP | cmdHAR, u16(func(o *options) *uint16 { return &o.cidSeed })},
 	{"conn", "", "LIST", "only these connections: numbers and ranges (3,5-9), a 4-tuple (ip:port-ip:port, either order), a host (10.0.0.1), a port (:8080) or an endpoint (10.0.0.1:8080), comma-separated", analysisCmds, str(func(o *options) *string { return &o.conn }, "")},
 	{"absolute", "S", "", "raw sequence numbers instead of relative ones", cmdPackets, boolean(func(o *options) *bool { return &o.absolute })},
 	{"verify-coding", "", "", "inflate gzip bodies instead of trusting the gzip trailer's length", cmdHTTP, boolean(func(o *options) *bool { return &o.verify })},
@@ -104,10 +106,15 @@ var flagTable = []flagDef{
 	{"max-rows", "", "N", "collapse long runs of data segments beyond N rows", cmdLadder, integer(func(o *options) *int { return &o.maxRows }, 0)},
 	{"write", "w", "FILE", "write the selected frames to FILE (capture: the frames captured); pcap, pcapng with --pcapng or a .pcapng name; - for stdout", analysisCmds | cmdCapture, str(func(o *options) *string { return &o.write }, "")},
 	{"pcap", "", "", "write pcap instead of pcapng", cmdCapture, boolean(func(o *options) *bool { return &o.pcap })},
+	{"file-size", "C", "MB", "start a new file every MB million bytes (FILE, FILE1, ...), as tcpdump -C", cmdCapture, float(func(o *options) *float64 { return &o.rotMB })},
+	{"file-count", "W", "N", "with -C: a ring of N files (FILE0 ...); with -G: stop after N files", cmdCapture, integer(func(o *options) *int { return &o.rotFiles }, 0)},
+	{"rotate-seconds", "G", "SECONDS", "start a new file every SECONDS of packet time (strftime %Y%m%d%H%M%S in FILE), as tcpdump -G", cmdCapture, integer(func(o *options) *int { return &o.rotSecs }, 0)},
 	{"pcapng", "", "", "-w writes pcapng instead of pcap", analysisCmds, boolean(func(o *options) *bool { return &o.pcapng })},
 	{"filter", "f", "EXPR", "a tcpdump filter expression (pcap-filter(7)); may also follow the files", analysisCmds | cmdCapture, str(func(o *options) *string { return &o.expr }, "")},
 	{"dump-filter", "d", "", "print the filter's compiled BPF program, as tcpdump -d, and exit", analysisCmds | cmdCapture, boolean(func(o *options) *bool { return &o.dump })},
 	{"snaplen", "s", "N", "bytes kept of each live frame", analysisCmds | cmdCapture, integer(func(o *options) *int { return &o.snaplen }, capture.DefaultSnaplen)},
+	{"ring-blocks", "", "N", "blocks of the live capture's TPACKET_V3 ring (0: a plain packet socket)", analysisCmds | cmdCapture, integer(func(o *options) *int { return &o.ringBlocks }, capture.DefaultRingBlocks)},
+	{"ring-block-size", "", "BYTES", "bytes per ring block (a multiple of the page size)", analysisCmds | cmdCapture, integer(func(o *options) *int { return &o.ringBlockSize }, capture.DefaultRingBlockSize)},
 	{"max-conns", "", "N", "connections tracked at once (the oldest idle one is evicted beyond)", analysisCmds, integer(func(o *options) *int { return &o.maxConns }, 0)},
 	{"max-buffer", "", "BYTES", "out-of-order bytes buffered per direction", analysisCmds, integer(func(o *options) *int { return &o.maxBuffer }, 0)},
 	{"workers", "", "N", "cores to use (packets, conns and http split the connections; the others read on a second core)", analysisCmds, integer(func(o *options) *int { return &o.workers }, 1)},
@@ -132,6 +139,14 @@ func boolean(field func(*options) *bool) func(*pflag.FlagSet, *options, *flagDef
 
 func integer(field func(*options) *int, def int) func(*pflag.FlagSet, *options, *flagDef) {
 	return func(fs *pflag.FlagSet, o *options, d *flagDef) { fs.IntVarP(field(o), d.long, d.short, def, d.help) }
+}
+
+func u16(field func(*options) *uint16) func(*pflag.FlagSet, *options, *flagDef) {
+	return func(fs *pflag.FlagSet, o *options, d *flagDef) { fs.Uint16VarP(field(o), d.long, d.short, 0, d.help) }
+}
+
+func float(field func(*options) *float64) func(*pflag.FlagSet, *options, *flagDef) {
+	return func(fs *pflag.FlagSet, o *options, d *flagDef) { fs.Float64VarP(field(o), d.long, d.short, 0, d.help) }
 }
 
 func i64(field func(*options) *int64, def int64) func(*pflag.FlagSet, *options, *flagDef) {

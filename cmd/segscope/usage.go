@@ -30,7 +30,11 @@ Common flags:
     -i, --interface IFACE  capture live from IFACE
     -c, --count N          stop after N frames
     -o, --output FILE      write output to FILE instead of stdout
-        --format FORMAT    text (default) or json (JSON Lines)
+        --format FORMAT    text (default), json (JSON Lines), zeek (conns: conn.log,
+                           http: http.log) or parquet (packets, conns, http; needs -o)
+        --merge            merge the input files into time order, frame by frame (mergecap);
+                           without it files are read one after another (a directory or a
+                           quoted glob stands for the captures in it, in natural name order)
         --conn LIST        only these connections: numbers and ranges (3,5-9), a 4-tuple
                            (ip:port-ip:port, either order), a host (10.0.0.1), a port
                            (:8080) or an endpoint (10.0.0.1:8080), comma-separated
@@ -48,10 +52,16 @@ http:    --verify-coding (inflate gzip bodies instead of trusting the gzip trail
 har:     --har-body-max BYTES (body text up to this size; default 1 MiB, 0 none)
 export:  --body-max BYTES (default 64 MiB), --fill-gaps (write bodies with gaps, zero-filled),
          --force (overwrite files in DIR)
+conns, http, har: --community-id-seed N (seed of the Community IDs; default 0)
 anatomy: --msg K (exchange K only), --part req|resp
 ladder:  --max-rows N (collapse long runs of data segments)
-capture: -w FILE, --pcap (pcap instead of pcapng), -s/--snaplen N
+capture: -w FILE, --pcap (pcap instead of pcapng), -s/--snaplen N,
+         -C MB (new file every MB million bytes: FILE, FILE1, ...), -W N (with -C a ring of
+         N files FILE0..; with -G stop after N files), -G SECONDS (new file every SECONDS of
+         packet time; strftime %Y%m%d%H%M%S in FILE)
 
+Live:   -i reads a TPACKET_V3 ring: --ring-blocks N (default 64; 0: a plain packet socket),
+        --ring-block-size BYTES (default 1 MiB)
 Limits: --max-conns N, --max-buffer BYTES (out-of-order bytes per direction)
 Speed:  --workers N uses N cores: packets, conns and http split the connections between
         N workers; the other commands read on a second core (same output, byte for byte)

@@ -55,6 +55,9 @@ type Config struct {
 	MaxRows  int       // ladder: collapse runs of data segments beyond this many rows (0: never)
 	Msg      int       // anatomy: only this exchange depth (0: all)
 	MsgDir   string    // anatomy: "req", "resp" or "" for both
+	// CommunityIDSeed is the seed of the records' Community IDs (0, the default, is what
+	// Zeek, Suricata and Wireshark use unless configured otherwise).
+	CommunityIDSeed uint16
 
 	// Select, if set, selects connections (--conn lists, ranges, hosts, ports), as Conn
 	// and ConnKey do; all three may be given, a connection must match each.

@@ -74,7 +74,12 @@ type connState struct {
 	// par follows how many connections to this connection's server are open at once
 	// (diagnose only).
 	par analysis.ParallelConn
-	msg msgLog // for MsgFrames only
+	// hist is Zeek's history and endpoint states; ipBytes sums IP total lengths per
+	// direction; cid and uid are the connection's Community ID and uid, made once.
+	hist     analysis.History
+	ipBytes  [2]uint64
+	cid, uid string
+	msg      msgLog // for MsgFrames only
 }
 
 type markKind uint8
@@ -272,6 +277,9 @@ func (p *Pipeline) OnOpen(c *reassembly.Conn) {
 		p.sum.Selected++
 	}
 	cs.eps = [2]string{}
+	cs.hist.Reset()
+	cs.ipBytes = [2]uint64{}
+	cs.cid, cs.uid = "", ""
 	c.User = cs
 	if cs.selected {
 		p.view.opened(p, cs)
@@ -296,6 +304,16 @@ func (p *Pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 	if !cs.selected {
 		return
 	}
+	cs.ipBytes[dir] += uint64(seg.IP.TotalLen)
+	cs.hist.Segment(dir, analysis.HistSeg{
+		SYN: seg.Flags.Has(tcp.SYN), ACK: seg.Flags.Has(tcp.ACK),
+		FIN: seg.Flags.Has(tcp.FIN), RST: seg.Flags.Has(tcp.RST),
+		Seq: seg.Seq, Len: seg.PayloadLen,
+		// Zeek's T counts retransmitted payload, not repeated SYNs or FINs.
+		Retransmission: seg.PayloadLen > 0 && info.Class&(tcp.ClassRetransmission|tcp.ClassFastRetransmission|tcp.ClassSpuriousRetransmission) != 0,
+		ZeroWindow:     info.Class.Has(tcp.ClassZeroWindow),
+		TS:             seg.TS,
+	})
 	p.curSelected = true
 	if p.cfg.MsgFrames != nil {
 		p.msgSegment(cs, dir, seg)
@@ -427,10 +445,7 @@ func (p *Pipeline) fillSegment(r *report.Segment, c *reassembly.Conn, cs *connSt
 	}
 	r.Truncated = seg.Truncated
 	r.FrameLen = seg.FrameLen
-	r.Info = ""
-	if line := http1.StartLine(seg.Payload); line != nil {
-		r.Info = string(line)
-	}
+	r.Info = http1.StartLine(seg.Payload)
 }
 
 // OnData implements reassembly.Handler.
@@ -464,6 +479,7 @@ func (p *Pipeline) OnGap(c *reassembly.Conn, dir flow.Dir, off, n uint64, ts int
 	if cs == nil || !cs.selected {
 		return
 	}
+	cs.hist.Gap(dir)
 	p.view.gap(p, cs, dir, off, n)
 	if p.wantHTTP {
 		p.parserOf(cs).Gap(http1.Dir(dir), n, ts)
@@ -528,6 +544,16 @@ func (p *Pipeline) parserOf(cs *connState) *http1.Parser {
 		cs.parser = http1.NewParser(cs, p.cfg.HTTP)
 	}
 	return cs.parser
+}
+
+// ids returns the connection's Community ID and uid, made once per connection.
+func (cs *connState) ids() (cid, uid string) {
+	if cs.cid == "" {
+		c := cs.c
+		cs.cid = flow.Tuple{Src: c.Client, Dst: c.Server}.CommunityID(cs.p.cfg.CommunityIDSeed)
+		cs.uid = analysis.ZeekUID(cs.cid, c.FirstTS)
+	}
+	return cs.cid, cs.uid
 }
 
 // endpoint returns the "ip:port" text of the client (C2S) or server (S2C), made once per

@@ -69,6 +69,13 @@ func (p *Pipeline) fillConn(cs *connState) {
 		r.Protocol = cs.parser.Protocol().String()
 		r.SNI = cs.parser.SNI()
 	}
+	r.CommunityID, r.UID = cs.ids()
+	r.History = cs.hist.String()
+	r.ZeekDuration = report.Duration(cs.hist.LastTS() - c.FirstTS)
+	// The sequence span: every byte delivered or reported as a gap, as Zeek counts.
+	r.SeqBytes = report.PerDir{C2S: c.Dir[0].NextOffset(), S2C: c.Dir[1].NextOffset()}
+	r.IPBytes = report.PerDir{C2S: cs.ipBytes[0], S2C: cs.ipBytes[1]}
+	r.ConnState = analysis.ConnState(cs.hist.State(flow.C2S), cs.hist.State(flow.S2C), r.History, r.SeqBytes.C2S, r.SeqBytes.S2C)
 }
 
 // OnExchange implements http1.Handler: one exchange of cs's connection is complete.
@@ -103,6 +110,7 @@ func (p *Pipeline) fillHTTP(cs *connState, x *http1.Exchange, r *report.HTTP) {
 		Upgrade:        x.Upgrade,
 		RespDecodedLen: -1,
 	}
+	r.CommunityID, r.UID = cs.ids()
 	r.Timing = analysis.ExchangeTiming(x, analysis.HandshakeRTT(c.SYNTime, c.SYNACKTime, c.ACKTime))
 	r.ReqHeaderLen, r.RespHeaderLen, r.ReqMsgLen, r.RespMsgLen = -1, -1, -1, -1
 	p.hdrs.reset()

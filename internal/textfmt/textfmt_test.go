@@ -81,13 +81,10 @@ func refSeconds(d int64) string {
 	if d == -1 {
 		return "-1"
 	}
-	s := strconv.FormatFloat(float64(d)/1e9, 'f', 9, 64)
 	if d < 0 {
-		s = "-" + refSecondsPos(-d)
-	} else {
-		s = refSecondsPos(d)
+		return "-" + refSecondsPos(-d)
 	}
-	return s
+	return refSecondsPos(d)
 }
 
 func refSecondsPos(d int64) string {

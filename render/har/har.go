@@ -12,7 +12,8 @@
 // that need pages first read the whole file anyway.
 //
 // segscope's own facts are in "_"-prefixed fields, as HAR 1.2 allows: _conn (connection
-// id, also in "connection"), _depth, _frames, _verdict, _anomalies, _retransmissions,
+// id, also in "connection"), _depth, _community_id (the connection's Community ID, as in
+// its conn record), _frames, _verdict, _anomalies, _retransmissions,
 // _gap_bytes, and _trailers in a request or response (the fields after a chunked body). An exchange without a response (or without a request) is written too, with
 // its verdict: the absent side has status 0 / method "" and -1 sizes.
 package har
@@ -404,6 +405,10 @@ func (s *Sink) appendEntry(b []byte, r *report.HTTP, ts report.Time, u string) [
 	b = strconv.AppendUint(b, r.Conn, 10)
 	b = append(b, `,"_depth":`...)
 	b = strconv.AppendInt(b, int64(r.Depth), 10)
+	if r.CommunityID != "" {
+		b = append(b, `,"_community_id":`...)
+		b = appendJSONString(b, r.CommunityID)
+	}
 	b = append(b, `,"_frames":{"request":[`...)
 	b = strconv.AppendUint(b, r.ReqFrames[0], 10)
 	b = append(b, ',')

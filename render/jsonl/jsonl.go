@@ -303,6 +303,8 @@ func (e *Encoder) appendConn(b []byte, r *report.Conn, withID bool) (_ []byte, c
 	}
 	b = appendStrField(b, "client", r.Client)
 	b = appendStrField(b, "server", r.Server)
+	b = appendStrField(b, "community_id", r.CommunityID)
+	b = appendStrField(b, "uid", r.UID)
 	b = appendUint(b, "first_frame", r.FirstFrame)
 	b = appendUint(b, "last_frame", r.LastFrame)
 	b = e.tc.appendTime(b, "start", r.Start)
@@ -321,6 +323,10 @@ func (e *Encoder) appendConn(b []byte, r *report.Conn, withID bool) (_ []byte, c
 	b = appendPerDir(b, "out_of_order", r.OutOfOrder)
 	b = appendPerDir(b, "gap_bytes", r.GapBytes)
 	b = appendPerDir(b, "conflict_bytes", r.ConflictBytes)
+	b = appendPerDir(b, "seq_bytes", r.SeqBytes)
+	b = appendPerDir(b, "ip_bytes", r.IPBytes)
+	b = appendStrField(b, "history", r.History)
+	b = appendStrField(b, "conn_state", r.ConnState)
 	b = appendInt(b, "requests", int64(r.Requests))
 	b = appendStrField(b, "protocol", r.Protocol)
 	if r.SNI != "" {
@@ -358,6 +364,8 @@ func (e *Encoder) appendHTTP(b []byte, r *report.HTTP, withID bool) (_ []byte, c
 	b = appendSeconds(b, "rel", r.Rel)
 	b = appendStrField(b, "client", r.Client)
 	b = appendStrField(b, "server", r.Server)
+	b = appendStrField(b, "uid", r.UID)
+	b = appendStrField(b, "community_id", r.CommunityID)
 	b = appendStrField(b, "method", r.Method)
 	b = appendStrField(b, "uri", r.URI)
 	b = appendStrField(b, "host", r.Host)

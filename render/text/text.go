@@ -101,7 +101,7 @@ func (s *Sink) Segment(r *report.Segment) error {
 	b = textfmt.AppendTCPOptions(b, &r.Options)
 	b = append(b, ", length "...)
 	b = strconv.AppendInt(b, int64(r.Len), 10)
-	if r.Info != "" {
+	if len(r.Info) > 0 {
 		b = append(b, ": "...)
 		b = appendPrintable(b, r.Info)
 	}
@@ -138,7 +138,8 @@ func (s *Sink) Segment(r *report.Segment) error {
 	return s.line(b)
 }
 
-func appendPrintable(b []byte, p string) []byte {
+// appendPrintable appends p with every byte outside printable ASCII as ".".
+func appendPrintable[T string | []byte](b []byte, p T) []byte {
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		if c < 0x20 || c >= 0x7f {

@@ -95,7 +95,7 @@ func parsePlan(s string) (map[string]*rules, error) {
 		dir, rest, ok := strings.Cut(r, ":")
 		rs, known := out[dir]
 		if !ok || !known {
-			return nil, fmt.Errorf("bad rule %q: want a2b:... or b2a:...", r)
+			return nil, fmt.Errorf("bad rule %q: want a2b:RULES or b2a:RULES", r)
 		}
 		op, list, ok := strings.Cut(rest, "=")
 		if !ok {
