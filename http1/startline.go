@@ -145,15 +145,10 @@ func isIdentity(ce string) bool {
 //	method SP target                   no version (HTTP/0.9 style); origin-form target
 //	                                   unless the method is a known one
 //	method SP "HTTP/" version          no target, known method only
-//	method                             a known method alone (HTTP/0.9 style)
 //
 // The method must be a known one or an upper-case token (CCM_POST).
 func parseRequestLineLenient(b []byte) (method, uri, version []byte, ok bool) {
 	sp1 := bytes.IndexByte(b, ' ')
-	if sp1 < 0 && isKnownMethod(b) {
-		// A known method alone ("OPTIONS"), as tshark reads it: no target, no version.
-		return b, b[len(b):], b[len(b):], true
-	}
 	if sp1 <= 0 || sp1 > 32 {
 		return nil, nil, nil, false
 	}
