@@ -984,8 +984,8 @@ func TestConformanceStreamDigests(t *testing.T) {
 		c := rec.conns[0]
 		cli, srv := mustAP(t, c.Client), mustAP(t, c.Server)
 		names := map[string]string{
-			"client->server": flowfiles.Name(cli, srv, 0),
-			"server->client": flowfiles.Name(srv, cli, 0),
+			"client->server": flowfiles.Name(cli, srv, 0, -1),
+			"server->client": flowfiles.Name(srv, cli, 0, -1),
 		}
 		b, _ := os.ReadFile(l)
 		for _, line := range strings.Split(string(b), "\n") {
@@ -1393,11 +1393,11 @@ func TestConformanceZeekBodiesAndGaps(t *testing.T) {
 		}
 		c := crec.conns[0]
 		cli, srv := mustAP(t, c.Client), mustAP(t, c.Server)
-		g := string(files[flowfiles.Name(srv, cli, 0)+".gaps"])
+		g := string(files[flowfiles.Name(srv, cli, 0, -1)+".gaps"])
 		if g != "0 2902\n" {
 			t.Errorf("miss_end_data: responder gaps %q, Zeek: content_gap at relative seq 1, 2902 bytes", g)
 		}
-		if og := files[flowfiles.Name(cli, srv, 0)+".gaps"]; len(og) > 0 {
+		if og := files[flowfiles.Name(cli, srv, 0, -1)+".gaps"]; len(og) > 0 {
 			t.Errorf("miss_end_data: originator gaps %q, Zeek none", og)
 		}
 	}
@@ -1447,7 +1447,7 @@ func TestConformanceZeekUpgradeStream(t *testing.T) {
 	files := streamFiles(t, pcap)
 	cli, srv := mustAP(t, up.Client), mustAP(t, up.Server)
 	split := regexp.MustCompile(`\r\n|\r|\n`)
-	for d, name := range []string{flowfiles.Name(cli, srv, 0), flowfiles.Name(srv, cli, 0)} {
+	for d, name := range []string{flowfiles.Name(cli, srv, 0, -1), flowfiles.Name(srv, cli, 0, -1)} {
 		data := files[name]
 		i := bytes.Index(data, []byte("\r\n\r\n"))
 		if i < 0 {
@@ -1479,7 +1479,7 @@ func TestConformanceZeekEventOutputs(t *testing.T) {
 	files := streamFiles(t, z("tcp-fast-open.pcap"))
 	cli := netip.MustParseAddrPort("10.99.99.1:55534")
 	srv := netip.MustParseAddrPort("10.99.99.45:80")
-	if c2s := files[flowfiles.Name(cli, srv, 0)]; !bytes.Contains(c2s, []byte("passwd")) {
+	if c2s := files[flowfiles.Name(cli, srv, 0, -1)]; !bytes.Contains(c2s, []byte("passwd")) {
 		t.Errorf("tcp-fast-open: client stream of %v (%d bytes) lacks the SYN's payload \"passwd\"", cli, len(c2s))
 	}
 

@@ -109,6 +109,7 @@ type Stats struct {
 	BadIPv4Checksum uint64 // IPv4 headers whose checksum did not verify (decoded all the same)
 	Defragmented    uint64 // IP datagrams reassembled from fragments
 	FragDropped     uint64 // fragments discarded: timeout, byte or datagram cap, inconsistent or truncated fragment
+	FragConflicts   uint64 // datagrams whose overlapping fragments differed (the first copy kept)
 	TCPOptMalformed uint64 // segments with a malformed TCP option (still decoded)
 	TCPOptUnknown   uint64 // TCP options of a kind Decode does not name
 }
@@ -148,7 +149,46 @@ type Decoder struct {
 	cut   int // bytes the snaplen removed from the end of the frame (origLen - caplen, >= 0)
 	ts    int64
 	frame uint64
+	layer Layer // the layer being decoded, named in a malformed frame's record
+
+	malformed []Malformed // the first MaxMalformedListed malformed frames
 }
+
+// Layer names the header a malformed frame was found impossible in.
+type Layer uint8
+
+// Layers.
+const (
+	LayerLink Layer = iota
+	LayerIPv4
+	LayerIPv6
+	LayerTCP
+)
+
+var layerNames = [...]string{"link", "ipv4", "ipv6", "tcp"}
+
+func (l Layer) String() string {
+	if int(l) < len(layerNames) {
+		return layerNames[l]
+	}
+	return "layer(?)"
+}
+
+// Malformed is one frame decoded as KindMalformed: its number, time and the layer whose
+// header was impossible.
+type Malformed struct {
+	Frame uint64
+	TS    int64
+	Layer Layer
+}
+
+// MaxMalformedListed bounds the malformed frames a Decoder lists (MalformedFrames); they
+// are all counted in Stats.
+const MaxMalformedListed = 10000
+
+// MalformedFrames returns the malformed frames seen so far, in frame order, at most
+// MaxMalformedListed. The slice is the Decoder's: valid until the next Decode.
+func (d *Decoder) MalformedFrames() []Malformed { return d.malformed }
 
 // NewDecoder returns a Decoder with the limits of cfg (zero fields take defaults).
 func NewDecoder(cfg Config) *Decoder {
@@ -203,6 +243,7 @@ func (d *Decoder) Decode(data []byte, link LinkType, origLen int, ts int64, fram
 	*seg = Segment{Frame: frame, TS: ts, FrameLen: origLen, CapLen: len(data)}
 	d.seg, d.ts, d.frame = seg, ts, frame
 	d.dns.ok = false
+	d.layer = LayerLink
 	d.cut = origLen - len(data)
 	if d.cut < 0 {
 		d.cut = 0
@@ -216,6 +257,9 @@ func (d *Decoder) Decode(data []byte, link LinkType, origLen int, ts int64, fram
 		d.st.Truncated++
 	case KindMalformed:
 		d.st.Malformed++
+		if len(d.malformed) < MaxMalformedListed {
+			d.malformed = append(d.malformed, Malformed{Frame: frame, TS: ts, Layer: d.layer})
+		}
 	case KindTCP:
 		if seg.Truncated {
 			d.st.TruncatedTCP++
@@ -305,6 +349,9 @@ func (d *Decoder) ethernet(data []byte) Kind {
 			d.st.BadLength++
 		}
 		return d.llc(payload)
+	}
+	if (t == eth8021Q || t == eth8021AD || t == ethQinQ) && len(data) >= 16 {
+		d.seg.VLAN, d.seg.VLANTagged = binary.BigEndian.Uint16(data[14:16]), true
 	}
 	// Ethernet II: gopacket's layers strip the header and any VLAN tags it knows.
 	// An error can only be a cut tag; the hand-written dispatch below reports it.

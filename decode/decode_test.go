@@ -512,13 +512,14 @@ func TestTruncateEveryByte(t *testing.T) {
 		link   LinkType
 		data   []byte
 		hdrEnd int // offset of the TCP payload
+		opts   int // bytes of TCP options before it (mss 1460, nop, wscale 7)
 	}{
-		{"ethernet/ipv4+opts", LinkEthernet, eth(0x0800, ip4), 14 + 24 + 28},
-		{"qinq/ipv6", LinkEthernet, eth(0x86dd, ip6, [2]uint16{0x88a8, 1}, [2]uint16{0x8100, 2}), 22 + 60},
-		{"sll2/ipv4", LinkLinuxSLL2, sll2hdr(0x0800, ip4), 20 + 24 + 28},
-		{"sll/ipv6", LinkLinuxSLL, sll1(0x86dd, ip6), 16 + 60},
-		{"null/ipv6", LinkNull, append([]byte{30, 0, 0, 0}, ip6...), 4 + 60},
-		{"nflog/ipv4", LinkNFLOG, nflogRec(2, ip4, false), 24 + 24 + 28},
+		{"ethernet/ipv4+opts", LinkEthernet, eth(0x0800, ip4), 14 + 24 + 28, 8},
+		{"qinq/ipv6", LinkEthernet, eth(0x86dd, ip6, [2]uint16{0x88a8, 1}, [2]uint16{0x8100, 2}), 22 + 60, 0},
+		{"sll2/ipv4", LinkLinuxSLL2, sll2hdr(0x0800, ip4), 20 + 24 + 28, 8},
+		{"sll/ipv6", LinkLinuxSLL, sll1(0x86dd, ip6), 16 + 60, 0},
+		{"null/ipv6", LinkNull, append([]byte{30, 0, 0, 0}, ip6...), 4 + 60, 0},
+		{"nflog/ipv4", LinkNFLOG, nflogRec(2, ip4, false), 24 + 24 + 28, 8},
 	}
 	for _, c := range cases {
 		full := len(c.data)
@@ -550,6 +551,15 @@ func TestTruncateEveryByte(t *testing.T) {
 					}
 					if len(s.Payload) != got || s.PayloadLen != pl || s.Truncated != (got < pl) {
 						t.Errorf("%s[:%d] whole=%v: Payload %d PayloadLen %d Truncated %v", c.name, n, whole, len(s.Payload), s.PayloadLen, s.Truncated)
+					}
+				case !whole && n >= c.hdrEnd-c.opts:
+					// Cut inside the TCP options: the fixed header and the options that
+					// fit are decoded, the segment kept as truncated.
+					optsSeen := n - (c.hdrEnd - c.opts)
+					if k != KindTCP || !s.Truncated || len(s.Payload) != 0 || s.PayloadLen != pl || s.Opts.Malformed ||
+						s.Opts.HasMSS != (optsSeen >= 4) || s.Opts.HasWScale != (optsSeen >= 8) {
+						t.Errorf("%s[:%d]: Decode = %v truncated %v payload %d/%d opts %+v, want tcp, truncated, options that fit",
+							c.name, n, k, s.Truncated, len(s.Payload), s.PayloadLen, s.Opts)
 					}
 				case whole && c.link == LinkNFLOG && (n == 4 || n == 12 || n == 19 || n == 20):
 					// Cut at a TLV boundary: a whole NFLOG record without a payload TLV.

@@ -25,8 +25,9 @@ type fragMeta struct {
 }
 
 type fragPiece struct {
-	off  int
-	data []byte // a copy: fragments outlive their frames
+	off   int
+	data  []byte // a copy: fragments outlive their frames
+	frame uint64
 }
 
 type fragDgram struct {
@@ -37,10 +38,14 @@ type fragDgram struct {
 	bytes     int
 	meta      fragMeta
 	haveFirst bool
+	// conflict is the frame of the first fragment whose bytes a later overlapping
+	// fragment contradicted (0: none); conflictAt is the later one's.
+	conflict, conflictAt uint64
 }
 
 // defrag is a small bounded IP reassembler. Overlapping fragments: the bytes that arrived
-// first win. Limits: total bytes held, datagrams pending, and a timeout in packet time.
+// first win, and differing bytes mark the datagram (IPInfo.FragConflict), as Zeek's
+// fragment_inconsistency and tshark's ip.fragment.overlap.conflict do. Limits: total bytes held, datagrams pending, and a timeout in packet time.
 // It allocates (fragments are rare); the rest of the decoder does not.
 type defrag struct {
 	maxBytes, maxDgrams int
@@ -85,9 +90,10 @@ func (f *defrag) evictOldest(st *Stats, keep *fragDgram) bool {
 
 // add stores one fragment: data is its payload (after the IP header, or after the IPv6
 // fragment header) at byte offset off; more is the MF flag; meta describes the packet
-// and is kept when off is 0. When the datagram is complete it returns the reassembled
-// payload, the number of fragments and the first fragment's meta, with ok set.
-func (f *defrag) add(st *Stats, k fragKey, ts int64, off int, more bool, data []byte, meta *fragMeta) (buf []byte, n int, m fragMeta, ok bool) {
+// and is kept when off is 0; frame is the fragment's frame. When the datagram is complete
+// it returns the reassembled payload, the number of fragments and the first fragment's
+// meta (with FragConflict set when overlapping fragments differed), with ok set.
+func (f *defrag) add(st *Stats, k fragKey, ts int64, frame uint64, off int, more bool, data []byte, meta *fragMeta) (buf []byte, n int, m fragMeta, ok bool) {
 	for key, e := range f.m {
 		if ts-e.first > f.timeout {
 			f.drop(st, key, e)
@@ -131,7 +137,17 @@ func (f *defrag) add(st *Stats, k fragKey, ts int64, off int, more bool, data []
 	if off == 0 && !e.haveFirst {
 		e.meta, e.haveFirst = *meta, true
 	}
-	e.pieces = append(e.pieces, fragPiece{off: off, data: slices.Clone(data)})
+	if e.conflict == 0 {
+		for _, p := range e.pieces {
+			lo, hi := max(off, p.off), min(end, p.off+len(p.data))
+			if lo < hi && string(data[lo-off:hi-off]) != string(p.data[lo-p.off:hi-p.off]) {
+				e.conflict, e.conflictAt = p.frame, frame
+				st.FragConflicts++
+				break
+			}
+		}
+	}
+	e.pieces = append(e.pieces, fragPiece{off: off, data: slices.Clone(data), frame: frame})
 	e.bytes += len(data)
 	f.bytes += len(data)
 
@@ -146,6 +162,10 @@ func (f *defrag) add(st *Stats, k fragKey, ts int64, off int, more bool, data []
 		}
 	}
 	n, m = len(e.pieces), e.meta
+	if e.conflict != 0 {
+		m.ip.FragConflict = true
+		m.ip.FragConflictFrames = [2]uint64{e.conflict, e.conflictAt}
+	}
 	f.bytes -= e.bytes
 	delete(f.m, k)
 	st.Defragmented++

@@ -87,6 +87,12 @@ func TestDefragIPv4(t *testing.T) {
 			if st := d.Stats(); st.Defragmented != 1 || st.Count(KindFragment) != uint64(len(tc.steps)-1) {
 				t.Errorf("Stats %+v", st)
 			}
+			// Only the overlap with different bytes is a conflict (a duplicate is not),
+			// naming the first copy's frame and the contradicting one's.
+			conflict := tc.name == "overlap, original first"
+			if s.IP.FragConflict != conflict || (conflict && s.IP.FragConflictFrames != [2]uint64{1, 3}) || d.Stats().FragConflicts != map[bool]uint64{true: 1}[conflict] {
+				t.Errorf("FragConflict %v frames %v (stats %d), want %v", s.IP.FragConflict, s.IP.FragConflictFrames, d.Stats().FragConflicts, conflict)
+			}
 		})
 	}
 
@@ -97,6 +103,9 @@ func TestDefragIPv4(t *testing.T) {
 		// [0,504) comes from frags[0] (no overlap), [504,1000) from over (first).
 		if s.IP.Fragments != 4 || s.Payload[504-20] != p.payload[504-20]^0xff || s.Payload[0] != p.payload[0] {
 			t.Errorf("first arrival should win: Fragments %d", s.IP.Fragments)
+		}
+		if !s.IP.FragConflict || s.IP.FragConflictFrames != [2]uint64{1, 2} {
+			t.Errorf("FragConflict %v frames %v, want true [1 2]", s.IP.FragConflict, s.IP.FragConflictFrames)
 		}
 	})
 

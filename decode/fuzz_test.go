@@ -78,7 +78,7 @@ func FuzzDecode(f *testing.F) {
 				if s.TCPHdrLen < 20 || s.PayloadLen < len(s.Payload) || s.PayloadLen < 0 {
 					t.Fatalf("TCPHdrLen %d PayloadLen %d len(Payload) %d", s.TCPHdrLen, s.PayloadLen, len(s.Payload))
 				}
-				if s.Truncated != (len(s.Payload) < s.PayloadLen) {
+				if s.Truncated != (len(s.Payload) < s.PayloadLen || s.Opts.Cut) || (s.Opts.Cut && len(s.Payload) > 0) {
 					t.Fatalf("Truncated %v, PayloadLen %d len(Payload) %d", s.Truncated, s.PayloadLen, len(s.Payload))
 				}
 				if s.IP.Fragments == 0 && len(s.Payload) > 0 && !within(s.Payload, fr) {

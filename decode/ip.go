@@ -42,6 +42,7 @@ func ipv4ChecksumOK(h []byte) bool {
 // ipv4 decodes an IPv4 header. data runs from the header to the end of the capture; the
 // IP total length trims link-layer trailer padding.
 func (d *Decoder) ipv4(data []byte) Kind {
+	d.layer = LayerIPv4
 	if len(data) < 20 {
 		return d.short()
 	}
@@ -99,7 +100,7 @@ func (d *Decoder) ipv4(data []byte) Kind {
 			return d.short()
 		}
 		meta := fragMeta{ip: *ip}
-		buf, n, m, ok := d.frags.add(&d.st, fragKey{src: src, dst: dst, id: ip.ID, proto: proto}, d.ts, int(ip.FragOff), ip.MF, payload, &meta)
+		buf, n, m, ok := d.frags.add(&d.st, fragKey{src: src, dst: dst, id: ip.ID, proto: proto}, d.ts, d.frame, int(ip.FragOff), ip.MF, payload, &meta)
 		if !ok {
 			return KindFragment
 		}
@@ -115,6 +116,7 @@ func (d *Decoder) ipv4(data []byte) Kind {
 
 // ipv6 decodes an IPv6 header and its extension headers.
 func (d *Decoder) ipv6(data []byte) Kind {
+	d.layer = LayerIPv6
 	if len(data) < 40 {
 		return d.short()
 	}
@@ -193,7 +195,7 @@ func (d *Decoder) ip6walk(nh uint8, src, dst netip.Addr, b []byte, rem, hdr int,
 			}
 			ip.HdrLen = hdr
 			meta := fragMeta{ip: *ip, nh: b[0]}
-			buf, n, m, ok := d.frags.add(&d.st, fragKey{src: src, dst: dst, id: ip.ID, v6: true}, d.ts, off, more, frag, &meta)
+			buf, n, m, ok := d.frags.add(&d.st, fragKey{src: src, dst: dst, id: ip.ID, v6: true}, d.ts, d.frame, off, more, frag, &meta)
 			if !ok {
 				return KindFragment
 			}

@@ -28,21 +28,27 @@ type Options struct {
 	HasMPTCP      bool // Multipath TCP option (kind 30)
 	Unknown       int  // count of options with a kind segscope does not decode
 	Malformed     bool // an option's length ran past the header, or was impossible
+	Cut           bool // the snaplen cut the options: those past the cut are unknown (Segment.Truncated)
 	Raw           []byte
 }
 
 // IPInfo describes the IP packet around a segment.
 type IPInfo struct {
-	Version     uint8  // 4 or 6
-	ID          uint32 // IPv4 identification; IPv6 fragment id when fragmented, else 0
-	TTL         uint8  // TTL or hop limit
-	TotalLen    int    // IPv4 total length; IPv6 40 + payload length (after defragmentation: the reassembled datagram); as declared, even beyond the frame (see Stats.BadLength)
-	HdrLen      int    // IPv4 header with options; IPv6 fixed header plus extension headers
-	DF, MF      bool
-	FragOff     uint16 // in bytes
-	Fragments   int    // >1 when the segment was reassembled from IP fragments
-	ChecksumBad bool   // IPv4 header checksum did not verify (flagged, never dropped)
-	TSOZeroLen  bool   // IPv4 total length was 0 (TSO on the capturing host); length taken from the frame
+	Version   uint8  // 4 or 6
+	ID        uint32 // IPv4 identification; IPv6 fragment id when fragmented, else 0
+	TTL       uint8  // TTL or hop limit
+	TotalLen  int    // IPv4 total length; IPv6 40 + payload length (after defragmentation: the reassembled datagram); as declared, even beyond the frame (see Stats.BadLength)
+	HdrLen    int    // IPv4 header with options; IPv6 fixed header plus extension headers
+	DF, MF    bool
+	FragOff   uint16 // in bytes
+	Fragments int    // >1 when the segment was reassembled from IP fragments
+	// FragConflict says overlapping fragments of the datagram carried different bytes
+	// (the first copy is kept); FragConflictFrames are the frames of the first copy and
+	// of the fragment that contradicted it.
+	FragConflict       bool
+	FragConflictFrames [2]uint64
+	ChecksumBad        bool // IPv4 header checksum did not verify (flagged, never dropped)
+	TSOZeroLen         bool // IPv4 total length was 0 (TSO on the capturing host); length taken from the frame
 }
 
 // Segment is one decoded TCP segment. Payload aliases the frame (or the defragmenter's
@@ -56,9 +62,13 @@ type Segment struct {
 	Src, Dst netip.AddrPort
 	Seq, Ack tcpseq.Seq
 	Flags    tcp.Flags
-	Window   uint16 // as sent, before scaling
-	Urgent   uint16
-	Checksum uint16
+	// VLAN is the outer 802.1Q/802.1ad tag's TCI (the VLAN id with the priority bits,
+	// as tcpflow names flows by it) when VLANTagged.
+	VLAN       uint16
+	VLANTagged bool
+	Window     uint16 // as sent, before scaling
+	Urgent     uint16
+	Checksum   uint16
 
 	IP        IPInfo
 	TCPHdrLen int

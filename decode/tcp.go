@@ -27,6 +27,7 @@ const (
 // tcp decodes a TCP header. b is the captured segment, plen its length from the IP
 // header.
 func (d *Decoder) tcp(src, dst netip.Addr, b []byte, plen int) Kind {
+	d.layer = LayerTCP
 	if plen < tcpMinHdrLen {
 		return KindMalformed
 	}
@@ -37,8 +38,14 @@ func (d *Decoder) tcp(src, dst netip.Addr, b []byte, plen int) Kind {
 	if hl < tcpMinHdrLen || hl > plen {
 		return KindMalformed
 	}
+	optsCut := false
 	if hl > len(b) {
-		return d.short()
+		if d.short() != KindTruncated {
+			return KindMalformed
+		}
+		// The snaplen cut the options: the fixed header and every option that fits are
+		// decoded, and the segment is kept as truncated (a SYN's MSS and its time count).
+		optsCut = true
 	}
 	s := d.seg
 	s.Src = netip.AddrPortFrom(src, binary.BigEndian.Uint16(b[0:]))
@@ -51,11 +58,18 @@ func (d *Decoder) tcp(src, dst netip.Addr, b []byte, plen int) Kind {
 	s.Urgent = binary.BigEndian.Uint16(b[18:])
 	s.TCPHdrLen = hl
 	if hl > tcpMinHdrLen {
-		parseOptions(&s.Opts, b[tcpMinHdrLen:hl])
+		parseOptions(&s.Opts, b[tcpMinHdrLen:min(hl, len(b))], optsCut)
 		if s.Opts.Malformed {
 			d.st.TCPOptMalformed++
 		}
 		d.st.TCPOptUnknown += uint64(s.Opts.Unknown)
+	}
+	if optsCut {
+		s.Opts.Cut = true
+		s.Payload = b[len(b):]
+		s.PayloadLen = plen - hl
+		s.Truncated = true
+		return KindTCP
 	}
 	p := b[hl:]
 	if len(p) > plen-hl {
@@ -68,8 +82,10 @@ func (d *Decoder) tcp(src, dst netip.Addr, b []byte, plen int) Kind {
 }
 
 // parseOptions decodes the option bytes of a TCP header into o. A malformed option sets
-// o.Malformed and ends the walk; what was decoded before it stays.
-func parseOptions(o *Options, b []byte) {
+// o.Malformed and ends the walk; what was decoded before it stays. cut says the snaplen
+// cut b short of the header's end: an option running past the cut ends the walk, and is
+// not malformed.
+func parseOptions(o *Options, b []byte, cut bool) {
 	o.Raw = b
 	if len(b) == 12 && binary.BigEndian.Uint32(b) == 0x0101080a {
 		// NOP, NOP, timestamps: what Linux and most stacks put on every segment after the
@@ -87,12 +103,12 @@ func parseOptions(o *Options, b []byte) {
 			continue
 		}
 		if len(b) < 2 {
-			o.Malformed = true
+			o.Malformed = !cut
 			return
 		}
 		n := int(b[1])
 		if n < 2 || n > len(b) {
-			o.Malformed = true
+			o.Malformed = n < 2 || !cut
 			return
 		}
 		v := b[2:n]

@@ -37,6 +37,10 @@ const (
 	AnomBodyNotAllowed                   // non-zero Content-Length or chunked on a response that has no body
 	AnomDecodedTooLarge                  // content decoding exceeded Limits.MaxDecoded
 	AnomBadContentEncoding               // content decoding failed (corrupt or unknown data)
+	AnomWhitespaceInTarget               // request target with spaces; method is the first token, version the last
+	AnomHTTP09                           // HTTP/0.9 response: no status line, body to the close
+	AnomResponseInGap                    // the response was lost in a capture gap; later responses pair with later requests
+	AnomRequestInGap                     // the request was lost in a capture gap; the response is kept
 )
 
 var anomalyNames = [...]string{
@@ -73,6 +77,10 @@ var anomalyNames = [...]string{
 	AnomBodyNotAllowed:           "body_not_allowed",
 	AnomDecodedTooLarge:          "decoded_too_large",
 	AnomBadContentEncoding:       "bad_content_encoding",
+	AnomWhitespaceInTarget:       "whitespace_in_target",
+	AnomHTTP09:                   "http09",
+	AnomResponseInGap:            "response_in_gap",
+	AnomRequestInGap:             "request_in_gap",
 }
 
 func (a Anomaly) String() string {

@@ -2,10 +2,11 @@
 // of one TCP connection and pairs requests with responses.
 //
 // It owns: start lines and header blocks (RFC 9112), the body-length rule
-// (one pure function, BodyFraming), chunked framing with trailers, FIFO
-// pairing of pipelined requests and responses (1xx interim responses do not
-// shift the pairing; the request method decides HEAD and CONNECT response
-// framing), keep-alive bookkeeping, resynchronisation after a gap or a
+// (one pure function, BodyFraming), chunked framing with trailers, pairing of
+// pipelined requests and responses anchored in the TCP acknowledgements the
+// caller passes (Parser.Ack; see pairing.go: lost messages are skipped, first-in
+// first-out without acknowledgements; 1xx interim responses do not shift the
+// pairing; the request method decides HEAD and CONNECT response framing), keep-alive bookkeeping, resynchronisation after a gap or a
 // mid-stream start at the next plausible start line, the decoded length of
 // content-coded bodies (gzip, x-gzip, deflate as zlib or raw, br; see Content
 // codings) with a size cap, and protocol detection on the first client bytes
@@ -45,12 +46,15 @@
 //
 // # Verdicts
 //
-// complete: both messages seen whole. gap: bytes of a message were missing
+// complete: both messages seen whole and paired by acknowledgement evidence.
+// inferred: both seen whole, paired first-in first-out without that evidence.
+// no_request: a response whose request is not in the capture. gap: bytes of a message were missing
 // (a gap inside a body of known length is skipped; a gap elsewhere ends the
 // message and the stream is resynchronised). truncated: a message ended early
 // (close or end of capture inside it, or unusable framing). no_response: the
 // request got no response (gap instead when server bytes were lost while it
-// waited). conflict is never set here; the caller sets it when retransmitted
+// waited, and when a whole message was lost: response_in_gap, request_in_gap).
+// conflict is never set here; the caller sets it when retransmitted
 // bytes disagreed. BodyLen counts body bytes lost in gaps, GapBytes says how
 // many were lost.
 //
@@ -92,9 +96,10 @@
 //
 // # Known limits
 //
-// A request lost entirely in a gap, or a response lost at a message boundary,
-// cannot be counted, so later responses may pair with the wrong request (the
-// verdict is gap). A server that answers "Expect: 100-continue" with a final
+// A request and its response both lost leave no trace but the depth they take
+// (nothing is reported for them). Several responses lost together in pipelined
+// traffic with no request sent in between are counted as one. A response to a
+// lost HEAD request cannot be framed. A server that answers "Expect: 100-continue" with a final
 // status and the client that then skips its body are not modelled: the next
 // request is read as body. Bytes are assumed to be fed in capture order.
 //
@@ -106,7 +111,7 @@
 //	content_length_and_chunked  Content-Length with Transfer-Encoding chunked; chunked wins
 //	duplicate_content_length    repeated identical Content-Length values; accepted
 //	conflicting_content_length  differing Content-Length values; framing invalid, resync
-//	invalid_content_length      Content-Length not 1*DIGIT; framing invalid, resync
+//	invalid_content_length      Content-Length not 1*DIGIT; framing invalid, resync (a response that closes the connection: read to the close)
 //	bad_transfer_encoding       request Transfer-Encoding not ending in chunked, chunked twice or not last
 //	transfer_encoding_http10    Transfer-Encoding in HTTP/1.0; ignored (as net/http)
 //	bad_chunk_size              chunk-size not hex, over 15 digits, or line too long; resync
@@ -135,6 +140,10 @@
 //	body_not_allowed            204 response announcing a body
 //	decoded_too_large           decoded (or gzip ISIZE) or kept encoded body over Limits.MaxDecoded
 //	bad_content_encoding        corrupt content-coded body (gzip: bad header; all of it with VerifyCoding)
+//	whitespace_in_target        request target with spaces: method the first token, version the last
+//	http09                      HTTP/0.9 response (no status line): status 0, body to the close
+//	response_in_gap             the response was lost in a capture gap; the exchange says gap
+//	request_in_gap              the request was lost in a capture gap; the response is kept
 //
 // Malformed start lines are not reported as messages: a line that is not a
 // start line is skipped, and the skipped bytes are counted (Parser.Skipped)

@@ -19,7 +19,12 @@ import "strings"
 //     a request: invalid (bad_transfer_encoding);
 //   - Content-Length, repeated or as a comma list, with identical values: that
 //     length (duplicate_content_length); differing values (conflicting_content_length)
-//     or a non-number (invalid_content_length): invalid;
+//     or a non-number (invalid_content_length): invalid, except that a response with
+//     an invalid Content-Length ("34( 68)") that ends the connection (Connection: close,
+//     or HTTP/1.0 without keep-alive) is read to the server's close, as browsers and
+//     tshark do (flagged invalid_content_length). RFC 9112 §6.3 rule 5 calls that an
+//     unrecoverable error; the server's close still delimits the body, so nothing is
+//     guessed and the exchange is not lost;
 //   - otherwise a response is close-delimited and a request has no body.
 func BodyFraming(isResponse bool, reqMethod string, status int, http10 bool, h []Header) (Framing, int64, []Anomaly) {
 	var an []Anomaly
@@ -112,6 +117,9 @@ func BodyFraming(isResponse bool, reqMethod string, status int, http10 bool, h [
 		case clConflict:
 			return FramingInvalid, 0, append(an, AnomConflictingContentLength)
 		case clBad || cl < 0:
+			if isResponse && closes(http10, h) {
+				return FramingCloseDelimited, 0, append(an, AnomInvalidContentLength)
+			}
 			return FramingInvalid, 0, append(an, AnomInvalidContentLength)
 		}
 		if clDup {
@@ -123,6 +131,19 @@ func BodyFraming(isResponse bool, reqMethod string, status int, http10 bool, h [
 		return FramingCloseDelimited, 0, an
 	}
 	return FramingNone, 0, an
+}
+
+// closes reports whether a message with headers h ends its connection: Connection:
+// close, or HTTP/1.0 without Connection: keep-alive.
+func closes(http10 bool, h []Header) bool {
+	keep, cl := false, false
+	for i := range h {
+		if equalFold(h[i].Name, "Connection") {
+			keep = keep || hasToken(h[i].Value, "keep-alive")
+			cl = cl || hasToken(h[i].Value, "close")
+		}
+	}
+	return cl || (http10 && !keep)
 }
 
 func hasBodyHeaders(h []Header) bool {

@@ -98,17 +98,29 @@ func gap(d Dir, n int) op {
 }
 func fin(d Dir) op { return op{dir: d, close: true} }
 
-func runOps(lim Limits, ops ...op) (*recorder, *Parser) {
+// runOps runs ops on a new parser. Each op's bytes acknowledge everything the other
+// direction sent in the ops before it (gaps included), as the segments of a capture do
+// when every segment arrives before the peer answers it; noAck runs without
+// acknowledgements (a capture that has none).
+func runOps(lim Limits, ops ...op) (*recorder, *Parser) { return runOpsAck(true, lim, ops...) }
+
+func runOpsAck(ack bool, lim Limits, ops ...op) (*recorder, *Parser) {
 	r := &recorder{}
 	p := NewParser(r, lim)
+	var sent [2]int64
 	for i, o := range ops {
 		switch {
 		case o.close:
 			p.Close(o.dir, int64(i))
 		case o.gap > 0:
 			p.Gap(o.dir, uint64(o.gap), int64(i))
+			sent[o.dir] += int64(o.gap)
 		default:
+			if ack {
+				p.Ack(o.dir, sent[1-o.dir])
+			}
 			p.Feed(o.dir, []byte(o.data), uint64(i+1), int64(i))
+			sent[o.dir] += int64(len(o.data))
 		}
 	}
 	p.Finish(int64(len(ops)))

@@ -79,10 +79,10 @@ func (p *Parser) sniffFeed(h *half, data []byte) []byte {
 		// that brought the first of them.
 		old := h.sniff[:len(h.sniff)-len(data)]
 		h.sniff = nil
-		fr, ts := p.frame, p.ts
-		p.frame, p.ts = h.sniffFr, h.sniffTS
+		fr, ts, ak := p.frame, p.ts, p.ack
+		p.frame, p.ts, p.ack = h.sniffFr, h.sniffTS, h.sniffAck
 		p.run(h, old)
-		p.frame, p.ts = fr, ts
+		p.frame, p.ts, p.ack = fr, ts, ak
 	}
 	return data
 }

@@ -141,6 +141,7 @@ func isIdentity(ce string) bool {
 // flagged bad_request_line:
 //
 //	method SP target SP "HTTP/" junk   a broken version ("HTTP/1.")
+//	method SP tar get SP HTTP/1.x      spaces inside the target (whitespace_in_target)
 //	method SP target                   no version (HTTP/0.9 style); origin-form target
 //	                                   unless the method is a known one
 //	method SP "HTTP/" version          no target, known method only
@@ -167,7 +168,12 @@ func parseRequestLineLenient(b []byte) (method, uri, version []byte, ok bool) {
 	}
 	if sp2 := bytes.LastIndexByte(rest, ' '); sp2 > 0 {
 		uri, version = rest[:sp2], rest[sp2+1:]
-		if !bytes.HasPrefix(version, []byte("HTTP/")) || bytes.IndexByte(uri, ' ') >= 0 {
+		if !bytes.HasPrefix(version, []byte("HTTP/")) {
+			return nil, nil, nil, false
+		}
+		if bytes.IndexByte(uri, ' ') >= 0 && (!parseVersion(version) || uri[0] == ' ') {
+			// Spaces inside the target, as Zeek and tshark take them (the method is the
+			// first token, the version the last): only with a well-formed version.
 			return nil, nil, nil, false
 		}
 		return method, uri, version, true

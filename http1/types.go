@@ -46,9 +46,11 @@ const (
 	VerdictConflict                  // set by the caller: retransmissions disagreed
 	VerdictTruncated                 // a message ended early (close, end of capture, bad framing)
 	VerdictNoResponse                // the request got no response
+	VerdictNoRequest                 // a response whose request is not in the capture (nor lost in a gap)
+	VerdictInferred                  // both messages seen whole, paired first-in first-out without TCP evidence
 )
 
-var verdictNames = [...]string{"complete", "gap", "conflict", "truncated", "no_response"}
+var verdictNames = [...]string{"complete", "gap", "conflict", "truncated", "no_response", "no_request", "inferred"}
 
 func (v Verdict) String() string {
 	if int(v) < len(verdictNames) {
@@ -146,6 +148,9 @@ type Message struct {
 	Host                    string // authority of a CONNECT or absolute-form target, else the first Host value
 
 	StartOff, HeaderEnd, EndOff uint64 // stream offsets in this message's direction
+	// AckOff is the offset of the other direction's stream that the segment carrying
+	// the first byte acknowledged (see Parser.Ack); -1 when not known.
+	AckOff int64
 
 	BodyLen         int64 // body bytes after removing chunk framing, bytes lost in gaps included
 	DecodedLen      int64 // after undoing Content-Encoding; BodyLen when identity; -1 when not decoded
@@ -224,7 +229,10 @@ type Exchange struct {
 
 	reqMsg, respMsg   Message // storage behind Req and Resp
 	reqDone, respDone bool
-	respGap           bool // server bytes were lost while this exchange awaited its response
+	respGap           bool   // server bytes were lost while this exchange awaited its response
+	reqLost           bool   // no request: it was lost in a gap of the client's stream
+	lossOff           uint64 // with reqLost and no response yet: where the client's lost bytes began
+	lossBefore        bool   // client bytes were lost just before this request began
 	anom              []Anomaly
 }
 

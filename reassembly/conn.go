@@ -80,6 +80,18 @@ type DirState struct {
 	an analysis
 }
 
+// DataAck returns, during OnData, the offset in the other direction's stream that the
+// frame carrying the bytes acknowledged: how much of its peer's stream the sender had
+// received when it sent them. ok is false when that frame carried no ACK (a SYN, a bare
+// RST) or the other stream's start was not known yet. Pairing HTTP responses with
+// requests rests on it (http1.Parser.Ack).
+func (c *Conn) DataAck() (off int64, ok bool) { return c.dataAck, c.dataAck >= 0 }
+
+// FINOffset returns the stream offset of this direction's FIN as the tracker accepted
+// it (its stream's length), and whether it did: a FIN flag the tracker ignored (on a
+// connection an RST had already ended, or before a revived handshake) does not count.
+func (d *DirState) FINOffset() (off int64, ok bool) { return d.st.finOff, d.st.finSet }
+
 // NextOffset returns the stream offset up to which bytes were delivered or reported as
 // gaps.
 func (d *DirState) NextOffset() uint64 { return uint64(max(d.st.nxt, 0)) }
@@ -105,10 +117,11 @@ type Conn struct {
 	Dir [2]DirState // indexed by flow.C2S and flow.S2C
 
 	Close       CloseReason
-	Closer      int8 // -1 unknown, else the flow.Dir that sent the first FIN or accepted RST
-	HalfClosed  bool // one side sent FIN and the other kept sending data afterwards
-	ReusedTuple bool // an earlier connection used the same 4-tuple
-	Index       int  // 0 for the first connection on its 4-tuple, then 1, 2, ...
+	Closer      int8  // -1 unknown, else the flow.Dir that sent the first FIN or accepted RST
+	HalfClosed  bool  // one side sent FIN and the other kept sending data afterwards
+	ReusedTuple bool  // an earlier connection used the same 4-tuple
+	VLAN        int32 // the first segment's outer 802.1Q TCI (decode.Segment.VLAN); -1 untagged
+	Index       int   // 0 for the first connection on its 4-tuple, then 1, 2, ...
 
 	User any // for the handler; nil on a Conn rebuilt from a tombstone
 
@@ -121,6 +134,8 @@ type Conn struct {
 	mruSYN   int64 // time of the most recent SYN (Wireshark's ts_mru_syn)
 	irtt     int64 // Wireshark's initial RTT: mruSYN to the first ACK without SYN, either way
 	lastSeen int64 // packet time of the last segment, or of the state change that put it on its list
+	deadline int64 // on the closing list: the packet time at which it closes (toClosing)
+	dataAck  int64 // during OnData: see DataAck
 }
 
 // Closed reports whether OnClose was emitted for c.

@@ -143,13 +143,37 @@ var moreCases = []stepCase{
 		cfg:  Config{CloseWait: 100 * ms},
 		segs: func(v *conv) []*decode.Segment {
 			first := cat(v.handshake(), []*decode.Segment{v.c(FA, 1, 1, ""), v.s(FA, 1, 2, "")})
-			w := &conv{cli: netipPort(cliEP, 40009), srv: srvEP, cISN: 1, sISN: 1, ts: v.ts + 200*ms, frame: v.frame}
+			// Both FINs wait FinalACKWait (2 s) for the last ACK, not CloseWait.
+			w := &conv{cli: netipPort(cliEP, 40009), srv: srvEP, cISN: 1, sISN: 1, ts: v.ts + 2100*ms, frame: v.frame}
 			return cat(first, []*decode.Segment{w.c(S, 0, 0, "")})
 		},
 		want: []string{
 			"open 1 10.0.0.1:40000>10.0.0.2:80",
 			"close 1 fin",
 			"open 2 10.0.0.1:40009>10.0.0.2:80",
+		},
+	},
+	{
+		name: "last_ack_200ms_after_the_fins",
+		cfg:  Config{CloseWait: 100 * ms},
+		segs: func(v *conv) []*decode.Segment {
+			first := cat(v.handshake(), []*decode.Segment{v.c(FA, 1, 1, ""), v.s(FA, 1, 2, "")})
+			v.ts += 200 * ms
+			last := v.c(A, 2, 2, "")
+			w := &conv{cli: netipPort(cliEP, 40009), srv: srvEP, cISN: 1, sISN: 1, ts: v.ts + 150*ms, frame: v.frame}
+			return cat(first, []*decode.Segment{last, w.c(S, 0, 0, "")})
+		},
+		want: []string{
+			// The last ACK still belongs to conn 1 (LastFrame 6); CloseWait after it.
+			"open 1 10.0.0.1:40000>10.0.0.2:80",
+			"close 1 fin",
+			"open 2 10.0.0.1:40009>10.0.0.2:80",
+		},
+		check: func(t *testing.T, tr *Tracker, r *recorder) {
+			c := r.conns[1]
+			wantEq(t, "client State", c.Dir[flow.C2S].State, StateClosed)
+			wantEq(t, "server State", c.Dir[flow.S2C].State, StateClosed)
+			wantEq(t, "LastFrame", c.LastFrame, 6)
 		},
 	},
 	{

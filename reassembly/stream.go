@@ -20,6 +20,7 @@ type chunk struct {
 	data  []byte
 	frame uint64
 	ts    int64
+	ack   int64 // the peer-stream offset its frame acknowledged, -1 none
 }
 
 func (c *chunk) end() int64 { return c.off + int64(len(c.data)) }

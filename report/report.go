@@ -118,6 +118,10 @@ type Conn struct {
 	Closer          string   `json:"closer,omitempty"`
 	Reused          bool     `json:"reused_tuple,omitempty"`
 	TupleIndex      int      `json:"tuple_index,omitempty"` // 0 for the first connection on a 4-tuple, 1 for the next, ...
+	// VLAN is the outer 802.1Q tag's TCI of the connection's first frame, when
+	// VLANTagged. follow --write-dir names files by it, as tcpflow does; not in JSON yet.
+	VLAN       int  `json:"-"`
+	VLANTagged bool `json:"-"`
 
 	// Keys and counts shared with Zeek and other flow tools (package analysis, History).
 	CommunityID string `json:"community_id"` // Community ID v1 (flow.AppendCommunityID), with the configured seed
@@ -349,6 +353,20 @@ type Summary struct {
 	Evicted      uint64            `json:"evicted,omitempty"`
 	Selected     uint64            `json:"selected_conns"`         // connections that --conn selected (all when no --conn)
 	FilteredOut  uint64            `json:"filtered_out,omitempty"` // frames a filter expression rejected (not counted in Frames)
+}
+
+// Malformed is a frame whose headers were impossible (a "malformed" record): it was
+// counted and skipped. Listed by `packets`, after the segments.
+type Malformed struct {
+	Frame uint64   `json:"frame"`
+	TS    Time     `json:"ts"`
+	Rel   Duration `json:"rel"`
+	Layer string   `json:"layer"` // the header found impossible: link, ipv4, ipv6, tcp
+}
+
+// MalformedSink is a Sink that lists malformed frames (the JSON and text renderers).
+type MalformedSink interface {
+	Malformed(*Malformed) error
 }
 
 // Sink receives records in output order. Implementations write them out at once

@@ -24,6 +24,7 @@ const (
 	ClassAckedUnseenSegment                            // acked_unseen_segment
 	ClassOverlapConflict                               // overlap_conflict: retransmitted bytes differ from the first copy
 	ClassRSTOutOfWindow                                // rst_out_of_window: an RST ignored because it is outside the window
+	ClassFragmentOverlapConflict                       // fragment_overlap_conflict: overlapping IP fragments of the segment differed (decode.IPInfo.FragConflict)
 	NumClasses                      = iota             // how many classes there are
 )
 
@@ -47,6 +48,7 @@ var classNames = [NumClasses]string{
 	"acked_unseen_segment",
 	"overlap_conflict",
 	"rst_out_of_window",
+	"fragment_overlap_conflict",
 }
 
 // Has reports whether every class in d is set in c.

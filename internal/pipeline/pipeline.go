@@ -71,11 +71,12 @@ type connState struct {
 	// most maxRetrans), counted into the exchange whose messages hold them. Pruned too.
 	retrans [2][]uint64
 	rec     *recorder // segment log for anatomy and ladder; only for the selected connection
-	// finAt is the stream offset of each direction's FIN once seen (-1 before): when the
-	// bytes before it have all been delivered, the HTTP parser is told that direction
-	// ended, so a response delimited by the close is reported at once, not only when the
-	// connection leaves the table.
-	finAt [2]int64
+	// finSent says the HTTP parser was told that a direction ended: when the tracker
+	// accepted its FIN (DirState.FINOffset) and every byte before it was delivered, so a
+	// response delimited by the close is reported at once, not only when the connection
+	// leaves the table. A FIN flag the tracker did not accept closes nothing.
+	finSent [2]bool
+	fed     [2]uint64 // stream offset up to which bytes and gaps went to the parser
 	// hist is Zeek's history and endpoint states; ipBytes sums IP total lengths per
 	// direction; cid and uid are the connection's Community ID and uid, made once.
 	hist     analysis.History
@@ -95,7 +96,8 @@ type connState struct {
 	tls        *tlsrec.Conn
 	tlsDecided bool
 	plainAt    [2]uint64
-	msgRecs    []msgRec // TLS records, for --msg -w (MsgFrames) only
+	tlsAck     [2]tlsAckMap // TLS: TCP to plaintext offsets, for the parser's pairing
+	msgRecs    []msgRec     // TLS records, for --msg -w (MsgFrames) only
 }
 
 type markKind uint8
@@ -270,6 +272,14 @@ func (p *Pipeline) Finish() {
 	ts := p.trk.Stats()
 	p.sum.Conns += ts.Conns // a sharded run added its workers' already
 	p.sum.Evicted += ts.Evictions
+	if ms, ok := p.sink.(report.MalformedSink); ok && p.cfg.Mode == ModePackets {
+		// Malformed frames are listed after the segments (by the reader's decoder, so
+		// the same with any number of workers).
+		for _, m := range p.dec.MalformedFrames() {
+			r := report.Malformed{Frame: m.Frame, TS: report.Time(m.TS), Rel: p.rel(m.TS), Layer: m.Layer.String()}
+			p.fail(ms.Malformed(&r))
+		}
+	}
 	p.sum.FilteredOut = p.cfg.rejected
 	p.fail(p.sink.Close())
 }
@@ -296,9 +306,10 @@ func (p *Pipeline) OnOpen(c *reassembly.Conn) {
 		cs.retrans[d] = cs.retrans[d][:0]
 	}
 	cs.selected = p.selects(c)
-	cs.finAt = [2]int64{-1, -1}
+	cs.finSent, cs.fed = [2]bool{}, [2]uint64{}
 	cs.msg = msgLog{}
 	cs.tlsDecided, cs.plainAt, cs.msgRecs = false, [2]uint64{}, cs.msgRecs[:0]
+	cs.tlsAck = [2]tlsAckMap{}
 	if cs.selected {
 		p.sum.Selected++
 	}
@@ -354,7 +365,7 @@ func (p *Pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 	if p.cfg.MsgFrames != nil {
 		p.msgSegment(cs, dir, seg)
 	}
-	if info.Class.Has(tcp.ClassOverlapConflict) {
+	if info.Class&(tcp.ClassOverlapConflict|tcp.ClassFragmentOverlapConflict) != 0 {
 		cs.addMark(dir, markConflict, info.Off, seg.PayloadLen)
 	}
 	if info.Class.Has(tcp.ClassRetransmission) && seg.PayloadLen > 0 && info.Off >= 0 && len(cs.retrans[dir]) < maxRetrans {
@@ -364,15 +375,19 @@ func (p *Pipeline) OnSegment(c *reassembly.Conn, dir flow.Dir, seg *decode.Segme
 		cs.addMark(dir, markTruncated, info.Off+int64(len(seg.Payload)), seg.PayloadLen-len(seg.Payload))
 	}
 	p.view.segment(p, cs, dir, seg, info)
-	if p.wantHTTP && seg.Flags.Has(tcp.FIN) && cs.finAt[dir] < 0 {
-		if end := info.Off + int64(seg.PayloadLen); end >= 0 {
-			cs.finAt[dir] = end
-			if seg.PayloadLen == 0 {
-				// A bare FIN: if everything before it was delivered, the direction ends
-				// now. (A FIN with data ends when OnData delivers that data.)
-				p.reached(cs, dir, c.Dir[dir].NextOffset(), seg.TS)
-			}
+	if p.wantHTTP && cs.parser != nil {
+		if _, ok := c.Dir[dir].FINOffset(); cs.finSent[dir] && !ok {
+			// The tracker took the FIN back (a connection reset before its handshake
+			// completed, then revived): so does the parser.
+			cs.finSent[dir] = false
+			cs.parser.Reopen(http1.Dir(dir))
 		}
+	}
+	if (p.wantHTTP || cs.tls != nil) && !cs.finSent[dir] {
+		// A bare FIN, or a FIN whose bytes were delivered earlier: if everything before
+		// it was delivered, the direction ends now.
+		// (OnSegment comes before the OnData calls of its own bytes.)
+		p.reached(cs, c, dir, cs.fed[dir], seg.TS)
 	}
 }
 
@@ -498,12 +513,15 @@ func (p *Pipeline) OnData(c *reassembly.Conn, dir flow.Dir, off uint64, data []b
 	}
 	if cs.tls != nil {
 		cs.tls.Feed(tlsrec.Dir(dir), off, data, frame, ts)
-		p.reached(cs, dir, off+uint64(len(data)), ts)
+		p.reached(cs, c, dir, off+uint64(len(data)), ts)
 		return
 	}
 	if p.wantHTTP {
-		p.parserOf(cs).Feed(http1.Dir(dir), data, frame, ts)
-		p.reached(cs, dir, off+uint64(len(data)), ts)
+		hp := p.parserOf(cs)
+		ack, _ := c.DataAck() // negative when unknown
+		hp.Ack(http1.Dir(dir), ack)
+		hp.Feed(http1.Dir(dir), data, frame, ts)
+		p.reached(cs, c, dir, off+uint64(len(data)), ts)
 	}
 }
 
@@ -520,12 +538,12 @@ func (p *Pipeline) OnGap(c *reassembly.Conn, dir flow.Dir, off, n uint64, ts int
 	p.view.gap(p, cs, dir, off, n)
 	if cs.tls != nil {
 		cs.tls.Gap(tlsrec.Dir(dir), off, n, ts)
-		p.reached(cs, dir, off+n, ts)
+		p.reached(cs, c, dir, off+n, ts)
 		return
 	}
 	if p.wantHTTP {
 		p.parserOf(cs).Gap(http1.Dir(dir), n, ts)
-		p.reached(cs, dir, off+n, ts)
+		p.reached(cs, c, dir, off+n, ts)
 	}
 }
 
@@ -570,11 +588,12 @@ func (p *Pipeline) OnClose(c *reassembly.Conn) {
 	p.free = append(p.free, cs)
 }
 
-// reached notes that dir's stream has been delivered up to off; at its FIN, the parser
-// learns that the direction ended.
-func (p *Pipeline) reached(cs *connState, dir flow.Dir, off uint64, ts int64) {
-	if fin := cs.finAt[dir]; fin >= 0 && off == uint64(fin) {
-		cs.finAt[dir] = -2 // done
+// reached notes that dir's stream has been delivered up to off; at the FIN the tracker
+// accepted, the parser (and the TLS layer before it) learns that the direction ended.
+func (p *Pipeline) reached(cs *connState, c *reassembly.Conn, dir flow.Dir, off uint64, ts int64) {
+	cs.fed[dir] = off
+	if fin, ok := c.Dir[dir].FINOffset(); ok && !cs.finSent[dir] && fin >= 0 && off >= uint64(fin) {
+		cs.finSent[dir] = true
 		if cs.tls != nil {
 			cs.tls.Close(tlsrec.Dir(dir), ts)
 			if cs.parser != nil {

@@ -27,6 +27,8 @@ func (p *Pipeline) fillConn(cs *connState) {
 		Close:      c.Close.String(),
 		Reused:     c.ReusedTuple,
 		TupleIndex: c.Index,
+		VLAN:       int(c.VLAN),
+		VLANTagged: c.VLAN >= 0,
 	}
 	r.HandshakeRTT = -1
 	if rtt := analysis.HandshakeRTT(c.SYNTime, c.SYNACKTime, c.ACKTime); rtt > 0 {

@@ -97,6 +97,15 @@ func (cs *connState) TLSPlaintext(d tlsrec.Dir, b []byte, r *tlsrec.Record) {
 		// the first byte as carried by the record's first segment, the rest by its
 		// last: a message starts when its first record started to arrive
 		hp := p.parserOf(cs)
+		// TCP acknowledgements count TLS bytes; the parser pairs by plaintext offsets:
+		// the peer's plaintext acknowledged is what its wholly acknowledged records
+		// carried.
+		cs.tlsAck[d].add(r.Off+uint64(r.HeaderLen+r.Len), r.PlainOff+uint64(len(b)))
+		ack := int64(-1)
+		if a, ok := cs.c.DataAck(); ok {
+			ack = int64(cs.tlsAck[1-d].plainAt(uint64(a)))
+		}
+		hp.Ack(http1.Dir(d), ack)
 		hp.Feed(http1.Dir(d), b[:1], r.FirstFrame, r.FirstTS)
 		if len(b) > 1 {
 			hp.Feed(http1.Dir(d), b[1:], r.Frame, r.TS)
@@ -324,4 +333,30 @@ func (r *recorder) tlsNotes() map[uint64]string {
 	}
 	flush()
 	return m
+}
+
+// tlsAckMap maps a direction's TCP stream offsets to its plaintext offsets at the ends of
+// its last application-data records (a small ring: acknowledgements concern recent
+// records).
+type tlsAckMap struct {
+	tcpEnd, plainEnd [16]uint64
+	n                int // records added
+}
+
+func (m *tlsAckMap) add(tcpEnd, plainEnd uint64) {
+	i := m.n % len(m.tcpEnd)
+	m.tcpEnd[i], m.plainEnd[i] = tcpEnd, plainEnd
+	m.n++
+}
+
+// plainAt returns the plaintext offset up to which records wholly below TCP offset ack
+// carried application data (0 when none is known).
+func (m *tlsAckMap) plainAt(ack uint64) uint64 {
+	var best uint64
+	for i := 0; i < min(m.n, len(m.tcpEnd)); i++ {
+		if m.tcpEnd[i] <= ack && m.plainEnd[i] > best {
+			best = m.plainEnd[i]
+		}
+	}
+	return best
 }

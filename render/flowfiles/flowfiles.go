@@ -77,9 +77,13 @@ func Open(dir string, force bool) (*Writer, error) {
 }
 
 // Name returns tcpflow's file name for bytes sent from src to dst; index > 0 adds
-// "c<index>".
-func Name(src, dst netip.AddrPort, index int) string {
+// "c<index>", and a vlan of 0 or more (the 802.1Q tag's TCI, as tcpflow takes it) adds
+// "--<vlan>".
+func Name(src, dst netip.AddrPort, index, vlan int) string {
 	n := ep(src) + "-" + ep(dst)
+	if vlan >= 0 {
+		n += "--" + strconv.Itoa(vlan)
+	}
 	if index > 0 {
 		n += "c" + strconv.Itoa(index)
 	}
@@ -118,10 +122,14 @@ func (w *Writer) names(cf *connFiles) {
 	cli, _ := netip.ParseAddrPort(cf.c.Client)
 	srv, _ := netip.ParseAddrPort(cf.c.Server)
 	idx := cf.c.TupleIndex
-	for w.used[Name(cli, srv, idx)] || w.used[Name(srv, cli, idx)] {
+	vlan := -1
+	if cf.c.VLANTagged {
+		vlan = cf.c.VLAN
+	}
+	for w.used[Name(cli, srv, idx, vlan)] || w.used[Name(srv, cli, idx, vlan)] {
 		idx++
 	}
-	cf.dirs[0].name, cf.dirs[1].name = Name(cli, srv, idx), Name(srv, cli, idx)
+	cf.dirs[0].name, cf.dirs[1].name = Name(cli, srv, idx, vlan), Name(srv, cli, idx, vlan)
 }
 
 func dirIndex(dir string) int {

@@ -13,15 +13,19 @@ func TestName(t *testing.T) {
 	for _, tc := range []struct {
 		src, dst string
 		index    int
+		vlan     int
 		want     string
 	}{
-		{"192.168.1.102:50955", "74.125.19.104:80", 0, "192.168.001.102.50955-074.125.019.104.00080"},
-		{"10.0.0.1:1", "10.0.0.2:80", 2, "010.000.000.001.00001-010.000.000.002.00080c2"},
-		{"[fd77::1]:43968", "[fd77::2]:80", 0, "fd77::1.43968-fd77::2.00080"},
+		{"192.168.1.102:50955", "74.125.19.104:80", 0, -1, "192.168.001.102.50955-074.125.019.104.00080"},
+		{"10.0.0.1:1", "10.0.0.2:80", 2, -1, "010.000.000.001.00001-010.000.000.002.00080c2"},
+		{"[fd77::1]:43968", "[fd77::2]:80", 0, -1, "fd77::1.43968-fd77::2.00080"},
+		// On a VLAN, as tcpflow: "--" and the tag's TCI (priority bits included), before cN.
+		{"1.1.1.1:12345", "2.2.2.2:8080", 0, 6, "001.001.001.001.12345-002.002.002.002.08080--6"},
+		{"10.0.0.1:1", "10.0.0.2:80", 1, 45056, "010.000.000.001.00001-010.000.000.002.00080--45056c1"},
 	} {
-		got := Name(netip.MustParseAddrPort(tc.src), netip.MustParseAddrPort(tc.dst), tc.index)
+		got := Name(netip.MustParseAddrPort(tc.src), netip.MustParseAddrPort(tc.dst), tc.index, tc.vlan)
 		if got != tc.want {
-			t.Errorf("Name(%s, %s, %d) = %s, want %s", tc.src, tc.dst, tc.index, got, tc.want)
+			t.Errorf("Name(%s, %s, %d, %d) = %s, want %s", tc.src, tc.dst, tc.index, tc.vlan, got, tc.want)
 		}
 	}
 }

@@ -624,5 +624,17 @@ func (s *Sink) Finding(r *report.Finding) error {
 	return s.emit(b)
 }
 
+// Malformed writes a "malformed" record.
+func (s *Sink) Malformed(r *report.Malformed) error {
+	b := append(s.buf, `{"type":"malformed","frame":`...)
+	b = appendU64(b, r.Frame)
+	b = append(b, `,"ts":`...)
+	b = s.enc.tc.appendTS(b, r.TS)
+	b = append(b, `,"rel":`...)
+	b = AppendSeconds(b, r.Rel)
+	b = appendStrField(b, "layer", r.Layer)
+	return s.emit(b)
+}
+
 // Close flushes buffered output.
 func (s *Sink) Close() error { return s.flush() }

@@ -340,6 +340,22 @@ func (s *Sink) HTTP(r *report.HTTP) error {
 	return s.line(b)
 }
 
+// Malformed writes one line for a frame whose headers were impossible, in the frame
+// column of the segment lines:
+//
+//	17 0.000412 malformed frame (tcp header)
+func (s *Sink) Malformed(r *report.Malformed) error {
+	b := s.buf[:0]
+	var num [20]byte
+	b = padLeft(b, textfmt.AppendUint(num[:0], r.Frame), 6)
+	b = append(b, ' ')
+	b = textfmt.AppendSecondsFixed(b, int64(r.Rel), 6)
+	b = append(b, " malformed frame ("...)
+	b = append(b, r.Layer...)
+	b = append(b, " header)"...)
+	return s.line(b)
+}
+
 // appendHeaderLines writes an exchange's messages as curl -v shows them: the request's
 // start line and fields after "> ", a line "> " ending the block, the response's after
 // "< ". A field a limit cut short ends in " [cut]"; trailers follow their message's

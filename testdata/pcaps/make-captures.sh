@@ -99,6 +99,8 @@ gzip -9 -n -c "$W/static-gz/text.txt" >"$W/static-gz/text.txt.gz"
 text 160000 >"$W/slow/big.txt"
 text 150000 >"$W/big.txt"
 for i in 1 2 3 4; do text $((30000 + i * 1000)) >"$W/p/p$i.txt"; done
+mkdir -p "$W/k"
+for i in $(seq 120); do text $((1000 + i * 37)) >"$W/k/$i.txt"; done # a size per request
 text 20000 >"$WORK/data/post20k.txt"
 text 50000 >"$WORK/data/post50k.txt"
 text 25000 >"$WORK/data/upload25k.txt"
@@ -112,6 +114,7 @@ etag() { printf '"%x-%x"' 1700000000 "$(stat -c %s "$1")"; }
 # (never background nsx: $! would be a subshell, not the program; use ip netns exec directly)
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
+newns_once() { ip netns list | grep -qw "$1" || newns "$1"; }
 newns() {
 	ip netns add "$1"
 	nsx "$1" ip link set lo up
@@ -523,8 +526,8 @@ cap_parallel() {
 LOSS_PLAN='b2a:dup=5;b2a:drop=8,40,41;b2a:swap=15,60;b2a:delay=80@20ms'
 cap_loss-reorder() {
 	say "capture loss-reorder (tapfwd plan $LOSS_PLAN)"
-	newns sgt-lc
-	newns sgt-ls
+	newns_once sgt-lc
+	newns_once sgt-ls
 	rm -f "$WORK/tap.ready"
 	"$BIN/tapfwd" -a sgt-tapa -b sgt-tapb -plan "$LOSS_PLAN" -ready "$WORK/tap.ready" 2>"$LOGS/loss-reorder.tapfwd.log" &
 	PIDS+=($!)
@@ -540,7 +543,7 @@ cap_loss-reorder() {
 	nsx sgt-ls ip addr add 10.77.0.12/24 dev sgt-tapb
 	nsx sgt-lc ip neigh replace 10.77.0.12 lladdr 02:77:00:00:00:12 dev sgt-tapa
 	nsx sgt-ls ip neigh replace 10.77.0.11 lladdr 02:77:00:00:00:11 dev sgt-tapb
-	start_nginx sgt-ls loss "listen 10.77.0.12:80;" "listen 10.77.0.12:81;"
+	[[ -s $WORK/nginx-loss/nginx.pid ]] || start_nginx sgt-ls loss "listen 10.77.0.12:80;" "listen 10.77.0.12:81;"
 	EXTRA_LOGS="lossnginx:$(nginx_log loss)"
 	NAME=loss-reorder
 	CLOG=$LOGS/loss-reorder.client.txt
@@ -561,6 +564,77 @@ cap_loss-reorder() {
 		"$(tshark -r "$OUT/loss-reorder-server.pcap" 2>/dev/null | wc -l)" >&2
 	EXTRA_LOGS=
 }
+
+# ---- a capture that lost whole messages the endpoints received -------------------------
+# tapfwd is the observer here (-pcap): it forwards every frame, so neither TCP stack sees
+# a loss, and leaves the frames its plan hides out of the capture. The same TAP path as
+# loss-reorder (sgt-lc 10.77.0.11 <-> sgt-ls 10.77.0.12, nginx "loss").
+TAP_PID=
+tap_up() { # tap_up PLAN LOG PCAP
+	local plan=$1 log=$2 pcap=$3
+	newns_once sgt-lc
+	newns_once sgt-ls
+	rm -f "$WORK/tap.ready" "$pcap"
+	"$BIN/tapfwd" -a sgt-tapa -b sgt-tapb -plan "$plan" -pcap "$pcap" -ready "$WORK/tap.ready" 2>"$log" &
+	TAP_PID=$!
+	PIDS+=("$TAP_PID")
+	for _ in $(seq 50); do [[ -f $WORK/tap.ready ]] && break; sleep 0.1; done
+	[[ -f $WORK/tap.ready ]] || die "tapfwd did not start: $(cat "$log")"
+	ip link set sgt-tapa netns sgt-lc
+	ip link set sgt-tapb netns sgt-ls
+	nsx sgt-lc ip link set sgt-tapa address 02:77:00:00:00:11 mtu 1500 up
+	nsx sgt-ls ip link set sgt-tapb address 02:77:00:00:00:12 mtu 1500 up
+	offload_off sgt-lc sgt-tapa
+	offload_off sgt-ls sgt-tapb
+	nsx sgt-lc ip addr replace 10.77.0.11/24 dev sgt-tapa
+	nsx sgt-ls ip addr replace 10.77.0.12/24 dev sgt-tapb
+	nsx sgt-lc ip neigh replace 10.77.0.12 lladdr 02:77:00:00:00:12 dev sgt-tapa
+	nsx sgt-ls ip neigh replace 10.77.0.11 lladdr 02:77:00:00:00:11 dev sgt-tapb
+	[[ -s $WORK/nginx-loss/nginx.pid ]] || start_nginx sgt-ls loss "listen 10.77.0.12:80;" "listen 10.77.0.12:81;"
+	sleep 0.3
+}
+tap_down() { # stop tapfwd: its TAP devices (and the capture) end with it
+	sleep 0.5
+	kill -TERM "$TAP_PID" 2>/dev/null || true
+	wait "$TAP_PID" 2>/dev/null || true
+	sleep 0.2
+}
+# tap_capture NAME PLAN: run cap_NAME's traffic function between tap_up and tap_down
+tap_capture() {
+	local name=$1 plan=$2
+	say "capture $name (tapfwd observer, plan $plan)"
+	NAME=$name FILE=$WORK/$name.pcap
+	CLOG=$LOGS/$name.client.txt
+	: >"$CLOG"
+	EXTRA_LOGS="lossnginx:$(nginx_log loss)"
+	tap_up "$plan" "$LOGS/$name.tapfwd.log" "$FILE"
+	mark_logs
+	"traffic_$name"
+	tap_down
+	sleep 0.3 # let nginx write its log lines
+	make_expect "$NAME" "$FILE"
+	mv -f "$FILE" "$OUT/"
+	chmod 644 "$OUT/$name.pcap"
+	printf '   %-22s %8d bytes %5s packets\n' "$name.pcap" "$(stat -c %s "$OUT/$name.pcap")" \
+		"$(tshark -r "$OUT/$name.pcap" 2>/dev/null | wc -l)" >&2
+	EXTRA_LOGS=
+}
+# 120 GETs on one keep-alive connection (curl, one request per segment); every segment of
+# response 50 is hidden: the server's data frames after request 50 and before request 51.
+traffic_keepalive-lost-response() {
+	mkdir -p "$WORK/kout"
+	nsx sgt-lc curl -s -S -A segscope-testdata -o "$WORK/kout/#1" \
+		-w '%{http_code}\t%{size_download}\t%{size_upload}\t%{num_connects}\t%{local_port}\t%{url_effective}\n' \
+		"http://10.77.0.12/k/[1-120].txt" >>"$CLOG" 2>&1
+}
+cap_keepalive-lost-response() { tap_capture keepalive-lost-response 'b2a:hide-after=50'; }
+# Six pipelined GETs, each in its own segment, sent before any response; the segment of
+# request 3 is hidden from the capture (nginx got it and answered it).
+traffic_pipelined-lost-request() {
+	nsx sgt-lc "$BIN/rawclient" -mode pipeline -separate -addr 10.77.0.12:80 -host 10.77.0.12 \
+		-paths "GET /a.txt,GET /k/2.txt,GET /c.txt,GET /k/4.txt,GET /b.txt,GET /k/6.txt" >>"$CLOG" 2>&1
+}
+cap_pipelined-lost-request() { tap_capture pipelined-lost-request 'a2b:hide=3'; }
 
 # ---- IPv4 fragmentation: 9000-byte MTU ends, a 1500-byte MTU link in the middle ---------
 # sgt-fc .33 =9000= .34 sgt-fr1 .41 =1500= .42 sgt-fr2 .49 =9000= .50 sgt-fs
@@ -598,7 +672,8 @@ cap_fragmented() {
 }
 
 ALL=(get-simple keepalive pipelined head-204-304 post chunked gzip http10-close connect websocket
-	loss-reorder midstream snaplen ipv6 lo any-sll2 pcapng port-reuse fragmented rst parallel)
+	loss-reorder midstream snaplen ipv6 lo any-sll2 pcapng port-reuse fragmented rst parallel
+	keepalive-lost-response pipelined-lost-request)
 if (($#)); then SEL=("$@"); else SEL=("${ALL[@]}"); fi
 for n in "${SEL[@]}"; do
 	declare -F "cap_$n" >/dev/null || die "unknown capture $n (known: ${ALL[*]})"

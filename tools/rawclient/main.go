@@ -2,7 +2,8 @@
 // net.Conn, for testdata/pcaps/make-captures.sh:
 //
 //	-mode pipeline  write several requests with a single write() and read the
-//	                responses until the server closes
+//	                responses until the server closes; with -separate, one write()
+//	                (one TCP segment, Nagle off) per request, all before any response
 //	-mode ws        WebSocket handshake, one masked text frame, a ping, a close
 //	-mode abort     send a GET, read -abort-after bytes, reset the connection
 //	                (SO_LINGER 0) while the response is still arriving
@@ -32,6 +33,7 @@ func main() {
 	paths := flag.String("paths", "GET /,HEAD /,GET /", "pipeline: comma-separated METHOD PATH list; the last request carries Connection: close")
 	path := flag.String("path", "/", "ws/abort: request path")
 	abortAfter := flag.Int("abort-after", 20000, "abort: bytes to read before resetting")
+	separate := flag.Bool("separate", false, "pipeline: one write() per request")
 	flag.Parse()
 	if *host == "" {
 		*host = *addr
@@ -43,7 +45,7 @@ func main() {
 	c.SetDeadline(time.Now().Add(20 * time.Second))
 	switch *mode {
 	case "pipeline":
-		pipeline(c, *host, strings.Split(*paths, ","))
+		pipeline(c, *host, strings.Split(*paths, ","), *separate)
 	case "ws":
 		ws(c, *host, *path)
 	case "abort":
@@ -53,20 +55,29 @@ func main() {
 	}
 }
 
-func pipeline(c net.Conn, host string, reqs []string) {
+func pipeline(c net.Conn, host string, reqs []string, separate bool) {
 	var b strings.Builder
 	for i, r := range reqs {
+		start := b.Len()
 		fmt.Fprintf(&b, "%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: segscope-testdata-rawclient\r\nAccept: */*\r\n", r, host)
 		if i == len(reqs)-1 {
 			b.WriteString("Connection: close\r\n")
 		}
 		b.WriteString("\r\n")
+		if separate { // its own write(): its own segment (Go sets TCP_NODELAY)
+			if _, err := io.WriteString(c, b.String()[start:]); err != nil {
+				log.Fatal(err)
+			}
+		}
 	}
-	if _, err := io.WriteString(c, b.String()); err != nil { // one write() for all requests
+	how := "in one write"
+	if separate {
+		how = "one write each"
+	} else if _, err := io.WriteString(c, b.String()); err != nil { // one write() for all requests
 		log.Fatal(err)
 	}
 	n, err := io.Copy(io.Discard, c)
-	fmt.Printf("pipeline: wrote %d requests (%d bytes) in one write, read %d bytes, err=%v\n", len(reqs), b.Len(), n, err)
+	fmt.Printf("pipeline: wrote %d requests (%d bytes) %s, read %d bytes, err=%v\n", len(reqs), b.Len(), how, n, err)
 }
 
 func frame(op byte, payload []byte, mask [4]byte) []byte {

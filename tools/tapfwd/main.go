@@ -17,14 +17,25 @@
 //	DIR:dup=N[,N...]         forward data frame N twice
 //	DIR:swap=N[,N...]        hold data frame N and forward it right after frame N+1
 //	DIR:delay=N@DUR[,...]    forward data frame N after DUR (e.g. 40ms)
+//	DIR:hide=N[,N...]        forward data frame N, but leave it out of the -pcap capture
+//	DIR:hide-after=K[,K...]  forward, but leave out of the -pcap capture, every data frame
+//	                         of DIR sent after the other direction's data frame K and
+//	                         before its data frame K+1: on a keep-alive connection with
+//	                         one request per segment, every segment of response K
 //
 // DIR is a2b or b2a. Example: "b2a:drop=12,40;b2a:swap=20;b2a:dup=30".
 //
 // -latency DUR delays every frame, both ways, by DUR (a one-way path delay; the round
 // trip is twice DUR), keeping their order.
+//
+// With -pcap FILE, tapfwd is also the observer: it writes every frame it forwards (both
+// directions, as forwarded, duplicates twice) to a classic pcap file, except the hidden
+// ones — a capture that lost packets the endpoints did receive, as a capture host that
+// drops packets under load does. The TCP stacks see no loss at all.
 package main
 
 import (
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"log"
@@ -64,14 +75,17 @@ func openTap(name string) (int, error) {
 }
 
 type rules struct {
-	drop  map[int]bool
-	dup   map[int]bool
-	swap  map[int]bool
-	delay map[int]time.Duration
+	drop      map[int]bool
+	dup       map[int]bool
+	swap      map[int]bool
+	delay     map[int]time.Duration
+	hide      map[int]bool
+	hideAfter map[int]bool // data frame numbers of the other direction
 }
 
 func newRules() *rules {
-	return &rules{drop: map[int]bool{}, dup: map[int]bool{}, swap: map[int]bool{}, delay: map[int]time.Duration{}}
+	return &rules{drop: map[int]bool{}, dup: map[int]bool{}, swap: map[int]bool{}, delay: map[int]time.Duration{},
+		hide: map[int]bool{}, hideAfter: map[int]bool{}}
 }
 
 func parsePlan(s string) (map[string]*rules, error) {
@@ -103,6 +117,10 @@ func parsePlan(s string) (map[string]*rules, error) {
 				rs.dup[n] = true
 			case "swap":
 				rs.swap[n] = true
+			case "hide":
+				rs.hide[n] = true
+			case "hide-after":
+				rs.hideAfter[n] = true
 			case "delay":
 				if !hasDur {
 					return nil, fmt.Errorf("delay needs N@DUR in %q", r)
@@ -170,44 +188,110 @@ func tcpData(f []byte) (bool, string) {
 }
 
 type writer struct {
-	mu sync.Mutex
-	fd int
+	mu  sync.Mutex
+	fd  int
+	cap *pcapFile // nil without -pcap
 	// q, with -latency, carries frames to the goroutine that writes each at its due time.
 	q       chan delayed
 	latency time.Duration
 }
 
 type delayed struct {
-	due time.Time
-	f   []byte
+	due    time.Time
+	f      []byte
+	hidden bool
 }
 
-func (w *writer) write(f []byte) {
+// write records f in the capture, unless hidden, and forwards it (after -latency). The
+// record is written when the frame is forwarded: a frame is in the capture before its
+// receiver can answer it.
+func (w *writer) write(f []byte, hidden bool) {
 	if w.q != nil {
-		w.q <- delayed{time.Now().Add(w.latency), f}
+		w.q <- delayed{time.Now().Add(w.latency), f, hidden}
 		return
 	}
-	w.writeNow(f)
+	w.writeNow(f, hidden)
 }
 
 // drain writes queued frames in order, each once its due time has come.
 func (w *writer) drain() {
 	for d := range w.q {
 		time.Sleep(time.Until(d.due))
-		w.writeNow(d.f)
+		w.writeNow(d.f, d.hidden)
 	}
 }
 
-func (w *writer) writeNow(f []byte) {
+func (w *writer) writeNow(f []byte, hidden bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.cap != nil && !hidden {
+		w.cap.record(f)
+	}
 	// EIO: the peer device is not up yet (before the script configures it)
 	if _, err := syscall.Write(w.fd, f); err != nil && err != syscall.EIO {
 		log.Printf("write: %v", err)
 	}
 }
 
-func pump(name string, in int, out *writer, rs *rules, logger *log.Logger) {
+// pcapFile is the -pcap capture: classic pcap, microseconds, Ethernet, both directions
+// in the order tapfwd forwards them.
+type pcapFile struct {
+	mu sync.Mutex
+	f  *os.File
+}
+
+func createPcap(name string) (*pcapFile, error) {
+	f, err := os.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	hdr := make([]byte, 24)
+	binary.LittleEndian.PutUint32(hdr[0:], 0xa1b2c3d4)
+	binary.LittleEndian.PutUint16(hdr[4:], 2)
+	binary.LittleEndian.PutUint16(hdr[6:], 4)
+	binary.LittleEndian.PutUint32(hdr[16:], 65535)
+	binary.LittleEndian.PutUint32(hdr[20:], 1) // LINKTYPE_ETHERNET
+	if _, err := f.Write(hdr); err != nil {
+		return nil, err
+	}
+	return &pcapFile{f: f}, nil
+}
+
+func (p *pcapFile) record(frame []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	rec := make([]byte, 16, 16+len(frame))
+	binary.LittleEndian.PutUint32(rec[0:], uint32(now.Unix()))
+	binary.LittleEndian.PutUint32(rec[4:], uint32(now.Nanosecond()/1000))
+	binary.LittleEndian.PutUint32(rec[8:], uint32(len(frame)))
+	binary.LittleEndian.PutUint32(rec[12:], uint32(len(frame)))
+	if _, err := p.f.Write(append(rec, frame...)); err != nil {
+		log.Printf("pcap: %v", err)
+	}
+}
+
+// counter is the number of data frames a direction has forwarded so far.
+type counter struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *counter) get() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+func (c *counter) set(n int) {
+	c.mu.Lock()
+	c.n = n
+	c.mu.Unlock()
+}
+
+// pump forwards the frames read from in. mine counts this direction's data frames,
+// other is the other direction's count (for hide-after).
+func pump(name string, in int, out *writer, rs *rules, mine, other *counter, logger *log.Logger) {
 	buf := make([]byte, 65536)
 	n := 0
 	var held []byte // frame held back by a swap rule
@@ -218,7 +302,7 @@ func pump(name string, in int, out *writer, rs *rules, logger *log.Logger) {
 		hmu.Lock()
 		defer hmu.Unlock()
 		if held != nil {
-			out.write(held)
+			out.write(held, false)
 			logger.Printf("%s data#%d released after its successor (swap)", name, heldN)
 			held = nil
 			if heldTimer != nil {
@@ -239,10 +323,17 @@ func pump(name string, in int, out *writer, rs *rules, logger *log.Logger) {
 		copy(f, buf[:m])
 		isData, desc := tcpData(f)
 		if !isData {
-			out.write(f)
+			out.write(f, false)
 			continue
 		}
 		n++
+		mine.set(n)
+		if rs.hide[n] || rs.hideAfter[other.get()] {
+			logger.Printf("%s data#%d %s HIDDEN from the capture (after the other side's data#%d)", name, n, desc, other.get())
+			out.write(f, true)
+			release()
+			continue
+		}
 		switch {
 		case rs.drop[n]:
 			logger.Printf("%s data#%d %s DROPPED", name, n, desc)
@@ -259,15 +350,15 @@ func pump(name string, in int, out *writer, rs *rules, logger *log.Logger) {
 			logger.Printf("%s data#%d %s DELAYED %v", name, n, desc, d)
 			nn := n
 			time.AfterFunc(d, func() {
-				out.write(f)
+				out.write(f, false)
 				logger.Printf("%s data#%d delayed frame sent", name, nn)
 			})
 		case rs.dup[n]:
 			logger.Printf("%s data#%d %s DUPLICATED", name, n, desc)
-			out.write(f)
-			out.write(f)
+			out.write(f, false)
+			out.write(f, false)
 		default:
-			out.write(f)
+			out.write(f, false)
 		}
 		release()
 	}
@@ -279,6 +370,7 @@ func main() {
 	plan := flag.String("plan", "", "impairment plan (see package doc)")
 	ready := flag.String("ready", "", "file to create once both TAP devices exist")
 	latency := flag.Duration("latency", 0, "delay every frame, both ways, by this (one-way path delay)")
+	pcapOut := flag.String("pcap", "", "also write every forwarded frame, but the hidden ones, to this pcap file")
 	flag.Parse()
 	logger := log.New(os.Stderr, "tapfwd: ", log.Lmicroseconds)
 	rs, err := parsePlan(*plan)
@@ -306,6 +398,15 @@ func main() {
 			go w.drain()
 		}
 	}
-	go pump("a2b", fa, wb, rs["a2b"], logger)
-	pump("b2a", fb, wa, rs["b2a"], logger)
+	if *pcapOut != "" {
+		pf, err := createPcap(*pcapOut)
+		if err != nil {
+			logger.Fatal(err)
+		}
+		wa.cap, wb.cap = pf, pf
+		// The script stops tapfwd with SIGTERM: records are written whole, unbuffered.
+	}
+	var na, nb counter
+	go pump("a2b", fa, wb, rs["a2b"], &na, &nb, logger)
+	pump("b2a", fb, wa, rs["b2a"], &nb, &na, logger)
 }
