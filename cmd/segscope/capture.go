@@ -50,6 +50,12 @@ func runCapture(o *options, stdout, stderr io.Writer) error {
 	if flt != nil {
 		flt.SetSnaplen(o.snaplen)
 	}
+	// As every -w: an existing file is replaced only with --force, never through a link.
+	if o.write != "-" {
+		if err := checkNewFile(o.write, o.force); err != nil {
+			return err
+		}
+	}
 	live, err := openLive(o, liveFilter(flt, o.snaplen))
 	if err != nil {
 		return err
