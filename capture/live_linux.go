@@ -72,40 +72,57 @@ type Live struct {
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
+// ifaceInfo is what opening a packet socket on an interface needs to know of it.
+type ifaceInfo struct {
+	index    int      // 0 for "any"
+	cooked   bool     // no usable link header: a SOCK_DGRAM socket, frames as Linux SLL
+	link     LinkType // 1 (Ethernet) or LinkTypeLinuxSLL
+	sockType int      // SOCK_RAW or SOCK_DGRAM
+	loop     []int32  // indexes of the loopback interfaces (their packets come twice)
+}
+
+// resolveIface looks up iface ("any" for all interfaces) for OpenLive and OpenRing.
+func resolveIface(iface string) (ifaceInfo, error) {
+	ii := ifaceInfo{link: 1, sockType: syscall.SOCK_RAW}
+	if iface == "any" {
+		ii.cooked = true
+	} else {
+		ifi, err := net.InterfaceByName(iface)
+		if err != nil {
+			return ii, fmt.Errorf("%s: %w", iface, ErrNoInterface)
+		}
+		ii.index = ifi.Index
+		switch hatype(ifi) {
+		case arphrdEther, arphrdLoopback:
+		default:
+			ii.cooked = true
+		}
+	}
+	if ifs, err := net.Interfaces(); err == nil {
+		for _, i := range ifs {
+			if i.Flags&net.FlagLoopback != 0 {
+				ii.loop = append(ii.loop, int32(i.Index))
+			}
+		}
+	}
+	if ii.cooked {
+		ii.sockType, ii.link = syscall.SOCK_DGRAM, LinkTypeLinuxSLL
+	}
+	return ii, nil
+}
+
 // OpenLive opens interface iface ("any" for all interfaces) for capture.
 func OpenLive(iface string, cfg LiveConfig) (*Live, error) {
 	snaplen := cfg.Snaplen
 	if snaplen <= 0 || snaplen > MaxCapLen {
 		snaplen = DefaultSnaplen
 	}
-	l := &Live{name: iface, snaplen: snaplen, link: 1}
-	ifindex := 0
-	if iface == "any" {
-		l.cooked = true
-	} else {
-		ifi, err := net.InterfaceByName(iface)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", iface, ErrNoInterface)
-		}
-		ifindex = ifi.Index
-		switch hatype(ifi) {
-		case arphrdEther, arphrdLoopback:
-		default:
-			l.cooked = true
-		}
+	ii, err := resolveIface(iface)
+	if err != nil {
+		return nil, err
 	}
-	if ifs, err := net.Interfaces(); err == nil {
-		for _, i := range ifs {
-			if i.Flags&net.FlagLoopback != 0 {
-				l.loop = append(l.loop, int32(i.Index))
-			}
-		}
-	}
-	typ := syscall.SOCK_RAW
-	if l.cooked {
-		typ = syscall.SOCK_DGRAM
-		l.link = LinkTypeLinuxSLL
-	}
+	l := &Live{name: iface, snaplen: snaplen, link: ii.link, cooked: ii.cooked, loop: ii.loop}
+	ifindex, typ := ii.index, ii.sockType
 	// Protocol 0: receive nothing until bound to the interface.
 	fd, err := syscall.Socket(syscall.AF_PACKET, typ|syscall.SOCK_CLOEXEC|syscall.SOCK_NONBLOCK, 0)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -99,34 +98,12 @@ func OpenRing(iface string, cfg LiveConfig, rcfg RingConfig) (*Ring, error) {
 	if bsize < page || bsize%page != 0 || nblocks < 2 || bsize > 1<<30 || int64(bsize)*int64(nblocks) > 1<<34 {
 		return nil, fmt.Errorf("%s: ring of %d blocks of %d bytes: blocks must be a multiple of %d bytes, at least 2 of them, at most 16 GiB in all", iface, nblocks, bsize, page)
 	}
-	r := &Ring{name: iface, snaplen: snaplen, link: 1, bsize: bsize, nblocks: nblocks}
-	ifindex := 0
-	if iface == "any" {
-		r.cooked = true
-	} else {
-		ifi, err := net.InterfaceByName(iface)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", iface, ErrNoInterface)
-		}
-		ifindex = ifi.Index
-		switch hatype(ifi) {
-		case arphrdEther, arphrdLoopback:
-		default:
-			r.cooked = true
-		}
+	ii, err := resolveIface(iface)
+	if err != nil {
+		return nil, err
 	}
-	if ifs, err := net.Interfaces(); err == nil {
-		for _, i := range ifs {
-			if i.Flags&net.FlagLoopback != 0 {
-				r.loop = append(r.loop, int32(i.Index))
-			}
-		}
-	}
-	typ := syscall.SOCK_RAW
-	if r.cooked {
-		typ = syscall.SOCK_DGRAM
-		r.link = LinkTypeLinuxSLL
-	}
+	r := &Ring{name: iface, snaplen: snaplen, link: ii.link, cooked: ii.cooked, loop: ii.loop, bsize: bsize, nblocks: nblocks}
+	ifindex, typ := ii.index, ii.sockType
 	fd, err := syscall.Socket(syscall.AF_PACKET, typ|syscall.SOCK_CLOEXEC|syscall.SOCK_NONBLOCK, 0)
 	if err != nil {
 		return nil, liveErr(iface, "socket", err)
