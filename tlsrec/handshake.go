@@ -160,6 +160,28 @@ func vec(b []byte, n int) (v, rest []byte, ok bool) {
 	return b[:l], b[l:], true
 }
 
+// eachExtension calls fn for each extension of a hello's extension block ext (its
+// 2-byte length first; empty when the hello has none). It returns false when the block
+// is malformed.
+func eachExtension(ext []byte, fn func(typ uint16, body []byte)) bool {
+	if len(ext) == 0 {
+		return true
+	}
+	exts, _, ok := vec(ext, 2)
+	if !ok {
+		return false
+	}
+	for len(exts) >= 4 {
+		typ := binary.BigEndian.Uint16(exts)
+		var body []byte
+		if body, exts, ok = vec(exts[2:], 2); !ok {
+			return false
+		}
+		fn(typ, body)
+	}
+	return true
+}
+
 func (c *Conn) clientHello(m []byte) bool {
 	f := &c.facts
 	if len(m) < 2+32 {
@@ -181,19 +203,7 @@ func (c *Conn) clientHello(m []byte) bool {
 	if _, rest, ok = vec(rest, 1); !ok { // compression methods
 		return false
 	}
-	if len(rest) == 0 {
-		return true
-	}
-	exts, _, ok := vec(rest, 2)
-	if !ok {
-		return false
-	}
-	for len(exts) >= 4 {
-		typ := binary.BigEndian.Uint16(exts)
-		var body []byte
-		if body, exts, ok = vec(exts[2:], 2); !ok {
-			return false
-		}
+	return eachExtension(rest, func(typ uint16, body []byte) {
 		switch typ {
 		case 0: // server_name
 			list, _, ok := vec(body, 2)
@@ -232,8 +242,7 @@ func (c *Conn) clientHello(m []byte) bool {
 		case 42: // early_data
 			f.EarlyData = true
 		}
-	}
-	return true
+	})
 }
 
 func (c *Conn) serverHello(r *Record, m []byte) bool {
@@ -253,36 +262,27 @@ func (c *Conn) serverHello(r *Record, m []byte) bool {
 	hrr := random == hrrRandom
 	var alpn string
 	ems, etm, psk := false, false, false
-	if len(rest) > 0 {
-		exts, _, ok := vec(rest, 2)
-		if !ok {
-			return false
-		}
-		for len(exts) >= 4 {
-			typ := binary.BigEndian.Uint16(exts)
-			var body []byte
-			if body, exts, ok = vec(exts[2:], 2); !ok {
-				return false
+	if !eachExtension(rest, func(typ uint16, body []byte) {
+		switch typ {
+		case 43:
+			if len(body) == 2 {
+				ver = Version(binary.BigEndian.Uint16(body))
 			}
-			switch typ {
-			case 43:
-				if len(body) == 2 {
-					ver = Version(binary.BigEndian.Uint16(body))
+		case 16:
+			if list, _, ok := vec(body, 2); ok {
+				if p, _, ok := vec(list, 1); ok {
+					alpn = string(p)
 				}
-			case 16:
-				if list, _, ok := vec(body, 2); ok {
-					if p, _, ok := vec(list, 1); ok {
-						alpn = string(p)
-					}
-				}
-			case 23:
-				ems = true
-			case 22:
-				etm = true
-			case 41:
-				psk = true
 			}
+		case 23:
+			ems = true
+		case 22:
+			etm = true
+		case 41:
+			psk = true
 		}
+	}) {
+		return false
 	}
 	if hrr {
 		f.HelloRetry = true
